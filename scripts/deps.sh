@@ -1,0 +1,51 @@
+#!/bin/sh
+# deps.sh - installs the Debian packages sluice needs, only those missing.
+#
+#   scripts/deps.sh build     compiler, meson, libraries
+#   scripts/deps.sh test      + the real clients the tests drive (ffmpeg, rtmpdump, GStreamer)
+#   scripts/deps.sh fuzz      + clang's sanitizer and libFuzzer runtime
+#   scripts/deps.sh bench     + nginx with the RTMP module, the peer we measure against
+#
+# Called by the Makefile before it builds, so a fresh Debian 12 needs no other step.
+set -eu
+
+build="gcc clang meson ninja-build pkg-config libuv1-dev libjansson-dev libssl-dev libsqlite3-dev libcmocka-dev"
+test="$build ffmpeg rtmpdump gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3 curl procps iproute2"
+fuzz="$build clang llvm libclang-rt-14-dev"
+bench="$test nginx-light libnginx-mod-rtmp util-linux"
+
+[ $# -gt 0 ] || set -- build
+want=""
+for group in "$@"; do
+	case "$group" in
+	build) want="$want $build" ;;
+	test) want="$want $test" ;;
+	fuzz) want="$want $fuzz" ;;
+	bench) want="$want $bench" ;;
+	*) echo "deps.sh: unknown group '$group' (build, test, fuzz, bench)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# nginx must not start a server on port 80 of this machine just because it was installed.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+	$sudo chmod +x /usr/sbin/policy-rc.d
+	cleanup_policy=1
+fi
+$sudo apt-get update -qq || true
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+[ "${cleanup_policy:-0}" = 1 ] && $sudo rm -f /usr/sbin/policy-rc.d
+exit 0

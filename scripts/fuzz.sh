@@ -1,0 +1,55 @@
+#!/bin/sh
+# fuzz.sh - replays or runs every libFuzzer target.
+#
+#   scripts/fuzz.sh replay BUILD_DIR          every file of fuzz/corpora/<target>/ once
+#   scripts/fuzz.sh run BUILD_DIR SECONDS     a campaign of SECONDS per target
+#
+# A campaign grows its working corpus under BUILD_DIR/corpus/<target> (not
+# committed) and writes crashes and timeouts into fuzz/corpora/<target>/ as
+# crash-*, timeout-*, oom-*: commit them with the fix, so CI replays them forever.
+set -eu
+mode=${1:?replay or run}
+dir=${2:?build directory}
+secs=${3:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+status=0
+
+for bin in "$dir"/fuzz_*; do
+	[ -x "$bin" ] || continue
+	target=$(basename "$bin" | sed 's/^fuzz_//')
+	corpus="$root/fuzz/corpora/$target"
+	if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus")" ]; then
+		echo "fuzz: $target has no corpus in fuzz/corpora/$target" >&2
+		status=1
+		continue
+	fi
+	case "$mode" in
+	replay)
+		n=$(ls "$corpus" | wc -l)
+		if "$bin" -runs=0 -timeout=10 -rss_limit_mb=2048 "$corpus" >"$dir/replay-$target.log" 2>&1; then
+			echo "fuzz replay: $target ok ($n inputs)"
+		else
+			echo "fuzz replay: $target FAILED; see $dir/replay-$target.log" >&2
+			tail -n 30 "$dir/replay-$target.log" >&2
+			status=1
+		fi
+		;;
+	run)
+		work="$dir/corpus/$target"
+		mkdir -p "$work"
+		dict=""
+		[ -f "$root/fuzz/$target.dict" ] && dict="-dict=$root/fuzz/$target.dict"
+		if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			$dict -artifact_prefix="$corpus/" "$work" "$corpus" >"$dir/run-$target.log" 2>&1; then
+			execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/run-$target.log" | grep -o '[0-9]*$' || echo '?')
+			echo "fuzz run: $target ok, $execs executions in ${secs}s"
+		else
+			echo "fuzz run: $target found a failure; input saved in fuzz/corpora/$target/" >&2
+			tail -n 40 "$dir/run-$target.log" >&2
+			status=1
+		fi
+		;;
+	*) echo "fuzz.sh: mode must be replay or run" >&2; exit 2 ;;
+	esac
+done
+exit $status
