@@ -1,0 +1,72 @@
+/*
+ * http_server.h - a small HTTP/1.1 server on libuv: keep-alive, pipelining
+ * answered in order, bounded heads and bodies, timeouts for slow and idle
+ * peers, and a streaming mode that hands a connection's socket to a media
+ * viewer (HTTP-FLV) while still noticing when the peer goes away.
+ *
+ * Back-pressure: a connection has at most one response in flight; reading
+ * pauses until it is written, so a pipelining flood costs one buffer.
+ */
+#ifndef SLUICE_CORE_HTTP_SERVER_H
+#define SLUICE_CORE_HTTP_SERVER_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/conn.h"
+#include "core/http_parser.h"
+
+struct http_server;
+struct http_conn;
+
+/* Called once per complete request; must answer with http_respond*() or
+ * http_stream_begin(), now or later.  body is valid only during the call. */
+typedef void (*http_handler_fn)(void *ctx, struct http_conn *c,
+                                const struct http_request *req,
+                                const uint8_t *body, size_t body_len);
+
+struct http_server_config {
+	const char *bind;
+	int port;
+	size_t max_head_bytes;         /* 0: 8 KiB */
+	size_t max_body_bytes;         /* 0: 1 MiB */
+	uint64_t request_timeout_ms;   /* whole request must arrive within; 0: 10 s */
+	uint64_t keepalive_timeout_ms; /* idle between requests; 0: 30 s */
+	uint64_t send_timeout_ms;      /* a response write may take; 0: 30 s */
+	int cors;                      /* add Access-Control-Allow-Origin: * */
+	struct conn_table *conns;      /* shared with other protocols; required */
+	http_handler_fn handler;
+	void *ctx;
+};
+
+int http_server_start(uv_loop_t *loop, const struct http_server_config *cfg,
+                      struct http_server **out);
+/* Stops listening and closes every connection; frees the server once they are gone. */
+void http_server_stop(struct http_server *s);
+
+/* Adds a header to the next response on c ("Name: value", no CRLF). */
+void http_add_header(struct http_conn *c, const char *name, const char *value);
+void http_respond(struct http_conn *c, int status, const char *content_type,
+                  const void *body, size_t len);
+/* Sends json (compact, with a trailing newline); takes the caller's reference. */
+void http_respond_json(struct http_conn *c, int status, json_t *json);
+/* {"error": message} with the given status. */
+void http_respond_error(struct http_conn *c, int status, const char *message);
+
+/*
+ * Starts a streamed response (chunked transfer encoding, no keep-alive) and
+ * returns the socket: the caller then writes chunk-framed bytes to it
+ * directly.  Bytes the peer sends afterwards are discarded.  on_close(arg)
+ * is called once when the connection closes for any reason.
+ */
+uv_stream_t *http_stream_begin(struct http_conn *c, int status, const char *content_type,
+                               void (*on_close)(void *arg), void *arg);
+/* Ends a streamed response (the last chunk) and closes after it is sent. */
+void http_stream_end(struct http_conn *c);
+
+void http_conn_close(struct http_conn *c, const char *reason);
+struct conn *http_conn_base(struct http_conn *c);
+uv_loop_t *http_conn_loop(struct http_conn *c);
+
+#endif
