@@ -1,0 +1,383 @@
+/* fanout.c - the per-stream log and its viewers (see fanout.h). */
+#include "media/fanout.h"
+
+#include <linux/sockios.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+
+static void viewer_flush(struct fanout_viewer *v);
+
+void fanout_init(struct fanout *f, uv_loop_t *loop, const struct fanout_config *cfg)
+{
+	memset(f, 0, sizeof(*f));
+	f->loop = loop;
+	f->cfg = cfg;
+	f->mask = 255;
+	f->ring = xcalloc(f->mask + 1, sizeof(*f->ring));
+	list_init(&f->viewers);
+}
+
+static void drop_prelude(struct fanout *f)
+{
+	for (int i = 0; i < FANOUT_HDR_COUNT; i++) {
+		media_msg_unref(f->prelude[i]);
+		f->prelude[i] = NULL;
+	}
+	f->prelude_valid = 0;
+}
+
+void fanout_free(struct fanout *f)
+{
+	for (uint64_t s = f->first_seq; s < f->next_seq; s++)
+		media_msg_unref(f->ring[s & f->mask]);
+	free(f->ring);
+	f->ring = NULL;
+	for (int i = 0; i < FANOUT_HDR_COUNT; i++) {
+		media_msg_unref(f->hdr[i]);
+		f->hdr[i] = NULL;
+	}
+	drop_prelude(f);
+}
+
+static struct media_msg *log_at(const struct fanout *f, uint64_t seq)
+{
+	return f->ring[seq & f->mask];
+}
+
+void fanout_set_header(struct fanout *f, enum fanout_header which, struct media_msg *m)
+{
+	media_msg_unref(f->hdr[which]);
+	f->hdr[which] = m;
+	drop_prelude(f);
+}
+
+static void grow_ring(struct fanout *f)
+{
+	uint64_t cap = (f->mask + 1) * 2;
+	struct media_msg **ring = xcalloc(cap, sizeof(*ring));
+	for (uint64_t s = f->first_seq; s < f->next_seq; s++)
+		ring[s & (cap - 1)] = f->ring[s & f->mask];
+	free(f->ring);
+	f->ring = ring;
+	f->mask = cap - 1;
+}
+
+static void pop_front(struct fanout *f)
+{
+	struct media_msg *m = log_at(f, f->first_seq);
+	f->ring[f->first_seq & f->mask] = NULL;
+	f->bytes -= m->body->len;
+	if (f->has_gop && f->gop_seq == f->first_seq)
+		f->has_gop = 0; /* the GOP itself outgrew the byte cap */
+	f->first_seq++;
+	media_msg_unref(m);
+}
+
+/*
+ * Keeps the current GOP, plus older messages only while a lagging viewer
+ * could still be sent them (younger than the drop horizon), all within the
+ * byte cap.
+ */
+static void trim(struct fanout *f, uint64_t now)
+{
+	while (f->first_seq < f->next_seq) {
+		struct media_msg *m = log_at(f, f->first_seq);
+		int in_gop = f->has_gop && f->cfg->gop_cache && m->seq >= f->gop_seq;
+		int too_old = now - m->arrival_ms > f->cfg->lag_drop_ms;
+		if (f->bytes > f->cfg->max_bytes || (!in_gop && too_old))
+			pop_front(f);
+		else
+			break;
+	}
+}
+
+void fanout_append(struct fanout *f, struct media_msg *m)
+{
+	uint64_t now = uv_now(f->loop);
+	if (f->next_seq - f->first_seq > f->mask)
+		grow_ring(f);
+	m->seq = f->next_seq++;
+	m->arrival_ms = now;
+	f->ring[m->seq & f->mask] = m;
+	f->bytes += m->body->len;
+	f->last_ts = m->ts;
+	if (m->type == 9)
+		f->has_video = 1;
+	if (m->flags & MSG_KEYFRAME) {
+		f->gop_seq = m->seq;
+		f->has_gop = 1;
+	}
+	trim(f, now);
+
+	struct list_node *n, *tmp;
+	list_for_each_safe(n, tmp, &f->viewers)
+		viewer_flush(list_entry(n, struct fanout_viewer, link));
+}
+
+void fanout_end(struct fanout *f)
+{
+	struct list_node *n, *tmp;
+	list_for_each_safe(n, tmp, &f->viewers) {
+		struct fanout_viewer *v = list_entry(n, struct fanout_viewer, link);
+		v->ops->end(v);
+	}
+}
+
+static void prelude_for(struct fanout *f, uint32_t ts)
+{
+	if (f->prelude_valid && f->prelude_ts == ts)
+		return;
+	drop_prelude(f);
+	for (int i = 0; i < FANOUT_HDR_COUNT; i++)
+		if (f->hdr[i])
+			f->prelude[i] = media_msg_restamp(f->hdr[i], ts);
+	f->prelude_ts = ts;
+	f->prelude_valid = 1;
+}
+
+void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, uv_stream_t *sock,
+                         enum wire_format wire, const struct fanout_viewer_ops *ops,
+                         void *owner, uint64_t *bytes_out)
+{
+	memset(v, 0, sizeof(*v));
+	v->f = f;
+	v->sock = sock;
+	v->wire = wire;
+	v->ops = ops;
+	v->owner = owner;
+	v->bytes_out = bytes_out;
+	v->need_prelude = 1;
+	if (f->cfg->gop_cache && f->has_gop && f->gop_seq >= f->first_seq) {
+		v->next_seq = f->gop_seq;
+		v->start_ts = log_at(f, f->gop_seq)->ts;
+		/* The cached GOP is a backlog the viewer asked for, not one it fell into. */
+		v->lag_base_ms = uv_now(f->loop) - log_at(f, f->gop_seq)->arrival_ms;
+	} else {
+		v->next_seq = f->next_seq;
+		v->start_ts = f->last_ts;
+		v->wait_key = 1;
+	}
+	list_add_tail(&f->viewers, &v->link);
+	f->nviewers[wire]++;
+	viewer_flush(v);
+}
+
+void fanout_viewer_stop(struct fanout_viewer *v)
+{
+	if (!v->f)
+		return;
+	v->f->nviewers[v->wire]--;
+	list_del(&v->link);
+	v->f = NULL;
+	/* An in-flight write keeps its references until its callback runs. */
+}
+
+static void release_held(struct fanout_viewer *v)
+{
+	for (unsigned i = 0; i < v->nheld; i++)
+		media_msg_unref(v->held[i]);
+	v->nheld = 0;
+}
+
+static void drop(struct fanout_viewer *v, const char *reason)
+{
+	if (v->f)
+		v->f->drops++;
+	v->ops->drop(v, reason);
+}
+
+static void write_cb(uv_write_t *req, int status)
+{
+	struct fanout_viewer *v = req->data;
+	release_held(v);
+	v->writing = 0;
+	v->write_started_ms = 0;
+	if (!v->f)
+		return; /* stopped meanwhile */
+	if (status < 0) {
+		drop(v, uv_strerror(status));
+		return;
+	}
+	if (v->next_seq == v->f->next_seq)
+		v->lag_base_ms = 0;
+	viewer_flush(v);
+}
+
+/* A viewer's lag behind live, not counting the cached GOP it chose to start on. */
+static uint64_t lag_of(const struct fanout_viewer *v, uint64_t age_ms)
+{
+	return age_ms > v->lag_base_ms ? age_ms - v->lag_base_ms : 0;
+}
+
+/* Moves v forward past a backlog: to the newest keyframe, or to wait for the next. */
+static void skip(struct fanout_viewer *v, const char *why, uint64_t lag_ms)
+{
+	struct fanout *f = v->f;
+	uint64_t from = v->next_seq;
+	if (f->has_gop && f->gop_seq > v->next_seq && f->gop_seq >= f->first_seq) {
+		v->next_seq = f->gop_seq;
+		v->wait_key = 0;
+		v->lag_base_ms = uv_now(f->loop) - log_at(f, f->gop_seq)->arrival_ms;
+	} else {
+		v->next_seq = f->next_seq;
+		v->wait_key = 1;
+		v->lag_base_ms = 0;
+	}
+	v->skips++;
+	f->skips++;
+	log_debug("viewer_skip", "reason=%s lag_ms=%llu skipped_msgs=%llu", why,
+	          (unsigned long long)lag_ms, (unsigned long long)(v->next_seq - from));
+}
+
+struct batch {
+	uv_buf_t bufs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1];
+	struct media_msg *msgs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1]; /* NULL: static bytes */
+	unsigned n;
+	size_t bytes;
+};
+
+static void batch_add(struct batch *b, struct media_msg *m, enum wire_format wire)
+{
+	const struct rbuf *w = media_msg_wire(m, wire);
+	b->bufs[b->n] = uv_buf_init((char *)w->data, w->len);
+	b->msgs[b->n] = m;
+	b->n++;
+	b->bytes += w->len;
+}
+
+static void viewer_flush(struct fanout_viewer *v)
+{
+	struct fanout *f = v->f;
+	if (!f || v->writing)
+		return;
+	uint64_t now = uv_now(f->loop);
+
+	if (v->next_seq < f->first_seq)
+		skip(v, "fell_off_log", 0);
+	if (v->next_seq < f->next_seq) {
+		uint64_t lag = lag_of(v, now - log_at(f, v->next_seq)->arrival_ms);
+		if (lag > f->cfg->lag_skip_ms)
+			skip(v, "lag", lag);
+	}
+
+	struct batch b;
+	b.n = 0;
+	b.bytes = 0;
+	if (v->need_prelude) {
+		if (v->wire == WIRE_FLV) {
+			b.bufs[b.n] = uv_buf_init((char *)media_flv_preamble,
+			                          (unsigned)media_flv_preamble_len);
+			b.msgs[b.n++] = NULL;
+			b.bytes += media_flv_preamble_len;
+		}
+		prelude_for(f, v->start_ts);
+		for (int i = 0; i < FANOUT_HDR_COUNT; i++)
+			if (f->prelude[i])
+				batch_add(&b, f->prelude[i], v->wire);
+		v->need_prelude = 0;
+	}
+	uint64_t seq = v->next_seq;
+	for (; seq < f->next_seq && b.n < FANOUT_BATCH_MAX + FANOUT_HDR_COUNT &&
+	       b.bytes < f->cfg->batch_bytes; seq++) {
+		struct media_msg *m = log_at(f, seq);
+		if (v->wait_key) {
+			if (m->flags & MSG_KEYFRAME)
+				v->wait_key = 0;
+			else if (!(m->flags & (MSG_SEQ_HEADER | MSG_METADATA)))
+				continue;
+		}
+		batch_add(&b, m, v->wire);
+	}
+	v->next_seq = seq;
+	if (b.n == 0)
+		return;
+
+	int w = uv_try_write(v->sock, b.bufs, b.n);
+	if (w < 0 && w != UV_EAGAIN) {
+		drop(v, uv_strerror(w));
+		return;
+	}
+	size_t sent = w > 0 ? (size_t)w : 0;
+	v->bytes_sent += sent;
+	*v->bytes_out += sent;
+	if (sent == b.bytes) {
+		if (seq == f->next_seq)
+			v->lag_base_ms = 0; /* caught up with live: from here on, lag is real */
+		return;
+	}
+
+	/* The socket took part: hand the rest to libuv, holding references until it is written. */
+	unsigned i = 0;
+	while (sent >= b.bufs[i].len) {
+		sent -= b.bufs[i].len;
+		i++;
+	}
+	b.bufs[i].base += sent;
+	b.bufs[i].len -= sent;
+	v->nheld = 0;
+	size_t rest = 0;
+	for (unsigned j = i; j < b.n; j++) {
+		rest += b.bufs[j].len;
+		if (b.msgs[j])
+			v->held[v->nheld++] = media_msg_ref(b.msgs[j]);
+	}
+	v->req.data = v;
+	int rc = uv_write(&v->req, v->sock, b.bufs + i, b.n - i, write_cb);
+	if (rc < 0) {
+		release_held(v);
+		drop(v, uv_strerror(rc));
+		return;
+	}
+	v->writing = 1;
+	v->write_started_ms = now;
+	v->bytes_sent += rest;   /* counted now: libuv owns it and will send or fail */
+	*v->bytes_out += rest;
+}
+
+/* How far behind v is, in ms: what we still hold for it plus the kernel's queue. */
+static uint64_t backlog_ms(struct fanout_viewer *v, uint64_t now, uint64_t rate)
+{
+	struct fanout *f = v->f;
+	uint64_t ours = 0;
+	if (v->nheld)
+		ours = now - v->held[0]->arrival_ms;
+	else if (v->next_seq < f->next_seq && v->next_seq >= f->first_seq)
+		ours = now - log_at(f, v->next_seq)->arrival_ms;
+	uint64_t kernel = 0;
+	uv_os_fd_t fd;
+	int queued = 0;
+	if (rate > 0 && uv_fileno((uv_handle_t *)v->sock, &fd) == 0 &&
+	    ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0)
+		kernel = (uint64_t)queued * 1000 / rate;
+	return lag_of(v, ours + kernel);
+}
+
+void fanout_tick(struct fanout *f, uint64_t now, uint64_t rate_bytes_per_sec)
+{
+	f->rate_bytes_per_sec = rate_bytes_per_sec;
+	trim(f, now);
+	struct list_node *n, *tmp;
+	list_for_each_safe(n, tmp, &f->viewers) {
+		struct fanout_viewer *v = list_entry(n, struct fanout_viewer, link);
+		if (v->writing && now - v->write_started_ms > f->cfg->send_timeout_ms) {
+			log_info("viewer_too_slow", "reason=send_timeout stalled_ms=%llu limit_ms=%llu",
+			         (unsigned long long)(now - v->write_started_ms),
+			         (unsigned long long)f->cfg->send_timeout_ms);
+			drop(v, "send timeout");
+			continue;
+		}
+		uint64_t lag = backlog_ms(v, now, rate_bytes_per_sec);
+		if (lag > f->cfg->lag_drop_ms) {
+			log_info("viewer_too_slow", "reason=backlog backlog_ms=%llu limit_ms=%llu "
+			         "skips=%llu", (unsigned long long)lag,
+			         (unsigned long long)f->cfg->lag_drop_ms, (unsigned long long)v->skips);
+			drop(v, "backlog over limit");
+			continue;
+		}
+		/* A viewer whose socket cleared while nothing new arrived catches up now. */
+		viewer_flush(v);
+	}
+}

@@ -1,0 +1,114 @@
+/*
+ * fanout.h - the fan-out buffer: one stream's recent messages as a log, and
+ * its viewers as positions in that log.
+ *
+ * A message is appended once; a viewer is only a sequence number.  When a
+ * viewer's socket can take more, one vectored write sends everything due,
+ * the bytes referenced (never copied) from the shared packaged messages.
+ * The log keeps the current GOP (so a new viewer starts on the last
+ * keyframe at once) and, behind it, only as much as a lagging viewer may
+ * still need: messages older than the drop horizon go, and the whole log is
+ * capped in bytes.  A viewer that falls more than lag_skip_ms behind skips
+ * forward to the newest keyframe; one whose backlog (ours plus the kernel's
+ * send queue) passes lag_drop_ms, or whose write stalls past send_timeout_ms,
+ * is dropped.  So memory is bounded whatever viewers do, and a slow viewer
+ * costs the others nothing.
+ */
+#ifndef SLUICE_MEDIA_FANOUT_H
+#define SLUICE_MEDIA_FANOUT_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/list.h"
+#include "media/media_msg.h"
+
+#define FANOUT_BATCH_MAX 64   /* messages (iovecs) per write */
+
+struct fanout_config {
+	uint64_t lag_skip_ms;     /* behind this much: skip to the newest keyframe */
+	uint64_t lag_drop_ms;     /* backlog this old: disconnect; also the log's horizon */
+	uint64_t send_timeout_ms; /* one write taking this long: disconnect */
+	uint64_t max_bytes;       /* cap on the log's payload bytes */
+	uint32_t batch_bytes;     /* bytes one write may carry */
+	int gop_cache;            /* start new viewers on the last keyframe */
+};
+
+enum fanout_header { FANOUT_HDR_METADATA, FANOUT_HDR_VIDEO, FANOUT_HDR_AUDIO, FANOUT_HDR_COUNT };
+
+struct fanout {
+	uv_loop_t *loop;
+	const struct fanout_config *cfg;       /* borrowed */
+	struct media_msg **ring;
+	uint64_t mask;
+	uint64_t first_seq, next_seq;          /* the log is [first_seq, next_seq) */
+	uint64_t bytes;                        /* payload bytes in the log */
+	uint64_t gop_seq;                      /* newest keyframe, valid when has_gop */
+	int has_gop;
+	int has_video;
+	uint32_t last_ts;
+	struct media_msg *hdr[FANOUT_HDR_COUNT];       /* current headers (owned) */
+	struct media_msg *prelude[FANOUT_HDR_COUNT];   /* headers restamped for prelude_ts */
+	uint32_t prelude_ts;
+	int prelude_valid;
+	struct list_node viewers;
+	uint32_t nviewers[WIRE_COUNT];
+	uint64_t rate_bytes_per_sec;           /* payload rate, for backlog estimates */
+	uint64_t skips, drops;
+};
+
+struct fanout_viewer;
+
+struct fanout_viewer_ops {
+	/* The viewer must go (too slow, write failed).  The owner stops and closes it. */
+	void (*drop)(struct fanout_viewer *v, const char *reason);
+	/* The stream ended.  The owner stops the viewer and says goodbye. */
+	void (*end)(struct fanout_viewer *v);
+};
+
+struct fanout_viewer {
+	struct fanout *f;                 /* NULL once stopped */
+	uv_stream_t *sock;                /* borrowed from the owner */
+	enum wire_format wire;
+	const struct fanout_viewer_ops *ops;
+	void *owner;
+	uint64_t *bytes_out;              /* the owner's counter to add sent bytes to */
+	uint64_t next_seq;
+	uint32_t start_ts;
+	uint64_t lag_base_ms;             /* age of the cached GOP it started on; 0 once caught up */
+	uint8_t wait_key;                 /* send nothing but headers until a keyframe */
+	uint8_t need_prelude;
+	uint8_t writing;
+	uv_write_t req;
+	struct media_msg *held[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1];
+	unsigned nheld;
+	uint64_t write_started_ms;
+	uint64_t bytes_sent, skips;
+	struct list_node link;
+};
+
+void fanout_init(struct fanout *f, uv_loop_t *loop, const struct fanout_config *cfg);
+/* Frees the log; there must be no viewers left. */
+void fanout_free(struct fanout *f);
+
+/* Replaces a header (takes the reference to m; NULL clears it). */
+void fanout_set_header(struct fanout *f, enum fanout_header which, struct media_msg *m);
+/* Appends a message (takes the reference), trims the log, and wakes viewers. */
+void fanout_append(struct fanout *f, struct media_msg *m);
+/* Calls end() for every viewer. */
+void fanout_end(struct fanout *f);
+/* Once a second: drops viewers whose backlog or stalled write is over the limits. */
+void fanout_tick(struct fanout *f, uint64_t now_ms, uint64_t rate_bytes_per_sec);
+
+/*
+ * Starts v at the last keyframe (or the next one).  v is owned by the caller
+ * and must stay allocated until its socket's close callback has run (an
+ * in-flight write completes or is cancelled first).
+ */
+void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, uv_stream_t *sock,
+                         enum wire_format wire, const struct fanout_viewer_ops *ops,
+                         void *owner, uint64_t *bytes_out);
+/* Detaches v from its stream (idempotent). */
+void fanout_viewer_stop(struct fanout_viewer *v);
+
+#endif

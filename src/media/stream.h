@@ -1,0 +1,95 @@
+/*
+ * stream.h - live streams by app/name: who publishes each one, what its
+ * media is (codecs, size, rate), and its fan-out buffer.
+ *
+ * The registry holds one reference to each live stream and viewers hold one
+ * each, so a stream whose publisher left leaves the registry at once (its key
+ * can be published again immediately) while its viewers are still being told
+ * goodbye.
+ */
+#ifndef SLUICE_MEDIA_STREAM_H
+#define SLUICE_MEDIA_STREAM_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/rbuf.h"
+#include "core/strmap.h"
+#include "media/fanout.h"
+#include "proto/flv.h"
+
+#define STREAM_NAME_MAX 128
+
+struct stream {
+	uint32_t refs;
+	char app[STREAM_NAME_MAX + 1];
+	char name[STREAM_NAME_MAX + 1];
+	char key[2 * STREAM_NAME_MAX + 2];   /* "app/name" */
+	int live;                            /* in the registry */
+	struct fanout fanout;
+
+	uint64_t publisher_id;               /* connection id */
+	char publisher_peer[64];
+	uint64_t started_ms;                 /* wall clock */
+
+	/* What the media is, as far as the headers tell. */
+	enum flv_codec vcodec, acodec;
+	uint32_t width, height;
+	uint8_t avc_profile, avc_level;
+	uint32_t sample_rate;
+	uint8_t channels;
+	double meta_fps;                     /* from onMetaData, 0 if absent */
+
+	uint64_t bytes_in, msgs_in;
+	uint64_t video_frames, keyframes;
+	uint64_t rate_bytes_per_sec;         /* payload, over the last second */
+	uint64_t rate_window_bytes;
+	uint32_t last_ts;
+};
+
+struct stream_registry {
+	uv_loop_t *loop;
+	struct strmap map;                   /* key -> struct stream * */
+	struct fanout_config fcfg;
+	uint64_t published_total;
+};
+
+void stream_registry_init(struct stream_registry *r, uv_loop_t *loop,
+                          const struct fanout_config *fcfg);
+/* Ends every stream (viewers are told) and empties the registry. */
+void stream_registry_close(struct stream_registry *r);
+
+/* A live stream, or NULL.  Borrowed: take stream_ref() to keep it. */
+struct stream *stream_find(struct stream_registry *r, const char *app, const char *name);
+
+/*
+ * Starts a stream for a publisher.  Returns 0 with *out (borrowed; the
+ * registry owns it until stream_unpublish), SL_EEXIST if the key is live.
+ */
+int stream_publish(struct stream_registry *r, const char *app, const char *name,
+                   uint64_t publisher_id, const char *peer, struct stream **out);
+
+/* A publisher's audio (8), video (9) or script data (18) message (takes body). */
+void stream_media(struct stream *s, uint8_t type, uint32_t ts, struct rbuf *body);
+
+/* The publisher is gone: the key is free now, and viewers are told. */
+void stream_unpublish(struct stream_registry *r, struct stream *s);
+
+static inline struct stream *stream_ref(struct stream *s)
+{
+	s->refs++;
+	return s;
+}
+
+void stream_unref(struct stream *s);
+
+/* Once a second: rates and viewer limits for every stream. */
+void stream_registry_tick(struct stream_registry *r, uint64_t now_ms);
+
+/*
+ * Checks an app or stream name: 1..128 bytes of [A-Za-z0-9_.~@+=-], not
+ * starting with '.'.  Names reach logs, URLs and (with recording) paths.
+ */
+int stream_name_valid(const char *s);
+
+#endif
