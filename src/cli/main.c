@@ -1,0 +1,45 @@
+/*
+ * main.c - the sluice program: one binary, a subcommand per part.
+ *
+ *   sluice node      a media node (RTMP in, RTMP and HTTP-FLV out)
+ *   sluice token     mint a signed publish/play token
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: sluice <command> [options]\n\n"
+	        "commands:\n"
+	        "  node      run a media node (RTMP ingest; RTMP and HTTP-FLV playback)\n"
+	        "  token     mint a signed, expiring publish or play token\n"
+	        "  version   print the version\n\n"
+	        "`sluice <command> --help` lists a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "node") == 0)
+		return node_main(argc - 2, argv + 2);
+	if (strcmp(cmd, "token") == 0)
+		return token_main(argc - 2, argv + 2);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("sluice %s\n", SLUICE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "sluice: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,212 @@
+/*
+ * node.c - `sluice node`: reads the settings, starts the RTMP and HTTP
+ * listeners, runs the once-a-second housekeeping, and shuts down cleanly
+ * on SIGTERM/SIGINT (viewers are told their streams ended, then sockets
+ * close; whatever has not closed after a few seconds is closed anyway).
+ */
+#include "node/node.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "media/media_msg.h"
+
+#define SHUTDOWN_GRACE_MS 3000
+
+static const char usage[] =
+	"usage: sluice node [options]\n\n"
+	"Runs a media node: publishers push RTMP to rtmp://HOST:RTMP_PORT/APP/STREAM;\n"
+	"viewers play the same URL over RTMP, or http://HOST:HTTP_PORT/APP/STREAM.flv.\n"
+	"HTTP also serves /healthz, /metrics and the JSON API under /api/v1.";
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct node *n = t->data;
+	uint64_t now = uv_now(n->loop);
+	sysstat_sample(&n->sys);
+	uint64_t in = conn_table_bytes_in(&n->conns), out = conn_table_bytes_out(&n->conns);
+	n->bw_in_bps = (in - n->last_bytes_in) * 8;
+	n->bw_out_bps = (out - n->last_bytes_out) * 8;
+	n->last_bytes_in = in;
+	n->last_bytes_out = out;
+	stream_registry_tick(&n->streams, now);
+	rtmp_server_sweep(n, now);
+}
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void force_close_cb(uv_timer_t *t)
+{
+	log_warn("shutdown_forced", "reason=\"connections still open after %d ms\"",
+	         SHUTDOWN_GRACE_MS);
+	uv_walk(t->loop, close_any, NULL);
+}
+
+static uv_timer_t force_timer;
+
+static void node_stop(struct node *n, const char *why)
+{
+	if (n->stopping)
+		return;
+	n->stopping = 1;
+	log_info("shutting_down", "reason=%s streams=%zu connections=%u", why,
+	         n->streams.map.count, n->conns.count);
+	uv_close((uv_handle_t *)&n->sig_term, NULL);
+	uv_close((uv_handle_t *)&n->sig_int, NULL);
+	stream_registry_close(&n->streams);
+	rtmp_server_stop(n);
+	if (n->http)
+		http_server_stop(n->http);
+	/* The tick keeps running to enforce the finishing grace, but no longer holds the loop. */
+	uv_unref((uv_handle_t *)&n->tick);
+	uv_timer_init(n->loop, &force_timer);
+	uv_timer_start(&force_timer, force_close_cb, SHUTDOWN_GRACE_MS, 0);
+	uv_unref((uv_handle_t *)&force_timer);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	node_stop(h->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static int configure(struct node *n, struct node_config *cfg, int argc, char **argv)
+{
+	struct opt_error err;
+	memset(cfg, 0, sizeof(*cfg));
+	if (options_defaults(node_options, cfg, &err) < 0) {
+		fprintf(stderr, "sluice node: %s\n", err.msg);
+		return 2;
+	}
+	int rc = options_parse_args(node_options, cfg, argc, argv, &err);
+	if (rc == 1) {
+		options_print_help(stdout, usage, node_options);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "sluice node: %s\n", err.msg);
+		return 2;
+	}
+	if ((uint64_t)cfg->rtmp_port == (uint64_t)cfg->http_port) {
+		fprintf(stderr, "sluice node: rtmp-port and http-port must differ (both %lld)\n",
+		        (long long)cfg->rtmp_port);
+		return 2;
+	}
+	if (cfg->viewer_lag_skip >= cfg->viewer_lag_drop) {
+		fprintf(stderr, "sluice node: viewer-lag-skip (%llu ms) must be less than "
+		        "viewer-lag-drop (%llu ms)\n", (unsigned long long)cfg->viewer_lag_skip,
+		        (unsigned long long)cfg->viewer_lag_drop);
+		return 2;
+	}
+	if (cfg->name && *cfg->name) {
+		snprintf(n->name, sizeof(n->name), "%s", cfg->name);
+	} else if (gethostname(n->name, sizeof(n->name) - 1) != 0) {
+		snprintf(n->name, sizeof(n->name), "sluice");
+	}
+	log_set_level((enum log_level)log_level_parse(cfg->log_level));
+	return -1;
+}
+
+int node_main(int argc, char **argv)
+{
+	static struct node_config cfg;
+	struct node *n = xcalloc(1, sizeof(*n));
+	int rc = configure(n, &cfg, argc, argv);
+	if (rc >= 0) {
+		options_free(node_options, &cfg);
+		free(n);
+		return rc;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+
+	n->loop = uv_default_loop();
+	n->cfg = &cfg;
+	n->started_mono_ms = uv_now(n->loop);
+	n->started_wall_ms = clock_wall_ms();
+	sysstat_init(&n->sys);
+	conn_table_init(&n->conns, (uint32_t)cfg.max_connections);
+	media_set_rtmp_chunk_size((uint32_t)cfg.rtmp_chunk_size);
+	n->rtmp_limits.max_chunk_size = (uint32_t)cfg.max_chunk_size;
+	n->rtmp_limits.max_message_size = (uint32_t)cfg.max_message_size;
+	n->rtmp_limits.max_chunk_streams = (uint32_t)cfg.max_chunk_streams;
+	struct fanout_config fcfg = {
+		.lag_skip_ms = cfg.viewer_lag_skip,
+		.lag_drop_ms = cfg.viewer_lag_drop,
+		.send_timeout_ms = cfg.send_timeout,
+		.max_bytes = cfg.stream_buffer_max,
+		.batch_bytes = 1u << 20,
+		.gop_cache = cfg.gop_cache,
+	};
+	stream_registry_init(&n->streams, n->loop, &fcfg);
+
+	int status = 0;
+	if (rtmp_server_start(n) < 0) {
+		status = 1;
+		goto out;
+	}
+	struct http_server_config hcfg = {
+		.bind = cfg.bind,
+		.port = (int)cfg.http_port,
+		.max_head_bytes = cfg.http_max_header,
+		.request_timeout_ms = cfg.http_request_timeout,
+		.cors = cfg.cors,
+		.conns = &n->conns,
+		.handler = node_http_handle,
+		.ctx = n,
+	};
+	if (http_server_start(n->loop, &hcfg, &n->http) < 0) {
+		n->http = NULL;
+		status = 1;
+		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
+		goto out;
+	}
+	uv_timer_init(n->loop, &n->tick);
+	n->tick.data = n;
+	uv_timer_start(&n->tick, tick_cb, 1000, 1000);
+	uv_signal_init(n->loop, &n->sig_term);
+	uv_signal_init(n->loop, &n->sig_int);
+	n->sig_term.data = n->sig_int.data = n;
+	uv_signal_start(&n->sig_term, signal_cb, SIGTERM);
+	uv_signal_start(&n->sig_int, signal_cb, SIGINT);
+
+	if ((!cfg.api_token || !*cfg.api_token) && strcmp(cfg.bind, "127.0.0.1") != 0 &&
+	    strncmp(cfg.bind, "127.", 4) != 0)
+		log_warn("api_open", "reason=\"no api-token set: anyone who reaches the HTTP "
+		         "port can list and kick clients\"");
+	log_info("node_started", "name=%s version=%s rtmp=%s:%lld http=%s:%lld publish_auth=%s "
+	         "play_auth=%s", n->name, SLUICE_VERSION, cfg.bind, (long long)cfg.rtmp_port,
+	         cfg.bind, (long long)cfg.http_port,
+	         cfg.publish_secret && *cfg.publish_secret ? "on" : "off",
+	         cfg.play_secret && *cfg.play_secret ? "on" : "off");
+	uv_run(n->loop, UV_RUN_DEFAULT);
+	log_info("node_stopped", "name=%s", n->name);
+out:
+	if (!n->stopping) {
+		uv_walk(n->loop, close_any, NULL);
+		uv_run(n->loop, UV_RUN_DEFAULT);
+	}
+	uv_loop_close(n->loop);
+	options_free(node_options, &cfg);
+	free(n);
+	return status;
+}

@@ -1,0 +1,73 @@
+/*
+ * node.h - the media node: its listeners, connections, streams and the
+ * once-a-second housekeeping that enforces timeouts and limits.
+ */
+#ifndef SLUICE_NODE_NODE_H
+#define SLUICE_NODE_NODE_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/conn.h"
+#include "core/http_server.h"
+#include "core/list.h"
+#include "core/sysstat.h"
+#include "media/stream.h"
+#include "node/node_config.h"
+#include "proto/rtmp_chunk.h"
+
+struct node_stats {
+	uint64_t publishes;              /* accepted */
+	uint64_t publish_refused;        /* key busy, bad name */
+	uint64_t plays;
+	uint64_t play_not_found;
+	uint64_t auth_refused;           /* missing, bad or expired tokens */
+	uint64_t protocol_errors;        /* peers dropped for bad input or limits */
+	uint64_t timeouts;               /* peers dropped for silence */
+};
+
+struct node {
+	uv_loop_t *loop;
+	struct node_config *cfg;
+	char name[128];
+	struct conn_table conns;
+	struct stream_registry streams;
+	struct rtmp_reader_limits rtmp_limits;
+
+	uv_tcp_t rtmp_listener;
+	struct list_node rtmp_conns;     /* struct rtmp_conn, for sweeps */
+	struct http_server *http;
+
+	uv_timer_t tick;
+	uv_signal_t sig_term, sig_int;
+	uint8_t read_buf[64 * 1024];     /* shared by every RTMP read: consumed before the next */
+
+	uint64_t started_mono_ms;
+	uint64_t started_wall_ms;
+	struct sysstat sys;
+	uint64_t bw_in_bps, bw_out_bps;  /* over the last tick */
+	uint64_t last_bytes_in, last_bytes_out;
+	struct node_stats stats;
+	int stopping;
+};
+
+/* Runs a node until SIGTERM/SIGINT; returns the process exit status. */
+int node_main(int argc, char **argv);
+
+/* RTMP listener and connections (rtmp_conn.c). */
+int rtmp_server_start(struct node *n);
+void rtmp_server_stop(struct node *n);
+void rtmp_server_sweep(struct node *n, uint64_t now_ms);
+unsigned rtmp_server_count(struct node *n, int publishers);
+
+/* HTTP routes (node_http.c) and the HTTP-FLV viewer (flv_viewer.c). */
+void node_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,
+                      const uint8_t *body, size_t body_len);
+void flv_viewer_serve(struct node *n, struct http_conn *c, const char *app, const char *name,
+                      const struct http_request *req);
+
+/* Access control shared by RTMP and HTTP (access.c): 0 when allowed. */
+int node_check_token(struct node *n, const char *action, const char *app, const char *name,
+                     const char *token, const char *peer, uint64_t client_id);
+
+#endif

@@ -1,0 +1,67 @@
+/* node_config.c - the settings table of `sluice node` (see node_config.h). */
+#include "node/node_config.h"
+
+#include <stddef.h>
+
+#define OFF(f) offsetof(struct node_config, f)
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+
+const struct option_def node_options[] = {
+	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
+	  "read settings from FILE first (key = value lines)" },
+	{ "bind", OPT_STRING, OFF(bind), "0.0.0.0", 0, 0, NULL, "ADDR",
+	  "address the RTMP and HTTP listeners bind to" },
+	{ "rtmp-port", OPT_INT, OFF(rtmp_port), "1935", 1, 65535, NULL, "PORT",
+	  "RTMP port (publish and play)" },
+	{ "http-port", OPT_INT, OFF(http_port), "5080", 1, 65535, NULL, "PORT",
+	  "HTTP port (HTTP-FLV playback, API, metrics)" },
+	{ "name", OPT_STRING, OFF(name), "", 0, 0, NULL, "NAME",
+	  "node name shown in the API and logs (default: the host name)" },
+	{ "log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, log_levels, "LEVEL",
+	  "least severe log level written" },
+	{ "max-connections", OPT_INT, OFF(max_connections), "10000", 1, 1000000, NULL, NULL,
+	  "client connections (RTMP and HTTP) accepted at once; more are refused" },
+
+	{ "rtmp-chunk-size", OPT_INT, OFF(rtmp_chunk_size), "4096", 128, 16777215, NULL, NULL,
+	  "chunk size this node sends with" },
+	{ "max-chunk-size", OPT_INT, OFF(max_chunk_size), "16777215", 128, 2147483647, NULL, NULL,
+	  "largest chunk size a peer may set; larger closes the connection" },
+	{ "max-message-size", OPT_BYTES, OFF(max_message_size), "8m", 1024, 16777215, NULL, NULL,
+	  "largest RTMP message accepted; larger closes the connection" },
+	{ "max-chunk-streams", OPT_INT, OFF(max_chunk_streams), "64", 4, 65599, NULL, NULL,
+	  "distinct RTMP chunk streams one connection may use" },
+
+	{ "handshake-timeout", OPT_MS, OFF(handshake_timeout), "5s", 100, 600000, NULL, NULL,
+	  "time a client has to finish the RTMP handshake and connect" },
+	{ "idle-timeout", OPT_MS, OFF(idle_timeout), "30s", 100, 86400000, NULL, NULL,
+	  "an RTMP connection neither publishing nor playing is closed after this" },
+	{ "publish-timeout", OPT_MS, OFF(publish_timeout), "10s", 100, 3600000, NULL, NULL,
+	  "a publisher that sends no media for this long is dropped" },
+	{ "send-timeout", OPT_MS, OFF(send_timeout), "10s", 100, 3600000, NULL, NULL,
+	  "a viewer whose socket accepts nothing for this long is dropped" },
+
+	{ "gop-cache", OPT_BOOL, OFF(gop_cache), "true", 0, 0, NULL, NULL,
+	  "start new viewers on the last keyframe instead of waiting for the next" },
+	{ "viewer-lag-skip", OPT_MS, OFF(viewer_lag_skip), "2s", 10, 3600000, NULL, NULL,
+	  "a viewer this far behind live skips ahead to the newest keyframe" },
+	{ "viewer-lag-drop", OPT_MS, OFF(viewer_lag_drop), "10s", 100, 3600000, NULL, NULL,
+	  "a viewer whose backlog is this old is disconnected" },
+	{ "stream-buffer-max", OPT_BYTES, OFF(stream_buffer_max), "64m", 65536, 0, NULL, NULL,
+	  "most media bytes a stream keeps for its viewers (GOP cache and backlog)" },
+
+	{ "http-max-header", OPT_BYTES, OFF(http_max_header), "8k", 1024, 1048576, NULL, NULL,
+	  "largest HTTP request head accepted" },
+	{ "http-request-timeout", OPT_MS, OFF(http_request_timeout), "10s", 100, 600000, NULL, NULL,
+	  "time an HTTP client has to send a whole request" },
+	{ "cors", OPT_BOOL, OFF(cors), "true", 0, 0, NULL, NULL,
+	  "allow browsers on other origins (Access-Control-Allow-Origin: *)" },
+
+	{ "publish-secret", OPT_STRING, OFF(publish_secret), NULL, 0, 0, NULL, "SECRET",
+	  "require a signed token to publish (see `sluice token`)" },
+	{ "play-secret", OPT_STRING, OFF(play_secret), NULL, 0, 0, NULL, "SECRET",
+	  "require a signed token to play" },
+	{ "api-token", OPT_STRING, OFF(api_token), NULL, 0, 0, NULL, "TOKEN",
+	  "require 'Authorization: Bearer TOKEN' on /api/v1" },
+	OPT_END
+};

@@ -1,0 +1,363 @@
+/*
+ * node_http.c - the node's HTTP surface: health, the JSON API (node,
+ * streams, clients, kick), Prometheus metrics, and the route to HTTP-FLV.
+ * JSON is built with jansson, never by hand.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "node/node.h"
+#include "proto/flv.h"
+
+static int path_is(const struct http_request *r, const char *p)
+{
+	return r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
+}
+
+static int path_has_prefix(const struct http_request *r, const char *p)
+{
+	size_t n = strlen(p);
+	return r->path_len >= n && memcmp(r->path, p, n) == 0;
+}
+
+static uint64_t uptime_s(struct node *n)
+{
+	return (uv_now(n->loop) - n->started_mono_ms) / 1000;
+}
+
+static json_t *viewers_json(const uint32_t *counts)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "rtmp", json_integer(counts[WIRE_RTMP]));
+	json_object_set_new(o, "flv", json_integer(counts[WIRE_FLV]));
+	json_object_set_new(o, "total", json_integer(counts[WIRE_RTMP] + counts[WIRE_FLV]));
+	return o;
+}
+
+static void count_viewers(struct node *n, uint32_t *counts)
+{
+	counts[WIRE_RTMP] = counts[WIRE_FLV] = 0;
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&n->streams.map, &it, NULL, &v)) {
+		struct stream *s = v;
+		for (int i = 0; i < WIRE_COUNT; i++)
+			counts[i] += s->fanout.nviewers[i];
+	}
+}
+
+static json_t *node_json(struct node *n)
+{
+	uint32_t viewers[WIRE_COUNT];
+	count_viewers(n, viewers);
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(n->name));
+	json_object_set_new(o, "role", json_string("standalone"));
+	json_object_set_new(o, "version", json_string(SLUICE_VERSION));
+	json_object_set_new(o, "uptime_s", json_integer((json_int_t)uptime_s(n)));
+	json_object_set_new(o, "started_ms", json_integer((json_int_t)n->started_wall_ms));
+	json_object_set_new(o, "connections", json_integer(n->conns.count));
+	json_object_set_new(o, "max_connections", json_integer(n->conns.max));
+	json_object_set_new(o, "publishers", json_integer(rtmp_server_count(n, 1)));
+	json_object_set_new(o, "viewers", viewers_json(viewers));
+	json_object_set_new(o, "streams", json_integer((json_int_t)n->streams.map.count));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)conn_table_bytes_in(&n->conns)));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)conn_table_bytes_out(&n->conns)));
+	json_object_set_new(o, "bandwidth_in_bps", json_integer((json_int_t)n->bw_in_bps));
+	json_object_set_new(o, "bandwidth_out_bps", json_integer((json_int_t)n->bw_out_bps));
+	json_object_set_new(o, "cpu_percent", json_real(n->sys.cpu_percent));
+	json_object_set_new(o, "memory_rss_bytes", json_integer((json_int_t)n->sys.rss_bytes));
+	return o;
+}
+
+static json_t *stream_json(struct stream *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "app", json_string(s->app));
+	json_object_set_new(o, "name", json_string(s->name));
+	json_t *v = json_object();
+	json_object_set_new(v, "codec", s->vcodec ? json_string(flv_codec_name(s->vcodec))
+	                                          : json_null());
+	json_object_set_new(v, "width", json_integer(s->width));
+	json_object_set_new(v, "height", json_integer(s->height));
+	if (s->vcodec == FLV_CODEC_H264) {
+		json_object_set_new(v, "profile", json_integer(s->avc_profile));
+		json_object_set_new(v, "level", json_integer(s->avc_level));
+	}
+	if (s->meta_fps > 0)
+		json_object_set_new(v, "fps", json_real(s->meta_fps));
+	json_object_set_new(v, "frames", json_integer((json_int_t)s->video_frames));
+	json_object_set_new(v, "keyframes", json_integer((json_int_t)s->keyframes));
+	json_object_set_new(o, "video", v);
+	json_t *a = json_object();
+	json_object_set_new(a, "codec", s->acodec ? json_string(flv_codec_name(s->acodec))
+	                                          : json_null());
+	json_object_set_new(a, "sample_rate", json_integer(s->sample_rate));
+	json_object_set_new(a, "channels", json_integer(s->channels));
+	json_object_set_new(o, "audio", a);
+	json_object_set_new(o, "bitrate_bps", json_integer((json_int_t)s->rate_bytes_per_sec * 8));
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)s->bytes_in));
+	json_t *p = json_object();
+	json_object_set_new(p, "client_id", json_integer((json_int_t)s->publisher_id));
+	json_object_set_new(p, "address", json_string(s->publisher_peer));
+	json_object_set_new(o, "publisher", p);
+	json_object_set_new(o, "viewers", viewers_json(s->fanout.nviewers));
+	json_object_set_new(o, "started_ms", json_integer((json_int_t)s->started_ms));
+	json_object_set_new(o, "age_s",
+	                    json_integer((json_int_t)((clock_wall_ms() - s->started_ms) / 1000)));
+	json_object_set_new(o, "buffer_bytes", json_integer((json_int_t)s->fanout.bytes));
+	json_object_set_new(o, "viewer_skips", json_integer((json_int_t)s->fanout.skips));
+	json_object_set_new(o, "viewer_drops", json_integer((json_int_t)s->fanout.drops));
+	return o;
+}
+
+static void api_streams(struct node *n, struct http_conn *c)
+{
+	json_t *arr = json_array();
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&n->streams.map, &it, NULL, &v))
+		json_array_append_new(arr, stream_json(v));
+	json_t *o = json_object();
+	json_object_set_new(o, "streams", arr);
+	http_respond_json(c, 200, o);
+}
+
+static void api_clients(struct node *n, struct http_conn *c)
+{
+	json_t *arr = json_array();
+	struct list_node *it;
+	list_for_each(it, &n->conns.all)
+		json_array_append_new(arr, conn_to_json(list_entry(it, struct conn, link)));
+	json_t *o = json_object();
+	json_object_set_new(o, "clients", arr);
+	http_respond_json(c, 200, o);
+}
+
+static void api_kick(struct node *n, struct http_conn *c, const char *idtext)
+{
+	char *end;
+	unsigned long long id = strtoull(idtext, &end, 10);
+	if (end == idtext || *end) {
+		http_respond_error(c, 400, "client id must be a number");
+		return;
+	}
+	struct conn *target = conn_table_find(&n->conns, id);
+	if (!target) {
+		http_respond_error(c, 404, "no such client");
+		return;
+	}
+	if (target == http_conn_base(c)) {
+		http_respond_error(c, 400, "a client cannot kick its own API connection");
+		return;
+	}
+	log_info("client_kicked", "client=%llu peer=%s by=%s", id, target->peer,
+	         http_conn_base(c)->peer);
+	target->ops->kick(target, "kicked through the API");
+	json_t *o = json_object();
+	json_object_set_new(o, "kicked", json_integer((json_int_t)id));
+	http_respond_json(c, 200, o);
+}
+
+static void metric(struct bytes *b, const char *name, const char *type, const char *help)
+{
+	bytes_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void api_metrics(struct node *n, struct http_conn *c)
+{
+	uint32_t viewers[WIRE_COUNT];
+	count_viewers(n, viewers);
+	struct bytes b;
+	bytes_init(&b);
+	metric(&b, "sluice_up", "gauge", "1 while the node serves.");
+	bytes_printf(&b, "sluice_up{node=\"%s\",role=\"standalone\"} 1\n", n->name);
+	metric(&b, "sluice_connections", "gauge", "Open client connections.");
+	bytes_printf(&b, "sluice_connections %u\n", n->conns.count);
+	metric(&b, "sluice_connections_max", "gauge", "Connection limit.");
+	bytes_printf(&b, "sluice_connections_max %u\n", n->conns.max);
+	metric(&b, "sluice_connections_accepted_total", "counter", "Connections accepted.");
+	bytes_printf(&b, "sluice_connections_accepted_total %llu\n",
+	             (unsigned long long)n->conns.accepted);
+	metric(&b, "sluice_connections_refused_total", "counter",
+	       "Connections refused at the connection limit.");
+	bytes_printf(&b, "sluice_connections_refused_total %llu\n",
+	             (unsigned long long)n->conns.refused);
+	metric(&b, "sluice_streams", "gauge", "Live streams.");
+	bytes_printf(&b, "sluice_streams %zu\n", n->streams.map.count);
+	metric(&b, "sluice_publishers", "gauge", "Publishing connections.");
+	bytes_printf(&b, "sluice_publishers %u\n", rtmp_server_count(n, 1));
+	metric(&b, "sluice_viewers", "gauge", "Viewers by protocol.");
+	bytes_printf(&b, "sluice_viewers{protocol=\"rtmp\"} %u\n", viewers[WIRE_RTMP]);
+	bytes_printf(&b, "sluice_viewers{protocol=\"flv\"} %u\n", viewers[WIRE_FLV]);
+	metric(&b, "sluice_received_bytes_total", "counter", "Bytes received from clients.");
+	bytes_printf(&b, "sluice_received_bytes_total %llu\n",
+	             (unsigned long long)conn_table_bytes_in(&n->conns));
+	metric(&b, "sluice_sent_bytes_total", "counter", "Bytes sent to clients.");
+	bytes_printf(&b, "sluice_sent_bytes_total %llu\n",
+	             (unsigned long long)conn_table_bytes_out(&n->conns));
+	metric(&b, "sluice_publishes_total", "counter", "Publishes accepted.");
+	bytes_printf(&b, "sluice_publishes_total %llu\n", (unsigned long long)n->stats.publishes);
+	metric(&b, "sluice_publishes_refused_total", "counter",
+	       "Publishes refused (key busy, bad name).");
+	bytes_printf(&b, "sluice_publishes_refused_total %llu\n",
+	             (unsigned long long)n->stats.publish_refused);
+	metric(&b, "sluice_plays_total", "counter", "Plays started.");
+	bytes_printf(&b, "sluice_plays_total %llu\n", (unsigned long long)n->stats.plays);
+	metric(&b, "sluice_plays_not_found_total", "counter", "Plays of streams not live.");
+	bytes_printf(&b, "sluice_plays_not_found_total %llu\n",
+	             (unsigned long long)n->stats.play_not_found);
+	metric(&b, "sluice_access_denied_total", "counter", "Missing, bad or expired tokens.");
+	bytes_printf(&b, "sluice_access_denied_total %llu\n",
+	             (unsigned long long)n->stats.auth_refused);
+	metric(&b, "sluice_protocol_errors_total", "counter",
+	       "Peers dropped for malformed input or limits.");
+	bytes_printf(&b, "sluice_protocol_errors_total %llu\n",
+	             (unsigned long long)n->stats.protocol_errors);
+	metric(&b, "sluice_timeouts_total", "counter", "Peers dropped for silence.");
+	bytes_printf(&b, "sluice_timeouts_total %llu\n", (unsigned long long)n->stats.timeouts);
+
+	metric(&b, "sluice_stream_viewers", "gauge", "Viewers per stream and protocol.");
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&n->streams.map, &it, NULL, &v)) {
+		struct stream *s = v;
+		bytes_printf(&b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"rtmp\"} %u\n",
+		             s->app, s->name, s->fanout.nviewers[WIRE_RTMP]);
+		bytes_printf(&b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"flv\"} %u\n",
+		             s->app, s->name, s->fanout.nviewers[WIRE_FLV]);
+	}
+	metric(&b, "sluice_stream_bitrate_bps", "gauge", "Incoming bitrate per stream.");
+	it = 0;
+	while (strmap_next(&n->streams.map, &it, NULL, &v)) {
+		struct stream *s = v;
+		bytes_printf(&b, "sluice_stream_bitrate_bps{app=\"%s\",stream=\"%s\"} %llu\n", s->app,
+		             s->name, (unsigned long long)s->rate_bytes_per_sec * 8);
+	}
+	metric(&b, "process_cpu_seconds_total", "counter", "CPU time used by the node.");
+	bytes_printf(&b, "process_cpu_seconds_total %.3f\n", (double)n->sys.cpu_total_us / 1e6);
+	metric(&b, "process_resident_memory_bytes", "gauge", "Resident memory of the node.");
+	bytes_printf(&b, "process_resident_memory_bytes %llu\n",
+	             (unsigned long long)n->sys.rss_bytes);
+	http_respond(c, 200, "text/plain; version=0.0.4", b.data, b.len);
+	bytes_free(&b);
+}
+
+/* With api-token set, /api/v1 needs it as a Bearer token or ?accessToken=. */
+static int api_authorized(struct node *n, const struct http_request *req)
+{
+	const char *want = n->cfg->api_token;
+	if (!want || !*want)
+		return 1;
+	size_t wlen = strlen(want);
+	const struct http_header *h = http_find_header(req, "Authorization");
+	if (h && h->value_len == 7 + wlen && strncasecmp(h->value, "Bearer ", 7) == 0 &&
+	    ct_equal(h->value + 7, want, wlen))
+		return 1;
+	char q[256];
+	int qlen = req->query ? http_query_get(req->query, req->query_len, "accessToken", q,
+	                                       sizeof(q)) : -1;
+	return qlen >= 0 && (size_t)qlen == wlen && ct_equal(q, want, wlen);
+}
+
+/* "/app/name.flv" -> app, name.  Returns 0, or -1 if the path is not of that shape. */
+static int flv_path(const struct http_request *req, char *app, char *name)
+{
+	const char *p = req->path + 1, *end = req->path + req->path_len;
+	const char *slash = memchr(p, '/', (size_t)(end - p));
+	if (!slash || end - req->path < 6 || memcmp(end - 4, ".flv", 4) != 0)
+		return -1;
+	size_t alen = (size_t)(slash - p), nlen = (size_t)(end - 4 - slash - 1);
+	if (alen == 0 || alen > STREAM_NAME_MAX || nlen == 0 || nlen > STREAM_NAME_MAX)
+		return -1;
+	memcpy(app, p, alen);
+	app[alen] = '\0';
+	memcpy(name, slash + 1, nlen);
+	name[nlen] = '\0';
+	return 0;
+}
+
+void node_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,
+                      const uint8_t *body, size_t body_len)
+{
+	struct node *n = ctx;
+	(void)body;
+	(void)body_len;
+	int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
+
+	if (req->method == HTTP_OPTIONS) {
+		http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, DELETE, OPTIONS");
+		http_add_header(c, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+		http_add_header(c, "Access-Control-Max-Age", "86400");
+		http_respond(c, 204, NULL, NULL, 0);
+		return;
+	}
+	if (path_is(req, "/healthz")) {
+		if (!get) {
+			http_respond_error(c, 405, "use GET");
+			return;
+		}
+		static const char ok[] = "ok\n";
+		http_respond(c, n->stopping ? 503 : 200, "text/plain", ok, sizeof(ok) - 1);
+		return;
+	}
+	if (path_is(req, "/metrics")) {
+		if (!get)
+			http_respond_error(c, 405, "use GET");
+		else
+			api_metrics(n, c);
+		return;
+	}
+	if (path_has_prefix(req, "/api/")) {
+		if (!api_authorized(n, req)) {
+			http_add_header(c, "WWW-Authenticate", "Bearer");
+			http_respond_error(c, 401, "missing or wrong API token");
+			return;
+		}
+		if (path_is(req, "/api/v1/node") && get) {
+			http_respond_json(c, 200, node_json(n));
+		} else if (path_is(req, "/api/v1/streams") && get) {
+			api_streams(n, c);
+		} else if (path_is(req, "/api/v1/clients") && get) {
+			api_clients(n, c);
+		} else if (path_has_prefix(req, "/api/v1/clients/") &&
+		           req->method == HTTP_DELETE) {
+			char id[32];
+			size_t len = req->path_len - strlen("/api/v1/clients/");
+			if (len == 0 || len >= sizeof(id)) {
+				http_respond_error(c, 400, "client id must be a number");
+				return;
+			}
+			memcpy(id, req->path + strlen("/api/v1/clients/"), len);
+			id[len] = '\0';
+			api_kick(n, c, id);
+		} else if (path_is(req, "/api/v1/node") || path_is(req, "/api/v1/streams") ||
+		           path_is(req, "/api/v1/clients") ||
+		           path_has_prefix(req, "/api/v1/clients/")) {
+			http_respond_error(c, 405, "method not allowed here");
+		} else {
+			http_respond_error(c, 404, "no such API endpoint");
+		}
+		return;
+	}
+	char app[STREAM_NAME_MAX + 1], name[STREAM_NAME_MAX + 1];
+	if (flv_path(req, app, name) == 0) {
+		if (!get) {
+			http_respond_error(c, 405, "use GET");
+			return;
+		}
+		if (!stream_name_valid(app) || !stream_name_valid(name)) {
+			http_respond_error(c, 400, "app and stream names are 1-128 characters of "
+			                           "A-Z a-z 0-9 _ . ~ @ + = -");
+			return;
+		}
+		flv_viewer_serve(n, c, app, name, req);
+		return;
+	}
+	http_respond_error(c, 404, "not found");
+}

@@ -1,0 +1,79 @@
+/*
+ * rtmp_conn.h - one RTMP client connection on the node (private to
+ * rtmp_conn.c, which does its I/O, and rtmp_commands.c, which answers its
+ * commands).
+ *
+ * Lifetime: the node's list and conn table hold the connection from accept
+ * until the socket's close callback, which frees it; nothing frees it while
+ * a callback runs on it.  A connection that must go after saying something
+ * (an error status, a stream's end) is "finished": its pending writes are
+ * flushed, then it closes; a peer that does not read them is closed anyway
+ * after a short grace.
+ */
+#ifndef SLUICE_NODE_RTMP_CONN_H
+#define SLUICE_NODE_RTMP_CONN_H
+
+#include "core/bytes.h"
+#include "core/conn.h"
+#include "media/fanout.h"
+#include "media/stream.h"
+#include "node/node.h"
+#include "proto/rtmp_chunk.h"
+#include "proto/rtmp_handshake.h"
+
+enum rtmp_conn_state {
+	RC_HANDSHAKE,    /* RTMP handshake in progress */
+	RC_CONNECTING,   /* handshake done, waiting for the connect command */
+	RC_READY,        /* connected: may publish or play */
+	RC_PUBLISHING,
+	RC_PLAYING,
+	RC_FINISHING,    /* flushing its last words */
+	RC_CLOSED,
+};
+
+struct rtmp_conn {
+	struct conn base;
+	struct node *node;
+	uv_tcp_t tcp;
+	struct list_node link;            /* node->rtmp_conns */
+	enum rtmp_conn_state state;
+	uint64_t state_since_ms;
+	uint64_t last_rx_ms;
+	uint64_t last_media_ms;
+
+	struct rtmp_hs *hs;               /* only during the handshake */
+	struct rtmp_reader reader;
+	uint32_t peer_window;             /* ack window the peer asked for; 0: none */
+	uint64_t acked_bytes;             /* bytes_in at our last acknowledgement */
+	uint32_t next_stream_id;
+	unsigned ignored_types_logged;    /* bit per reason, to log each once */
+
+	char app[STREAM_NAME_MAX + 1];
+	char app_token[160];              /* token given as connect's app?token= */
+	char stream_name[STREAM_NAME_MAX + 1];
+
+	struct stream *pub;               /* the stream this connection publishes (registry's) */
+	struct stream *play;              /* the stream it plays (a reference held) */
+	uint32_t play_msid;
+	struct fanout_viewer viewer;
+
+	unsigned writes_pending;
+	uint64_t write_bytes_pending;
+	uv_shutdown_t shutdown_req;
+};
+
+/* Queues bytes to the peer (takes ownership of the contents of *b, leaving it empty). */
+void rtmp_conn_send(struct rtmp_conn *c, struct bytes *b);
+/* Flushes what is queued, then closes; reason is logged. */
+void rtmp_conn_finish(struct rtmp_conn *c, const char *reason);
+/* Closes now. */
+void rtmp_conn_close(struct rtmp_conn *c, const char *reason);
+void rtmp_conn_set_state(struct rtmp_conn *c, enum rtmp_conn_state st);
+
+/* Handles one complete message from the peer (rtmp_commands.c). Returns 0 or a negative
+ * error that closes the connection. Takes ownership of msg->body. */
+int rtmp_conn_dispatch(struct rtmp_conn *c, struct rtmp_msg *msg);
+/* Tears down publishing/playing state (called before the connection goes). */
+void rtmp_conn_leave(struct rtmp_conn *c);
+
+#endif
