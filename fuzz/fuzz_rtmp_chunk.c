@@ -84,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s->fanout.bytes > (1u << 20) + (1u << 18))
 		abort(); /* the log must respect its byte cap (plus one message) */
 	stream_unpublish(&reg, s);
+	stream_unref(s);
 	rtmp_reader_free(&r);
 	return 0;
 }

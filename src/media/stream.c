@@ -52,7 +52,7 @@ int stream_publish(struct stream_registry *r, const char *app, const char *name,
 	if (stream_find(r, app, name))
 		return SL_EEXIST;
 	struct stream *s = xcalloc(1, sizeof(*s));
-	s->refs = 1;
+	s->refs = 2; /* the registry's, while live, and the publisher's */
 	snprintf(s->app, sizeof(s->app), "%s", app);
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	snprintf(s->key, sizeof(s->key), "%s/%s", app, name);
@@ -192,7 +192,7 @@ static struct media_msg *script_data(struct stream *s, uint32_t ts, struct rbuf 
 
 void stream_media(struct stream *s, uint8_t type, uint32_t ts, struct rbuf *body)
 {
-	if (body->len == 0) {
+	if (body->len == 0 || !s->live) {
 		rbuf_unref(body);
 		return;
 	}

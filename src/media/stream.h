@@ -63,8 +63,9 @@ void stream_registry_close(struct stream_registry *r);
 struct stream *stream_find(struct stream_registry *r, const char *app, const char *name);
 
 /*
- * Starts a stream for a publisher.  Returns 0 with *out (borrowed; the
- * registry owns it until stream_unpublish), SL_EEXIST if the key is live.
+ * Starts a stream for a publisher.  Returns 0 with *out, a reference the
+ * publisher owns (stream_unpublish, then stream_unref); the registry holds
+ * its own while the stream is live.  SL_EEXIST if the key is live.
  */
 int stream_publish(struct stream_registry *r, const char *app, const char *name,
                    uint64_t publisher_id, const char *peer, struct stream **out);
@@ -72,7 +73,10 @@ int stream_publish(struct stream_registry *r, const char *app, const char *name,
 /* A publisher's audio (8), video (9) or script data (18) message (takes body). */
 void stream_media(struct stream *s, uint8_t type, uint32_t ts, struct rbuf *body);
 
-/* The publisher is gone: the key is free now, and viewers are told. */
+/*
+ * The publisher is gone, or the node is closing: the key is free now, viewers
+ * are told, and later media is dropped.  Drops the registry's reference only.
+ */
 void stream_unpublish(struct stream_registry *r, struct stream *s);
 
 static inline struct stream *stream_ref(struct stream *s)

@@ -307,6 +307,7 @@ void rtmp_conn_leave(struct rtmp_conn *c)
 		struct stream *s = c->pub;
 		c->pub = NULL;
 		stream_unpublish(&n->streams, s);
+		stream_unref(s);
 	}
 	if (c->play) {
 		fanout_viewer_stop(&c->viewer);
