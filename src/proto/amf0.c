@@ -401,6 +401,8 @@ int amf0_decode(const uint8_t *p, size_t n, const struct amf0_limits *lim,
 	out->count = 0;
 	out->arena = NULL;
 
+	if (n == 0)
+		return 0; /* nothing to decode (p may be NULL) */
 	d.p = p;
 	d.end = p + n;
 	d.max_depth = lim && lim->max_depth ? lim->max_depth : DEFAULT_MAX_DEPTH;
