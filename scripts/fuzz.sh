@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 status=0
 
 for bin in "$dir"/fuzz_*; do
-	[ -x "$bin" ] || continue
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	target=$(basename "$bin" | sed 's/^fuzz_//')
 	corpus="$root/fuzz/corpora/$target"
 	if [ ! -d "$corpus" ] || [ -z "$(ls -A "$corpus")" ]; then
