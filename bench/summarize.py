@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""summarize.py - turns bench/run.sh's sluice-load reports into the tables of
+docs/benchmarks.md: medians over runs per (server, N), and sluice/nginx ratios.
+
+    summarize.py --one FILE.json            one line about one run
+    summarize.py [--mode M --runs R] DIR    the markdown summary of a results directory
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def figures(r):
+    """The figures we compare, from one sluice-load report."""
+    srv = r.get("server", {})
+    alive = r["viewers"]["alive_at_end"]
+    return {
+        "alive": alive,
+        "requested": r["viewers"]["requested"],
+        "cpu_pct": srv.get("cpu_pct_of_core", 0.0),
+        "cpu_s_per_vmin": srv.get("cpu_s_per_viewer_minute", 0.0),
+        "rss_mb": srv.get("peak_rss_kb", 0) / 1024.0,
+        "lag_p50": r["lag_ms"]["p50"],
+        "lag_p99": r["lag_ms"]["p99"],
+        "lag_samples": r["lag_ms"]["samples"],
+        "ttff_p50": r["ttff_ms"].get("p50"),
+        "stalls": r["stalls"]["total"],
+        "client_cpu": r["client"]["cpu_pct_of_core"],
+        "mbit": r["bytes"]["mbit_per_s_per_viewer_in_window"],
+        "errors": r["viewers"]["errors"],
+    }
+
+
+def one_line(path):
+    r = load(path)
+    if r is None:
+        print("(no report)")
+        return
+    f = figures(r)
+    ttff = "%.1f" % f["ttff_p50"] if f["ttff_p50"] is not None else "-"
+    print("viewers %d/%d, server %.1f%% of a core, peak RSS %.0f MB, lag p50 %.1f ms p99 %.1f ms, "
+          "ttff p50 %s ms, stalls %d, client %.0f%%%s" % (
+              f["alive"], f["requested"], f["cpu_pct"], f["rss_mb"], f["lag_p50"], f["lag_p99"],
+              ttff, f["stalls"], f["client_cpu"],
+              (", errors %s" % f["errors"]) if f["errors"] else ""))
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "-"
+    r = a / b
+    return "%.2f" % r if r >= 0.1 else "%.4f" % r
+
+
+def fmt(v, spec="%.2f"):
+    return "-" if v is None else spec % v
+
+
+def summary(d, mode, runs):
+    rows = {}
+    for path in glob.glob(os.path.join(d, "*.json")):
+        m = re.match(r"(load|base)-(sluice|nginx)-n(\d+)-r(\d+)\.json$", os.path.basename(path))
+        r = load(path)
+        if not m or r is None:
+            continue
+        rows.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(figures(r))
+    out = []
+    out.append("## Results: bench/run.sh %s (%s run(s) per figure, medians)\n" % (mode, runs))
+    base = {s: med([f["cpu_pct"] for f in rows.get(("base", s, 0), [])])
+            for s in ("sluice", "nginx")}
+    out.append("Publisher only, no viewers: sluice %s%%, nginx-rtmp %s%% of a core.\n" % (
+        fmt(base["sluice"]), fmt(base["nginx"])))
+    out.append("| N | server | viewers ok | CPU % of core | CPU % per viewer | marginal % per viewer "
+               "| CPU s per viewer-min | peak RSS MB | lag p50 ms | lag p99 ms | ttff p50 ms "
+               "| stalls | Mbit/s per viewer | client CPU % |")
+    out.append("|" + "---|" * 14)
+    ns = sorted({k[2] for k in rows if k[0] == "load"})
+    agg = {}
+    for n in ns:
+        for s in ("sluice", "nginx"):
+            fs = rows.get(("load", s, n), [])
+            if not fs:
+                continue
+            a = {k: med([f[k] for f in fs]) for k in (
+                "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "ttff_p50",
+                "stalls", "mbit", "client_cpu")}
+            a["per_viewer"] = a["cpu_pct"] / n if n else None
+            a["marginal"] = (a["cpu_pct"] - base[s]) / n if n and base[s] is not None else None
+            agg[(s, n)] = a
+            out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                n, s, fmt(a["alive"], "%d"), fmt(a["cpu_pct"], "%.1f"),
+                fmt(a["per_viewer"], "%.3f"), fmt(a["marginal"], "%.3f"),
+                fmt(a["cpu_s_per_vmin"], "%.4f"), fmt(a["rss_mb"], "%.1f"),
+                fmt(a["lag_p50"], "%.1f"), fmt(a["lag_p99"], "%.1f"), fmt(a["ttff_p50"], "%.1f"),
+                fmt(a["stalls"], "%d"), fmt(a["mbit"], "%.2f"), fmt(a["client_cpu"], "%.0f")))
+    out.append("")
+    out.append("Ratios sluice / nginx-rtmp (same runs; below 1 means sluice uses less or is faster):\n")
+    out.append("| N | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 | lag p99 | ttff p50 |")
+    out.append("|---|---|---|---|---|---|---|")
+    for n in ns:
+        s, g = agg.get(("sluice", n)), agg.get(("nginx", n))
+        if not s or not g:
+            continue
+        out.append("| %d | %s | %s | %s | %s | %s | %s |" % (
+            n, ratio(s["per_viewer"], g["per_viewer"]), ratio(s["marginal"], g["marginal"]),
+            ratio(s["rss_mb"], g["rss_mb"]), ratio(s["lag_p50"], g["lag_p50"]),
+            ratio(s["lag_p99"], g["lag_p99"]), ratio(s["ttff_p50"], g["ttff_p50"])))
+    out.append("")
+    out.append("One origin->edge hop (viewers on the edge vs on the origin, same publisher):\n")
+    out.append("| server | viewers | direct lag p50 / p99 ms | via edge lag p50 / p99 ms "
+               "| hop adds p50 / p99 ms | edge ttff p50 ms |")
+    out.append("|---|---|---|---|---|---|")
+    for s in ("nginx", "sluice"):
+        dr = load(os.path.join(d, "hop-%s-direct.json" % s))
+        er = load(os.path.join(d, "hop-%s-edge.json" % s))
+        if os.path.exists(os.path.join(d, "hop-%s-skipped.txt" % s)):
+            out.append("| %s | - | hop: skipped (sluice has no edge role yet) | | | |" % s)
+            continue
+        if not dr or not er:
+            out.append("| %s | - | (no result) | | | |" % s)
+            continue
+        a, b = figures(dr), figures(er)
+        out.append("| %s | %d / %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %s |" % (
+            s, b["alive"], b["requested"], a["lag_p50"], a["lag_p99"], b["lag_p50"], b["lag_p99"],
+            b["lag_p50"] - a["lag_p50"], b["lag_p99"] - a["lag_p99"], fmt(b["ttff_p50"], "%.1f")))
+    out.append("")
+    out.append("Raw reports: %s" % d)
+    print("\n".join(out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--one")
+    ap.add_argument("--mode", default="?")
+    ap.add_argument("--runs", default="?")
+    ap.add_argument("dir", nargs="?")
+    a = ap.parse_args()
+    if a.one:
+        one_line(a.one)
+    elif a.dir:
+        summary(a.dir, a.mode, a.runs)
+    else:
+        ap.error("--one FILE or DIR")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
