@@ -6,13 +6,30 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/log.h"
+
+/* Refusal log lines per second, per table: a flood of connections must not flood the log. */
+#define REFUSAL_LOG_PER_SEC 10
 
 void conn_table_init(struct conn_table *t, uint32_t max)
 {
 	memset(t, 0, sizeof(*t));
 	list_init(&t->all);
+	iplimit_init(&t->ip, 0, 0, 0);
 	t->max = max;
 	t->next_id = 1;
+}
+
+void conn_table_set_ip_limits(struct conn_table *t, uint32_t max_per_ip, uint32_t rate_per_ip,
+                              uint32_t burst_per_ip)
+{
+	iplimit_free(&t->ip);
+	iplimit_init(&t->ip, max_per_ip, rate_per_ip, burst_per_ip);
+}
+
+void conn_table_free(struct conn_table *t)
+{
+	iplimit_free(&t->ip);
 }
 
 int conn_table_add(struct conn_table *t, struct conn *c, const char *kind,
@@ -22,6 +39,11 @@ int conn_table_add(struct conn_table *t, struct conn *c, const char *kind,
 		t->refused++;
 		return SL_EFULL;
 	}
+	char key[IPLIMIT_KEY_MAX];
+	iplimit_key(peer, key, sizeof(key));
+	int rc = iplimit_admit(&t->ip, key, clock_mono_ms());
+	if (rc < 0)
+		return rc;
 	c->id = t->next_id++;
 	c->kind = kind;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
@@ -40,8 +62,44 @@ void conn_table_remove(struct conn_table *t, struct conn *c)
 		return;
 	list_del(&c->link);
 	t->count--;
+	char key[IPLIMIT_KEY_MAX];
+	iplimit_key(c->peer, key, sizeof(key));
+	iplimit_release(&t->ip, key, clock_mono_ms());
 	t->bytes_in_closed += c->bytes_in;
 	t->bytes_out_closed += c->bytes_out;
+}
+
+const char *conn_refusal_reason(int rc)
+{
+	switch (rc) {
+	case 0:
+		return "shutting down";
+	case SL_EFULL:
+		return "connection limit";
+	case SL_ELIMIT:
+		return "per-ip connection limit";
+	case SL_EAGAIN:
+		return "per-ip connection rate";
+	default:
+		return sl_strerror(rc);
+	}
+}
+
+void conn_table_log_refusal(struct conn_table *t, const char *protocol, const char *peer,
+                            int rc)
+{
+	uint64_t suppressed = 0;
+	if (!log_throttle_pass(&t->refusal_log, clock_mono_ms(), REFUSAL_LOG_PER_SEC, &suppressed))
+		return;
+	char limit[48] = "";
+	if (rc == SL_EFULL)
+		snprintf(limit, sizeof(limit), " limit=%u", t->max);
+	else if (rc == SL_ELIMIT)
+		snprintf(limit, sizeof(limit), " limit=%u", t->ip.max_conns);
+	else if (rc == SL_EAGAIN)
+		snprintf(limit, sizeof(limit), " limit=%u/s burst=%u", t->ip.rate, t->ip.burst);
+	log_warn("connection_refused", "protocol=%s peer=%s reason=\"%s\"%s suppressed=%llu",
+	         protocol, peer, conn_refusal_reason(rc), limit, (unsigned long long)suppressed);
 }
 
 struct conn *conn_table_find(struct conn_table *t, uint64_t id)

@@ -10,9 +10,11 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/net.h"
+#include "core/ratelimit.h"
 
 #define READ_BUF_SIZE (64 * 1024)
 #define STREAM_DISCARD_MAX (64 * 1024) /* a streaming peer may send this much, no more */
+#define REFUSAL_LOG_PER_SEC 20         /* lines a second about refused requests, at most */
 
 enum conn_state {
 	HC_READING,    /* waiting for (the rest of) a request */
@@ -33,6 +35,7 @@ struct http_server {
 	int read_buf_busy;
 	int stopping;
 	unsigned open_handles;
+	struct log_throttle refusal_log;
 };
 
 struct http_conn {
@@ -41,7 +44,8 @@ struct http_conn {
 	uv_tcp_t tcp;
 	struct list_node link;
 	enum conn_state state;
-	struct bytes in;              /* received, not yet consumed */
+	struct bytes in;              /* received; bytes before in_off are consumed */
+	size_t in_off;                /* requests answered are skipped, not moved (pipelining) */
 	size_t consumed;              /* bytes of `in` used by the request being handled */
 	uint64_t last_activity_ms;
 	uint64_t request_started_ms;  /* first byte of the pending request; 0 if none */
@@ -59,9 +63,28 @@ struct http_conn {
 
 static void process(struct http_conn *c);
 
+/* Received bytes not yet consumed by a request. */
+static size_t pending(const struct http_conn *c)
+{
+	return c->in.len - c->in_off;
+}
+
 static uint64_t now_ms(struct http_server *s)
 {
 	return uv_now(s->loop);
+}
+
+/* Says why a peer's request was refused and its connection will close (throttled). */
+static void log_refusal(struct http_conn *c, int status, const char *msg)
+{
+	uint64_t suppressed = 0;
+	if (!log_throttle_pass(&c->srv->refusal_log, now_ms(c->srv), REFUSAL_LOG_PER_SEC,
+	                       &suppressed))
+		return;
+	log_info("http_request_refused", "client=%llu peer=%s status=%d reason=\"%s\" "
+	         "buffered=%zu max_head=%zu suppressed=%llu", (unsigned long long)c->base.id,
+	         c->base.peer, status, msg, pending(c), c->srv->limits.max_head_bytes,
+	         (unsigned long long)suppressed);
 }
 
 static void maybe_free_server(struct http_server *s)
@@ -164,14 +187,21 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (c->state != HC_READING)
 		return;
 	size_t limit = s->limits.max_head_bytes + s->cfg.max_body_bytes;
-	if (c->in.len + (size_t)nread > limit) {
+	if (pending(c) + (size_t)nread > limit) {
 		/* More than one maximal request buffered: the peer is not waiting for answers. */
+		log_refusal(c, 413, "request too large");
 		http_respond_error(c, 413, "request too large");
 		c->keep_alive = 0;
 		return;
 	}
-	if (c->in.len == 0 && !c->request_started_ms)
+	if (pending(c) == 0 && !c->request_started_ms)
 		c->request_started_ms = now_ms(s);
+	if (c->in_off) {
+		/* Compact once per read, not once per request: a pipelining peer stays linear. */
+		memmove(c->in.data, c->in.data + c->in_off, pending(c));
+		c->in.len -= c->in_off;
+		c->in_off = 0;
+	}
 	bytes_append(&c->in, buf->base, (size_t)nread);
 	process(c);
 }
@@ -186,21 +216,23 @@ static void start_reading(struct http_conn *c)
 
 static void fail_request(struct http_conn *c, int status, const char *msg)
 {
+	log_refusal(c, status, msg);
 	c->keep_alive = 0;
-	c->consumed = c->in.len;
+	c->consumed = pending(c);
 	http_respond_error(c, status, msg);
 }
 
 static void process(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
-	while (c->state == HC_READING && c->in.len > 0) {
+	while (c->state == HC_READING && pending(c) > 0) {
 		struct http_request req;
-		int rc = http_parse_request(c->in.data, c->in.len, &s->limits, &req);
+		const uint8_t *at = c->in.data + c->in_off;
+		int rc = http_parse_request(at, pending(c), &s->limits, &req);
 		if (rc == SL_EAGAIN) {
 			if (!c->request_started_ms)
 				c->request_started_ms = now_ms(s);
-			return;
+			break; /* the rest of the request is still to be read */
 		}
 		if (rc < 0) {
 			c->state = HC_HANDLING;
@@ -220,10 +252,10 @@ static void process(struct http_conn *c)
 			fail_request(c, 413, "request body too large");
 			return;
 		}
-		if (c->in.len < head + body_len) {
+		if (pending(c) < head + body_len) {
 			if (!c->request_started_ms)
 				c->request_started_ms = now_ms(s);
-			return; /* body still arriving */
+			break; /* body still arriving */
 		}
 		c->state = HC_HANDLING;
 		c->consumed = head + body_len;
@@ -231,7 +263,7 @@ static void process(struct http_conn *c)
 		c->head_only = req.method == HTTP_HEAD;
 		c->request_started_ms = 0;
 		stop_reading(c);
-		s->cfg.handler(s->cfg.ctx, c, &req, c->in.data + head, body_len);
+		s->cfg.handler(s->cfg.ctx, c, &req, at + head, body_len);
 		return; /* the response's write callback continues */
 	}
 	if (c->state == HC_READING)
@@ -240,9 +272,10 @@ static void process(struct http_conn *c)
 
 static void consume_request(struct http_conn *c)
 {
-	size_t n = c->consumed < c->in.len ? c->consumed : c->in.len;
-	memmove(c->in.data, c->in.data + n, c->in.len - n);
-	c->in.len -= n;
+	size_t n = c->consumed < pending(c) ? c->consumed : pending(c);
+	c->in_off += n;
+	if (c->in_off == c->in.len)
+		c->in.len = c->in_off = 0;
 	c->consumed = 0;
 }
 
@@ -265,7 +298,7 @@ static void write_cb(uv_write_t *req, int status)
 	}
 	c->state = HC_READING;
 	c->last_activity_ms = now_ms(c->srv);
-	if (c->in.len)
+	if (pending(c))
 		c->request_started_ms = now_ms(c->srv);
 	process(c);
 }
@@ -407,9 +440,10 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	char peer[64];
 	net_peer_name(&c->tcp, peer, sizeof(peer));
-	if (s->stopping || conn_table_add(s->cfg.conns, &c->base, "http", peer, &http_conn_ops) < 0) {
-		log_warn("connection_refused", "protocol=http peer=%s reason=\"connection limit\" "
-		         "limit=%u", peer, s->cfg.conns->max);
+	int admit = s->stopping ? 0 : conn_table_add(s->cfg.conns, &c->base, "http", peer,
+	                                             &http_conn_ops);
+	if (s->stopping || admit < 0) {
+		conn_table_log_refusal(s->cfg.conns, "http", peer, admit);
 		c->state = HC_CLOSING;
 		uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
 		return;
@@ -442,8 +476,12 @@ static void sweep_cb(uv_timer_t *t)
 			}
 			break;
 		case HC_WRITING:
-			if (c->write_started_ms && now - c->write_started_ms > s->cfg.send_timeout_ms)
+			if (c->write_started_ms && now - c->write_started_ms > s->cfg.send_timeout_ms) {
+				log_info("http_timeout", "client=%llu peer=%s reason=\"response not read "
+				         "within %llu ms\"", (unsigned long long)c->base.id, c->base.peer,
+				         (unsigned long long)s->cfg.send_timeout_ms);
 				http_conn_close(c, "response not read in time");
+			}
 			break;
 		default:
 			break;

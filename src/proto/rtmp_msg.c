@@ -159,7 +159,19 @@ void rtmp_command_free(struct rtmp_command *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* A name cut short at a NUL ("live\0x" read as "live") would not be the name sent. */
+static const char *name_str(const struct amf0_value *v)
+{
+	const char *s = amf0_str(v);
+	return s && strlen(s) == v->u.str.len ? s : NULL;
+}
+
 const char *rtmp_command_arg_str(const struct rtmp_command *c, unsigned i)
 {
-	return i < c->nargs ? amf0_str(c->args[i]) : NULL;
+	return i < c->nargs ? name_str(c->args[i]) : NULL;
+}
+
+const char *rtmp_command_prop_str(const struct rtmp_command *c, const char *key)
+{
+	return name_str(amf0_get(c->obj, key));
 }

@@ -63,7 +63,9 @@ struct rtmp_command {
 int rtmp_command_decode(uint8_t type, const uint8_t *p, size_t n,
                         const struct amf0_limits *lim, struct rtmp_command *out);
 void rtmp_command_free(struct rtmp_command *c);
-/* The i-th argument as a string, or NULL. */
+/* The i-th argument as a string, or NULL (also when it holds a NUL byte). */
 const char *rtmp_command_arg_str(const struct rtmp_command *c, unsigned i);
+/* The string property key of the command object, or NULL (also when it holds a NUL byte). */
+const char *rtmp_command_prop_str(const struct rtmp_command *c, const char *key);
 
 #endif
