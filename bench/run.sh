@@ -4,6 +4,10 @@
 #   bench/run.sh quick    50 and 200 RTMP viewers, 1 run each (a few minutes)
 #   bench/run.sh full     100, 500, 1000, 2000 viewers, 3 runs each (median reported)
 #
+# Three servers: "sluice" in its default low-latency mode, "smerge" the same sluice with
+# --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
+# less CPU), and "nginx" (nginx-rtmp).
+#
 # For each N and run, both servers (alternating which goes first) get a publisher pushing
 # the same cached ~2 Mbit/s FLV at real time and N viewers, all from one sluice-load
 # process pinned to core 1; the server is pinned to core 0. sluice-load stamps each video
@@ -153,6 +157,9 @@ one_run() {
 	if [ "$server" = sluice ]; then
 		start_sluice bench-sluice 127.0.0.71 19371 18071
 		url=rtmp://127.0.0.71:19371/live/bench
+	elif [ "$server" = smerge ]; then
+		start_sluice bench-smerge 127.0.0.77 19377 18077 --viewer-write-merge "${MERGE_MS:-50ms}"
+		url=rtmp://127.0.0.77:19377/live/bench
 	else
 		start_nginx bench-nginx 127.0.0.72 19372
 		url=rtmp://127.0.0.72:19372/live/bench
@@ -171,8 +178,12 @@ echo "run.sh: $MODE: N in {$NS}, $RUNS run(s) each, ${DURATION}s measured; serve
 
 for run in $(seq "$RUNS"); do
 	# Alternate which server goes first, so drift in the machine hits both alike.
-	if [ $((run % 2)) -eq 1 ]; then order="sluice nginx"; else order="nginx sluice"; fi
-	for server in $order; do
+	case $((run % 3)) in
+	1) order="sluice nginx smerge" ;;
+	2) order="nginx smerge sluice" ;;
+	*) order="smerge sluice nginx" ;;
+	esac
+	for server in sluice nginx; do
 		one_run "$server" base 0 "$run" "$BASE_DURATION"
 	done
 	for n in $NS; do

@@ -76,7 +76,7 @@ def fmt(v, spec="%.2f"):
 def summary(d, mode, runs):
     rows = {}
     for path in glob.glob(os.path.join(d, "*.json")):
-        m = re.match(r"(load|base)-(sluice|nginx)-n(\d+)-r(\d+)\.json$", os.path.basename(path))
+        m = re.match(r"(load|base)-(sluice|smerge|nginx)-n(\d+)-r(\d+)\.json$", os.path.basename(path))
         r = load(path)
         if not m or r is None:
             continue
@@ -94,7 +94,7 @@ def summary(d, mode, runs):
     ns = sorted({k[2] for k in rows if k[0] == "load"})
     agg = {}
     for n in ns:
-        for s in ("sluice", "nginx"):
+        for s in ("sluice", "smerge", "nginx"):
             fs = rows.get(("load", s, n), [])
             if not fs:
                 continue
@@ -102,7 +102,8 @@ def summary(d, mode, runs):
                 "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "ttff_p50",
                 "stalls", "mbit", "client_cpu")}
             a["per_viewer"] = a["cpu_pct"] / n if n else None
-            a["marginal"] = (a["cpu_pct"] - base[s]) / n if n and base[s] is not None else None
+            b0 = base["sluice" if s == "smerge" else s]
+            a["marginal"] = (a["cpu_pct"] - b0) / n if n and b0 is not None else None
             agg[(s, n)] = a
             out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 n, s, fmt(a["alive"], "%d"), fmt(a["cpu_pct"], "%.1f"),
@@ -114,12 +115,14 @@ def summary(d, mode, runs):
     out.append("Ratios sluice / nginx-rtmp (same runs; below 1 means sluice uses less or is faster):\n")
     out.append("| N | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 | lag p99 | ttff p50 |")
     out.append("|---|---|---|---|---|---|---|")
-    for n in ns:
-        s, g = agg.get(("sluice", n)), agg.get(("nginx", n))
+    out[-2] = "| N | sluice mode | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 | lag p99 | ttff p50 |"
+    out[-1] = "|---|---|---|---|---|---|---|---|"
+    for n, mode in ((n, m) for n in ns for m in ("sluice", "smerge")):
+        s, g = agg.get((mode, n)), agg.get(("nginx", n))
         if not s or not g:
             continue
-        out.append("| %d | %s | %s | %s | %s | %s | %s |" % (
-            n, ratio(s["per_viewer"], g["per_viewer"]), ratio(s["marginal"], g["marginal"]),
+        out.append("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, "default" if mode == "sluice" else "write merge", ratio(s["per_viewer"], g["per_viewer"]), ratio(s["marginal"], g["marginal"]),
             ratio(s["rss_mb"], g["rss_mb"]), ratio(s["lag_p50"], g["lag_p50"]),
             ratio(s["lag_p99"], g["lag_p99"]), ratio(s["ttff_p50"], g["ttff_p50"])))
     out.append("")

@@ -29,8 +29,66 @@ static void drop_prelude(struct fanout *f)
 	f->prelude_valid = 0;
 }
 
+void fanout_set_flusher(struct fanout *f, struct fanout_flusher *fl)
+{
+	f->flusher = fl;
+}
+
+static void flush_viewers(struct fanout *f)
+{
+	struct list_node *n, *tmp;
+	list_for_each_safe(n, tmp, &f->viewers)
+		viewer_flush(list_entry(n, struct fanout_viewer, link));
+}
+
+static void flush_dirty(struct fanout_flusher *fl)
+{
+	while (!list_empty(&fl->dirty)) {
+		struct fanout *f = list_entry(fl->dirty.next, struct fanout, dirty_link);
+		list_del(&f->dirty_link);
+		f->dirty = 0;
+		flush_viewers(f);
+	}
+}
+
+static void check_cb(uv_check_t *h)
+{
+	struct fanout_flusher *fl = h->data;
+	flush_dirty(fl);
+	uv_check_stop(h);
+}
+
+static void timer_cb(uv_timer_t *h)
+{
+	struct fanout_flusher *fl = h->data;
+	flush_dirty(fl);
+}
+
+void fanout_flusher_init(struct fanout_flusher *fl, uv_loop_t *loop, uint64_t merge_ms)
+{
+	memset(fl, 0, sizeof(*fl));
+	list_init(&fl->dirty);
+	fl->merge_ms = merge_ms;
+	uv_check_init(loop, &fl->check);
+	uv_timer_init(loop, &fl->timer);
+	fl->check.data = fl->timer.data = fl;
+	/* Each runs only while something waits to be sent. */
+}
+
+void fanout_flusher_close(struct fanout_flusher *fl)
+{
+	if (fl->closed)
+		return;
+	flush_dirty(fl);
+	fl->closed = 1;
+	uv_close((uv_handle_t *)&fl->check, NULL);
+	uv_close((uv_handle_t *)&fl->timer, NULL);
+}
+
 void fanout_free(struct fanout *f)
 {
+	if (f->dirty)
+		list_del(&f->dirty_link);
 	for (uint64_t s = f->first_seq; s < f->next_seq; s++)
 		media_msg_unref(f->ring[s & f->mask]);
 	free(f->ring);
@@ -112,9 +170,19 @@ void fanout_append(struct fanout *f, struct media_msg *m)
 	}
 	trim(f, now);
 
-	struct list_node *n, *tmp;
-	list_for_each_safe(n, tmp, &f->viewers)
-		viewer_flush(list_entry(n, struct fanout_viewer, link));
+	struct fanout_flusher *fl = f->flusher;
+	if (!fl || fl->closed) {
+		flush_viewers(f);
+		return;
+	}
+	if (!f->dirty && !list_empty(&f->viewers)) {
+		f->dirty = 1;
+		list_add_tail(&fl->dirty, &f->dirty_link);
+		if (!fl->merge_ms)
+			uv_check_start(&fl->check, check_cb);
+		else if (!uv_is_active((uv_handle_t *)&fl->timer))
+			uv_timer_start(&fl->timer, timer_cb, fl->merge_ms, 0);
+	}
 }
 
 void fanout_end(struct fanout *f)

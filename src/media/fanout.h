@@ -32,7 +32,27 @@ struct fanout_config {
 	uint64_t max_bytes;       /* cap on the log's payload bytes */
 	uint32_t batch_bytes;     /* bytes one write may carry */
 	int gop_cache;            /* start new viewers on the last keyframe */
+	uint64_t merge_ms;        /* 0: send as messages arrive; else at most every merge_ms */
 };
+
+/*
+ * Sends for every stream with news once per event-loop turn (after all reads
+ * of the turn were handled), so the messages one read delivered go to each
+ * viewer in one write; or, with merge_ms, once per merge window, trading
+ * latency for far fewer writes.  One per node; fan-outs without one send at
+ * once.
+ */
+struct fanout_flusher {
+	uv_check_t check;
+	uv_timer_t timer;
+	struct list_node dirty;       /* struct fanout with messages not yet sent */
+	uint64_t merge_ms;
+	int closed;
+};
+
+void fanout_flusher_init(struct fanout_flusher *fl, uv_loop_t *loop, uint64_t merge_ms);
+/* Sends what is pending and closes the handles (the struct must outlive the loop run). */
+void fanout_flusher_close(struct fanout_flusher *fl);
 
 enum fanout_header { FANOUT_HDR_METADATA, FANOUT_HDR_VIDEO, FANOUT_HDR_AUDIO, FANOUT_HDR_COUNT };
 
@@ -53,6 +73,9 @@ struct fanout {
 	int prelude_valid;
 	struct list_node viewers;
 	uint32_t nviewers[WIRE_COUNT];
+	struct fanout_flusher *flusher;        /* NULL: send at once */
+	struct list_node dirty_link;
+	int dirty;
 	uint64_t rate_bytes_per_sec;           /* payload rate, for backlog estimates */
 	uint64_t skips, drops;
 };
@@ -88,6 +111,8 @@ struct fanout_viewer {
 };
 
 void fanout_init(struct fanout *f, uv_loop_t *loop, const struct fanout_config *cfg);
+/* Lets a flusher batch this fan-out's sends (see struct fanout_flusher). */
+void fanout_set_flusher(struct fanout *f, struct fanout_flusher *fl);
 /* Frees the log; there must be no viewers left. */
 void fanout_free(struct fanout *f);
 

@@ -203,6 +203,51 @@ static void test_join_on_old_gop_is_not_lag(void **state)
 	rig_free(&r);
 }
 
+/* With a flusher, what arrives in one loop turn goes out in one write at the turn's end;
+ * with a merge window, only when the window closes. */
+static void test_flusher_batches_per_turn_and_window(void **state)
+{
+	(void)state;
+	for (int merge = 0; merge <= 1; merge++) {
+		struct rig r;
+		rig_init(&r, 0);
+		struct fanout_flusher fl;
+		fanout_flusher_init(&fl, &r.loop, merge ? 40 : 0);
+		fanout_set_flusher(&r.f, &fl);
+		fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
+		fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r,
+		                    &r.bytes_out);
+		struct rtmp_reader rd;
+		rtmp_reader_init(&rd, NULL);
+		rd.chunk_size = media_rtmp_chunk_size();
+		struct rtmp_msg m[16];
+		int n = read_msgs(&r, &rd, m, 16); /* joining sends at once */
+		assert_int_equal(n, 1);
+		free_msgs(m, n);
+		uint64_t before = r.bytes_out;
+		fanout_append(&r.f, msg(8, 10, 0, 50, 2));
+		fanout_append(&r.f, msg(9, 40, 0, 60, 3));
+		fanout_append(&r.f, msg(8, 33, 0, 70, 4));
+		assert_int_equal(r.bytes_out, before); /* nothing yet */
+		assert_int_equal(read_msgs(&r, &rd, m, 16), 0);
+		uv_run(&r.loop, UV_RUN_NOWAIT);
+		if (merge) {
+			assert_int_equal(r.bytes_out, before); /* the window is still open */
+			usleep(60 * 1000);
+			uv_run(&r.loop, UV_RUN_NOWAIT);
+		}
+		n = read_msgs(&r, &rd, m, 16);
+		assert_int_equal(n, 3);
+		assert_int_equal(m[0].ts, 10);
+		assert_int_equal(m[2].ts, 33);
+		free_msgs(m, n);
+		rtmp_reader_free(&rd);
+		fanout_viewer_stop(&r.v);
+		fanout_flusher_close(&fl);
+		rig_free(&r);
+	}
+}
+
 static void test_flv_framing(void **state)
 {
 	(void)state;
@@ -372,6 +417,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_join_gets_headers_then_gop),
 		cmocka_unit_test(test_join_on_old_gop_is_not_lag),
+		cmocka_unit_test(test_flusher_batches_per_turn_and_window),
 		cmocka_unit_test(test_flv_framing),
 		cmocka_unit_test(test_viewer_waits_for_keyframe_without_gop),
 		cmocka_unit_test(test_lagging_viewer_skips_to_newest_keyframe),
