@@ -19,6 +19,7 @@ void stream_registry_init(struct stream_registry *r, uv_loop_t *loop,
 	r->loop = loop;
 	r->fcfg = *fcfg;
 	strmap_init(&r->map);
+	fanout_flusher_init(&r->flusher, loop, fcfg->merge_ms);
 }
 
 int stream_name_valid(const char *s)
@@ -61,6 +62,7 @@ int stream_publish(struct stream_registry *r, const char *app, const char *name,
 	snprintf(s->publisher_peer, sizeof(s->publisher_peer), "%s", peer);
 	s->started_ms = clock_wall_ms();
 	fanout_init(&s->fanout, r->loop, &r->fcfg);
+	fanout_set_flusher(&s->fanout, &r->flusher);
 	strmap_put(&r->map, s->key, s);
 	r->published_total++;
 	*out = s;
@@ -97,6 +99,7 @@ void stream_registry_close(struct stream_registry *r)
 		stream_unpublish(r, all[i]);
 	free(all);
 	strmap_free(&r->map);
+	fanout_flusher_close(&r->flusher);
 }
 
 void stream_registry_tick(struct stream_registry *r, uint64_t now_ms)
@@ -188,6 +191,15 @@ static struct media_msg *script_data(struct stream *s, uint32_t ts, struct rbuf 
 	if (m && (m->flags & MSG_METADATA))
 		fanout_set_header(&s->fanout, FANOUT_HDR_METADATA, media_msg_ref(m));
 	return m;
+}
+
+void stream_inject_data(struct stream *s, struct rbuf *body)
+{
+	if (!s->live) {
+		rbuf_unref(body);
+		return;
+	}
+	fanout_append(&s->fanout, media_msg_new(18, s->last_ts, body));
 }
 
 void stream_media(struct stream *s, uint8_t type, uint32_t ts, struct rbuf *body)

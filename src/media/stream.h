@@ -45,12 +45,14 @@ struct stream {
 	uint64_t rate_bytes_per_sec;         /* payload, over the last second */
 	uint64_t rate_window_bytes;
 	uint32_t last_ts;
+	uint32_t cluster_viewers;            /* of the RTMP viewers, pulls by other nodes */
 };
 
 struct stream_registry {
 	uv_loop_t *loop;
 	struct strmap map;                   /* key -> struct stream * */
 	struct fanout_config fcfg;
+	struct fanout_flusher flusher;       /* batches every stream's sends per loop turn */
 	uint64_t published_total;
 };
 
@@ -69,6 +71,9 @@ struct stream *stream_find(struct stream_registry *r, const char *app, const cha
  */
 int stream_publish(struct stream_registry *r, const char *app, const char *name,
                    uint64_t publisher_id, const char *peer, struct stream **out);
+
+/* A data message of our own (a cluster event) for every viewer, in order with the media. */
+void stream_inject_data(struct stream *s, struct rbuf *body);
 
 /* A publisher's audio (8), video (9) or script data (18) message (takes body). */
 void stream_media(struct stream *s, uint8_t type, uint32_t ts, struct rbuf *body);

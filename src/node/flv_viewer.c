@@ -55,7 +55,13 @@ void flv_viewer_serve(struct node *n, struct http_conn *c, const char *app, cons
 		http_respond_error(c, 403, "playing this stream needs a valid token (?token=...)");
 		return;
 	}
+	if (n->cfg->publish_only && n->cluster.enabled) {
+		http_respond_error(c, 403, "this origin is publish-only: watch through an edge");
+		return;
+	}
 	struct stream *s = stream_find(&n->streams, app, name);
+	if (!s && req->method != HTTP_HEAD)
+		s = cluster_pull_stream(&n->cluster, app, name);
 	if (!s) {
 		n->stats.play_not_found++;
 		char msg[320];

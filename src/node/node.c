@@ -73,6 +73,7 @@ static void node_stop(struct node *n, const char *why)
 	         n->streams.map.count, n->conns.count);
 	uv_close((uv_handle_t *)&n->sig_term, NULL);
 	uv_close((uv_handle_t *)&n->sig_int, NULL);
+	cluster_stop(&n->cluster);
 	stream_registry_close(&n->streams);
 	rtmp_server_stop(n);
 	if (n->http)
@@ -131,6 +132,12 @@ int node_main(int argc, char **argv)
 	static struct node_config cfg;
 	struct node *n = xcalloc(1, sizeof(*n));
 	int rc = configure(n, &cfg, argc, argv);
+	char cerr[300];
+	n->cfg = &cfg;
+	if (rc < 0 && cluster_init(&n->cluster, n, cerr, sizeof(cerr)) < 0) {
+		fprintf(stderr, "sluice node: %s\n", cerr);
+		rc = 2;
+	}
 	if (rc >= 0) {
 		options_free(node_options, &cfg);
 		free(n);
@@ -145,6 +152,8 @@ int node_main(int argc, char **argv)
 	n->started_wall_ms = clock_wall_ms();
 	sysstat_init(&n->sys);
 	conn_table_init(&n->conns, (uint32_t)cfg.max_connections);
+	conn_table_set_ip_limits(&n->conns, (uint32_t)cfg.max_connections_per_ip,
+	                         (uint32_t)cfg.conn_rate_per_ip, (uint32_t)cfg.conn_burst_per_ip);
 	media_set_rtmp_chunk_size((uint32_t)cfg.rtmp_chunk_size);
 	n->rtmp_limits.max_chunk_size = (uint32_t)cfg.max_chunk_size;
 	n->rtmp_limits.max_message_size = (uint32_t)cfg.max_message_size;
@@ -156,6 +165,7 @@ int node_main(int argc, char **argv)
 		.max_bytes = cfg.stream_buffer_max,
 		.batch_bytes = 1u << 20,
 		.gop_cache = cfg.gop_cache,
+		.merge_ms = cfg.viewer_write_merge,
 	};
 	stream_registry_init(&n->streams, n->loop, &fcfg);
 
@@ -169,6 +179,8 @@ int node_main(int argc, char **argv)
 		.port = (int)cfg.http_port,
 		.max_head_bytes = cfg.http_max_header,
 		.request_timeout_ms = cfg.http_request_timeout,
+		.keepalive_timeout_ms = cfg.idle_timeout,
+		.send_timeout_ms = cfg.send_timeout,
 		.cors = cfg.cors,
 		.conns = &n->conns,
 		.handler = node_http_handle,
@@ -183,6 +195,7 @@ int node_main(int argc, char **argv)
 	uv_timer_init(n->loop, &n->tick);
 	n->tick.data = n;
 	uv_timer_start(&n->tick, tick_cb, 1000, 1000);
+	cluster_start(&n->cluster);
 	uv_signal_init(n->loop, &n->sig_term);
 	uv_signal_init(n->loop, &n->sig_int);
 	n->sig_term.data = n->sig_int.data = n;
@@ -206,6 +219,7 @@ out:
 		uv_run(n->loop, UV_RUN_DEFAULT);
 	}
 	uv_loop_close(n->loop);
+	conn_table_free(&n->conns);
 	options_free(node_options, &cfg);
 	free(n);
 	return status;

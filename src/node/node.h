@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "cluster/cluster.h"
 #include "core/conn.h"
 #include "core/http_server.h"
 #include "core/list.h"
@@ -48,6 +49,7 @@ struct node {
 	uint64_t bw_in_bps, bw_out_bps;  /* over the last tick */
 	uint64_t last_bytes_in, last_bytes_out;
 	struct node_stats stats;
+	struct cluster cluster;
 	int stopping;
 };
 

@@ -6,6 +6,7 @@
 #define OFF(f) offsetof(struct node_config, f)
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const roles[] = { "standalone", "origin", "edge", "relay", NULL };
 
 const struct option_def node_options[] = {
 	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
@@ -22,6 +23,14 @@ const struct option_def node_options[] = {
 	  "least severe log level written" },
 	{ "max-connections", OPT_INT, OFF(max_connections), "10000", 1, 1000000, NULL, NULL,
 	  "client connections (RTMP and HTTP) accepted at once; more are refused" },
+	{ "max-connections-per-ip", OPT_INT, OFF(max_connections_per_ip), "2000", 0, 1000000, NULL,
+	  NULL, "connections one address (IPv6: one /64) may hold at once; more are refused; "
+	  "0: no limit" },
+	{ "conn-rate-per-ip", OPT_INT, OFF(conn_rate_per_ip), "200", 0, 1000000, NULL, NULL,
+	  "new connections per second one address may open (token bucket); faster ones are "
+	  "refused; 0: no limit" },
+	{ "conn-burst-per-ip", OPT_INT, OFF(conn_burst_per_ip), "400", 1, 1000000, NULL, NULL,
+	  "new connections one address may open at once before conn-rate-per-ip applies" },
 
 	{ "rtmp-chunk-size", OPT_INT, OFF(rtmp_chunk_size), "4096", 128, 16777215, NULL, NULL,
 	  "chunk size this node sends with" },
@@ -35,11 +44,12 @@ const struct option_def node_options[] = {
 	{ "handshake-timeout", OPT_MS, OFF(handshake_timeout), "5s", 100, 600000, NULL, NULL,
 	  "time a client has to finish the RTMP handshake and connect" },
 	{ "idle-timeout", OPT_MS, OFF(idle_timeout), "30s", 100, 86400000, NULL, NULL,
-	  "an RTMP connection neither publishing nor playing is closed after this" },
+	  "an RTMP connection neither publishing nor playing, or an HTTP connection between "
+	  "requests, is closed after this" },
 	{ "publish-timeout", OPT_MS, OFF(publish_timeout), "10s", 100, 3600000, NULL, NULL,
 	  "a publisher that sends no media for this long is dropped" },
 	{ "send-timeout", OPT_MS, OFF(send_timeout), "10s", 100, 3600000, NULL, NULL,
-	  "a viewer whose socket accepts nothing for this long is dropped" },
+	  "a viewer, or an HTTP response, whose socket accepts nothing for this long is dropped" },
 
 	{ "gop-cache", OPT_BOOL, OFF(gop_cache), "true", 0, 0, NULL, NULL,
 	  "start new viewers on the last keyframe instead of waiting for the next" },
@@ -47,6 +57,9 @@ const struct option_def node_options[] = {
 	  "a viewer this far behind live skips ahead to the newest keyframe" },
 	{ "viewer-lag-drop", OPT_MS, OFF(viewer_lag_drop), "10s", 100, 3600000, NULL, NULL,
 	  "a viewer whose backlog is this old is disconnected" },
+	{ "viewer-write-merge", OPT_MS, OFF(viewer_write_merge), "0", 0, 1000, NULL, NULL,
+	  "0: send media as it arrives (lowest latency); else gather each viewer's writes for up "
+	  "to this long (far less CPU per viewer, that much more latency)" },
 	{ "stream-buffer-max", OPT_BYTES, OFF(stream_buffer_max), "64m", 65536, 0, NULL, NULL,
 	  "most media bytes a stream keeps for its viewers (GOP cache and backlog)" },
 
@@ -63,5 +76,33 @@ const struct option_def node_options[] = {
 	  "require a signed token to play" },
 	{ "api-token", OPT_STRING, OFF(api_token), NULL, 0, 0, NULL, "TOKEN",
 	  "require 'Authorization: Bearer TOKEN' on /api/v1" },
+
+	{ "role", OPT_ENUM, OFF(role), "standalone", 0, 0, roles, "ROLE",
+	  "cluster role: origin takes publishers, edge serves viewers pulling from origins, "
+	  "relay pulls from origins and serves edges" },
+	{ "origins", OPT_STRING, OFF(origins), NULL, 0, 0, NULL, "HOST[:PORT],...",
+	  "the nodes an edge or relay pulls from (origins, or relays), tried in order" },
+	{ "cluster-secret", OPT_STRING, OFF(cluster_secret), NULL, 0, 0, NULL, "SECRET",
+	  "shared by every node of the cluster; proves membership, never sent" },
+	{ "clustering", OPT_BOOL, OFF(clustering), "true", 0, 0, NULL, NULL,
+	  "take part in the cluster (role other than standalone)" },
+	{ "public-host", OPT_STRING, OFF(public_host), NULL, 0, 0, NULL, "HOST",
+	  "host clients are sent to for this node (default: the bind address)" },
+	{ "public-rtmp-port", OPT_INT, OFF(public_rtmp_port), "0", 0, 65535, NULL, "PORT",
+	  "RTMP port clients are sent to (0: rtmp-port)" },
+	{ "public-http-port", OPT_INT, OFF(public_http_port), "0", 0, 65535, NULL, "PORT",
+	  "HTTP port clients are sent to (0: http-port)" },
+	{ "private", OPT_BOOL, OFF(private_node), "false", 0, 0, NULL, NULL,
+	  "never named by /cluster round-robin" },
+	{ "publish-only", OPT_BOOL, OFF(publish_only), "false", 0, 0, NULL, NULL,
+	  "an origin that serves only cluster pulls, not viewers" },
+	{ "retry-interval", OPT_MS, OFF(retry_interval), "1s", 100, 600000, NULL, NULL,
+	  "how often an edge retries its upstreams for a stream it lost" },
+	{ "upstream-timeout", OPT_MS, OFF(upstream_timeout), "3s", 500, 600000, NULL, NULL,
+	  "an upstream that sends nothing for this long is abandoned (frozen peers)" },
+	{ "linger", OPT_MS, OFF(linger), "10s", 0, 3600000, NULL, NULL,
+	  "viewers of a pulled stream stay connected this long while no upstream has it" },
+	{ "pull-idle", OPT_MS, OFF(pull_idle), "3s", 0, 3600000, NULL, NULL,
+	  "a pull is dropped this long after its last viewer leaves" },
 	OPT_END
 };

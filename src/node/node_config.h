@@ -17,6 +17,9 @@ struct node_config {
 	char *name;
 	char *log_level;
 	int64_t max_connections;
+	int64_t max_connections_per_ip;  /* 0: no limit */
+	int64_t conn_rate_per_ip;        /* new connections per second; 0: no limit */
+	int64_t conn_burst_per_ip;
 
 	/* RTMP protocol limits */
 	int64_t rtmp_chunk_size;        /* what we send with */
@@ -35,6 +38,7 @@ struct node_config {
 	uint64_t viewer_lag_skip;
 	uint64_t viewer_lag_drop;
 	uint64_t stream_buffer_max;
+	uint64_t viewer_write_merge;
 
 	/* HTTP */
 	uint64_t http_max_header;
@@ -45,6 +49,21 @@ struct node_config {
 	char *publish_secret;
 	char *play_secret;
 	char *api_token;
+
+	/* clustering (docs/clustering.md) */
+	char *role;                      /* standalone, origin, edge, relay */
+	char *origins;                   /* upstreams: "host[:port],..." */
+	char *cluster_secret;
+	int clustering;
+	char *public_host;               /* NULL: the bind address */
+	int64_t public_rtmp_port;        /* 0: rtmp-port */
+	int64_t public_http_port;        /* 0: http-port */
+	int private_node;
+	int publish_only;
+	uint64_t retry_interval;
+	uint64_t upstream_timeout;
+	uint64_t linger;
+	uint64_t pull_idle;
 };
 
 extern const struct option_def node_options[];

@@ -57,7 +57,7 @@ static json_t *node_json(struct node *n)
 	count_viewers(n, viewers);
 	json_t *o = json_object();
 	json_object_set_new(o, "name", json_string(n->name));
-	json_object_set_new(o, "role", json_string("standalone"));
+	json_object_set_new(o, "role", json_string(cluster_role_name(n->cluster.role)));
 	json_object_set_new(o, "version", json_string(SLUICE_VERSION));
 	json_object_set_new(o, "uptime_s", json_integer((json_int_t)uptime_s(n)));
 	json_object_set_new(o, "started_ms", json_integer((json_int_t)n->started_wall_ms));
@@ -72,6 +72,7 @@ static json_t *node_json(struct node *n)
 	json_object_set_new(o, "bandwidth_out_bps", json_integer((json_int_t)n->bw_out_bps));
 	json_object_set_new(o, "cpu_percent", json_real(n->sys.cpu_percent));
 	json_object_set_new(o, "memory_rss_bytes", json_integer((json_int_t)n->sys.rss_bytes));
+	json_object_set_new(o, "cluster", cluster_to_json(&n->cluster));
 	return o;
 }
 
@@ -107,6 +108,7 @@ static json_t *stream_json(struct stream *s)
 	json_object_set_new(p, "address", json_string(s->publisher_peer));
 	json_object_set_new(o, "publisher", p);
 	json_object_set_new(o, "viewers", viewers_json(s->fanout.nviewers));
+	json_object_set_new(o, "cluster_pulls", json_integer(s->cluster_viewers));
 	json_object_set_new(o, "started_ms", json_integer((json_int_t)s->started_ms));
 	json_object_set_new(o, "age_s",
 	                    json_integer((json_int_t)((clock_wall_ms() - s->started_ms) / 1000)));
@@ -176,7 +178,23 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	struct bytes b;
 	bytes_init(&b);
 	metric(&b, "sluice_up", "gauge", "1 while the node serves.");
-	bytes_printf(&b, "sluice_up{node=\"%s\",role=\"standalone\"} 1\n", n->name);
+	bytes_printf(&b, "sluice_up{node=\"%s\",role=\"%s\"} 1\n", n->name,
+	             cluster_role_name(n->cluster.role));
+	metric(&b, "sluice_cluster_pulls", "gauge", "Streams this node pulls from upstream nodes.");
+	bytes_printf(&b, "sluice_cluster_pulls %u\n", n->cluster.npulls);
+	metric(&b, "sluice_cluster_pulls_started_total", "counter", "Pulls ever started.");
+	bytes_printf(&b, "sluice_cluster_pulls_started_total %llu\n",
+	             (unsigned long long)n->cluster.pulls_started);
+	metric(&b, "sluice_cluster_failovers_total", "counter",
+	       "Pulls that moved to another upstream without ending.");
+	bytes_printf(&b, "sluice_cluster_failovers_total %llu\n",
+	             (unsigned long long)n->cluster.failovers);
+	metric(&b, "sluice_cluster_peers_refused_total", "counter",
+	       "Cluster connections refused (wrong secret, replay, not serving).");
+	bytes_printf(&b, "sluice_cluster_peers_refused_total %llu\n",
+	             (unsigned long long)n->cluster.auth_refused);
+	metric(&b, "sluice_cluster_members", "gauge", "Cluster members known, this node included.");
+	bytes_printf(&b, "sluice_cluster_members %u\n", n->cluster.members.n);
 	metric(&b, "sluice_connections", "gauge", "Open client connections.");
 	bytes_printf(&b, "sluice_connections %u\n", n->conns.count);
 	metric(&b, "sluice_connections_max", "gauge", "Connection limit.");
@@ -188,6 +206,12 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	       "Connections refused at the connection limit.");
 	bytes_printf(&b, "sluice_connections_refused_total %llu\n",
 	             (unsigned long long)n->conns.refused);
+	metric(&b, "sluice_connections_refused_per_ip_total", "counter",
+	       "Connections refused at accept by a per-address limit.");
+	bytes_printf(&b, "sluice_connections_refused_per_ip_total{limit=\"concurrent\"} %llu\n",
+	             (unsigned long long)n->conns.ip.refused_conns);
+	bytes_printf(&b, "sluice_connections_refused_per_ip_total{limit=\"rate\"} %llu\n",
+	             (unsigned long long)n->conns.ip.refused_rate);
 	metric(&b, "sluice_streams", "gauge", "Live streams.");
 	bytes_printf(&b, "sluice_streams %zu\n", n->streams.map.count);
 	metric(&b, "sluice_publishers", "gauge", "Publishing connections.");
@@ -282,16 +306,57 @@ static int flv_path(const struct http_request *req, char *app, char *name)
 	return 0;
 }
 
+/* GET /cluster: the next public node, as host:port (RTMP) or JSON. */
+static void cluster_rr(struct node *n, struct http_conn *c, const struct http_request *req)
+{
+	const struct member *m = members_next_public(&n->cluster.members, &n->cluster.rr_next);
+	if (!m || !n->cluster.enabled) {
+		http_respond_error(c, 503, "no public node known");
+		return;
+	}
+	const struct http_header *accept = http_find_header(req, "Accept");
+	if (accept && accept->value_len >= 16 &&
+	    memmem(accept->value, accept->value_len, "application/json", 16)) {
+		char rtmp[320], http[320];
+		snprintf(rtmp, sizeof(rtmp), "rtmp://%s:%d", m->host, m->rtmp_port);
+		snprintf(http, sizeof(http), "http://%s:%d", m->host, m->http_port);
+		http_respond_json(c, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s}",
+		                  "name", m->name, "role", m->role, "host", m->host,
+		                  "rtmp_port", m->rtmp_port, "http_port", m->http_port,
+		                  "rtmp", rtmp, "http", http));
+		return;
+	}
+	char text[300];
+	int len = snprintf(text, sizeof(text), "%s:%d\n", m->host, m->rtmp_port);
+	http_respond(c, 200, "text/plain", text, (size_t)len);
+}
+
+static void api_events(struct node *n, struct http_conn *c, const struct http_request *req,
+                       const uint8_t *body, size_t body_len)
+{
+	if (req->method == HTTP_POST) {
+		char id[33], err[200];
+		if (cluster_event_post(&n->cluster, (const char *)body, body_len, id, err,
+		                       sizeof(err)) < 0) {
+			http_respond_error(c, n->cluster.enabled ? 400 : 409, err);
+			return;
+		}
+		http_respond_json(c, 202, json_pack("{s:s}", "id", id));
+		return;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "events", cluster_events_json(&n->cluster));
+	http_respond_json(c, 200, o);
+}
+
 void node_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,
                       const uint8_t *body, size_t body_len)
 {
 	struct node *n = ctx;
-	(void)body;
-	(void)body_len;
 	int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
 
 	if (req->method == HTTP_OPTIONS) {
-		http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, DELETE, OPTIONS");
+		http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE, OPTIONS");
 		http_add_header(c, "Access-Control-Allow-Headers", "Authorization, Content-Type");
 		http_add_header(c, "Access-Control-Max-Age", "86400");
 		http_respond(c, 204, NULL, NULL, 0);
@@ -304,6 +369,13 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 		}
 		static const char ok[] = "ok\n";
 		http_respond(c, n->stopping ? 503 : 200, "text/plain", ok, sizeof(ok) - 1);
+		return;
+	}
+	if (path_is(req, "/cluster")) {
+		if (!get)
+			http_respond_error(c, 405, "use GET");
+		else
+			cluster_rr(n, c, req);
 		return;
 	}
 	if (path_is(req, "/metrics")) {
@@ -321,6 +393,9 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 		}
 		if (path_is(req, "/api/v1/node") && get) {
 			http_respond_json(c, 200, node_json(n));
+		} else if (path_is(req, "/api/v1/cluster/events") &&
+		           (get || req->method == HTTP_POST)) {
+			api_events(n, c, req, body, body_len);
 		} else if (path_is(req, "/api/v1/streams") && get) {
 			api_streams(n, c);
 		} else if (path_is(req, "/api/v1/clients") && get) {
@@ -337,6 +412,7 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 			id[len] = '\0';
 			api_kick(n, c, id);
 		} else if (path_is(req, "/api/v1/node") || path_is(req, "/api/v1/streams") ||
+		           path_is(req, "/api/v1/cluster/events") ||
 		           path_is(req, "/api/v1/clients") ||
 		           path_has_prefix(req, "/api/v1/clients/")) {
 			http_respond_error(c, 405, "method not allowed here");

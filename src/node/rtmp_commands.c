@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster/cluster_auth.h"
 #include "core/err.h"
 #include "core/http_parser.h"
 #include "core/log.h"
@@ -77,7 +78,7 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 		log_once(c, IGN_UNKNOWN_COMMAND, "connect on a connected connection", 0);
 		return 0;
 	}
-	const char *app = amf0_str(amf0_get(cmd->obj, "app"));
+	const char *app = rtmp_command_prop_str(cmd, "app");
 	char appbuf[STREAM_NAME_MAX + 160];
 	snprintf(appbuf, sizeof(appbuf), "%s", app ? app : "");
 	split_token(appbuf, c->app_token, sizeof(c->app_token));
@@ -101,6 +102,30 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 	}
 	snprintf(c->app, sizeof(c->app), "%s", appbuf);
 
+	const char *cluster_name = amf0_str(amf0_get(cmd->obj, "sluiceCluster"));
+	if (cluster_name) {
+		char esc[160];
+		if (!cluster_serves_peers(&c->node->cluster) || !stream_name_valid(cluster_name)) {
+			log_info("cluster_peer_refused", "client=%llu peer=%s name=%s reason=\"%s\"",
+			         (unsigned long long)c->base.id, c->base.peer,
+			         log_escape(cluster_name, esc, sizeof(esc)),
+			         stream_name_valid(cluster_name) ? "this node serves no cluster pulls"
+			                                         : "bad node name");
+			c->node->cluster.auth_refused++;
+			struct bytes b;
+			bytes_init(&b);
+			rtmp_put_result(&b, RTMP_DEFAULT_CHUNK_SIZE, cmd->txid, "error",
+			                "NetConnection.Connect.Rejected",
+			                "this node is not an origin or relay of a cluster");
+			rtmp_conn_send(c, &b);
+			rtmp_conn_finish(c, "cluster connect to a node that serves no pulls");
+			return 0;
+		}
+		c->cluster_asked = 1;
+		snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", cluster_name);
+		cluster_nonce(c->cluster_nonce);
+	}
+
 	uint32_t chunk = media_rtmp_chunk_size();
 	struct bytes b, amf;
 	bytes_init(&b);
@@ -120,6 +145,8 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 	amf0_put_prop_string(&amf, "code", "NetConnection.Connect.Success");
 	amf0_put_prop_string(&amf, "description", "Connection succeeded.");
 	amf0_put_prop_number(&amf, "objectEncoding", 0);
+	if (c->cluster_asked)
+		amf0_put_prop_string(&amf, "sluiceNonce", c->cluster_nonce);
 	amf0_put_object_end(&amf);
 	rtmp_put_command(&b, chunk, 0, &amf);
 	bytes_free(&amf);
@@ -128,6 +155,62 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 	log_debug("rtmp_connect", "client=%llu peer=%s app=%s", (unsigned long long)c->base.id,
 	          c->base.peer, c->app);
 	return 0;
+}
+
+/* clusterAuth(txid, null, client_nonce, name, proof): the answer to our nonce. */
+static void on_cluster_auth(struct rtmp_conn *c, const struct rtmp_command *cmd)
+{
+	struct cluster *cl = &c->node->cluster;
+	const char *cn = rtmp_command_arg_str(cmd, 0);
+	const char *name = rtmp_command_arg_str(cmd, 1);
+	const char *proof = rtmp_command_arg_str(cmd, 2);
+	const char *why = NULL;
+	if (!c->cluster_asked || c->cluster_peer)
+		why = "not asked for";
+	else if (!c->cluster_nonce[0])
+		why = "nonce already spent (replay)";
+	else if (!name || strcmp(name, c->cluster_name) != 0)
+		why = "name differs from connect";
+	else if (cluster_proof_check(c->node->cfg->cluster_secret, CLUSTER_DOWNSTREAM,
+	                             c->cluster_nonce, cn, name, proof) != 0)
+		why = "wrong proof (different cluster secret?)";
+	char server_nonce[sizeof(c->cluster_nonce)];
+	snprintf(server_nonce, sizeof(server_nonce), "%s", c->cluster_nonce);
+	c->cluster_nonce[0] = '\0'; /* one answer per nonce, right or wrong */
+	char esc[160];
+	if (why) {
+		cl->auth_refused++;
+		log_warn("cluster_peer_refused", "client=%llu peer=%s name=%s reason=\"%s\"",
+		         (unsigned long long)c->base.id, c->base.peer,
+		         log_escape(name ? name : "", esc, sizeof(esc)), why);
+		struct bytes b;
+		bytes_init(&b);
+		rtmp_put_result(&b, media_rtmp_chunk_size(), cmd->txid, "error",
+		                "NetConnection.Cluster.Rejected", "cluster proof refused");
+		rtmp_conn_send(c, &b);
+		rtmp_conn_finish(c, "cluster proof refused");
+		return;
+	}
+	c->cluster_peer = 1;
+	cl->auth_accepted++;
+	log_info("cluster_peer_accepted", "client=%llu peer=%s name=%s app=%s",
+	         (unsigned long long)c->base.id, c->base.peer, c->cluster_name, c->app);
+	char mine[CLUSTER_PROOF_HEX + 1];
+	cluster_proof(c->node->cfg->cluster_secret, CLUSTER_UPSTREAM, server_nonce, cn, name, mine);
+	struct bytes b, amf;
+	bytes_init(&b);
+	bytes_init(&amf);
+	amf0_put_string(&amf, "_result");
+	amf0_put_number(&amf, cmd->txid);
+	amf0_put_null(&amf);
+	amf0_put_object_start(&amf);
+	amf0_put_prop_string(&amf, "level", "status");
+	amf0_put_prop_string(&amf, "code", "NetConnection.Cluster.Success");
+	amf0_put_prop_string(&amf, "proof", mine);
+	amf0_put_object_end(&amf);
+	rtmp_put_command(&b, media_rtmp_chunk_size(), 0, &amf);
+	bytes_free(&amf);
+	rtmp_conn_send(c, &b);
 }
 
 static void on_create_stream(struct rtmp_conn *c, const struct rtmp_command *cmd)
@@ -177,6 +260,15 @@ static void on_publish(struct rtmp_conn *c, const struct rtmp_command *cmd, uint
 	}
 	if (stream_arg(c, cmd, msid, "NetStream.Publish.BadName", token, sizeof(token)) < 0) {
 		n->stats.publish_refused++;
+		return;
+	}
+	if (!cluster_takes_publishers(&n->cluster) || c->cluster_asked) {
+		n->stats.publish_refused++;
+		log_info("publish_refused", "client=%llu peer=%s app=%s stream=%s reason=\"role %s\"",
+		         (unsigned long long)c->base.id, c->base.peer, c->app, c->stream_name,
+		         cluster_role_name(n->cluster.role));
+		refuse(c, msid, "NetStream.Publish.Denied",
+		       "this node does not take publishers: publish to an origin");
 		return;
 	}
 	if (node_check_token(n, "publish", c->app, c->stream_name, token, c->base.peer,
@@ -251,12 +343,23 @@ static void on_play(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_
 	}
 	if (stream_arg(c, cmd, msid, "NetStream.Play.BadName", token, sizeof(token)) < 0)
 		return;
-	if (node_check_token(n, "play", c->app, c->stream_name, token, c->base.peer,
-	                     c->base.id) < 0) {
+	if (c->cluster_asked && !c->cluster_peer) {
+		refuse(c, msid, "NetStream.Play.Failed", "cluster peers must prove the secret first");
+		return;
+	}
+	if (!c->cluster_peer && n->cfg->publish_only && n->cluster.enabled) {
+		refuse(c, msid, "NetStream.Play.Failed",
+		       "this origin is publish-only: watch through an edge");
+		return;
+	}
+	if (!c->cluster_peer && node_check_token(n, "play", c->app, c->stream_name, token,
+	                                         c->base.peer, c->base.id) < 0) {
 		refuse(c, msid, "NetStream.Play.Failed", "playing needs a valid token (?token=...)");
 		return;
 	}
 	struct stream *s = stream_find(&n->streams, c->app, c->stream_name);
+	if (!s)
+		s = cluster_pull_stream(&n->cluster, c->app, c->stream_name);
 	if (!s) {
 		n->stats.play_not_found++;
 		char desc[320];
@@ -271,6 +374,8 @@ static void on_play(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_
 		          (unsigned long long)c->base.id, msid, RTMP_MEDIA_MSID);
 	c->play = stream_ref(s);
 	c->play_msid = msid;
+	if (c->cluster_peer)
+		s->cluster_viewers++;
 	n->stats.plays++;
 	rtmp_conn_set_state(c, RC_PLAYING);
 
@@ -290,8 +395,10 @@ static void on_play(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_
 	rtmp_put_data(&b, chunk, msid, 0, &amf);
 	bytes_free(&amf);
 	rtmp_conn_send(c, &b);
-	log_info("play_start", "client=%llu peer=%s protocol=rtmp app=%s stream=%s",
-	         (unsigned long long)c->base.id, c->base.peer, c->app, c->stream_name);
+	log_info(c->cluster_peer ? "pull_served" : "play_start",
+	         "client=%llu peer=%s protocol=rtmp app=%s stream=%s%s%s",
+	         (unsigned long long)c->base.id, c->base.peer, c->app, c->stream_name,
+	         c->cluster_peer ? " node=" : "", c->cluster_peer ? c->cluster_name : "");
 	if (c->state == RC_PLAYING)
 		fanout_viewer_start(&s->fanout, &c->viewer, (uv_stream_t *)&c->tcp, WIRE_RTMP,
 		                    &rtmp_viewer_ops, c, &c->base.bytes_out);
@@ -310,6 +417,8 @@ void rtmp_conn_leave(struct rtmp_conn *c)
 		stream_unref(s);
 	}
 	if (c->play) {
+		if (c->cluster_peer && c->play->cluster_viewers)
+			c->play->cluster_viewers--;
 		fanout_viewer_stop(&c->viewer);
 		stream_unref(c->play);
 		c->play = NULL;
@@ -332,6 +441,10 @@ static int on_command(struct rtmp_conn *c, const struct rtmp_msg *msg)
 	}
 	if (strcmp(name, "connect") == 0) {
 		rc = on_connect(c, &cmd);
+	} else if (strcmp(name, "clusterAuth") == 0) {
+		on_cluster_auth(c, &cmd);
+	} else if (c->cluster_peer && cluster_peer_command(&c->node->cluster, c, &cmd)) {
+		/* membership and events from another node */
 	} else if (strcmp(name, "createStream") == 0) {
 		on_create_stream(c, &cmd);
 	} else if (strcmp(name, "publish") == 0) {

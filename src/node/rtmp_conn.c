@@ -18,6 +18,12 @@
 #define CONTROL_QUEUE_MAX (1u << 20)
 /* Time a finishing connection gets to flush its last words. */
 #define FINISH_GRACE_MS 3000
+/*
+ * Until a connection publishes, its messages may be at most this big: commands are a
+ * few hundred bytes, and a peer that sends no media (one still connecting, or a
+ * viewer) must not make the node hold 2 x max-message-size in partial messages.
+ */
+#define UNPUBLISHED_MESSAGE_MAX (64u * 1024)
 
 struct ctrl_write {
 	uv_write_t req;
@@ -30,10 +36,24 @@ static const char *const state_names[] = {
 	"handshake", "connecting", "ready", "publishing", "playing", "finishing", "closed",
 };
 
+/* A publisher may send messages up to max-message-size (see UNPUBLISHED_MESSAGE_MAX). */
+static void lift_message_limits(struct rtmp_conn *c)
+{
+	struct rtmp_reader_limits full = c->node->rtmp_limits;
+	if (!full.max_message_size)
+		full.max_message_size = 8u << 20;
+	if (!full.max_pending_bytes)
+		full.max_pending_bytes = 2 * full.max_message_size;
+	c->reader.lim.max_message_size = full.max_message_size;
+	c->reader.lim.max_pending_bytes = full.max_pending_bytes;
+}
+
 void rtmp_conn_set_state(struct rtmp_conn *c, enum rtmp_conn_state st)
 {
 	c->state = st;
 	c->state_since_ms = uv_now(c->node->loop);
+	if (st == RC_PUBLISHING)
+		lift_message_limits(c);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -271,9 +291,10 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	char peer[64];
 	net_peer_name(&c->tcp, peer, sizeof(peer));
-	if (n->stopping || conn_table_add(&n->conns, &c->base, "rtmp", peer, &rtmp_conn_ops) < 0) {
-		log_warn("connection_refused", "protocol=rtmp peer=%s reason=\"%s\" limit=%u", peer,
-		         n->stopping ? "shutting down" : "connection limit", n->conns.max);
+	int admit = n->stopping ? 0 : conn_table_add(&n->conns, &c->base, "rtmp", peer,
+	                                             &rtmp_conn_ops);
+	if (n->stopping || admit < 0) {
+		conn_table_log_refusal(&n->conns, "rtmp", peer, admit);
 		rtmp_conn_set_state(c, RC_CLOSED);
 		uv_close((uv_handle_t *)&c->tcp, on_closed);
 		return;
@@ -281,7 +302,11 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_tcp_nodelay(&c->tcp, 1);
 	c->hs = xmalloc(sizeof(*c->hs));
 	rtmp_hs_server_init(c->hs);
-	rtmp_reader_init(&c->reader, &n->rtmp_limits);
+	struct rtmp_reader_limits lim = n->rtmp_limits;
+	if (!lim.max_message_size || lim.max_message_size > UNPUBLISHED_MESSAGE_MAX)
+		lim.max_message_size = UNPUBLISHED_MESSAGE_MAX;
+	lim.max_pending_bytes = 2 * lim.max_message_size;
+	rtmp_reader_init(&c->reader, &lim);
 	c->last_rx_ms = uv_now(n->loop);
 	c->next_stream_id = 1;
 	log_debug("rtmp_accept", "client=%llu peer=%s", (unsigned long long)c->base.id, peer);
@@ -331,7 +356,9 @@ void rtmp_server_sweep(struct node *n, uint64_t now)
 				timeout(c, "handshake not completed in time", cfg->handshake_timeout);
 			break;
 		case RC_READY:
-			if (now - c->last_rx_ms > cfg->idle_timeout)
+			if (c->cluster_control && now - c->last_rx_ms > cfg->upstream_timeout)
+				timeout(c, "cluster link silent", cfg->upstream_timeout);
+			else if (now - c->last_rx_ms > cfg->idle_timeout)
 				timeout(c, "idle", cfg->idle_timeout);
 			break;
 		case RC_PUBLISHING:

@@ -55,6 +55,12 @@ struct rtmp_conn {
 	struct stream *pub;               /* the stream this connection publishes (registry's) */
 	struct stream *play;              /* the stream it plays (a reference held) */
 	uint32_t play_msid;
+	/* another node of the cluster (cluster_auth.h) */
+	char cluster_nonce[33];          /* ours, until it answers; spent on the first answer */
+	char cluster_name[129];          /* the name it gave in connect */
+	uint8_t cluster_asked;           /* connect said it is a cluster node */
+	uint8_t cluster_peer;            /* it proved it holds the secret */
+	uint8_t cluster_control;         /* its membership/event link */
 	struct fanout_viewer viewer;
 
 	unsigned writes_pending;

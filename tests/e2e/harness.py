@@ -139,9 +139,10 @@ class Node:
     def url(self, path):
         return "http://%s:%d%s" % (self.addr, self.http_port, path)
 
-    def http(self, path, method="GET", headers=None, timeout=5):
+    def http(self, path, method="GET", headers=None, timeout=5, data=None):
         """Returns (status, headers, body bytes)."""
-        req = urllib.request.Request(self.url(path), method=method, headers=headers or {})
+        req = urllib.request.Request(self.url(path), method=method, headers=headers or {},
+                                     data=data)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 return r.status, dict(r.headers), r.read()

@@ -125,7 +125,8 @@ def main():
     def launch(item):
         i, f, wanted = item
         e = dict(env)
-        e["SLUICE_ADDR_BLOCK"] = str(10 + i)
+        # SLUICE_ADDR_BASE keeps two runs on one machine apart (127.BASE+i.0.N).
+        e["SLUICE_ADDR_BLOCK"] = str(int(os.environ.get("SLUICE_ADDR_BASE", "10")) + i)
         p = subprocess.Popen([sys.executable, __file__, "--one", os.path.join(HERE, f)] + wanted,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=e, text=True)
         n_tests = max(1, len(wanted) or open(os.path.join(HERE, f)).read().count("\ndef test_"))

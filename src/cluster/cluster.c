@@ -1,0 +1,314 @@
+/* cluster.c - roles, upstreams, the control links and the members they gossip (see cluster.h). */
+#include "cluster/cluster.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster/pull.h"
+#include "cluster/rtmp_client.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "node/node.h"
+#include "node/rtmp_conn.h"
+#include "proto/rtmp.h"
+#include "proto/rtmp_msg.h"
+
+/* A member whose heartbeat has not risen for this long is forgotten. */
+#define MEMBER_EXPIRE_MS 5000
+
+static const char *const role_names[] = { "standalone", "origin", "edge", "relay" };
+
+const char *cluster_role_name(enum cluster_role r)
+{
+	return role_names[r];
+}
+
+int cluster_serves_peers(const struct cluster *cl)
+{
+	return cl->enabled && (cl->role == ROLE_ORIGIN || cl->role == ROLE_RELAY);
+}
+
+int cluster_takes_publishers(const struct cluster *cl)
+{
+	return !cl->enabled || cl->role == ROLE_ORIGIN;
+}
+
+static int parse_upstreams(struct cluster *cl, const char *list, char *err, size_t err_size)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", list ? list : "");
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (cl->nup == CLUSTER_MAX_UPSTREAMS) {
+			snprintf(err, err_size, "origins: at most %d upstreams", CLUSTER_MAX_UPSTREAMS);
+			return -1;
+		}
+		struct upstream *u = &cl->up[cl->nup];
+		u->cl = cl;
+		if (net_split_hostport(tok, u->host, sizeof(u->host), &u->port, 1935) < 0 ||
+		    !u->host[0] || u->port < 1 || u->port > 65535) {
+			snprintf(err, err_size, "origins: '%s' is not host[:port]", tok);
+			return -1;
+		}
+		cl->nup++;
+	}
+	return 0;
+}
+
+int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size)
+{
+	const struct node_config *cfg = n->cfg;
+	memset(cl, 0, sizeof(*cl));
+	cl->node = n;
+	list_init(&cl->pulls);
+	for (int r = 0; r < 4; r++)
+		if (strcmp(cfg->role, role_names[r]) == 0)
+			cl->role = (enum cluster_role)r;
+	cl->enabled = cl->role != ROLE_STANDALONE && cfg->clustering;
+	if (parse_upstreams(cl, cfg->origins, err, err_size) < 0)
+		return -1;
+	if (cl->enabled) {
+		if (!cfg->cluster_secret || strlen(cfg->cluster_secret) < 8) {
+			snprintf(err, err_size, "cluster-secret: role %s needs a cluster secret of at "
+			         "least 8 characters", cfg->role);
+			return -1;
+		}
+		if ((cl->role == ROLE_EDGE || cl->role == ROLE_RELAY) && cl->nup == 0) {
+			snprintf(err, err_size, "origins: role %s needs at least one upstream "
+			         "(host[:port],...)", cfg->role);
+			return -1;
+		}
+	}
+	struct member self;
+	memset(&self, 0, sizeof(self));
+	snprintf(self.name, sizeof(self.name), "%s", n->name);
+	snprintf(self.role, sizeof(self.role), "%s", cl->role == ROLE_STANDALONE ? "origin" :
+	         role_names[cl->role]);
+	const char *host = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+		host = n->name; /* the best guess without a public-host */
+	snprintf(self.host, sizeof(self.host), "%s", host);
+	self.rtmp_port = (int)(cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port);
+	self.http_port = (int)(cfg->public_http_port ? cfg->public_http_port : cfg->http_port);
+	self.private_node = cfg->private_node;
+	members_init(&cl->members, &self, MEMBER_EXPIRE_MS);
+	return 0;
+}
+
+struct stream *cluster_pull_stream(struct cluster *cl, const char *app, const char *name)
+{
+	if (!cl->enabled || (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY) || cl->node->stopping)
+		return NULL;
+	struct stream *s;
+	if (stream_publish(&cl->node->streams, app, name, 0, "pulling", &s) < 0)
+		return NULL;
+	pull_open(cl, app, name, s);
+	return s;
+}
+
+/* ---- control links: members and events, upstream and downstream ---- */
+
+static void put_members_command(struct cluster *cl, const char *name, struct bytes *out,
+                                uint32_t chunk)
+{
+	struct bytes amf;
+	bytes_init(&amf);
+	amf0_put_string(&amf, name);
+	amf0_put_number(&amf, 0);
+	amf0_put_null(&amf);
+	members_put_amf(&cl->members, &amf);
+	rtmp_put_command(out, chunk, 0, &amf);
+	bytes_free(&amf);
+}
+
+static void control_ready(struct rtmp_client *c)
+{
+	struct upstream *u = rtmp_client_owner(c);
+	u->up = 1;
+	u->failures = 0;
+	log_info("cluster_link_up", "upstream=%s", rtmp_client_peer(c));
+}
+
+/* A command on any cluster link, either direction. Returns 1 if it was one of ours. */
+static int control_command(struct cluster *cl, const struct rtmp_command *cmd, const void *link)
+{
+	uint64_t now = uv_now(cl->node->loop);
+	if (strcmp(cmd->name, "clusterHello") == 0 || strcmp(cmd->name, "clusterView") == 0) {
+		if (cmd->nargs)
+			members_merge_amf(&cl->members, cmd->args[0], now);
+		return 1;
+	}
+	if (strcmp(cmd->name, "clusterEvent") == 0) {
+		if (cmd->nargs)
+			cluster_event_receive(cl, cmd->args[0], link);
+		return 1;
+	}
+	return 0;
+}
+
+static void control_message(struct rtmp_client *c, struct rtmp_msg *m)
+{
+	if (m->type != RTMP_MSG_COMMAND_AMF0 && m->type != RTMP_MSG_COMMAND_AMF3)
+		return;
+	struct rtmp_command cmd;
+	static const struct amf0_limits lim = { 16, 65536 };
+	if (rtmp_command_decode(m->type, m->body->data, m->body->len, &lim, &cmd) < 0)
+		return;
+	struct upstream *u = rtmp_client_owner(c);
+	control_command(u->cl, &cmd, c);
+	rtmp_command_free(&cmd);
+}
+
+static void control_closed(struct rtmp_client *c, const char *reason)
+{
+	struct upstream *u = rtmp_client_owner(c);
+	if (!u)
+		return;
+	/* Said when it goes down and on the first failed retry, then every 60th: a node
+	 * whose upstream is away for hours does not fill the log. */
+	if (u->up || u->failures % 60 == 0)
+		log_info("cluster_link_down", "upstream=%s:%d reason=\"%s\" failures=%d", u->host,
+		         u->port, reason, u->failures);
+	if (!u->up)
+		u->failures++;
+	u->up = 0;
+	u->control = NULL;
+	u->next_try_ms = uv_now(u->cl->node->loop) + u->cl->node->cfg->retry_interval;
+}
+
+static const struct rtmp_client_ops control_ops = { control_ready, control_message,
+                                                    control_closed };
+
+static void control_tick(struct cluster *cl, uint64_t now)
+{
+	const struct node_config *cfg = cl->node->cfg;
+	for (unsigned i = 0; i < cl->nup; i++) {
+		struct upstream *u = &cl->up[i];
+		if (!u->control) {
+			if (now < u->next_try_ms)
+				continue;
+			struct rtmp_client_config cc = {
+				.host = u->host, .port = u->port, .app = "_cluster",
+				.secret = cfg->cluster_secret, .name = cl->node->name,
+				.timeout_ms = cfg->upstream_timeout, .limits = &cl->node->rtmp_limits,
+			};
+			u->control = rtmp_client_open(cl->node->loop, &cc, &control_ops, u);
+			continue;
+		}
+		rtmp_client_tick(u->control, now);
+		struct bytes b;
+		bytes_init(&b);
+		put_members_command(cl, "clusterHello", &b, RTMP_CLIENT_CHUNK_SIZE);
+		rtmp_client_send(u->control, &b);
+	}
+}
+
+/* A downstream node's command on its link to us (rtmp_commands.c hands them here). */
+int cluster_peer_command(struct cluster *cl, struct rtmp_conn *c, const struct rtmp_command *cmd)
+{
+	if (!control_command(cl, cmd, c))
+		return 0;
+	if (strcmp(cmd->name, "clusterHello") == 0) {
+		c->cluster_control = 1;
+		struct bytes b;
+		bytes_init(&b);
+		put_members_command(cl, "clusterView", &b, media_rtmp_chunk_size());
+		rtmp_conn_send(c, &b);
+	}
+	return 1;
+}
+
+void cluster_event_flood(struct cluster *cl, const struct bytes *amf_event, const void *except)
+{
+	for (unsigned i = 0; i < cl->nup; i++) {
+		struct rtmp_client *u = cl->up[i].control;
+		if (!u || (const void *)u == except)
+			continue;
+		struct bytes b;
+		bytes_init(&b);
+		rtmp_put_command(&b, RTMP_CLIENT_CHUNK_SIZE, 0, amf_event);
+		rtmp_client_send(u, &b);
+	}
+	struct list_node *it;
+	list_for_each(it, &cl->node->rtmp_conns) {
+		struct rtmp_conn *c = list_entry(it, struct rtmp_conn, link);
+		if (!c->cluster_control || (const void *)c == except || c->state == RC_FINISHING ||
+		    c->state == RC_CLOSED)
+			continue;
+		struct bytes b;
+		bytes_init(&b);
+		rtmp_put_command(&b, media_rtmp_chunk_size(), 0, amf_event);
+		rtmp_conn_send(c, &b);
+	}
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+	struct cluster *cl = t->data;
+	uint64_t now = uv_now(cl->node->loop);
+	if (cl->node->stopping)
+		return;
+	if (cl->ticks++ % 4 == 0) {
+		members_beat(&cl->members, now);
+		members_expire(&cl->members, now);
+		control_tick(cl, now);
+	}
+	struct list_node *it, *tmp;
+	list_for_each_safe(it, tmp, &cl->pulls)
+		pull_tick(list_entry(it, struct pull, link), now);
+}
+
+void cluster_start(struct cluster *cl)
+{
+	if (!cl->enabled)
+		return;
+	uv_timer_init(cl->node->loop, &cl->timer);
+	cl->timer.data = cl;
+	uv_timer_start(&cl->timer, timer_cb, 250, 250);
+}
+
+void cluster_stop(struct cluster *cl)
+{
+	if (cl->enabled && !uv_is_closing((uv_handle_t *)&cl->timer))
+		uv_close((uv_handle_t *)&cl->timer, NULL);
+	struct list_node *it, *tmp;
+	list_for_each_safe(it, tmp, &cl->pulls)
+		pull_free(list_entry(it, struct pull, link), "node stopping");
+	for (unsigned i = 0; i < cl->nup; i++) {
+		struct rtmp_client *c = cl->up[i].control;
+		if (c) {
+			cl->up[i].control = NULL;
+			rtmp_client_set_owner(c, NULL);
+			rtmp_client_close(c, "node stopping");
+		}
+	}
+	for (unsigned i = 0; i < cl->nevents; i++)
+		event_msg_free(&cl->events[i].ev);
+	cl->nevents = 0;
+}
+
+json_t *cluster_to_json(struct cluster *cl)
+{
+	json_t *ups = json_array(), *pulls = json_array(), *members = json_array();
+	for (unsigned i = 0; i < cl->nup; i++)
+		json_array_append_new(ups, json_pack("{s:s, s:i, s:b}", "host", cl->up[i].host,
+		                                     "port", cl->up[i].port, "linked",
+		                                     cl->up[i].control != NULL));
+	struct list_node *it;
+	list_for_each(it, &cl->pulls)
+		json_array_append_new(pulls, pull_to_json(list_entry(it, struct pull, link)));
+	for (unsigned i = 0; i < cl->members.n; i++) {
+		const struct member *m = &cl->members.m[i];
+		json_array_append_new(members, json_pack("{s:s, s:s, s:s, s:i, s:i, s:b}",
+		                      "name", m->name, "role", m->role, "host", m->host,
+		                      "rtmp_port", m->rtmp_port, "http_port", m->http_port,
+		                      "private", m->private_node));
+	}
+	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
+	                 "role", role_names[cl->role], "enabled", cl->enabled,
+	                 "upstreams", ups, "pulls", pulls, "members", members,
+	                 "pulls_started", (json_int_t)cl->pulls_started,
+	                 "failovers", (json_int_t)cl->failovers,
+	                 "peers_refused", (json_int_t)cl->auth_refused,
+	                 "events_received", (json_int_t)cl->events_received);
+}

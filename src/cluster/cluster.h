@@ -1,0 +1,102 @@
+/*
+ * cluster.h - this node's part in a static cluster: its role, its upstreams,
+ * the streams it pulls from them, the members it knows of, and the events
+ * it has delivered.  See docs/clustering.md.
+ *
+ *   origin  takes publishers; serves pulls to members that prove the secret
+ *   edge    serves viewers; pulls each stream it lacks from an upstream
+ *   relay   pulls like an edge and serves pulls like an origin
+ */
+#ifndef SLUICE_CLUSTER_CLUSTER_H
+#define SLUICE_CLUSTER_CLUSTER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "cluster/cluster_events.h"
+#include "cluster/members.h"
+#include "core/bytes.h"
+#include "core/list.h"
+#include "media/stream.h"
+#include "proto/amf0.h"
+
+struct node;
+struct rtmp_client;
+
+enum cluster_role { ROLE_STANDALONE, ROLE_ORIGIN, ROLE_EDGE, ROLE_RELAY };
+
+#define CLUSTER_MAX_UPSTREAMS 16
+#define CLUSTER_EVENTS_KEPT 64
+
+struct upstream {
+	struct cluster *cl;
+	char host[256];
+	int port;
+	struct rtmp_client *control;     /* the membership/event link; NULL while down */
+	int up;                          /* the link is authenticated */
+	int failures;                    /* connection attempts failed in a row */
+	uint64_t next_try_ms;
+};
+
+struct cluster_event {
+	struct event_msg ev;
+	uint64_t received_ms;            /* wall clock */
+	unsigned streams;                /* live streams it was delivered into */
+};
+
+struct cluster {
+	struct node *node;
+	enum cluster_role role;
+	int enabled;                     /* a role other than standalone, and clustering on */
+	struct upstream up[CLUSTER_MAX_UPSTREAMS];
+	unsigned nup;
+	struct list_node pulls;          /* struct pull */
+	unsigned npulls;
+	struct members members;
+	uv_timer_t timer;
+	unsigned ticks;
+	uint64_t rr_next;                /* /cluster round-robin position */
+	/* events this node was targeted by (newest last), and every id seen, for dedupe */
+	struct cluster_event events[CLUSTER_EVENTS_KEPT];
+	unsigned nevents, events_head;
+	char seen_ids[256][33];
+	unsigned seen_next;
+	/* counters */
+	uint64_t pulls_started, failovers, auth_refused, auth_accepted, events_received;
+};
+
+/* Reads the cluster settings of the node's config; on a bad one writes why to err, returns -1. */
+int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size);
+/* Starts the cluster's timer: pulls and links are looked after four times a second. */
+void cluster_start(struct cluster *cl);
+/* Drops every pull and link (node shutdown). */
+void cluster_stop(struct cluster *cl);
+
+/* A viewer asked for a stream that is not live here: on an edge or relay, start pulling it.
+ * Returns the (live, maybe not yet flowing) stream, or NULL. Borrowed. */
+struct stream *cluster_pull_stream(struct cluster *cl, const char *app, const char *name);
+/* Whether this node serves cluster pulls and links (origin or relay with a secret). */
+int cluster_serves_peers(const struct cluster *cl);
+int cluster_takes_publishers(const struct cluster *cl);
+
+const char *cluster_role_name(enum cluster_role r);
+/* {role, upstreams, pulls:[...], members:[...], failovers, ...} */
+json_t *cluster_to_json(struct cluster *cl);
+
+struct rtmp_conn;
+struct rtmp_command;
+/* A command from a downstream node on its authenticated link; returns 1 if it was a cluster one. */
+int cluster_peer_command(struct cluster *cl, struct rtmp_conn *c, const struct rtmp_command *cmd);
+
+/* Events (cluster_events.c). */
+/* Validates a JSON body from POST /api/v1/cluster/events, then delivers and floods it.
+ * Returns 0 with the new event's id, or -1 with a message for a 400. */
+int cluster_event_post(struct cluster *cl, const char *body, size_t len, char id[33],
+                       char *err, size_t err_size);
+/* An event from a peer link (already authenticated); from_link is excluded when flooding. */
+void cluster_event_receive(struct cluster *cl, const struct amf0_value *ev, const void *from_link);
+json_t *cluster_events_json(struct cluster *cl);
+/* Sends an event to every link but one (the link it came from, or NULL). */
+void cluster_event_flood(struct cluster *cl, const struct bytes *amf_event, const void *except);
+
+#endif

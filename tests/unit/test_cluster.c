@@ -1,0 +1,205 @@
+/*
+ * test_cluster.c - the cluster's pure parts: the challenge-response, the
+ * gossiped member table, and events (parsing, signing, targeting, payload).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cluster/cluster_auth.h"
+#include "cluster/cluster_events.h"
+#include "cluster/members.h"
+#include "core/err.h"
+
+static void test_proof_round_trip_and_refusals(void **state)
+{
+	(void)state;
+	char sn[CLUSTER_NONCE_HEX + 1], cn[CLUSTER_NONCE_HEX + 1], sn2[CLUSTER_NONCE_HEX + 1];
+	cluster_nonce(sn);
+	cluster_nonce(cn);
+	cluster_nonce(sn2);
+	assert_int_equal(strlen(sn), 32);
+	assert_string_not_equal(sn, sn2); /* fresh every time */
+	char proof[CLUSTER_PROOF_HEX + 1];
+	cluster_proof("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn, "edge-1", proof);
+	assert_int_equal(cluster_proof_check("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn, "edge-1",
+	                                     proof), 0);
+	/* wrong secret, another nonce (a replay on a new connection), another name, the
+	 * other side's proof: all refused */
+	assert_int_equal(cluster_proof_check("other-key", CLUSTER_DOWNSTREAM, sn, cn, "edge-1",
+	                                     proof), SL_EAUTH);
+	assert_int_equal(cluster_proof_check("s3cret-key", CLUSTER_DOWNSTREAM, sn2, cn, "edge-1",
+	                                     proof), SL_EAUTH);
+	assert_int_equal(cluster_proof_check("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn, "edge-2",
+	                                     proof), SL_EAUTH);
+	assert_int_equal(cluster_proof_check("s3cret-key", CLUSTER_UPSTREAM, sn, cn, "edge-1",
+	                                     proof), SL_EAUTH);
+	/* malformed fields */
+	assert_int_equal(cluster_proof_check("s3cret-key", CLUSTER_DOWNSTREAM, sn, "xyz", "edge-1",
+	                                     proof), SL_EINVAL);
+	assert_int_equal(cluster_proof_check("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn, "edge-1",
+	                                     "abc"), SL_EINVAL);
+	assert_int_equal(cluster_proof_check("s3cret-key", CLUSTER_DOWNSTREAM, sn, NULL, "edge-1",
+	                                     proof), SL_EINVAL);
+	assert_null(strstr(proof, "s3cret"));
+}
+
+static struct member mk(const char *name, const char *role, int priv, uint64_t beat)
+{
+	struct member m;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	snprintf(m.role, sizeof(m.role), "%s", role);
+	snprintf(m.host, sizeof(m.host), "h-%s", name);
+	m.rtmp_port = 1935;
+	m.http_port = 5080;
+	m.private_node = priv;
+	m.beat = beat;
+	return m;
+}
+
+static void test_members_gossip_and_expiry(void **state)
+{
+	(void)state;
+	struct members ms;
+	struct member self = mk("o1", "origin", 0, 0);
+	members_init(&ms, &self, 5000);
+	struct member e1 = mk("e1", "edge", 0, 3);
+	assert_int_equal(members_merge(&ms, &e1, 1000), 1);
+	assert_int_equal(members_merge(&ms, &e1, 2000), 0);   /* an echo: same beat */
+	e1.beat = 2;
+	assert_int_equal(members_merge(&ms, &e1, 2000), 0);   /* stale */
+	struct member me = mk("o1", "edge", 0, 99);
+	assert_int_equal(members_merge(&ms, &me, 2000), 0);   /* never about ourselves */
+	assert_int_equal(ms.n, 2);
+	/* e1 stops beating: echoes keep arriving but it expires */
+	members_expire(&ms, 5900);
+	assert_int_equal(ms.n, 2);
+	e1.beat = 3;
+	members_merge(&ms, &e1, 6000);
+	members_expire(&ms, 6100);
+	assert_int_equal(ms.n, 1);
+	assert_string_equal(ms.m[0].name, "o1");
+
+	/* the AMF0 form round-trips */
+	struct members other;
+	struct member oself = mk("e9", "edge", 0, 0);
+	members_init(&other, &oself, 5000);
+	struct member r = mk("r1", "relay", 1, 5);
+	members_merge(&ms, &r, 7000);
+	members_beat(&ms, 7000);
+	struct bytes amf;
+	bytes_init(&amf);
+	members_put_amf(&ms, &amf);
+	struct amf0_list l;
+	assert_int_equal(amf0_decode(amf.data, amf.len, NULL, &l), 0);
+	members_merge_amf(&other, amf0_at(&l, 0), 7000);
+	amf0_list_free(&l);
+	bytes_free(&amf);
+	assert_int_equal(other.n, 3);
+	const struct member *got = members_find(&other, "r1");
+	assert_non_null(got);
+	assert_int_equal(got->private_node, 1);
+	assert_string_equal(got->host, "h-r1");
+	assert_int_equal(members_find(&other, "o1")->beat, 1);
+}
+
+static void test_round_robin_public_only(void **state)
+{
+	(void)state;
+	struct members ms;
+	struct member self = mk("b-edge", "edge", 0, 0);
+	members_init(&ms, &self, 5000);
+	struct member a = mk("a-origin", "origin", 0, 1), p = mk("c-origin", "origin", 1, 1),
+	              rl = mk("d-relay", "relay", 0, 1);
+	members_merge(&ms, &a, 0);
+	members_merge(&ms, &p, 0);
+	members_merge(&ms, &rl, 0);
+	uint64_t rr = 0;
+	const char *seen[4];
+	for (int i = 0; i < 4; i++)
+		seen[i] = members_next_public(&ms, &rr)->name;
+	assert_string_equal(seen[0], "a-origin");
+	assert_string_equal(seen[1], "b-edge");
+	assert_string_equal(seen[2], "a-origin");
+	assert_string_equal(seen[3], "b-edge");
+}
+
+static void test_event_requests(void **state)
+{
+	(void)state;
+	struct event_msg ev;
+	char err[200];
+	const char *ok = "{\"target\":\"except\",\"nodes\":[\"e1\",\"e2\"],\"app\":\"live\","
+	                 "\"payload\":{\"cue\":\"x\",\"list\":[1,true,null]}}";
+	assert_int_equal(event_parse_request(ok, strlen(ok), &ev, err, sizeof(err)), 0);
+	assert_string_equal(ev.target, "except");
+	assert_string_equal(ev.nodes, "e1,e2");
+	assert_string_equal(ev.payload, "{\"cue\":\"x\",\"list\":[1,true,null]}");
+	assert_false(event_targets(&ev, "edge", "e1"));
+	assert_true(event_targets(&ev, "edge", "e3"));
+	snprintf(ev.id, sizeof(ev.id), "%s", "00112233445566778899aabbccddeeff");
+	snprintf(ev.from, sizeof(ev.from), "o1");
+	event_sign("k3y-k3y-k3y", &ev, ev.sig);
+	assert_true(event_sig_ok("k3y-k3y-k3y", &ev));
+	assert_false(event_sig_ok("another-key", &ev));
+	ev.target[0] = 'a'; /* tampered */
+	assert_false(event_sig_ok("k3y-k3y-k3y", &ev));
+	event_msg_free(&ev);
+
+	static const char *const bad[] = {
+		"", "[]", "{\"target\":\"mars\",\"app\":\"live\",\"payload\":1}",
+		"{\"target\":\"all\",\"app\":\"../x\",\"payload\":1}",
+		"{\"target\":\"node\",\"app\":\"live\",\"payload\":1}",
+		"{\"target\":\"all\",\"app\":\"live\"}",
+		"{\"target\":\"all\",\"app\":\"live\",\"payload\":[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(event_parse_request(bad[i], strlen(bad[i]), &ev, err, sizeof(err)), -1);
+		assert_true(err[0] != '\0');
+	}
+}
+
+static void test_event_payload_becomes_amf0(void **state)
+{
+	(void)state;
+	struct event_msg ev;
+	char err[200];
+	const char *body = "{\"target\":\"all\",\"app\":\"live\",\"payload\":{\"cue\":\"ad\",\"n\":3}}";
+	assert_int_equal(event_parse_request(body, strlen(body), &ev, err, sizeof(err)), 0);
+	snprintf(ev.id, sizeof(ev.id), "%s", "00112233445566778899aabbccddeeff");
+	snprintf(ev.from, sizeof(ev.from), "o1");
+	struct bytes out;
+	bytes_init(&out);
+	assert_int_equal(event_data_body(&ev, &out), 0);
+	struct amf0_list l;
+	assert_int_equal(amf0_decode(out.data, out.len, NULL, &l), 0);
+	assert_string_equal(amf0_str(amf0_at(&l, 0)), "onClusterEvent");
+	const struct amf0_value *o = amf0_at(&l, 1);
+	assert_string_equal(amf0_str(amf0_get(o, "from")), "o1");
+	const struct amf0_value *data = amf0_get(o, "data");
+	assert_string_equal(amf0_str(amf0_get(data, "cue")), "ad");
+	double d;
+	assert_int_equal(amf0_num(amf0_get(data, "n"), &d), 0);
+	assert_true(d == 3.0);
+	amf0_list_free(&l);
+	bytes_free(&out);
+	event_msg_free(&ev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proof_round_trip_and_refusals),
+		cmocka_unit_test(test_members_gossip_and_expiry),
+		cmocka_unit_test(test_round_robin_public_only),
+		cmocka_unit_test(test_event_requests),
+		cmocka_unit_test(test_event_payload_becomes_amf0),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
