@@ -6,6 +6,7 @@
 
 #include "cluster/pull.h"
 #include "cluster/rtmp_client.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "node/node.h"
@@ -91,6 +92,7 @@ int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size)
 	self.rtmp_port = (int)(cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port);
 	self.http_port = (int)(cfg->public_http_port ? cfg->public_http_port : cfg->http_port);
 	self.private_node = cfg->private_node;
+	self.beat = clock_wall_ms(); /* above any beat of an earlier run of this node */
 	members_init(&cl->members, &self, MEMBER_EXPIRE_MS);
 	return 0;
 }

@@ -27,10 +27,24 @@ const struct member *members_find(const struct members *ms, const char *name)
 	return NULL;
 }
 
+static struct member_tomb *tomb_of(struct members *ms, const char *name)
+{
+	for (unsigned i = 0; i < ms->ntombs; i++)
+		if (strcmp(ms->tombs[i].name, name) == 0)
+			return &ms->tombs[i];
+	return NULL;
+}
+
 int members_merge(struct members *ms, const struct member *in, uint64_t now)
 {
 	if (!in->name[0] || strcmp(in->name, ms->m[0].name) == 0)
 		return 0;
+	struct member_tomb *t = tomb_of(ms, in->name);
+	if (t) {
+		if (in->beat <= t->beat)
+			return 0; /* an echo of a member we buried */
+		*t = ms->tombs[--ms->ntombs]; /* it beats again: alive */
+	}
 	struct member *m = (struct member *)members_find(ms, in->name);
 	if (m) {
 		if (in->beat <= m->beat)
@@ -47,11 +61,25 @@ int members_merge(struct members *ms, const struct member *in, uint64_t now)
 
 void members_expire(struct members *ms, uint64_t now)
 {
-	for (unsigned i = 1; i < ms->n;) {
-		if (now - ms->m[i].seen_ms > ms->expire_ms)
-			ms->m[i] = ms->m[--ms->n];
+	for (unsigned i = 0; i < ms->ntombs;) {
+		if (now > ms->tombs[i].until_ms)
+			ms->tombs[i] = ms->tombs[--ms->ntombs];
 		else
 			i++;
+	}
+	for (unsigned i = 1; i < ms->n;) {
+		if (now - ms->m[i].seen_ms > ms->expire_ms) {
+			if (ms->ntombs < MEMBERS_MAX) {
+				struct member_tomb *t = &ms->tombs[ms->ntombs++];
+				memcpy(t->name, ms->m[i].name, sizeof(t->name));
+				t->beat = ms->m[i].beat;
+				/* Long enough for every echo to die out along the links. */
+				t->until_ms = now + 6 * ms->expire_ms;
+			}
+			ms->m[i] = ms->m[--ms->n];
+		} else {
+			i++;
+		}
 	}
 }
 

@@ -6,6 +6,9 @@
  * table along each link; a receiver keeps a record while its heartbeat keeps
  * rising.  A record that echoes around the links without its owner beating
  * stops rising, so a dead node expires everywhere, whatever the topology.
+ * An expired record leaves a tombstone for a while, so echoes still on their
+ * way from nodes that have not expired it yet cannot bring it back; a node
+ * that restarts starts its heartbeat from the wall clock, above any old one.
  */
 #ifndef SLUICE_CLUSTER_MEMBERS_H
 #define SLUICE_CLUSTER_MEMBERS_H
@@ -27,10 +30,18 @@ struct member {
 	uint64_t seen_ms;                /* local time the beat last rose */
 };
 
+struct member_tomb {
+	char name[129];
+	uint64_t beat;                   /* records at or below this beat stay dead */
+	uint64_t until_ms;
+};
+
 struct members {
 	struct member m[MEMBERS_MAX];    /* m[0] is this node */
 	unsigned n;
 	uint64_t expire_ms;
+	struct member_tomb tombs[MEMBERS_MAX];
+	unsigned ntombs;
 };
 
 void members_init(struct members *ms, const struct member *self, uint64_t expire_ms);

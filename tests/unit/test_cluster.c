@@ -84,6 +84,15 @@ static void test_members_gossip_and_expiry(void **state)
 	members_expire(&ms, 6100);
 	assert_int_equal(ms.n, 1);
 	assert_string_equal(ms.m[0].name, "o1");
+	/* an echo from a node that has not expired it yet cannot bring it back... */
+	assert_int_equal(members_merge(&ms, &e1, 6200), 0);
+	assert_int_equal(ms.n, 1);
+	/* ...but a beat above the buried one (it restarted) does */
+	e1.beat = 4;
+	assert_int_equal(members_merge(&ms, &e1, 6300), 1);
+	assert_int_equal(ms.n, 2);
+	members_expire(&ms, 12000);
+	assert_int_equal(ms.n, 1);
 
 	/* the AMF0 form round-trips */
 	struct members other;
