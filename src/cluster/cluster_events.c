@@ -47,10 +47,24 @@ static unsigned deliver(struct cluster *cl, const struct event_msg *ev)
 	return n;
 }
 
+/* Passes an event on along every link but the one it came from. */
+static void flood(struct cluster *cl, const struct event_msg *ev, const void *from_link)
+{
+	struct bytes amf;
+	bytes_init(&amf);
+	amf0_put_string(&amf, "clusterEvent");
+	amf0_put_number(&amf, 0);
+	amf0_put_null(&amf);
+	event_put_amf(ev, &amf);
+	cluster_event_flood(cl, &amf, from_link);
+	bytes_free(&amf);
+}
+
 /* Records, delivers if meant for us, and floods. Takes ev's payload. */
 static void handle(struct cluster *cl, struct event_msg *ev, const void *from_link)
 {
 	const char *role = cl->members.m[0].role;
+	flood(cl, ev, from_link);
 	if (event_targets(ev, role, cl->node->name)) {
 		struct cluster_event *slot;
 		if (cl->nevents < CLUSTER_EVENTS_KEPT) {
@@ -65,25 +79,9 @@ static void handle(struct cluster *cl, struct event_msg *ev, const void *from_li
 		cl->events_received++;
 		log_info("cluster_event", "id=%s from=%s target=%s app=%s streams=%u", ev->id,
 		         ev->from, ev->target, ev->app, slot->streams);
-		struct bytes amf;
-		bytes_init(&amf);
-		amf0_put_string(&amf, "clusterEvent");
-		amf0_put_number(&amf, 0);
-		amf0_put_null(&amf);
-		event_put_amf(ev, &amf);
-		cluster_event_flood(cl, &amf, from_link);
-		bytes_free(&amf);
 		slot->ev = *ev; /* takes the payload */
 		return;
 	}
-	struct bytes amf;
-	bytes_init(&amf);
-	amf0_put_string(&amf, "clusterEvent");
-	amf0_put_number(&amf, 0);
-	amf0_put_null(&amf);
-	event_put_amf(ev, &amf);
-	cluster_event_flood(cl, &amf, from_link);
-	bytes_free(&amf);
 	event_msg_free(ev);
 }
 

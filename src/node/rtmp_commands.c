@@ -72,6 +72,18 @@ static void refuse(struct rtmp_conn *c, uint32_t msid, const char *code, const c
 	rtmp_conn_finish(c, code);
 }
 
+/* Answers connect with NetConnection.Connect.Rejected, then closes. */
+static void reject_connect(struct rtmp_conn *c, double txid, const char *desc,
+                           const char *reason)
+{
+	struct bytes b;
+	bytes_init(&b);
+	rtmp_put_result(&b, RTMP_DEFAULT_CHUNK_SIZE, txid, "error",
+	                "NetConnection.Connect.Rejected", desc);
+	rtmp_conn_send(c, &b);
+	rtmp_conn_finish(c, reason);
+}
+
 static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 {
 	if (c->state != RC_CONNECTING) {
@@ -91,13 +103,9 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 		log_info("rtmp_connect_refused", "client=%llu peer=%s app=%s reason=\"bad app name\"",
 		         (unsigned long long)c->base.id, c->base.peer,
 		         log_escape(appbuf, esc, sizeof(esc)));
-		struct bytes b;
-		bytes_init(&b);
-		rtmp_put_result(&b, RTMP_DEFAULT_CHUNK_SIZE, cmd->txid, "error",
-		                "NetConnection.Connect.Rejected",
-		                "app name must be 1-128 characters of A-Z a-z 0-9 _ . ~ @ + = -");
-		rtmp_conn_send(c, &b);
-		rtmp_conn_finish(c, "bad app name");
+		reject_connect(c, cmd->txid,
+		               "app name must be 1-128 characters of A-Z a-z 0-9 _ . ~ @ + = -",
+		               "bad app name");
 		return 0;
 	}
 	snprintf(c->app, sizeof(c->app), "%s", appbuf);
@@ -112,13 +120,8 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 			         stream_name_valid(cluster_name) ? "this node serves no cluster pulls"
 			                                         : "bad node name");
 			c->node->cluster.auth_refused++;
-			struct bytes b;
-			bytes_init(&b);
-			rtmp_put_result(&b, RTMP_DEFAULT_CHUNK_SIZE, cmd->txid, "error",
-			                "NetConnection.Connect.Rejected",
-			                "this node is not an origin or relay of a cluster");
-			rtmp_conn_send(c, &b);
-			rtmp_conn_finish(c, "cluster connect to a node that serves no pulls");
+			reject_connect(c, cmd->txid, "this node is not an origin or relay of a cluster",
+			               "cluster connect to a node that serves no pulls");
 			return 0;
 		}
 		c->cluster_asked = 1;
