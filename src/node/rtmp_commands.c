@@ -110,7 +110,7 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 	}
 	snprintf(c->app, sizeof(c->app), "%s", appbuf);
 
-	const char *cluster_name = amf0_str(amf0_get(cmd->obj, "sluiceCluster"));
+	const char *cluster_name = rtmp_command_prop_str(cmd, "sluiceCluster");
 	if (cluster_name) {
 		char esc[160];
 		if (!cluster_serves_peers(&c->node->cluster) || !stream_name_valid(cluster_name)) {
