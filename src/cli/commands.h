@@ -4,5 +4,7 @@
 
 int node_main(int argc, char **argv);
 int token_main(int argc, char **argv);
+int manager_main(int argc, char **argv);
+int ctl_main(int argc, char **argv);
 
 #endif

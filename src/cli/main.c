@@ -3,6 +3,8 @@
  *
  *   sluice node      a media node (RTMP in, RTMP and HTTP-FLV out)
  *   sluice token     mint a signed publish/play token
+ *   sluice manager   the stream manager
+ *   sluice ctl       the stream manager's command-line client
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +18,8 @@ static void usage(FILE *f)
 	        "commands:\n"
 	        "  node      run a media node (RTMP ingest; RTMP and HTTP-FLV playback)\n"
 	        "  token     mint a signed, expiring publish or play token\n"
+	        "  manager   run the stream manager (node groups, routing, autoscaling)\n"
+	        "  ctl       drive the stream manager's API from the command line\n"
 	        "  version   print the version\n\n"
 	        "`sluice <command> --help` lists a command's options.\n");
 }
@@ -31,6 +35,10 @@ int main(int argc, char **argv)
 		return node_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "token") == 0)
 		return token_main(argc - 2, argv + 2);
+	if (strcmp(cmd, "manager") == 0)
+		return manager_main(argc - 2, argv + 2);
+	if (strcmp(cmd, "ctl") == 0)
+		return ctl_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("sluice %s\n", SLUICE_VERSION);
 		return 0;

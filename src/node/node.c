@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "media/media_msg.h"
+#include "node/manager_link.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -74,6 +75,7 @@ static void node_stop(struct node *n, const char *why)
 	uv_close((uv_handle_t *)&n->sig_term, NULL);
 	uv_close((uv_handle_t *)&n->sig_int, NULL);
 	cluster_stop(&n->cluster);
+	manager_link_stop();
 	stream_registry_close(&n->streams);
 	rtmp_server_stop(n);
 	if (n->http)
@@ -134,7 +136,8 @@ int node_main(int argc, char **argv)
 	int rc = configure(n, &cfg, argc, argv);
 	char cerr[300];
 	n->cfg = &cfg;
-	if (rc < 0 && cluster_init(&n->cluster, n, cerr, sizeof(cerr)) < 0) {
+	if (rc < 0 && (cluster_init(&n->cluster, n, cerr, sizeof(cerr)) < 0 ||
+	               manager_link_init(n, cerr, sizeof(cerr)) < 0)) {
 		fprintf(stderr, "sluice node: %s\n", cerr);
 		rc = 2;
 	}
@@ -196,6 +199,7 @@ int node_main(int argc, char **argv)
 	n->tick.data = n;
 	uv_timer_start(&n->tick, tick_cb, 1000, 1000);
 	cluster_start(&n->cluster);
+	manager_link_start(n);
 	uv_signal_init(n->loop, &n->sig_term);
 	uv_signal_init(n->loop, &n->sig_int);
 	n->sig_term.data = n->sig_int.data = n;

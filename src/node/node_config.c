@@ -104,5 +104,9 @@ const struct option_def node_options[] = {
 	  "viewers of a pulled stream stay connected this long while no upstream has it" },
 	{ "pull-idle", OPT_MS, OFF(pull_idle), "3s", 0, 3600000, NULL, NULL,
 	  "a pull is dropped this long after its last viewer leaves" },
+	{ "manager", OPT_STRING, OFF(manager), NULL, 0, 0, NULL, "URL",
+	  "stream manager to register with and heartbeat to (http://HOST:PORT)" },
+	{ "group", OPT_STRING, OFF(group), NULL, 0, 0, NULL, "NAME",
+	  "the manager's node group this node belongs to" },
 	OPT_END
 };

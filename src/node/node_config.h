@@ -64,6 +64,11 @@ struct node_config {
 	uint64_t upstream_timeout;
 	uint64_t linger;
 	uint64_t pull_idle;
+
+	/* stream manager (src/node/manager_link.c) */
+	char *manager;                   /* http://HOST:PORT; NULL: not managed */
+	char *group;                     /* node group to join */
+
 };
 
 extern const struct option_def node_options[];

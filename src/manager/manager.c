@@ -1,0 +1,256 @@
+/*
+ * manager.c - `sluice manager`: reads its settings, opens the store,
+ * re-adopts running nodes, serves the REST API, and four times a second
+ * looks after node liveness, drains and the autoscaler.
+ */
+#include "manager/manager.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/net.h"
+
+#define TICK_MS 250
+
+static const char usage[] =
+	"usage: sluice manager [options]\n\n"
+	"Runs the stream manager: node groups from launch configurations and scale policies,\n"
+	"nodes that register and heartbeat, routing of publishers and viewers, autoscaling.\n"
+	"The REST API is under /api/v1 (see docs/api.md); `sluice ctl` drives it.";
+
+void mgr_event(struct manager *m, const char *kind, const char *group, const char *node,
+               const char *fmt, ...)
+{
+	char msg[512], eg[80], en[80];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Names in messages are checked (A-Z a-z 0-9 . _ -); still, no byte may forge a line. */
+	char safe[512];
+	size_t i;
+	for (i = 0; msg[i] && i < sizeof(safe) - 1; i++)
+		safe[i] = (msg[i] < 0x20 || msg[i] == '"' || msg[i] == '\\' || msg[i] == 0x7f) ? '?'
+		                                                                            : msg[i];
+	safe[i] = '\0';
+	log_info(kind, "group=%s node=%s reason=\"%s\"", log_escape(group ? group : "-", eg, sizeof(eg)),
+	         log_escape(node ? node : "-", en, sizeof(en)), safe);
+	store_event_add(m->store, (int64_t)clock_wall_ms(), kind, group, node, msg);
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	mgr_lifecycle_tick(t->data);
+}
+
+static void manager_stop(struct manager *m, const char *why)
+{
+	if (m->stopping)
+		return;
+	m->stopping = 1;
+	log_info("manager_stopping", "reason=%s nodes=%u stop_nodes=%s", why, m->nnodes,
+	         m->cfg->stop_nodes_on_exit ? "yes" : "no");
+	if (m->cfg->stop_nodes_on_exit) {
+		struct list_node *it, *next;
+		for (it = m->nodes.next; it != &m->nodes; it = next) {
+			next = it->next;
+			struct mnode *nd = list_entry(it, struct mnode, link);
+			if (nd->managed)
+				mgr_remove(m, nd, 0, "the manager is stopping (stop-nodes-on-exit)");
+		}
+	}
+	uv_timer_stop(&m->tick);
+	uv_close((uv_handle_t *)&m->tick, NULL);
+	uv_close((uv_handle_t *)&m->sig_term, NULL);
+	uv_close((uv_handle_t *)&m->sig_int, NULL);
+	if (m->http)
+		http_server_stop(m->http);
+	m->http = NULL;
+	if (m->ctl)
+		m->ctl->ops->close(m->ctl);
+	m->ctl = NULL;
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	manager_stop(h->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static int check_config(struct manager *m, struct manager_config *cfg)
+{
+	if (net_split_hostport(cfg->listen, m->listen_host, sizeof(m->listen_host), &m->listen_port,
+	                       5070) < 0) {
+		fprintf(stderr, "sluice manager: listen: expected ADDR:PORT, got '%s'\n", cfg->listen);
+		return 2;
+	}
+	struct sockaddr_storage sa;
+	if (net_addr(m->listen_host, m->listen_port, &sa) < 0) {
+		fprintf(stderr, "sluice manager: listen: expected a numeric IP address and port, "
+		        "got '%s'\n", cfg->listen);
+		return 2;
+	}
+	if (m->listen_port <= 0 || m->listen_port > 65535) {
+		fprintf(stderr, "sluice manager: listen: port out of range in '%s'\n", cfg->listen);
+		return 2;
+	}
+	if (!cfg->admin_token || strlen(cfg->admin_token) < 8) {
+		fprintf(stderr, "sluice manager: admin-token: required, at least 8 characters "
+		        "(the REST API is never open)\n");
+		return 2;
+	}
+	if (!cfg->cluster_secret || strlen(cfg->cluster_secret) < 8) {
+		fprintf(stderr, "sluice manager: cluster-secret: required, at least 8 characters "
+		        "(nodes sign their heartbeats with it)\n");
+		return 2;
+	}
+	const char *b = cfg->local_addr_base;
+	unsigned o1, o2, o3;
+	char extra;
+	if (sscanf(b, "%u.%u.%u%c", &o1, &o2, &o3, &extra) != 3 || o1 != 127 || o2 > 255 ||
+	    o3 > 255) {
+		fprintf(stderr, "sluice manager: local-addr-base: expected 127.B.C (a loopback /24), "
+		        "got '%s'\n", b);
+		return 2;
+	}
+	if (cfg->advertise_url && *cfg->advertise_url) {
+		snprintf(m->advertise, sizeof(m->advertise), "%s", cfg->advertise_url);
+	} else {
+		const char *h = m->listen_host;
+		if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0 || !*h)
+			h = "127.0.0.1";
+		snprintf(m->advertise, sizeof(m->advertise), "http://%s:%d", h, m->listen_port);
+	}
+	return -1;
+}
+
+int manager_main(int argc, char **argv)
+{
+	static struct manager_config cfg;
+	struct opt_error oerr;
+	memset(&cfg, 0, sizeof(cfg));
+	if (options_defaults(manager_options, &cfg, &oerr) < 0) {
+		fprintf(stderr, "sluice manager: %s\n", oerr.msg);
+		return 2;
+	}
+	int rc = options_parse_args(manager_options, &cfg, argc, argv, &oerr);
+	if (rc == 1) {
+		options_print_help(stdout, usage, manager_options);
+		options_free(manager_options, &cfg);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "sluice manager: %s\n", oerr.msg);
+		options_free(manager_options, &cfg);
+		return 2;
+	}
+	struct manager *m = xcalloc(1, sizeof(*m));
+	m->cfg = &cfg;
+	rc = check_config(m, &cfg);
+	if (rc >= 0) {
+		options_free(manager_options, &cfg);
+		free(m);
+		return rc;
+	}
+	log_set_level((enum log_level)log_level_parse(cfg.log_level));
+	signal(SIGPIPE, SIG_IGN);
+	m->loop = uv_default_loop();
+	m->started_ms = clock_wall_ms();
+	list_init(&m->nodes);
+	strmap_init(&m->lcs);
+	strmap_init(&m->sps);
+	strmap_init(&m->groups);
+	conn_table_init(&m->conns, 4096);
+
+	int status = 0;
+	char err[512];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "sluice manager: cannot find its own binary (/proc/self/exe)\n");
+		status = 1;
+		goto out;
+	}
+	exe[n] = '\0';
+	if (store_open(cfg.db, &m->store, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sluice manager: db: %s\n", err);
+		status = 2;
+		goto out;
+	}
+	struct local_controller_config lcc = {
+		.exe = exe, .addr_base = cfg.local_addr_base, .manager_url = m->advertise,
+		.cluster_secret = cfg.cluster_secret, .dir = cfg.node_dir,
+		.log_level = cfg.node_log_level,
+	};
+	m->ctl = controller_local_new(m->loop, &lcc, err, sizeof(err));
+	if (!m->ctl) {
+		fprintf(stderr, "sluice manager: controller: %s\n", err);
+		status = 1;
+		goto out;
+	}
+	if (mgr_load(m, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sluice manager: %s\n", err);
+		status = 1;
+		goto out;
+	}
+	struct http_server_config hcfg = {
+		.bind = m->listen_host, .port = m->listen_port, .max_body_bytes = 1 << 20,
+		.cors = 1, .conns = &m->conns, .handler = mgr_http_handle, .ctx = m,
+	};
+	if (http_server_start(m->loop, &hcfg, &m->http) < 0) {
+		fprintf(stderr, "sluice manager: cannot listen on %s\n", cfg.listen);
+		m->http = NULL;
+		status = 1;
+		goto out;
+	}
+	uv_timer_init(m->loop, &m->tick);
+	m->tick.data = m;
+	uv_timer_start(&m->tick, tick_cb, TICK_MS, TICK_MS);
+	uv_signal_init(m->loop, &m->sig_term);
+	uv_signal_init(m->loop, &m->sig_int);
+	m->sig_term.data = m->sig_int.data = m;
+	uv_signal_start(&m->sig_term, signal_cb, SIGTERM);
+	uv_signal_start(&m->sig_int, signal_cb, SIGINT);
+	log_info("manager_started", "version=%s listen=%s db=%s controller=%s advertise=%s "
+	         "schema=%d", SLUICE_VERSION, cfg.listen, cfg.db, m->ctl->ops->name, m->advertise,
+	         store_schema_version(m->store));
+	uv_run(m->loop, UV_RUN_DEFAULT);
+	log_info("manager_stopped", "nodes=%u", m->nnodes);
+out:
+	if (m->ctl)
+		m->ctl->ops->close(m->ctl);
+	uv_run(m->loop, UV_RUN_DEFAULT);
+	uv_loop_close(m->loop);
+	while (!list_empty(&m->nodes)) {
+		struct mnode *nd = list_entry(m->nodes.next, struct mnode, link);
+		list_del(&nd->link);
+		node_report_free(&nd->rep);
+		free(nd);
+	}
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&m->lcs, &it, NULL, &v)) {
+		lc_free(v);
+		free(v);
+	}
+	it = 0;
+	while (strmap_next(&m->sps, &it, NULL, &v))
+		free(v);
+	it = 0;
+	while (strmap_next(&m->groups, &it, NULL, &v))
+		free(v);
+	strmap_free(&m->lcs);
+	strmap_free(&m->sps);
+	strmap_free(&m->groups);
+	conn_table_free(&m->conns);
+	store_close(m->store);
+	options_free(manager_options, &cfg);
+	free(m);
+	return status;
+}

@@ -1,0 +1,155 @@
+/*
+ * manager.h - `sluice manager`: the state it holds in memory (written
+ * through to the store), and the operations the API, the registry and the
+ * autoscaler share.  One libuv loop; nothing blocks but short SQLite writes.
+ */
+#ifndef SLUICE_MANAGER_MANAGER_H
+#define SLUICE_MANAGER_MANAGER_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/conn.h"
+#include "core/http_server.h"
+#include "core/options.h"
+#include "core/list.h"
+#include "core/strmap.h"
+#include "manager/autoscaler.h"
+#include "manager/controller.h"
+#include "manager/model.h"
+#include "manager/node_sign.h"
+#include "manager/routing.h"
+#include "manager/store.h"
+
+struct manager_config {
+	char *config;
+	char *listen;
+	char *db;
+	char *admin_token;
+	char *cluster_secret;
+	char *controller;
+	char *advertise_url;
+	char *local_addr_base;
+	char *node_dir;
+	char *node_log_level;
+	int stop_nodes_on_exit;
+	int public_routing;
+	uint64_t dead_after;
+	uint64_t launch_timeout;
+	uint64_t drain_timeout;
+	char *log_level;
+};
+
+extern const struct option_def manager_options[];
+
+struct mgroup {
+	struct node_group g;
+	struct scale_state st[MROLE_COUNT];
+	uint64_t last_out_ms[MROLE_COUNT], last_in_ms[MROLE_COUNT];
+	char last_hold[MROLE_COUNT][256];  /* the last hold logged, so each is logged once */
+};
+
+struct mnode {
+	struct list_node link;
+	char id[MGR_NAME_MAX + 1];
+	char group[MGR_NAME_MAX + 1];
+	enum mrole role;
+	enum node_state state;
+	char region[MGR_REGION_MAX + 1];
+	struct node_place place;
+	int managed;                   /* launched by our controller */
+	char origins[512];             /* what an edge was started with */
+	uint64_t launched_ms;          /* wall clock */
+	uint64_t last_seen_ms;         /* last register or heartbeat */
+	uint64_t state_since_ms;
+	uint64_t last_sig_ms;          /* newest signed time accepted (replay guard) */
+	int64_t pending;               /* clients routed here, not yet seen in a report */
+	uint64_t pending_ms[32];       /* when each was routed (oldest first) */
+	struct node_report rep;        /* latest stats */
+};
+
+#define MGR_EVENTS_RING 256
+
+struct manager {
+	uv_loop_t *loop;
+	struct manager_config *cfg;
+	char listen_host[64];
+	int listen_port;
+	char advertise[256];
+	struct store *store;
+	struct controller *ctl;
+	struct conn_table conns;
+	struct http_server *http;
+	struct strmap lcs;             /* name -> struct launch_config * */
+	struct strmap sps;             /* name -> struct scale_policy * */
+	struct strmap groups;          /* name -> struct mgroup * */
+	struct list_node nodes;        /* struct mnode */
+	unsigned nnodes;
+	uv_timer_t tick;
+	uv_signal_t sig_term, sig_int;
+	uint64_t started_ms;
+	int stopping;
+	/* register replays: signatures seen from nodes not yet known */
+	char recent_sigs[64][NODE_SIGN_HEX];
+	unsigned recent_next;
+};
+
+/* manager.c */
+int manager_main(int argc, char **argv);
+/* Records an event (log line, store) with a reason. */
+void mgr_event(struct manager *m, const char *kind, const char *group, const char *node,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* groups.c: objects, nodes and their lifecycle */
+struct mnode *mgr_node_find(struct manager *m, const char *id);
+struct mgroup *mgr_group_find(struct manager *m, const char *name);
+void mgr_save_node(struct manager *m, struct mnode *nd);
+void mgr_save_group(struct manager *m, struct mgroup *g);
+/* Launches a node of the role in the group; 0 or an error with err set. */
+int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char *why,
+               const struct mnode *replacing, char *err, size_t err_size);
+/* Adds an origin (and the policy's minimum of other roles). */
+int mgr_add_origin(struct manager *m, struct mgroup *g, char *err, size_t err_size);
+void mgr_set_state(struct manager *m, struct mnode *nd, enum node_state s, const char *why);
+/* Starts draining (routing stops sending it clients; removed when empty). */
+int mgr_drain(struct manager *m, struct mnode *nd, const char *why);
+/* Stops (if ours) and forgets a node. */
+void mgr_remove(struct manager *m, struct mnode *nd, int force, const char *why);
+void mgr_delete_group(struct manager *m, struct mgroup *g);
+/* The capacity of a node of the role in the group (launch config), or 0. */
+int64_t mgr_capacity(struct manager *m, const char *group, enum mrole role);
+/* Counted against capacity: publishers + viewers reported + routed since. */
+int64_t mgr_node_load(const struct mnode *nd);
+/* Liveness, drains and the autoscaler: every tick. */
+void mgr_lifecycle_tick(struct manager *m);
+/* Loads everything from the store and re-adopts running nodes. */
+int mgr_load(struct manager *m, char *err, size_t err_size);
+json_t *mgr_node_json(struct manager *m, const struct mnode *nd);
+
+/* registry.c: signed node calls */
+void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_request *req,
+                   const uint8_t *body, size_t body_len, int is_register);
+
+/* api.c */
+void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,
+                     const uint8_t *body, size_t body_len);
+/* api_red5.c: Red5 Pro Stream Manager paths; returns 1 if it answered */
+int mgr_red5_handle(struct manager *m, struct http_conn *c, const struct http_request *req,
+                    const uint8_t *body, size_t body_len);
+/* Routes a client: 0 with the node, or an HTTP status with reason. */
+int mgr_route(struct manager *m, const char *app, const char *stream, enum route_action a,
+              const char *region, const char *group, struct mnode **out, char *reason,
+              size_t reason_size);
+/* Shared API helpers (api.c) */
+int mgr_authorized(struct manager *m, const struct http_request *req);
+void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnode *nd,
+                       const char *app, const char *stream, enum route_action a);
+/* Launch configurations (policy 0) and scale policies (1): list, get, create, replace,
+ * delete; wrap answers in the Red5 shape ({"launchconfig": ...} / {"policy": ...}). */
+void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const char *name,
+                     enum http_method method, const uint8_t *body, size_t len, int wrap);
+int mgr_create_group(struct manager *m, const char *body, size_t len, struct mgroup **out,
+                     char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,48 @@
+/* manager_config.c - the settings table of `sluice manager` (see manager.h). */
+#include <stddef.h>
+
+#include "manager/manager.h"
+
+#define OFF(f) offsetof(struct manager_config, f)
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const controllers[] = { "local", NULL };
+
+const struct option_def manager_options[] = {
+	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
+	  "read settings from FILE first (key = value lines)" },
+	{ "listen", OPT_STRING, OFF(listen), "127.0.0.1:5070", 0, 0, NULL, "ADDR:PORT",
+	  "address and port of the REST API (and of node registration)" },
+	{ "db", OPT_STRING, OFF(db), "sqlite:sluice.db", 0, 0, NULL, "URL",
+	  "where groups, policies, configurations and nodes are kept (sqlite:PATH)" },
+	{ "admin-token", OPT_STRING, OFF(admin_token), NULL, 0, 0, NULL, "TOKEN",
+	  "required on /api/v1 as 'Authorization: Bearer TOKEN' or ?accessToken=TOKEN "
+	  "(at least 8 characters; unset: the API is refused)" },
+	{ "cluster-secret", OPT_STRING, OFF(cluster_secret), NULL, 0, 0, NULL, "SECRET",
+	  "shared with the nodes: signs their registration and heartbeats (at least 8 characters)" },
+	{ "controller", OPT_ENUM, OFF(controller), "local", 0, 0, controllers, "NAME",
+	  "how nodes are launched: local runs `sluice node` processes on this machine" },
+	{ "advertise-url", OPT_STRING, OFF(advertise_url), NULL, 0, 0, NULL, "URL",
+	  "the URL nodes reach this manager at (default: http://LISTEN)" },
+	{ "local-addr-base", OPT_STRING, OFF(local_addr_base), "127.0.1", 0, 0, NULL, "A.B.C",
+	  "local controller: nodes get A.B.C.2, A.B.C.3, ... (loopback addresses)" },
+	{ "node-dir", OPT_STRING, OFF(node_dir), "sluice-nodes", 0, 0, NULL, "DIR",
+	  "local controller: where node config files (0600) and logs go" },
+	{ "node-log-level", OPT_ENUM, OFF(node_log_level), "info", 0, 0, log_levels, "LEVEL",
+	  "local controller: log level of the nodes it starts" },
+	{ "stop-nodes-on-exit", OPT_BOOL, OFF(stop_nodes_on_exit), "false", 0, 0, NULL, NULL,
+	  "stop the nodes this manager started when it exits (off: they keep streaming and the "
+	  "next manager re-adopts them)" },
+	{ "public-routing", OPT_BOOL, OFF(public_routing), "true", 0, 0, NULL, NULL,
+	  "answer routing calls (where to publish or watch) without the admin token, as players "
+	  "and encoders call them" },
+	{ "dead-after", OPT_MS, OFF(dead_after), "2s", 500, 600000, NULL, NULL,
+	  "a node with no heartbeat for this long is dead (nodes beat every second)" },
+	{ "launch-timeout", OPT_MS, OFF(launch_timeout), "30s", 1000, 3600000, NULL, NULL,
+	  "a launched node that has not registered after this long is dead" },
+	{ "drain-timeout", OPT_MS, OFF(drain_timeout), "5m", 0, 86400000, NULL, NULL,
+	  "a draining node is removed when its last client leaves, or after this long" },
+	{ "log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, log_levels, "LEVEL",
+	  "least severe log level written" },
+	OPT_END
+};

@@ -1,0 +1,101 @@
+/* routing.c - where to publish and where to watch (see routing.h). */
+#include "manager/routing.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/err.h"
+
+static const char *const state_names[NS_COUNT] = {
+	"launching", "starting", "alive", "draining", "dead",
+};
+
+const char *node_state_name(enum node_state s)
+{
+	return (unsigned)s < NS_COUNT ? state_names[s] : "?";
+}
+
+int node_state_parse(const char *s)
+{
+	for (int i = 0; i < NS_COUNT; i++)
+		if (s && strcmp(s, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int in_region(const struct route_node *nd, const char *region)
+{
+	return region && *region && nd->region && strcmp(nd->region, region) == 0;
+}
+
+/* The least-loaded alive node of the role with room; requested region first. */
+static int least_loaded(const struct route_node *nodes, size_t n, enum mrole role,
+                        const char *region, unsigned *alive)
+{
+	int best = -1, best_local = 0;
+	double best_ratio = 0;
+	*alive = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct route_node *nd = &nodes[i];
+		if (nd->role != role || nd->state != NS_ALIVE)
+			continue;
+		(*alive)++;
+		if (nd->capacity <= 0 || nd->load >= nd->capacity)
+			continue;
+		int local = in_region(nd, region);
+		double ratio = (double)nd->load / (double)nd->capacity;
+		if (best < 0 || local > best_local || (local == best_local && ratio < best_ratio)) {
+			best = (int)i;
+			best_local = local;
+			best_ratio = ratio;
+		}
+	}
+	return best;
+}
+
+/* The node holding the stream's publisher (alive or draining), or -1. */
+static int publisher_node(const struct route_node *nodes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nodes[i].publishing &&
+		    (nodes[i].state == NS_ALIVE || nodes[i].state == NS_DRAINING))
+			return (int)i;
+	return -1;
+}
+
+int routing_pick(const struct route_node *nodes, size_t n, enum route_action action,
+                 const char *region, char *reason, size_t reason_size)
+{
+	unsigned alive;
+	int pub = publisher_node(nodes, n);
+	reason[0] = '\0';
+	if (action == ROUTE_BROADCAST) {
+		if (pub >= 0)
+			return pub;
+		int i = least_loaded(nodes, n, MROLE_ORIGIN, region, &alive);
+		if (i >= 0)
+			return i;
+		if (alive == 0)
+			snprintf(reason, reason_size, "no alive origin");
+		else
+			snprintf(reason, reason_size, "every origin is at capacity (%u alive)", alive);
+		return SL_EFULL;
+	}
+	if (pub < 0) {
+		snprintf(reason, reason_size, "the stream is not live");
+		return SL_ENOTFOUND;
+	}
+	int i = least_loaded(nodes, n, MROLE_EDGE, region, &alive);
+	if (i >= 0)
+		return i;
+	if (alive > 0) {
+		snprintf(reason, reason_size, "every edge is at capacity (%u alive)", alive);
+		return SL_EFULL;
+	}
+	/* No edge: viewers go to the origin itself, while it has room. */
+	if (nodes[pub].state == NS_ALIVE && nodes[pub].load < nodes[pub].capacity)
+		return pub;
+	snprintf(reason, reason_size, "no alive edge, and the origin %s has no room",
+	         nodes[pub].id ? nodes[pub].id : "?");
+	return SL_EFULL;
+}

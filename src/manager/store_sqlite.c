@@ -1,0 +1,265 @@
+/*
+ * store_sqlite.c - the store on SQLite (see store.h): WAL journal so reads
+ * never wait for the writer, synchronous=NORMAL (a power cut may lose the
+ * last heartbeat's worth of changes, never corrupt the file), and numbered
+ * migrations recorded in PRAGMA user_version, each in its own transaction.
+ */
+#include "manager/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define EVENTS_KEPT 20000
+
+struct store {
+	sqlite3 *db;
+	int version;
+	unsigned events_since_trim;
+};
+
+static const char *const table_names[ST_COUNT] = {
+	"launch_configs", "scale_policies", "node_groups", "nodes",
+};
+
+/* Migration N takes the schema from version N-1 to N.  Append only. */
+static const char *const migrations[] = {
+	/* 1: objects as JSON keyed by name; the event log */
+	"CREATE TABLE launch_configs (name TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE scale_policies (name TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE node_groups (name TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE nodes (name TEXT PRIMARY KEY, body TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, ts_ms INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL, group_name TEXT, node TEXT, message TEXT NOT NULL);",
+	/* 2: events are read newest first */
+	"CREATE INDEX events_ts ON events (ts_ms);",
+};
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int exec(struct store *s, const char *sql, char *err, size_t n)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err)
+			snprintf(err, n, "%s", msg ? msg : "sqlite error");
+		else
+			log_error("store_error", "what=exec error=\"%s\"", msg ? msg : "?");
+		sqlite3_free(msg);
+		return SL_EIO;
+	}
+	return 0;
+}
+
+static int user_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int migrate(struct store *s, char *err, size_t n)
+{
+	int v = user_version(s);
+	if (v < 0) {
+		snprintf(err, n, "cannot read the schema version: %s", sqlite3_errmsg(s->db));
+		return SL_EIO;
+	}
+	if (v > NMIGRATIONS) {
+		snprintf(err, n, "the database has schema version %d, newer than this sluice knows "
+		         "(%d): upgrade sluice", v, NMIGRATIONS);
+		return SL_EUNSUPP;
+	}
+	for (; v < NMIGRATIONS; v++) {
+		char sql[64], e[256];
+		if (exec(s, "BEGIN IMMEDIATE", e, sizeof(e)) < 0 ||
+		    exec(s, migrations[v], e, sizeof(e)) < 0) {
+			exec(s, "ROLLBACK", NULL, 0);
+			snprintf(err, n, "schema migration %d failed: %s", v + 1, e);
+			return SL_EIO;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec(s, sql, e, sizeof(e)) < 0 || exec(s, "COMMIT", e, sizeof(e)) < 0) {
+			exec(s, "ROLLBACK", NULL, 0);
+			snprintf(err, n, "schema migration %d failed: %s", v + 1, e);
+			return SL_EIO;
+		}
+		log_info("store_migrated", "version=%d", v + 1);
+	}
+	s->version = v;
+	return 0;
+}
+
+int store_open(const char *url, struct store **out, char *err, size_t err_size)
+{
+	const char *path = url;
+	if (strncmp(url, "sqlite:", 7) == 0)
+		path = url + 7;
+	else if (strstr(url, "://"))  {
+		snprintf(err, err_size, "unsupported store URL '%s' (sqlite:PATH is supported)", url);
+		return SL_EUNSUPP;
+	}
+	if (!*path) {
+		snprintf(err, err_size, "empty database path in '%s'", url);
+		return SL_EINVAL;
+	}
+	struct store *s = xcalloc(1, sizeof(*s));
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, err_size, "cannot open %s: %s", path,
+		         s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite3_close(s->db);
+		free(s);
+		return SL_EIO;
+	}
+	sqlite3_busy_timeout(s->db, 2000);
+	char e[256];
+	int rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	              "PRAGMA foreign_keys=ON;", e, sizeof(e));
+	if (rc < 0)
+		snprintf(err, err_size, "cannot set up %s: %s", path, e);
+	else
+		rc = migrate(s, err, err_size);
+	if (rc < 0) {
+		sqlite3_close(s->db);
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->version;
+}
+
+static sqlite3_stmt *prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_error("store_error", "what=prepare error=\"%s\"", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return st;
+}
+
+static int finish(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_error("store_error", "what=%s error=\"%s\"", what, sqlite3_errmsg(s->db));
+		return SL_EIO;
+	}
+	return 0;
+}
+
+int store_put(struct store *s, enum store_table t, const char *key, const char *json)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s (name, body, updated_ms) "
+	         "VALUES (?, ?, ?)", table_names[t]);
+	sqlite3_stmt *st = prepare(s, sql);
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)clock_wall_ms());
+	return finish(s, st, "put");
+}
+
+int store_delete(struct store *s, enum store_table t, const char *key)
+{
+	char sql[96];
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE name = ?", table_names[t]);
+	sqlite3_stmt *st = prepare(s, sql);
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	return finish(s, st, "delete");
+}
+
+int store_each(struct store *s, enum store_table t, store_row_fn fn, void *arg)
+{
+	char sql[96];
+	snprintf(sql, sizeof(sql), "SELECT name, body FROM %s ORDER BY name", table_names[t]);
+	sqlite3_stmt *st = prepare(s, sql);
+	if (!st)
+		return SL_EIO;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : SL_EIO;
+}
+
+int store_event_add(struct store *s, int64_t ts_ms, const char *kind, const char *group,
+                    const char *node, const char *message)
+{
+	sqlite3_stmt *st = prepare(s, "INSERT INTO events (ts_ms, kind, group_name, node, message) "
+	                              "VALUES (?, ?, ?, ?, ?)");
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_int64(st, 1, ts_ms);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_TRANSIENT);
+	if (group)
+		sqlite3_bind_text(st, 3, group, -1, SQLITE_TRANSIENT);
+	if (node)
+		sqlite3_bind_text(st, 4, node, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, message, -1, SQLITE_TRANSIENT);
+	int rc = finish(s, st, "event");
+	if (rc == 0 && ++s->events_since_trim >= 1000) {
+		s->events_since_trim = 0;
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DELETE FROM events WHERE id <= "
+		         "(SELECT MAX(id) FROM events) - %d", EVENTS_KEPT);
+		exec(s, sql, NULL, 0);
+	}
+	return rc;
+}
+
+int store_events(struct store *s, int limit, store_event_fn fn, void *arg)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT id, ts_ms, kind, group_name, node, message FROM "
+	                              "(SELECT * FROM events ORDER BY id DESC LIMIT ?) ORDER BY id");
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_int(st, 1, limit);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event ev = {
+			.id = sqlite3_column_int64(st, 0),
+			.ts_ms = sqlite3_column_int64(st, 1),
+			.kind = (const char *)sqlite3_column_text(st, 2),
+			.group = (const char *)sqlite3_column_text(st, 3),
+			.node = (const char *)sqlite3_column_text(st, 4),
+			.message = (const char *)sqlite3_column_text(st, 5),
+		};
+		fn(arg, &ev);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : SL_EIO;
+}

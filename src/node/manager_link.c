@@ -1,0 +1,381 @@
+/*
+ * manager_link.c - register and heartbeat to the stream manager (see
+ * manager_link.h).  One request at a time, Connection: close, a 3 s limit
+ * on each; the manager's URL is http://HOST:PORT with a numeric or
+ * resolvable host (resolved on each connect, asynchronously).
+ */
+#include "node/manager_link.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/bytes.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "manager/node_sign.h"
+#include "node/node.h"
+
+#define BEAT_MS 1000
+#define REQUEST_TIMEOUT_MS 3000
+#define MAX_RESPONSE (64 * 1024)
+
+enum link_phase { LINK_IDLE, LINK_RESOLVING, LINK_CONNECTING, LINK_BUSY };
+
+struct manager_link {
+	struct node *node;
+	char host[256];
+	char port[8];
+	uv_timer_t beat;
+	uv_getaddrinfo_t gai;
+	uv_tcp_t tcp;
+	uv_connect_t creq;
+	uv_write_t wreq;
+	struct bytes out, in;
+	enum link_phase phase;
+	int tcp_open;
+	int registered;
+	int reachable;             /* the last request got an answer (for up/down logs) */
+	int is_register;           /* the request in flight */
+	uint64_t started_ms;
+	int stopping;
+	int beat_closed;
+	int gai_pending;
+};
+
+static struct manager_link *link_;
+
+int manager_link_init(struct node *n, char *err, size_t err_size)
+{
+	const struct node_config *cfg = n->cfg;
+	if (!cfg->manager || !*cfg->manager)
+		return 0;
+	const char *url = cfg->manager;
+	if (strncmp(url, "http://", 7) != 0) {
+		snprintf(err, err_size, "manager: expected http://HOST:PORT, got '%s'", url);
+		return -1;
+	}
+	const char *h = url + 7, *colon = strrchr(h, ':');
+	const char *slash = strchr(h, '/');
+	size_t hlen = colon ? (size_t)(colon - h) : (slash ? (size_t)(slash - h) : strlen(h));
+	const char *pend = slash ? slash : h + strlen(h);
+	char port[8] = "80";
+	if (colon && (!slash || colon < slash)) {
+		size_t plen = (size_t)(pend - colon - 1);
+		if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") < plen) {
+			snprintf(err, err_size, "manager: bad port in '%s'", url);
+			return -1;
+		}
+		memcpy(port, colon + 1, plen);
+		port[plen] = '\0';
+	} else {
+		hlen = (size_t)(pend - h);
+	}
+	if (hlen == 0 || hlen >= 256 || (slash && slash[1])) {
+		snprintf(err, err_size, "manager: expected http://HOST:PORT, got '%s'", url);
+		return -1;
+	}
+	if (!cfg->group || !*cfg->group) {
+		snprintf(err, err_size, "group: required with manager (the node group to join)");
+		return -1;
+	}
+	if (!cfg->cluster_secret || !*cfg->cluster_secret) {
+		snprintf(err, err_size, "cluster-secret: required with manager (heartbeats are signed)");
+		return -1;
+	}
+	if (strcmp(cfg->role, "standalone") == 0) {
+		snprintf(err, err_size, "role: a managed node is an origin, edge or relay");
+		return -1;
+	}
+	link_ = xcalloc(1, sizeof(*link_));
+	link_->node = n;
+	memcpy(link_->host, h, hlen);
+	link_->host[hlen] = '\0';
+	snprintf(link_->port, sizeof(link_->port), "%s", port);
+	bytes_init(&link_->out);
+	bytes_init(&link_->in);
+	return 0;
+}
+
+static json_t *report_json(struct node *n)
+{
+	const struct node_config *cfg = n->cfg;
+	json_t *streams = json_array();
+	int64_t viewers = 0;
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&n->streams.map, &it, NULL, &v)) {
+		struct stream *s = v;
+		int64_t sv = 0;
+		for (int i = 0; i < WIRE_COUNT; i++)
+			sv += s->fanout.nviewers[i];
+		sv -= s->cluster_viewers;
+		if (sv < 0)
+			sv = 0;
+		viewers += sv;
+		json_array_append_new(streams, json_pack("{s:s, s:s, s:b, s:I}", "app", s->app,
+		                      "name", s->name, "publishing", s->publisher_id != 0,
+		                      "viewers", (json_int_t)sv));
+	}
+	const char *host = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;
+	int64_t rport = cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port;
+	int64_t hport = cfg->public_http_port ? cfg->public_http_port : cfg->http_port;
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:o}",
+	                 "id", n->name, "group", cfg->group, "role", cfg->role, "host", host,
+	                 "rtmpPort", (json_int_t)rport, "httpPort", (json_int_t)hport,
+	                 "connections", (json_int_t)n->conns.count,
+	                 "publishers", (json_int_t)rtmp_server_count(n, 1),
+	                 "viewers", (json_int_t)viewers,
+	                 "bandwidthInBps", (json_int_t)n->bw_in_bps,
+	                 "bandwidthOutBps", (json_int_t)n->bw_out_bps,
+	                 "cpuPercent", n->sys.cpu_percent,
+	                 "memoryRssBytes", (json_int_t)n->sys.rss_bytes, "streams", streams);
+}
+
+static void set_reachable(struct manager_link *l, int up, const char *why)
+{
+	if (up == l->reachable)
+		return;
+	l->reachable = up;
+	if (up)
+		log_info("manager_link_up", "manager=%s:%s", l->host, l->port);
+	else
+		log_warn("manager_link_down", "manager=%s:%s reason=\"%s\" (streaming goes on; "
+		         "retrying every second)", l->host, l->port, why);
+}
+
+static void maybe_free(struct manager_link *l)
+{
+	if (!l->stopping || !l->beat_closed || l->tcp_open || l->gai_pending)
+		return;
+	bytes_free(&l->out);
+	bytes_free(&l->in);
+	free(l);
+}
+
+static void tcp_closed(uv_handle_t *h)
+{
+	struct manager_link *l = h->data;
+	l->tcp_open = 0;
+	l->phase = LINK_IDLE;
+	maybe_free(l);
+}
+
+static void finish(struct manager_link *l)
+{
+	if (l->tcp_open && !uv_is_closing((uv_handle_t *)&l->tcp))
+		uv_close((uv_handle_t *)&l->tcp, tcp_closed);
+	else if (!l->tcp_open)
+		l->phase = LINK_IDLE;
+}
+
+static void fail(struct manager_link *l, const char *why)
+{
+	l->registered = 0;
+	set_reachable(l, 0, why);
+	finish(l);
+}
+
+/* The whole response is in; act on it. */
+static void handle_response(struct manager_link *l)
+{
+	const char *p = (const char *)l->in.data;
+	size_t n = l->in.len;
+	int status = 0;
+	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || sscanf(p + 9, "%3d", &status) != 1) {
+		fail(l, "malformed response");
+		return;
+	}
+	const char *sep = memmem(p, n, "\r\n\r\n", 4);
+	const char *body = sep ? sep + 4 : p + n;
+	size_t blen = (size_t)(p + n - body);
+	set_reachable(l, 1, NULL);
+	if (status == 200) {
+		json_t *o = json_loadb(body, blen, 0, NULL);
+		if (l->is_register) {
+			l->registered = 1;
+			log_info("manager_registered", "manager=%s:%s group=%s state=%s", l->host, l->port,
+			         l->node->cfg->group,
+			         json_string_value(json_object_get(o, "state")) ?
+			         json_string_value(json_object_get(o, "state")) : "?");
+		}
+		json_decref(o);
+	} else if (status == 404 || status == 401 || status == 409) {
+		/* Unknown to the manager (restarted with another store, or it declared us dead):
+		 * register again.  A refusal is logged; the reason comes from the manager. */
+		char why[200];
+		json_t *o = json_loadb(body, blen, 0, NULL);
+		const char *e = json_string_value(json_object_get(o, "error"));
+		snprintf(why, sizeof(why), "%s", e ? e : "?");
+		json_decref(o);
+		if (status != 404 || l->registered)
+			log_warn("manager_refused", "status=%d reason=\"%s\"", status, why);
+		l->registered = 0;
+	} else {
+		log_warn("manager_error", "status=%d", status);
+		l->registered = 0;
+	}
+	finish(l);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct manager_link *l = h->data;
+	(void)suggested;
+	size_t want = 16384;
+	if (l->in.len + want > MAX_RESPONSE + 1)
+		want = MAX_RESPONSE + 1 - l->in.len;
+	bytes_reserve(&l->in, want);
+	buf->base = (char *)l->in.data + l->in.len;
+	buf->len = want;
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct manager_link *l = s->data;
+	(void)buf;
+	if (nread > 0) {
+		l->in.len += (size_t)nread;
+		if (l->in.len > MAX_RESPONSE)
+			fail(l, "response too large");
+		return;
+	}
+	if (nread == UV_EOF) {
+		uv_read_stop(s);
+		handle_response(l);
+	} else if (nread < 0) {
+		fail(l, uv_strerror((int)nread));
+	}
+}
+
+static void write_cb(uv_write_t *w, int status)
+{
+	struct manager_link *l = w->data;
+	if (status < 0 && status != UV_ECANCELED)
+		fail(l, uv_strerror(status));
+}
+
+static void connect_cb(uv_connect_t *c, int status)
+{
+	struct manager_link *l = c->data;
+	if (status < 0) {
+		if (status != UV_ECANCELED)
+			fail(l, uv_strerror(status));
+		return;
+	}
+	l->phase = LINK_BUSY;
+	uv_buf_t b = uv_buf_init((char *)l->out.data, (unsigned)l->out.len);
+	l->wreq.data = l;
+	int rc = uv_write(&l->wreq, (uv_stream_t *)&l->tcp, &b, 1, write_cb);
+	if (rc == 0)
+		rc = uv_read_start((uv_stream_t *)&l->tcp, alloc_cb, read_cb);
+	if (rc < 0)
+		fail(l, uv_strerror(rc));
+}
+
+static void resolved_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *ai)
+{
+	struct manager_link *l = g->data;
+	l->gai_pending = 0;
+	if (l->stopping) {
+		uv_freeaddrinfo(ai);
+		l->phase = LINK_IDLE;
+		maybe_free(l);
+		return;
+	}
+	if (status < 0 || !ai) {
+		uv_freeaddrinfo(ai);
+		l->phase = LINK_IDLE;
+		l->registered = 0;
+		set_reachable(l, 0, status < 0 ? uv_strerror(status) : "no address");
+		return;
+	}
+	uv_tcp_init(l->node->loop, &l->tcp);
+	l->tcp.data = l;
+	l->tcp_open = 1;
+	l->phase = LINK_CONNECTING;
+	l->creq.data = l;
+	int rc = uv_tcp_connect(&l->creq, &l->tcp, ai->ai_addr, connect_cb);
+	uv_freeaddrinfo(ai);
+	if (rc < 0)
+		fail(l, uv_strerror(rc));
+}
+
+static void build_request(struct manager_link *l)
+{
+	struct node *n = l->node;
+	const char *path = l->registered ? "/api/v1/cluster/heartbeat" : "/api/v1/cluster/register";
+	l->is_register = !l->registered;
+	json_t *rep = report_json(n);
+	char *body = json_dumps(rep, JSON_COMPACT);
+	json_decref(rep);
+	size_t blen = strlen(body);
+	uint64_t t = clock_wall_ms();
+	char sig[NODE_SIGN_HEX];
+	node_sign(n->cfg->cluster_secret, path, t, body, blen, sig);
+	bytes_clear(&l->out);
+	bytes_clear(&l->in);
+	bytes_printf(&l->out, "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: sluice/%s\r\n"
+	             "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	             "X-Sluice-Time: %llu\r\nX-Sluice-Signature: %s\r\nConnection: close\r\n\r\n",
+	             path, l->host, l->port, SLUICE_VERSION, blen, (unsigned long long)t, sig);
+	bytes_append(&l->out, body, blen);
+	free(body);
+}
+
+static void beat_cb(uv_timer_t *t)
+{
+	struct manager_link *l = t->data;
+	uint64_t now = uv_now(l->node->loop);
+	if (l->phase != LINK_IDLE) {
+		if (now - l->started_ms > REQUEST_TIMEOUT_MS && l->phase != LINK_RESOLVING)
+			fail(l, "no answer within 3 s");
+		return;
+	}
+	build_request(l);
+	l->started_ms = now;
+	l->phase = LINK_RESOLVING;
+	l->gai.data = l;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	int rc = uv_getaddrinfo(l->node->loop, &l->gai, resolved_cb, l->host, l->port, &hints);
+	l->gai_pending = rc == 0;
+	if (rc < 0) {
+		l->phase = LINK_IDLE;
+		set_reachable(l, 0, uv_strerror(rc));
+	}
+}
+
+void manager_link_start(struct node *n)
+{
+	struct manager_link *l = link_;
+	if (!l)
+		return;
+	uv_timer_init(n->loop, &l->beat);
+	l->beat.data = l;
+	l->reachable = 1;  /* so the first failure is logged */
+	/* The first registration goes out at once; then every second. */
+	uv_timer_start(&l->beat, beat_cb, 0, BEAT_MS);
+	log_info("manager_link_start", "manager=%s:%s group=%s", l->host, l->port, n->cfg->group);
+}
+
+static void beat_closed(uv_handle_t *h)
+{
+	struct manager_link *l = h->data;
+	l->beat_closed = 1;
+	maybe_free(l);
+}
+
+void manager_link_stop(void)
+{
+	struct manager_link *l = link_;
+	if (!l)
+		return;
+	link_ = NULL;
+	l->stopping = 1;
+	if (l->gai_pending)
+		uv_cancel((uv_req_t *)&l->gai);
+	if (l->tcp_open && !uv_is_closing((uv_handle_t *)&l->tcp))
+		uv_close((uv_handle_t *)&l->tcp, tcp_closed);
+	uv_close((uv_handle_t *)&l->beat, beat_closed);
+}

@@ -1,0 +1,157 @@
+"""manager_util.py - a `sluice manager` with the local controller in a test: its API, `sluice ctl`,
+and the node processes it starts (stopped at the end even if the manager was killed)."""
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from harness import ADDR_BLOCK, SLUICE, check, log_text, new_addr, port_open, wait_for
+
+TOKEN = "e2e-admin-token-0123"
+SECRET = "e2e-cluster-secret-0123"
+
+LAUNCH_CONFIG = {"launchconfig": {
+    "name": "e2e", "description": "test nodes", "image": "sluice", "version": "0.0.1",
+    "targets": {"target": [
+        {"role": "origin", "instanceType": "local", "connectionCapacity": "50"},
+        {"role": "edge", "instanceType": "local", "connectionCapacity": "2"}]}}}
+
+POLICY = {"policy": {
+    "name": "e2e", "description": "1 origin, 1 to 3 edges", "version": "0.0.1", "type": "",
+    "targets": {"target": [
+        {"role": "edge", "coolDownPeriod": "2500", "estimatedWarmUpTime": "1000",
+         "minLimit": "1", "maxLimit": "3", "scaleAdjustment": "1"},
+        {"role": "origin", "coolDownPeriod": "60000", "estimatedWarmUpTime": "10000",
+         "minLimit": "1", "maxLimit": "1", "scaleAdjustment": "1"}]}}}
+
+
+def _ours(pid, ident):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return ident.encode() in f.read()
+    except OSError:
+        return False
+
+
+class Manager:
+    def __init__(self, t, addr=None, db=None, args=(), name="node-manager"):
+        self.t = t
+        self.addr = addr or new_addr()
+        self.port = 5070
+        self.db = db or t.path("manager.db")
+        self.node_dir = t.path("nodes")
+        self.base = "127.%d.1" % ADDR_BLOCK
+        self.args = list(args)
+        self.pids = set()
+        self.start(name)
+
+    def start(self, name="node-manager"):
+        cmd = [SLUICE, "manager", "--listen", "%s:%d" % (self.addr, self.port),
+               "--db", "sqlite:" + self.db, "--admin-token", TOKEN, "--cluster-secret", SECRET,
+               "--local-addr-base", self.base, "--node-dir", self.node_dir,
+               "--stop-nodes-on-exit"] + self.args
+        self.proc = self.t.procs.start(cmd, name)
+        wait_for(lambda: self.proc.poll() is not None or port_open(self.addr, self.port), 15,
+                 "manager to listen")
+        check(self.proc.poll() is None, "manager exited at start:\n" + log_text(self.proc))
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (self.addr, self.port)
+
+    def http(self, path, method="GET", body=None, token=TOKEN, headers=None):
+        """Returns (status, parsed JSON or text)."""
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            data = data.encode() if isinstance(data, str) else data
+            h["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.url + path, method=method, data=data, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                status, raw = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, raw = e.code, e.read()
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode("utf-8", "replace")
+
+    def ok(self, path, method="GET", body=None, want=(200, 201, 204)):
+        status, out = self.http(path, method, body)
+        check(status in want, "%s %s answered %d: %s" % (method, path, status, out))
+        return out
+
+    def ctl(self, *args, token=TOKEN):
+        env = dict(os.environ, SLUICE_MANAGER=self.url, SLUICE_TOKEN=token or "")
+        return subprocess.run([SLUICE, "ctl"] + list(args), capture_output=True, text=True,
+                              timeout=20, env=env)
+
+    def nodes(self, role=None, states=None):
+        ns = self.ok("/api/v1/nodes")["nodes"]
+        for n in ns:
+            if n.get("pid"):
+                self.pids.add((n["pid"], n["id"]))
+        return [n for n in ns if (role is None or n["role"] == role) and
+                (states is None or n["state"] in states)]
+
+    def setup_group(self, name="g1", replace_dead=True, policy=None):
+        self.ok("/api/v1/launchconfigs", "POST", LAUNCH_CONFIG)
+        self.ok("/api/v1/scalepolicies", "POST", policy or POLICY)
+        self.ok("/api/v1/groups", "POST", {"name": name, "regions": ["local"],
+                                            "launchConfig": "e2e", "scalePolicy": "e2e",
+                                            "replaceDeadNodes": replace_dead})
+        self.ok("/api/v1/groups/%s/origins" % name, "POST", {})
+        wait_for(lambda: len(self.nodes("origin", ["alive"])) == 1 and
+                 len(self.nodes("edge", ["alive"])) == 1, 30, "origin and first edge alive")
+
+    def route(self, app, stream, action):
+        return self.http("/api/v1/streams/%s/%s?action=%s" % (app, stream, action), token=None)
+
+    def events(self):
+        return self.ok("/api/v1/events?limit=1000")["events"]
+
+    def kill(self, sig=signal.SIGKILL):
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=15)
+
+    def cleanup(self):
+        """Stops the manager (which stops its nodes), then any node process this test's
+        managers started and left behind; fails on a sanitizer report in a node's log."""
+        try:
+            if self.proc.poll() is None:
+                self.nodes()
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout=10)
+        except Exception:
+            pass
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and any(_ours(p, i) for p, i in self.pids):
+            time.sleep(0.1)
+        for pid, ident in self.pids:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    if ident.encode() not in f.read():
+                        continue
+                os.kill(pid, signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
+
+    def sanitizer_reports(self):
+        bad = []
+        if not os.path.isdir(self.node_dir):
+            return bad
+        for f in os.listdir(self.node_dir):
+            if f.endswith(".log"):
+                with open(os.path.join(self.node_dir, f), "rb") as fh:
+                    text = fh.read().decode("utf-8", "replace")
+                if "ERROR: AddressSanitizer" in text or "runtime error:" in text or \
+                   "ERROR: LeakSanitizer" in text:
+                    bad.append((f, text[-4000:]))
+        return bad
