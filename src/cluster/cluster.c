@@ -99,13 +99,35 @@ int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size)
 
 struct stream *cluster_pull_stream(struct cluster *cl, const char *app, const char *name)
 {
+	return cluster_pull_stream_via(cl, app, name, NULL);
+}
+
+struct stream *cluster_pull_stream_via(struct cluster *cl, const char *app, const char *name,
+                                       const char *via)
+{
 	if (!cl->enabled || (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY) || cl->node->stopping)
 		return NULL;
 	struct stream *s;
 	if (stream_publish(&cl->node->streams, app, name, 0, "pulling", &s) < 0)
 		return NULL;
-	pull_open(cl, app, name, s);
+	struct pull *p = pull_open(cl, app, name, s, via);
+	(void)p;
 	return s;
+}
+
+int cluster_via_has(const char *via, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = via; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && memcmp(p, name, n) == 0)
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
 }
 
 /* ---- control links: members and events, upstream and downstream ---- */
@@ -198,6 +220,8 @@ static void control_tick(struct cluster *cl, uint64_t now)
 			continue;
 		}
 		rtmp_client_tick(u->control, now);
+		if (!u->up)
+			continue; /* not set up yet: nothing may be sent */
 		struct bytes b;
 		bytes_init(&b);
 		put_members_command(cl, "clusterHello", &b, RTMP_CLIENT_CHUNK_SIZE);
@@ -224,7 +248,7 @@ void cluster_event_flood(struct cluster *cl, const struct bytes *amf_event, cons
 {
 	for (unsigned i = 0; i < cl->nup; i++) {
 		struct rtmp_client *u = cl->up[i].control;
-		if (!u || (const void *)u == except)
+		if (!u || !cl->up[i].up || (const void *)u == except)
 			continue;
 		struct bytes b;
 		bytes_init(&b);
@@ -294,8 +318,7 @@ json_t *cluster_to_json(struct cluster *cl)
 	json_t *ups = json_array(), *pulls = json_array(), *members = json_array();
 	for (unsigned i = 0; i < cl->nup; i++)
 		json_array_append_new(ups, json_pack("{s:s, s:i, s:b}", "host", cl->up[i].host,
-		                                     "port", cl->up[i].port, "linked",
-		                                     cl->up[i].control != NULL));
+		                                     "port", cl->up[i].port, "linked", cl->up[i].up));
 	struct list_node *it;
 	list_for_each(it, &cl->pulls)
 		json_array_append_new(pulls, pull_to_json(list_entry(it, struct pull, link)));

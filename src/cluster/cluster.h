@@ -59,7 +59,7 @@ struct cluster {
 	/* events this node was targeted by (newest last), and every id seen, for dedupe */
 	struct cluster_event events[CLUSTER_EVENTS_KEPT];
 	unsigned nevents, events_head;
-	char seen_ids[256][33];
+	char seen_ids[1024][33];
 	unsigned seen_next;
 	/* counters */
 	uint64_t pulls_started, failovers, auth_refused, auth_accepted, events_received;
@@ -75,6 +75,12 @@ void cluster_stop(struct cluster *cl);
 /* A viewer asked for a stream that is not live here: on an edge or relay, start pulling it.
  * Returns the (live, maybe not yet flowing) stream, or NULL. Borrowed. */
 struct stream *cluster_pull_stream(struct cluster *cl, const char *app, const char *name);
+/* The same for another node's pull: via lists the nodes the request came through, so a
+ * node finding itself there (relays that list each other) answers "not found". */
+struct stream *cluster_pull_stream_via(struct cluster *cl, const char *app, const char *name,
+                                       const char *via);
+/* Whether this node's name is in a via list ("a,b,c"). */
+int cluster_via_has(const char *via, const char *name);
 /* Whether this node serves cluster pulls and links (origin or relay with a secret). */
 int cluster_serves_peers(const struct cluster *cl);
 int cluster_takes_publishers(const struct cluster *cl);

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/crypto.h"
@@ -116,6 +117,13 @@ int event_parse_request(const char *body, size_t len, struct event_msg *out, cha
 	out->payload = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!out->payload) {
 		snprintf(err, err_size, "payload cannot be encoded");
+		goto out;
+	}
+	/* Re-encoding can grow it (reals get 17 digits): other nodes take EVENT_BODY_MAX. */
+	if (strlen(out->payload) > EVENT_BODY_MAX / 2) {
+		snprintf(err, err_size, "payload over %d bytes once encoded", EVENT_BODY_MAX / 2);
+		free(out->payload);
+		out->payload = NULL;
 		goto out;
 	}
 	rc = 0;

@@ -1,6 +1,8 @@
 /* members.c - the gossiped member table (see members.h). */
 #include "cluster/members.h"
 
+#include "media/stream.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +159,10 @@ void members_merge_amf(struct members *ms, const struct amf0_value *obj, uint64_
 		if (strcmp(role, "origin") && strcmp(role, "edge") && strcmp(role, "relay"))
 			continue;
 		memcpy(m.name, p->key, p->key_len);
+		/* Names as connect takes them; hosts without spaces, quotes or control bytes. */
+		if (strlen(m.name) != p->key_len || !stream_name_valid(m.name) ||
+		    strcspn(host, " \"'\\<>\r\n\t") != strlen(host))
+			continue;
 		snprintf(m.role, sizeof(m.role), "%s", role);
 		snprintf(m.host, sizeof(m.host), "%s", host);
 		m.private_node = amf0_true(amf0_get(v, "private"));

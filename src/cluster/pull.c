@@ -68,7 +68,6 @@ static void playing(struct pull *p)
 	p->rebase = p->have_out;
 	p->tried = 0;
 	p->not_found = 0;
-	p->last_live_ms = now;
 	snprintf(p->s->publisher_peer, sizeof(p->s->publisher_peer), "%.*s",
 	         (int)sizeof(p->s->publisher_peer) - 1, p->upstream);
 }
@@ -82,8 +81,6 @@ static void lost(struct pull *p, const char *why, int not_found)
 	else
 		log_debug("pull_miss", "app=%s stream=%s upstream=%s reason=\"%s\"", p->app, p->name,
 		          p->link_c ? rtmp_client_peer(p->link_c) : "?", why);
-	if (p->state == PULL_PLAYING)
-		p->last_live_ms = uv_now(p->cl->node->loop);
 	if (not_found)
 		p->not_found++;
 	struct rtmp_client *c = p->link_c;
@@ -252,26 +249,37 @@ static void try_next(struct pull *p, uint64_t now)
 	}
 	if (p->tried == 0)
 		p->not_found = 0;
-	if (p->tried > 0 || p->ever_played)
+	if (p->tried == 0 && !p->ever_played)
+		p->up = 0; /* until it has played, every round goes in the configured order */
+	else if (p->tried > 0 || p->ever_played)
 		p->up = (p->up + 1) % cl->nup;
 	p->tried++;
 	struct upstream *u = &cl->up[p->up];
 	struct rtmp_client_config cc = {
 		.host = u->host, .port = u->port, .app = p->app,
-		.secret = cl->node->cfg->cluster_secret, .name = cl->node->name,
+		.secret = cl->node->cfg->cluster_secret, .name = cl->node->name, .via = p->via,
 		.timeout_ms = cl->node->cfg->upstream_timeout, .limits = &cl->node->rtmp_limits,
 	};
 	p->state = PULL_CONNECTING;
 	p->link_c = rtmp_client_open(cl->node->loop, &cc, &pull_ops, p);
 }
 
-struct pull *pull_open(struct cluster *cl, const char *app, const char *name, struct stream *s)
+struct pull *pull_open(struct cluster *cl, const char *app, const char *name, struct stream *s,
+                       const char *via)
 {
 	struct pull *p = xcalloc(1, sizeof(*p));
 	p->cl = cl;
 	p->s = s;
 	snprintf(p->app, sizeof(p->app), "%s", app);
 	snprintf(p->name, sizeof(p->name), "%s", name);
+	size_t vlen = via ? strlen(via) : 0, nlen = strlen(cl->node->name);
+	if (vlen && vlen + nlen + 2 <= sizeof(p->via)) {
+		memcpy(p->via, via, vlen);
+		p->via[vlen] = ',';
+		memcpy(p->via + vlen + 1, cl->node->name, nlen + 1);
+	} else {
+		snprintf(p->via, sizeof(p->via), "%s", cl->node->name);
+	}
 	uint64_t now = uv_now(cl->node->loop);
 	p->started_ms = p->last_live_ms = now;
 	p->up = 0;
@@ -320,14 +328,16 @@ void pull_tick(struct pull *p, uint64_t now)
 		pull_free(p, "no viewers");
 		return;
 	}
+	/* Counted from the last media, whatever the links say: an upstream that answers
+	 * Play.Start and then sends nothing cannot hold viewers past the linger. */
+	if (now - p->last_live_ms >= cfg->linger) {
+		pull_free(p, p->ever_played ? "upstream gone past linger" :
+		          "no upstream sent the stream in time");
+		return;
+	}
 	if (p->state != PULL_PLAYING) {
 		if (!p->ever_played && p->cl->nup && p->not_found >= p->cl->nup) {
 			pull_free(p, "no upstream has the stream");
-			return;
-		}
-		if (now - p->last_live_ms >= cfg->linger) {
-			pull_free(p, p->ever_played ? "upstream gone past linger" :
-			          "no upstream sent the stream in time");
 			return;
 		}
 		if (!p->link_c && now >= p->next_try_ms)

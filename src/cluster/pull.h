@@ -48,9 +48,12 @@ struct pull {
 	uint8_t have_type[3];
 	uint64_t failovers;
 	char upstream[300];              /* in use, for the API */
+	char via[512];                   /* sent upstream: the request's path, this node last */
 };
 
-struct pull *pull_open(struct cluster *cl, const char *app, const char *name, struct stream *s);
+/* via: the nodes the request that started this pull came through (NULL for a viewer's). */
+struct pull *pull_open(struct cluster *cl, const char *app, const char *name, struct stream *s,
+                       const char *via);
 void pull_tick(struct pull *p, uint64_t now_ms);
 /* Ends the stream and frees the pull (its link closes in the background). */
 void pull_free(struct pull *p, const char *why);

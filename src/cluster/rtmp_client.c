@@ -23,7 +23,7 @@ struct rtmp_client {
 	uv_loop_t *loop;
 	const struct rtmp_client_ops *ops;
 	void *owner;
-	char host[256], app[160], name[160], secret[256];
+	char host[256], app[160], name[160], secret[256], via[512];
 	char peer[300];
 	int port;
 	uint64_t timeout_ms;
@@ -38,7 +38,8 @@ struct rtmp_client {
 	char server_nonce[CLUSTER_NONCE_HEX + 1];
 	char client_nonce[CLUSTER_NONCE_HEX + 1];
 	uint64_t bytes_in, bytes_out, queued;
-	uint32_t acked, peer_window;
+	uint64_t acked;
+	uint32_t peer_window;
 	const char *close_reason;
 	char reason_buf[400];
 };
@@ -131,11 +132,21 @@ static void send_raw(struct rtmp_client *c, const uint8_t *p, size_t n)
 	c->bytes_out += n;
 }
 
-void rtmp_client_send(struct rtmp_client *c, struct bytes *b)
+static void queue(struct rtmp_client *c, struct bytes *b)
 {
 	send_raw(c, b->data, b->len);
 	bytes_free(b);
 	bytes_init(b);
+}
+
+void rtmp_client_send(struct rtmp_client *c, struct bytes *b)
+{
+	if (c->stage != ST_READY) {
+		bytes_free(b); /* not set up (or closing): the owner's message has no link yet */
+		bytes_init(b);
+		return;
+	}
+	queue(c, b);
 }
 
 static void send_connect(struct rtmp_client *c)
@@ -154,10 +165,12 @@ static void send_connect(struct rtmp_client *c)
 	amf0_put_prop_string(&amf, "flashVer", "FMLE/3.0 (compatible; sluice)");
 	amf0_put_prop_string(&amf, "tcUrl", tc_url);
 	amf0_put_prop_string(&amf, "sluiceCluster", c->name);
+	if (c->via[0])
+		amf0_put_prop_string(&amf, "sluiceVia", c->via);
 	amf0_put_object_end(&amf);
 	rtmp_put_command(&b, RTMP_CLIENT_CHUNK_SIZE, 0, &amf);
 	bytes_free(&amf);
-	rtmp_client_send(c, &b);
+	queue(c, &b);
 	c->stage = ST_CONNECT;
 }
 
@@ -178,7 +191,7 @@ static void send_auth(struct rtmp_client *c)
 	amf0_put_string(&amf, proof);
 	rtmp_put_command(&b, RTMP_CLIENT_CHUNK_SIZE, 0, &amf);
 	bytes_free(&amf);
-	rtmp_client_send(c, &b);
+	queue(c, &b);
 	c->stage = ST_AUTH;
 }
 
@@ -202,8 +215,10 @@ static int setup_reply(struct rtmp_client *c, const struct rtmp_msg *m)
 	if (c->stage == ST_CONNECT && (is_result || is_error) && cmd.txid == 1) {
 		const char *nonce = cmd.nargs ? amf0_str(amf0_get(cmd.args[0], "sluiceNonce")) : NULL;
 		if (is_error || !nonce || strlen(nonce) != CLUSTER_NONCE_HEX) {
+			char esc[96];
 			snprintf(c->reason_buf, sizeof(c->reason_buf), "upstream refused connect: %s",
-			         is_error ? info_code(&cmd) : "no cluster nonce (not a cluster node?)");
+			         is_error ? log_escape(info_code(&cmd), esc, sizeof(esc))
+			                  : "no cluster nonce (not a cluster node?)");
 			rtmp_client_close(c, c->reason_buf);
 			rc = -1;
 		} else {
@@ -241,7 +256,7 @@ static void control(struct rtmp_client *c, const struct rtmp_msg *m)
 			struct bytes b;
 			bytes_init(&b);
 			rtmp_put_ping(&b, RTMP_UC_PING_RESPONSE, v);
-			rtmp_client_send(c, &b);
+			queue(c, &b);
 		}
 	}
 }
@@ -276,9 +291,9 @@ static void feed(struct rtmp_client *c, const uint8_t *p, size_t n)
 	    c->reader.bytes_in - c->acked >= c->peer_window / 2) {
 		struct bytes b;
 		bytes_init(&b);
-		c->acked = (uint32_t)c->reader.bytes_in;
+		c->acked = c->reader.bytes_in;
 		rtmp_put_ack(&b, (uint32_t)c->reader.bytes_in);
-		rtmp_client_send(c, &b);
+		queue(c, &b);
 	}
 }
 
@@ -307,7 +322,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		bytes_init(&out);
 		size_t used = 0;
 		int rc = rtmp_hs_feed(&c->hs, p, n, &used, &out);
-		rtmp_client_send(c, &out);
+		queue(c, &out);
 		bytes_free(&out);
 		if (rc == SL_EAGAIN)
 			return;
@@ -339,7 +354,7 @@ static void connected_cb(uv_connect_t *req, int status)
 	struct bytes out;
 	bytes_init(&out);
 	rtmp_hs_client_init(&c->hs, &out);
-	rtmp_client_send(c, &out);
+	queue(c, &out);
 	bytes_free(&out);
 	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 }
@@ -356,6 +371,7 @@ static void resolved_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		uv_freeaddrinfo(res);
 		snprintf(c->reason_buf, sizeof(c->reason_buf), "cannot resolve %s: %s", c->host,
 		         uv_strerror(status));
+		c->stage = ST_HANDSHAKE; /* the lookup is over: nothing to cancel, no socket yet */
 		rtmp_client_close(c, c->reason_buf);
 		return;
 	}
@@ -383,6 +399,7 @@ struct rtmp_client *rtmp_client_open(uv_loop_t *loop, const struct rtmp_client_c
 	snprintf(c->host, sizeof(c->host), "%s", cfg->host);
 	snprintf(c->app, sizeof(c->app), "%s", cfg->app);
 	snprintf(c->name, sizeof(c->name), "%s", cfg->name);
+	snprintf(c->via, sizeof(c->via), "%s", cfg->via ? cfg->via : "");
 	snprintf(c->secret, sizeof(c->secret), "%s", cfg->secret ? cfg->secret : "");
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", cfg->host, cfg->port);
 	c->port = cfg->port;
@@ -421,6 +438,11 @@ void rtmp_client_tick(struct rtmp_client *c, uint64_t now)
 void *rtmp_client_owner(const struct rtmp_client *c)
 {
 	return c->owner;
+}
+
+int rtmp_client_ready(const struct rtmp_client *c)
+{
+	return c->stage == ST_READY;
 }
 
 void rtmp_client_set_owner(struct rtmp_client *c, void *owner)

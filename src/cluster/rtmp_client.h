@@ -37,6 +37,7 @@ struct rtmp_client_config {
 	const char *app;
 	const char *secret;
 	const char *name;            /* this node's name, bound into the proof */
+	const char *via;             /* nodes the request passed through, this one last; or NULL */
 	uint64_t timeout_ms;         /* silence that closes the link */
 	const struct rtmp_reader_limits *limits;
 };
@@ -52,6 +53,8 @@ void rtmp_client_close(struct rtmp_client *c, const char *reason);
 void rtmp_client_tick(struct rtmp_client *c, uint64_t now_ms);
 
 void *rtmp_client_owner(const struct rtmp_client *c);
+/* Set up and authenticated: rtmp_client_send() delivers (before, it drops). */
+int rtmp_client_ready(const struct rtmp_client *c);
 /* An owner that goes away first sets NULL: callbacks then find no owner. */
 void rtmp_client_set_owner(struct rtmp_client *c, void *owner);
 /* "host:port" as configured. */

@@ -127,6 +127,9 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 		c->cluster_asked = 1;
 		snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", cluster_name);
 		cluster_nonce(c->cluster_nonce);
+		const char *via = rtmp_command_prop_str(cmd, "sluiceVia");
+		if (via && strlen(via) < sizeof(c->cluster_via))
+			snprintf(c->cluster_via, sizeof(c->cluster_via), "%s", via);
 	}
 
 	uint32_t chunk = media_rtmp_chunk_size();
@@ -361,8 +364,16 @@ static void on_play(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_
 		return;
 	}
 	struct stream *s = stream_find(&n->streams, c->app, c->stream_name);
-	if (!s)
-		s = cluster_pull_stream(&n->cluster, c->app, c->stream_name);
+	if (c->cluster_peer && cluster_via_has(c->cluster_via, n->name)) {
+		/* Our own pull came back to us (relays listing each other): a loop, not a source. */
+		log_info("cluster_loop", "client=%llu peer=%s app=%s stream=%s via=%s",
+		         (unsigned long long)c->base.id, c->base.peer, c->app, c->stream_name,
+		         c->cluster_via);
+		s = NULL;
+	} else if (!s) {
+		s = cluster_pull_stream_via(&n->cluster, c->app, c->stream_name,
+		                            c->cluster_peer ? c->cluster_via : NULL);
+	}
 	if (!s) {
 		n->stats.play_not_found++;
 		char desc[320];

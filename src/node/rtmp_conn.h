@@ -58,6 +58,7 @@ struct rtmp_conn {
 	/* another node of the cluster (cluster_auth.h) */
 	char cluster_nonce[33];          /* ours, until it answers; spent on the first answer */
 	char cluster_name[129];          /* the name it gave in connect */
+	char cluster_via[512];           /* the nodes its request came through (itself last) */
 	uint8_t cluster_asked;           /* connect said it is a cluster node */
 	uint8_t cluster_peer;            /* it proved it holds the secret */
 	uint8_t cluster_control;         /* its membership/event link */

@@ -1,9 +1,9 @@
 """Edges and relays pull streams from origins: one pull per stream per edge, any viewers."""
 import time
 
-from cluster_util import downstream, origin, pull_of
-from harness import (check, check_media, flv_tags, play_ffmpeg, play_rtmpdump, publish,
-                     stop_gently, tag_kind, wait_for)
+from cluster_util import SECRET, downstream, origin, pull_of
+from harness import (Node, check, check_media, flv_tags, new_addr, play_ffmpeg, play_rtmpdump,
+                     publish, stop_gently, tag_kind, wait_for)
 
 
 def test_origin_and_two_edges(t):
@@ -120,3 +120,27 @@ def test_publish_only_origin_serves_pulls_only(t):
     v = play_ffmpeg(t.procs, e.rtmp("live", "po"), t.path("edge.flv"), 4, name="via-edge")
     check(v.wait(timeout=30) == 0, "the edge viewer failed")
     check_media(t.path("edge.flv"), 2, "viewer through the edge of a publish-only origin")
+
+
+def test_relays_listing_each_other_do_not_loop(t):
+    """Relay A lists B and B lists A (a misconfiguration): a stream neither has ends for its
+    viewer within the linger, the loop is seen and logged, and no pull is left behind."""
+    args = ["--linger", "3s", "--pull-idle", "1s"]
+    a_addr, b_addr = new_addr(), new_addr()
+    a = Node(t.procs, addr=a_addr, name="relay-a",
+             args=["--role", "relay", "--origins", "%s:1935" % b_addr,
+                   "--cluster-secret", SECRET] + args)
+    b = Node(t.procs, addr=b_addr, name="relay-b",
+             args=["--role", "relay", "--origins", "%s:1935" % a_addr,
+                   "--cluster-secret", SECRET] + args)
+    e = downstream(t.procs, "edge-loop", "edge", [a], args=args)
+    viewer = play_ffmpeg(t.procs, e.rtmp("live", "nowhere"), t.path("nowhere.flv"), 30,
+                         name="viewer")
+    started = time.monotonic()
+    viewer.wait(timeout=30)
+    check(time.monotonic() - started < 15, "the viewer waited %.1fs" % (time.monotonic() - started))
+    wait_for(lambda: "cluster_loop" in a.log() or "cluster_loop" in b.log(), 10,
+             "a relay to notice the loop")
+    for n in (a, b, e):
+        wait_for(lambda: not n.api("/api/v1/node")["cluster"]["pulls"], 15,
+                 "%s to drop every pull" % n.name)
