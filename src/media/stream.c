@@ -251,6 +251,8 @@ void stream_media(struct stream *s, uint8_t type, uint32_t ts, struct rbuf *body
 	} else {
 		rbuf_unref(body);
 	}
+	if (m && s->on_media)
+		s->on_media(s->on_media_arg, m);
 	if (m)
 		fanout_append(&s->fanout, m);
 }

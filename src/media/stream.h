@@ -46,6 +46,11 @@ struct stream {
 	uint64_t rate_window_bytes;
 	uint32_t last_ts;
 	uint32_t cluster_viewers;            /* of the RTMP viewers, pulls by other nodes */
+
+	/* HLS packaging (node/hls_http.c) sees each message as it is appended; NULL when off. */
+	void (*on_media)(void *arg, const struct media_msg *m);
+	void *on_media_arg;
+	uint32_t hls_viewers;                /* HLS clients seen lately, while packaged */
 };
 
 struct stream_registry {

@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "media/media_msg.h"
+#include "node/hls_http.h"
 #include "node/manager_link.h"
 
 #define SHUTDOWN_GRACE_MS 3000
@@ -76,6 +77,7 @@ static void node_stop(struct node *n, const char *why)
 	uv_close((uv_handle_t *)&n->sig_int, NULL);
 	cluster_stop(&n->cluster);
 	manager_link_stop();
+	hls_server_stop(n);
 	stream_registry_close(&n->streams);
 	rtmp_server_stop(n);
 	if (n->http)

@@ -50,6 +50,7 @@ struct node {
 	uint64_t last_bytes_in, last_bytes_out;
 	struct node_stats stats;
 	struct cluster cluster;
+	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
 	int stopping;
 };
 

@@ -108,5 +108,15 @@ const struct option_def node_options[] = {
 	  "stream manager to register with and heartbeat to (http://HOST:PORT)" },
 	{ "group", OPT_STRING, OFF(group), NULL, 0, 0, NULL, "NAME",
 	  "the manager's node group this node belongs to" },
+	{ "hls-segment", OPT_MS, OFF(hls_segment), "2s", 1000, 60000, NULL, NULL,
+	  "HLS target segment duration (segments start on keyframes, so a longer GOP makes "
+	  "longer segments)" },
+	{ "hls-part", OPT_MS, OFF(hls_part), "500ms", 0, 5000, NULL, NULL,
+	  "LL-HLS part duration; 0: plain HLS (no parts, preload hints or blocking reloads)" },
+	{ "hls-window", OPT_INT, OFF(hls_window), "6", 1, 30, NULL, NULL,
+	  "segments an HLS playlist lists (the memory a packaged stream holds)" },
+	{ "hls-idle", OPT_MS, OFF(hls_idle), "30s", 1000, 3600000, NULL, NULL,
+	  "a stream's HLS packaging stops (its segments are freed) this long after its last "
+	  "HLS request" },
 	OPT_END
 };

@@ -69,6 +69,11 @@ struct node_config {
 	char *manager;                   /* http://HOST:PORT; NULL: not managed */
 	char *group;                     /* node group to join */
 
+	/* HLS (docs/hls.md) */
+	uint64_t hls_segment;            /* target segment duration */
+	uint64_t hls_part;               /* LL-HLS part target; 0: no parts */
+	int64_t hls_window;              /* segments in the playlist */
+	uint64_t hls_idle;               /* packaging stops this long after the last request */
 };
 
 extern const struct option_def node_options[];

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "node/hls_http.h"
 #include "node/node.h"
 #include "proto/flv.h"
 
@@ -107,7 +108,11 @@ static json_t *stream_json(struct stream *s)
 	json_object_set_new(p, "client_id", json_integer((json_int_t)s->publisher_id));
 	json_object_set_new(p, "address", json_string(s->publisher_peer));
 	json_object_set_new(o, "publisher", p);
-	json_object_set_new(o, "viewers", viewers_json(s->fanout.nviewers));
+	json_t *vj = viewers_json(s->fanout.nviewers);
+	json_object_set_new(vj, "hls", json_integer(s->hls_viewers));
+	json_object_set_new(vj, "total", json_integer(s->fanout.nviewers[WIRE_RTMP] +
+	                    s->fanout.nviewers[WIRE_FLV] + s->hls_viewers));
+	json_object_set_new(o, "viewers", vj);
 	json_object_set_new(o, "cluster_pulls", json_integer(s->cluster_viewers));
 	json_object_set_new(o, "started_ms", json_integer((json_int_t)s->started_ms));
 	json_object_set_new(o, "age_s",
@@ -219,6 +224,12 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	metric(&b, "sluice_viewers", "gauge", "Viewers by protocol.");
 	bytes_printf(&b, "sluice_viewers{protocol=\"rtmp\"} %u\n", viewers[WIRE_RTMP]);
 	bytes_printf(&b, "sluice_viewers{protocol=\"flv\"} %u\n", viewers[WIRE_FLV]);
+	uint32_t hls_total = 0;
+	size_t hit = 0;
+	void *hv;
+	while (strmap_next(&n->streams.map, &hit, NULL, &hv))
+		hls_total += ((struct stream *)hv)->hls_viewers;
+	bytes_printf(&b, "sluice_viewers{protocol=\"hls\"} %u\n", hls_total);
 	metric(&b, "sluice_received_bytes_total", "counter", "Bytes received from clients.");
 	bytes_printf(&b, "sluice_received_bytes_total %llu\n",
 	             (unsigned long long)conn_table_bytes_in(&n->conns));
@@ -255,6 +266,8 @@ static void api_metrics(struct node *n, struct http_conn *c)
 		             s->app, s->name, s->fanout.nviewers[WIRE_RTMP]);
 		bytes_printf(&b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"flv\"} %u\n",
 		             s->app, s->name, s->fanout.nviewers[WIRE_FLV]);
+		bytes_printf(&b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"hls\"} %u\n",
+		             s->app, s->name, s->hls_viewers);
 	}
 	metric(&b, "sluice_stream_bitrate_bps", "gauge", "Incoming bitrate per stream.");
 	it = 0;
@@ -421,6 +434,8 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 		}
 		return;
 	}
+	if (hls_http_handle(n, c, req))
+		return;
 	char app[STREAM_NAME_MAX + 1], name[STREAM_NAME_MAX + 1];
 	if (flv_path(req, app, name) == 0) {
 		if (!get) {

@@ -1,0 +1,114 @@
+/*
+ * hls_stream.h - the per-stream HLS segmenter: fed a stream's media
+ * messages (FLV/RTMP bodies), it packages them once into MPEG-TS parts and
+ * segments held in memory.
+ *
+ * Segments start on a keyframe once the open one has lasted the target
+ * duration; with LL-HLS parts (part_ms > 0) each segment is cut into parts
+ * of about part_ms at frame boundaries, and a segment's bytes are exactly
+ * its parts' bytes in order, so both are served from the same memory.  A
+ * sliding window of `window` complete segments (plus two behind it, for
+ * clients still fetching, and the open one) bounds memory.
+ *
+ * A timestamp jump or a new publisher (hls_stream_discontinuity) closes
+ * the open segment and marks the next with EXT-X-DISCONTINUITY.
+ */
+#ifndef SLUICE_HLS_HLS_STREAM_H
+#define SLUICE_HLS_HLS_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bytes.h"
+#include "core/rbuf.h"
+#include "hls/ts_mux.h"
+#include "proto/aac.h"
+#include "proto/avc.h"
+
+#define HLS_MAX_PARTS 64          /* parts per segment; the last one grows past that */
+#define HLS_WINDOW_MAX 30
+#define HLS_SEGMENTS_BEHIND 2     /* kept after leaving the playlist */
+#define HLS_TS_OFFSET_MS 1000     /* added to every PTS/DTS so PCR never goes negative */
+
+struct hls_config {
+	uint32_t segment_ms;          /* target segment duration */
+	uint32_t part_ms;             /* LL-HLS part target; 0: no parts */
+	unsigned window;              /* complete segments in the playlist, 1..HLS_WINDOW_MAX */
+};
+
+struct hls_part {
+	struct rbuf *data;
+	uint32_t dur_ms;
+	uint8_t independent;          /* starts with a keyframe */
+};
+
+struct hls_segment {
+	uint64_t msn;
+	uint64_t start_ms;            /* on the unwrapped stream timeline */
+	uint64_t wall_ms;             /* wall clock when it started (EXT-X-PROGRAM-DATE-TIME) */
+	uint32_t dur_ms;              /* set when complete */
+	uint8_t discontinuity;
+	uint8_t complete;
+	unsigned nparts;              /* complete parts */
+	struct hls_part parts[HLS_MAX_PARTS];
+	size_t bytes;
+};
+
+struct hls_stream {
+	struct hls_config cfg;
+	struct hls_segment *ring;     /* window + HLS_SEGMENTS_BEHIND + 1 slots */
+	unsigned nslots;
+	uint64_t first_msn, next_msn; /* segments [first_msn, next_msn) are held */
+	int open;                     /* segment next_msn - 1 is being written */
+	uint64_t disc_seq;            /* EXT-X-DISCONTINUITY-SEQUENCE */
+
+	struct bytes cur;             /* the open part */
+	uint64_t part_start_ms;
+	uint8_t part_independent;
+	struct ts_mux ts;
+
+	struct rbuf *avc_body;        /* the video sequence header avc points into */
+	struct avc_config avc;
+	int have_avc;
+	struct aac_config aac;
+	int have_aac;
+	int has_video;                /* the stream has sent video (video clocks the cuts) */
+
+	int have_ts;
+	uint32_t last_raw_ts;
+	uint64_t last_ms;             /* unwrapped */
+	uint32_t frame_ms;            /* last interval between video frames */
+	uint64_t last_video_ms;
+	uint64_t max_dur_ms;          /* longest segment held */
+	int pending_disc;
+	uint64_t changes;             /* bumped when a part or segment completes */
+	uint64_t bytes_held;
+};
+
+void hls_stream_init(struct hls_stream *h, const struct hls_config *cfg, uint64_t first_msn);
+void hls_stream_free(struct hls_stream *h);
+
+/*
+ * Feeds one message: type 8/9/18 with its FLV tag body and timestamp;
+ * wall_ms is the wall clock now.  Returns 1 when a part or segment
+ * completed (waiting requests may be answerable), else 0.
+ */
+int hls_stream_feed(struct hls_stream *h, uint8_t type, uint32_t ts, const uint8_t *body,
+                    size_t len, uint64_t wall_ms);
+
+/*
+ * The timeline broke (new_source 0) or a new publisher took over (1: its
+ * codec configuration is forgotten until its sequence headers are fed):
+ * closes what is open and marks the next segment with a discontinuity.
+ * Returns 1 when a segment completed.
+ */
+int hls_stream_discontinuity(struct hls_stream *h, int new_source);
+
+/* The segment with this MSN if held, else NULL. */
+const struct hls_segment *hls_stream_segment(const struct hls_stream *h, uint64_t msn);
+/* The open segment, or NULL. */
+const struct hls_segment *hls_stream_open_segment(const struct hls_stream *h);
+/* Complete segments held (the newest `window` of them are in the playlist). */
+unsigned hls_stream_complete_count(const struct hls_stream *h);
+
+#endif

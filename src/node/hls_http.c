@@ -1,0 +1,509 @@
+/*
+ * hls_http.c - HLS on a node: one segmenter per stream that someone asks
+ * for, fed by the stream's media hook, and the HTTP side (playlists,
+ * segments, parts, blocking reloads held on a timer).
+ *
+ * A held request is answered when a part or segment completes or its
+ * deadline passes.  The HTTP server tells nobody when a connection that is
+ * being handled closes (only an API kick or shutdown can do that), so a
+ * held request's connection is looked up by id before it is answered.
+ *
+ * Packaging stops (memory is freed) when no HLS request came for hls-idle.
+ * HLS clients are counted as distinct addresses seen in the last 15 s, in a
+ * fixed table per stream, so requests never grow state.
+ */
+#include "node/hls_http.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "hls/hls_playlist.h"
+#include "hls/hls_request.h"
+#include "hls/hls_stream.h"
+#include "node/node.h"
+
+#define TICK_MS 100
+#define WAITERS_MAX 2000          /* held requests per stream */
+#define CLIENT_SLOTS 256
+#define CLIENT_RECENT_MS 15000
+#define FIRST_SEGMENT_WAIT_MS 8000
+
+struct hls_server {
+	struct node *n;
+	uv_timer_t timer;
+	int timer_on;
+	struct strmap streams;        /* "app/name" -> struct hls_live */
+	struct hls_config cfg;
+	uint64_t ticks;
+};
+
+struct hls_waiter {
+	struct list_node link;
+	struct http_conn *c;
+	const struct conn *base;      /* compared, never dereferenced after a close */
+	uint64_t conn_id;
+	struct hls_request req;
+	uint64_t deadline_ms;
+	char q[200];                  /* the URI query for a playlist (token) */
+};
+
+struct hls_client {
+	uint64_t addr_hash;
+	uint64_t seen_ms;
+};
+
+struct hls_live {
+	struct hls_server *srv;
+	char key[2 * HLS_NAME_MAX + 2];
+	char app[HLS_NAME_MAX + 1], name[HLS_NAME_MAX + 1];
+	struct stream *s;             /* a reference while we package it */
+	struct hls_stream seg;
+	uint64_t last_request_ms;
+	struct list_node waiters;
+	unsigned nwaiters;
+	struct hls_client clients[CLIENT_SLOTS];
+};
+
+static const char m3u8_type[] = "application/vnd.apple.mpegurl";
+static const char ts_type[] = "video/mp2t";
+
+static uint64_t now_ms(struct hls_server *srv)
+{
+	return uv_now(srv->n->loop);
+}
+
+static uint64_t hash_addr(const char *peer)
+{
+	/* "ip:port" or "[v6]:port": the port changes per connection, the address does not. */
+	const char *colon = strrchr(peer, ':');
+	size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)peer[i]) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+static void note_client(struct hls_live *hl, const char *peer, uint64_t now)
+{
+	uint64_t h = hash_addr(peer);
+	struct hls_client *oldest = &hl->clients[0];
+	for (unsigned i = 0; i < CLIENT_SLOTS; i++) {
+		struct hls_client *cl = &hl->clients[i];
+		if (cl->addr_hash == h) {
+			cl->seen_ms = now;
+			return;
+		}
+		if (cl->seen_ms < oldest->seen_ms)
+			oldest = cl;
+	}
+	oldest->addr_hash = h;
+	oldest->seen_ms = now;
+}
+
+static uint32_t count_clients(const struct hls_live *hl, uint64_t now)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < CLIENT_SLOTS; i++)
+		if (hl->clients[i].addr_hash && now - hl->clients[i].seen_ms < CLIENT_RECENT_MS)
+			n++;
+	return n;
+}
+
+/* ---- answers ---- */
+
+static void respond_playlist(struct hls_live *hl, struct http_conn *c, const char *q)
+{
+	struct bytes b;
+	bytes_init(&b);
+	hls_playlist_build(&hl->seg, q, &b);
+	http_add_header(c, "Cache-Control", "max-age=1");
+	http_respond(c, 200, m3u8_type, b.data, b.len);
+	bytes_free(&b);
+}
+
+static void respond_media(struct http_conn *c, const void *data, size_t len)
+{
+	/* URIs are never reused (MSNs start from the wall clock), so caches may keep them. */
+	http_add_header(c, "Cache-Control", "max-age=3600, immutable");
+	http_respond(c, 200, ts_type, data, len);
+}
+
+static void respond_segment(struct http_conn *c, const struct hls_segment *s)
+{
+	struct bytes b;
+	bytes_init(&b);
+	bytes_reserve(&b, s->bytes);
+	for (unsigned i = 0; i < s->nparts; i++)
+		bytes_append(&b, s->parts[i].data->data, s->parts[i].data->len);
+	respond_media(c, b.data, b.len);
+	bytes_free(&b);
+}
+
+/* ---- what a request needs, and whether it is there yet ---- */
+
+enum readiness { READY, WAIT, GONE, TOO_FAR };
+
+static int last_complete(const struct hls_stream *h, uint64_t *last)
+{
+	uint64_t first;
+	return hls_playlist_window(h, &first, last);
+}
+
+static enum readiness playlist_ready(const struct hls_live *hl, const struct hls_request *r)
+{
+	const struct hls_stream *h = &hl->seg;
+	uint64_t last = 0;
+	int any = last_complete(h, &last);
+	if (!r->block)
+		return any ? READY : WAIT;
+	uint64_t newest = any ? last : h->next_msn; /* next_msn - 1 when none is complete */
+	if (r->block_msn > newest + 2 || (r->block_part_given && r->block_part >= HLS_MAX_PARTS))
+		return TOO_FAR;
+	if (r->block_msn < h->first_msn)
+		return READY;
+	const struct hls_segment *s = hls_stream_segment(h, r->block_msn);
+	if (!s)
+		return WAIT;
+	if (s->complete)
+		return READY;
+	if (r->block_part_given && s->nparts > r->block_part)
+		return READY;
+	return WAIT;
+}
+
+static enum readiness media_ready(const struct hls_live *hl, const struct hls_request *r)
+{
+	const struct hls_stream *h = &hl->seg;
+	const struct hls_segment *s = hls_stream_segment(h, r->msn);
+	if (!s)
+		return r->file == HLS_PART && r->msn == h->next_msn && r->part == 0 ? WAIT : GONE;
+	if (r->file == HLS_SEGMENT)
+		return s->complete ? READY : WAIT;
+	if (r->part < s->nparts)
+		return READY;
+	if (s->complete || r->part > s->nparts + 1)
+		return GONE;
+	return WAIT;
+}
+
+static enum readiness readiness(const struct hls_live *hl, const struct hls_request *r)
+{
+	return r->file == HLS_PLAYLIST ? playlist_ready(hl, r) : media_ready(hl, r);
+}
+
+/* Answers r on c with what is there now (READY, or a deadline passed). */
+static void answer(struct hls_live *hl, struct http_conn *c, const struct hls_request *r,
+                   const char *q, enum readiness st)
+{
+	if (st == TOO_FAR) {
+		http_respond_error(c, 400, "_HLS_msn/_HLS_part is too far ahead of the playlist");
+		return;
+	}
+	if (r->file == HLS_PLAYLIST) {
+		if (hls_stream_complete_count(&hl->seg) == 0) {
+			http_respond_error(c, 503, "the stream has no complete segment yet");
+			return;
+		}
+		respond_playlist(hl, c, q);
+		return;
+	}
+	const struct hls_segment *s = hls_stream_segment(&hl->seg, r->msn);
+	if (st != READY || !s) {
+		http_respond_error(c, 404, "no such segment or part (it left the window, or "
+		                           "never will exist)");
+		return;
+	}
+	if (r->file == HLS_SEGMENT)
+		respond_segment(c, s);
+	else
+		respond_media(c, s->parts[r->part].data->data, s->parts[r->part].data->len);
+}
+
+static int waiter_alive(struct hls_server *srv, const struct hls_waiter *w)
+{
+	return conn_table_find(&srv->n->conns, w->conn_id) == w->base;
+}
+
+static void waiter_done(struct hls_live *hl, struct hls_waiter *w, enum readiness st)
+{
+	list_del(&w->link);
+	hl->nwaiters--;
+	if (waiter_alive(hl->srv, w))
+		answer(hl, w->c, &w->req, w->q, st);
+	free(w);
+}
+
+/* Answers every held request that can be answered (expired ones too when now_ms is given). */
+static void serve_waiters(struct hls_live *hl, uint64_t expire_before)
+{
+	struct list_node *it, *tmp;
+	list_for_each_safe(it, tmp, &hl->waiters) {
+		struct hls_waiter *w = list_entry(it, struct hls_waiter, link);
+		enum readiness st = readiness(hl, &w->req);
+		if (st != WAIT)
+			waiter_done(hl, w, st);
+		else if (w->deadline_ms <= expire_before)
+			waiter_done(hl, w, WAIT);
+	}
+}
+
+static void hold(struct hls_live *hl, struct http_conn *c, const struct hls_request *r,
+                 const char *q, uint64_t wait_ms)
+{
+	if (hl->nwaiters >= WAITERS_MAX) {
+		http_respond_error(c, 503, "too many requests waiting on this stream");
+		return;
+	}
+	struct hls_waiter *w = xcalloc(1, sizeof(*w));
+	w->c = c;
+	w->base = http_conn_base(c);
+	w->conn_id = w->base->id;
+	w->req = *r;
+	snprintf(w->q, sizeof(w->q), "%s", q);
+	w->deadline_ms = now_ms(hl->srv) + wait_ms;
+	list_add_tail(&hl->waiters, &w->link);
+	hl->nwaiters++;
+}
+
+/* ---- packaging: the stream's media hook ---- */
+
+static void on_media(void *arg, const struct media_msg *m)
+{
+	struct hls_live *hl = arg;
+	if (hls_stream_feed(&hl->seg, m->type, m->ts, m->body->data, m->body->len,
+	                    clock_wall_ms()))
+		serve_waiters(hl, 0);
+}
+
+static void detach(struct hls_live *hl)
+{
+	if (!hl->s)
+		return;
+	hl->s->on_media = NULL;
+	hl->s->on_media_arg = NULL;
+	hl->s->hls_viewers = 0;
+	stream_unref(hl->s);
+	hl->s = NULL;
+	/* The publisher left: what was open is the last segment until another comes. */
+	if (hls_stream_discontinuity(&hl->seg, 1))
+		serve_waiters(hl, 0);
+}
+
+/* Packages s from now on, starting with what its log still holds from a keyframe on. */
+static void attach(struct hls_live *hl, struct stream *s)
+{
+	detach(hl);
+	hl->s = stream_ref(s);
+	s->on_media = on_media;
+	s->on_media_arg = hl;
+	struct fanout *f = &s->fanout;
+	uint64_t now = uv_now(hl->srv->n->loop), wall = clock_wall_ms();
+	for (int i = FANOUT_HDR_VIDEO; i <= FANOUT_HDR_AUDIO; i++)
+		if (f->hdr[i])
+			on_media(hl, f->hdr[i]);
+	int started = 0;
+	for (uint64_t seq = f->first_seq; seq < f->next_seq; seq++) {
+		const struct media_msg *m = f->ring[seq & f->mask];
+		if (!m)
+			continue;
+		started |= (m->flags & MSG_KEYFRAME) && m->type == 9;
+		if (!started)
+			continue;
+		uint64_t age = now > m->arrival_ms ? now - m->arrival_ms : 0;
+		if (hls_stream_feed(&hl->seg, m->type, m->ts, m->body->data, m->body->len,
+		                    wall - age))
+			serve_waiters(hl, 0);
+	}
+}
+
+static void live_free(struct hls_live *hl)
+{
+	struct list_node *it, *tmp;
+	list_for_each_safe(it, tmp, &hl->waiters) {
+		struct hls_waiter *w = list_entry(it, struct hls_waiter, link);
+		waiter_done(hl, w, WAIT);
+	}
+	detach(hl);
+	hls_stream_free(&hl->seg);
+	free(hl);
+}
+
+/* ---- the server: lazily made, ticking only while some stream is packaged ---- */
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct hls_server *srv = t->data;
+	uint64_t now = now_ms(srv);
+	uint64_t idle = srv->n->cfg->hls_idle;
+	srv->ticks++;
+	size_t it = 0, ndead = 0;
+	void *v;
+	const char *dead[16];
+	while (strmap_next(&srv->streams, &it, NULL, &v)) {
+		struct hls_live *hl = v;
+		struct stream *cur = stream_find(&srv->n->streams, hl->app, hl->name);
+		if (cur && cur != hl->s)
+			attach(hl, cur);            /* a new publisher: a discontinuity */
+		else if (!cur && hl->s && !hl->s->live)
+			detach(hl);
+		serve_waiters(hl, now);
+		if (hl->s && srv->ticks % 10 == 0)
+			hl->s->hls_viewers = count_clients(hl, now);
+		if (now - hl->last_request_ms > idle && hl->nwaiters == 0 && ndead < 16)
+			dead[ndead++] = hl->key;
+	}
+	for (size_t i = 0; i < ndead; i++) {
+		struct hls_live *hl = strmap_del(&srv->streams, dead[i]);
+		log_info("hls_stop", "app=%s stream=%s reason=\"no request for %llu ms\"", hl->app,
+		         hl->name, (unsigned long long)idle);
+		live_free(hl);
+	}
+	if (srv->streams.count == 0) {
+		uv_timer_stop(&srv->timer);
+		srv->timer_on = 0;
+	}
+}
+
+static struct hls_server *server(struct node *n)
+{
+	if (n->hls)
+		return n->hls;
+	struct hls_server *srv = xcalloc(1, sizeof(*srv));
+	srv->n = n;
+	strmap_init(&srv->streams);
+	srv->cfg.segment_ms = (uint32_t)n->cfg->hls_segment;
+	srv->cfg.part_ms = (uint32_t)n->cfg->hls_part;
+	srv->cfg.window = (unsigned)n->cfg->hls_window;
+	if (srv->cfg.part_ms * 2 > srv->cfg.segment_ms)
+		srv->cfg.part_ms = srv->cfg.segment_ms / 2; /* a segment holds parts */
+	uv_timer_init(n->loop, &srv->timer);
+	srv->timer.data = srv;
+	n->hls = srv;
+	return srv;
+}
+
+static void free_server(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void hls_server_stop(struct node *n)
+{
+	struct hls_server *srv = n->hls;
+	if (!srv)
+		return;
+	n->hls = NULL;
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&srv->streams, &it, NULL, &v))
+		live_free(v);
+	strmap_free(&srv->streams);
+	uv_close((uv_handle_t *)&srv->timer, free_server);
+}
+
+static struct hls_live *live_get(struct hls_server *srv, const char *app, const char *name,
+                                 struct stream *s)
+{
+	char key[2 * HLS_NAME_MAX + 2];
+	snprintf(key, sizeof(key), "%s/%s", app, name);
+	struct hls_live *hl = strmap_get(&srv->streams, key);
+	if (hl) {
+		if (s && s != hl->s)
+			attach(hl, s);
+		return hl;
+	}
+	if (!s)
+		return NULL;
+	hl = xcalloc(1, sizeof(*hl));
+	hl->srv = srv;
+	snprintf(hl->key, sizeof(hl->key), "%s", key);
+	snprintf(hl->app, sizeof(hl->app), "%s", app);
+	snprintf(hl->name, sizeof(hl->name), "%s", name);
+	list_init(&hl->waiters);
+	/* MSNs start at the wall clock's seconds, so a URI is never reused by a later run. */
+	hls_stream_init(&hl->seg, &srv->cfg, clock_wall_ms() / 1000);
+	hl->last_request_ms = now_ms(srv);
+	strmap_put(&srv->streams, hl->key, hl);
+	log_info("hls_start", "app=%s stream=%s segment_ms=%u part_ms=%u window=%u", app, name,
+	         srv->cfg.segment_ms, srv->cfg.part_ms, srv->cfg.window);
+	attach(hl, s);
+	if (!srv->timer_on) {
+		uv_timer_start(&srv->timer, tick_cb, TICK_MS, TICK_MS);
+		srv->timer_on = 1;
+	}
+	return hl;
+}
+
+/* ---- requests ---- */
+
+int hls_http_handle(struct node *n, struct http_conn *c, const struct http_request *req)
+{
+	struct hls_request r;
+	int rc = hls_parse_path(req->path, req->path_len, &r);
+	if (rc == SL_ENOTFOUND)
+		return 0;
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+		http_respond_error(c, 405, "use GET");
+		return 1;
+	}
+	if (rc < 0 || !stream_name_valid(r.app) || !stream_name_valid(r.name) ||
+	    (req->query && hls_parse_query(req->query, req->query_len, &r) < 0)) {
+		http_respond_error(c, 400, "bad HLS request: /APP/STREAM/index.m3u8[?_HLS_msn=M"
+		                           "[&_HLS_part=P]], seg-M.ts or part-M.P.ts");
+		return 1;
+	}
+	if (r.file == HLS_PAGE)
+		return 0; /* the watch page is not served yet */
+	struct conn *base = http_conn_base(c);
+	char token[160] = "", q[200] = "";
+	if (req->query)
+		http_query_get(req->query, req->query_len, "token", token, sizeof(token));
+	if (node_check_token(n, "play", r.app, r.name, token, base->peer, base->id) < 0) {
+		http_respond_error(c, 403, "playing this stream needs a valid token (?token=...)");
+		return 1;
+	}
+	if (n->cfg->publish_only && n->cluster.enabled) {
+		http_respond_error(c, 403, "this origin is publish-only: watch through an edge");
+		return 1;
+	}
+	if (*token) {
+		/* Tokens are [0-9A-Za-z._-]: safe in a URI as they are. */
+		size_t i;
+		for (i = 0; token[i] && strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+		                               "OPQRSTUVWXYZ._-~", token[i]); i++)
+			;
+		if (!token[i])
+			snprintf(q, sizeof(q), "?token=%s", token);
+	}
+	struct hls_server *srv = server(n);
+	struct stream *s = stream_find(&n->streams, r.app, r.name);
+	if (!s && r.file == HLS_PLAYLIST && req->method == HTTP_GET)
+		s = cluster_pull_stream(&n->cluster, r.app, r.name);
+	struct hls_live *hl = live_get(srv, r.app, r.name, s);
+	if (!hl) {
+		n->stats.play_not_found++;
+		char msg[320];
+		snprintf(msg, sizeof(msg), "stream %s/%s is not live", r.app, r.name);
+		http_respond_error(c, 404, msg);
+		return 1;
+	}
+	uint64_t now = now_ms(srv);
+	hl->last_request_ms = now;
+	note_client(hl, base->peer, now);
+	enum readiness st = readiness(hl, &r);
+	if (st == WAIT && hl->s) {
+		uint64_t target = srv->cfg.segment_ms > hl->seg.max_dur_ms ? srv->cfg.segment_ms
+		                                                          : hl->seg.max_dur_ms;
+		uint64_t wait = 3 * target;
+		if (r.file == HLS_PLAYLIST && !r.block && wait < FIRST_SEGMENT_WAIT_MS)
+			wait = FIRST_SEGMENT_WAIT_MS;
+		hold(hl, c, &r, q, wait);
+		return 1;
+	}
+	answer(hl, c, &r, q, st);
+	return 1;
+}

@@ -1,0 +1,143 @@
+"""HLS and LL-HLS: ffmpeg plays the live playlist from an origin and from an edge; the
+LL-HLS playlist carries parts, preload hints and server control; a blocking reload returns
+when the part it names exists; a publisher restart yields EXT-X-DISCONTINUITY."""
+import re
+import signal
+import time
+import urllib.parse
+
+from cluster_util import downstream, origin
+from harness import Node, check, check_media, publish, stop_gently, wait_for
+
+
+def playlist(node, path, timeout=15):
+    status, headers, body = node.http(path, timeout=timeout)
+    check(status == 200, "GET %s answered %d: %s" % (path, status, body[:300]))
+    check(headers.get("Content-Type") == "application/vnd.apple.mpegurl",
+          "playlist type %s" % headers.get("Content-Type"))
+    return body.decode()
+
+
+def segments(text):
+    """[(duration, uri)] of the complete segments."""
+    return [(float(d), u) for d, u in re.findall(r"#EXTINF:([0-9.]+),\n(\S+)", text)]
+
+
+def play_hls(procs, url, out, seconds, name):
+    return procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning",
+                        "-i", url, "-t", str(seconds), "-c", "copy", "-f", "mpegts", "-y", out],
+                       name)
+
+
+def test_hls_from_origin_and_edge(t):
+    """ffmpeg reads ~12 s of the live HLS stream from an origin and, through a pull, from an
+    edge: both tracks, clean decode, segment durations at the 2 s target; HLS viewers are
+    counted in the API and metrics."""
+    o = origin(t.procs, "origin-hls")
+    e = downstream(t.procs, "edge-hls", "edge", [o])
+    publish(t.procs, o.rtmp("live", "hls"))
+    o.wait_live("live", "hls")
+
+    text = playlist(o, "/live/hls/index.m3u8")
+    check("#EXT-X-INDEPENDENT-SEGMENTS" in text and "#EXT-X-MEDIA-SEQUENCE:" in text,
+          "playlist header:\n" + text)
+    seconds = 12
+    viewers = [("origin", play_hls(t.procs, o.url("/live/hls/index.m3u8"), t.path("o.ts"),
+                                   seconds, "ffmpeg-hls-origin")),
+               ("edge", play_hls(t.procs, e.url("/live/hls/index.m3u8"), t.path("e.ts"),
+                                 seconds, "ffmpeg-hls-edge"))]
+    wait_for(lambda: o.stream("live", "hls")["viewers"]["hls"] >= 1, 10, "an HLS viewer counted")
+    _, _, metrics = o.http("/metrics")
+    check(b'sluice_stream_viewers{app="live",stream="hls",protocol="hls"}' in metrics,
+          "metrics lack HLS viewers")
+    for label, p in viewers:
+        rc = p.wait(timeout=seconds + 40)
+        check(rc == 0, "ffmpeg on the %s exited with %d" % (label, rc))
+    for label, path in (("HLS from the origin", "o.ts"), ("HLS from the edge", "e.ts")):
+        check_media(t.path(path), seconds - 3, label)
+
+    for node in (o, e):
+        text = playlist(node, "/live/hls/index.m3u8")
+        segs = segments(text)
+        check(len(segs) >= 3, "%s lists %d segments:\n%s" % (node.name, len(segs), text))
+        # The fixture's GOP is 2 s, the target 2 s: every segment is one GOP.
+        check(all(1.8 <= d <= 2.2 for d, _ in segs), "durations %s" % segs)
+        target = int(re.search(r"#EXT-X-TARGETDURATION:(\d+)", text).group(1))
+        check(target == 2, "target duration %d" % target)
+        status, headers, body = node.http("/live/hls/" + segs[-1][1])
+        check(status == 200 and body[:1] == b"\x47" and len(body) % 188 == 0,
+              "segment answer %d, %d bytes" % (status, len(body)))
+        check("immutable" in headers.get("Cache-Control", ""), "segment caching %s" % headers)
+
+
+def test_ll_hls_parts_and_blocking_reload(t):
+    """The LL-HLS playlist has parts, a preload hint and server control; a blocking reload
+    for the next part returns as soon as that part exists (well before the timeout), one
+    too far ahead is refused with 400, and the hinted part is answered when complete."""
+    node = Node(t.procs)
+    publish(t.procs, node.rtmp("live", "ll"))
+    node.wait_live("live", "ll")
+    text = playlist(node, "/live/ll/index.m3u8")
+    check("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500" in text, text)
+    check("#EXT-X-PART-INF:PART-TARGET=0.500" in text, text)
+    parts = re.findall(r'#EXT-X-PART:DURATION=([0-9.]+),URI="part-(\d+)\.(\d+)\.ts"', text)
+    check(len(parts) >= 4, "few parts:\n" + text)
+    check(all(float(d) <= 0.55 for d, _, _ in parts), "part durations %s" % parts)
+    check(',INDEPENDENT=YES' in text, "no independent part:\n" + text)
+    hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)\.(\d+)\.ts"', text)
+    check(hint is not None, "no preload hint:\n" + text)
+    msn, part = int(hint.group(1)), int(hint.group(2))
+
+    start = time.monotonic()
+    text2 = playlist(node, "/live/ll/index.m3u8?_HLS_msn=%d&_HLS_part=%d" % (msn, part))
+    waited = time.monotonic() - start
+    check(waited < 1.5, "blocking reload took %.2fs for a 0.5 s part" % waited)
+    check(('part-%d.%d.ts' % (msn, part)) in text2 or ("seg-%d.ts" % msn) in text2,
+          "the reload does not list the part it waited for:\n" + text2)
+
+    status, _, _ = node.http("/live/ll/index.m3u8?_HLS_msn=%d" % (msn + 10))
+    check(status == 400, "a reload 10 segments ahead answered %d" % status)
+    status, _, _ = node.http("/live/ll/index.m3u8?_HLS_part=1")
+    check(status == 400, "_HLS_part without _HLS_msn answered %d" % status)
+
+    hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(part-\d+\.\d+\.ts)"', text2).group(1)
+    start = time.monotonic()
+    status, _, body = node.http("/live/ll/" + hint)
+    check(status == 200 and body[:1] == b"\x47", "hinted part: %d" % status)
+    check(time.monotonic() - start < 1.5, "the hinted part took %.2fs" %
+          (time.monotonic() - start))
+
+
+def test_publisher_restart_marks_discontinuity(t):
+    """A publisher that stops and comes back continues the same playlist after an
+    EXT-X-DISCONTINUITY; media sequence numbers keep growing."""
+    node = Node(t.procs)
+    pub = publish(t.procs, node.rtmp("live", "again"), name="publisher-1")
+    node.wait_live("live", "again")
+    first = playlist(node, "/live/again/index.m3u8")
+    wait_for(lambda: len(segments(playlist(node, "/live/again/index.m3u8"))) >= 2, 15,
+             "two segments")
+    check("#EXT-X-DISCONTINUITY\n" not in first, "a discontinuity before any restart")
+    stop_gently(pub, sig=signal.SIGTERM)
+    time.sleep(1)
+    publish(t.procs, node.rtmp("live", "again"), name="publisher-2")
+
+    def restarted():
+        text = playlist(node, "/live/again/index.m3u8")
+        i = text.find("#EXT-X-DISCONTINUITY\n")
+        return text if i >= 0 and "#EXTINF" in text[i:] else None
+    text = wait_for(restarted, 20, "a segment after EXT-X-DISCONTINUITY")
+    msns = [int(u[4:-3]) for _, u in segments(text)]
+    check(msns == sorted(msns) and len(set(msns)) == len(msns), "media sequence %s" % msns)
+    check(re.search(r"#EXT-X-DISCONTINUITY-SEQUENCE:0\n", text), "discontinuity sequence")
+
+
+def test_hls_bad_requests(t):
+    """Malformed HLS requests get 400, unknown streams 404, and nothing is packaged."""
+    node = Node(t.procs)
+    for path, want in (("/live/nope/index.m3u8", 404), ("/live/x/seg-abc.ts", 400),
+                       ("/live/x/part-1.ts", 400), ("/live/x/index.m3u8?_HLS_msn=-1", 400),
+                       ("/live/x/seg-99999999999999999999.ts", 400),
+                       ("/li%20ve/x/index.m3u8", 400)):
+        status, _, _ = node.http(urllib.parse.quote(path, safe="/?=&-%"))
+        check(status == want, "%s answered %d, wanted %d" % (path, status, want))

@@ -1,0 +1,111 @@
+/* test_hls_request.c - HLS request paths and blocking-reload query parameters. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/err.h"
+#include "hls/hls_request.h"
+
+static int parse(const char *p, struct hls_request *r)
+{
+	return hls_parse_path(p, strlen(p), r);
+}
+
+static void test_paths(void **state)
+{
+	(void)state;
+	struct hls_request r;
+	assert_int_equal(parse("/live/show/index.m3u8", &r), 0);
+	assert_int_equal(r.file, HLS_PLAYLIST);
+	assert_string_equal(r.app, "live");
+	assert_string_equal(r.name, "show");
+	assert_int_equal(parse("/live/show/", &r), 0);
+	assert_int_equal(r.file, HLS_PAGE);
+	assert_int_equal(parse("/a/b/seg-1795391726.ts", &r), 0);
+	assert_int_equal(r.file, HLS_SEGMENT);
+	assert_int_equal(r.msn, 1795391726ull);
+	assert_int_equal(parse("/a/b/part-12.3.ts", &r), 0);
+	assert_int_equal(r.file, HLS_PART);
+	assert_int_equal(r.msn, 12);
+	assert_int_equal(r.part, 3);
+	assert_int_equal(parse("/a/b/seg-18446744073709551615.ts", &r), SL_EPROTO); /* 20 digits */
+	assert_int_equal(parse("/a/b/seg-9999999999999999999.ts", &r), 0);
+}
+
+static void test_not_hls(void **state)
+{
+	(void)state;
+	struct hls_request r;
+	const char *paths[] = { "", "/", "/live", "/live/show.flv", "/live/show", "//x/index.m3u8",
+	                        "/a//index.m3u8", "/a/b/c/index.m3u8", "/a/b/other.txt",
+	                        "/a/b/index.m3u", "live/show/index.m3u8" };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		assert_int_equal(parse(paths[i], &r), SL_ENOTFOUND);
+}
+
+static void test_bad_numbers(void **state)
+{
+	(void)state;
+	struct hls_request r;
+	const char *paths[] = { "/a/b/seg-.ts", "/a/b/seg-x.ts", "/a/b/seg--1.ts", "/a/b/seg-+1.ts",
+	                        "/a/b/part-1.ts", "/a/b/part-1..ts", "/a/b/part-.1.ts",
+	                        "/a/b/part-1.1000.ts", "/a/b/part-1.2.3.ts", "/a/b/seg-1 .ts" };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		assert_int_equal(parse(paths[i], &r), SL_EPROTO);
+}
+
+static void test_names_bounded(void **state)
+{
+	(void)state;
+	struct hls_request r;
+	char p[400];
+	memset(p, 'a', sizeof(p));
+	p[0] = '/';
+	p[129] = '/';                       /* app of 128 */
+	memcpy(p + 130, "b/index.m3u8", 13);
+	assert_int_equal(parse(p, &r), 0);
+	assert_int_equal(strlen(r.app), 128);
+	p[129] = 'a';
+	p[130] = '/';                       /* app of 129 */
+	assert_int_equal(parse(p, &r), SL_ENOTFOUND);
+	/* A NUL inside a name is refused, not truncated. */
+	const char nul[] = "/a\0b/c/index.m3u8";
+	assert_int_equal(hls_parse_path(nul, sizeof(nul) - 1, &r), SL_EPROTO);
+}
+
+static void test_queries(void **state)
+{
+	(void)state;
+	struct hls_request r;
+	memset(&r, 0, sizeof(r));
+	const char *q = "_HLS_msn=42&_HLS_part=3";
+	assert_int_equal(hls_parse_query(q, strlen(q), &r), 0);
+	assert_true(r.block && r.block_part_given);
+	assert_int_equal(r.block_msn, 42);
+	assert_int_equal(r.block_part, 3);
+	q = "token=1.abc&_HLS_msn=7";
+	assert_int_equal(hls_parse_query(q, strlen(q), &r), 0);
+	assert_true(r.block && !r.block_part_given);
+	q = "token=1.abc";
+	assert_int_equal(hls_parse_query(q, strlen(q), &r), 0);
+	assert_false(r.block);
+	const char *bad[] = { "_HLS_part=1", "_HLS_msn=", "_HLS_msn=-1", "_HLS_msn=1x",
+	                      "_HLS_msn=1&_HLS_part=1000", "_HLS_msn=99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(hls_parse_query(bad[i], strlen(bad[i]), &r), SL_EPROTO);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_not_hls),
+		cmocka_unit_test(test_bad_numbers),
+		cmocka_unit_test(test_names_bounded),
+		cmocka_unit_test(test_queries),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

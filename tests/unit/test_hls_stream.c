@@ -1,0 +1,277 @@
+/*
+ * test_hls_stream.c - the HLS segmenter and its playlists: segments cut on
+ * keyframes at the target, parts at the part target, a segment's bytes are
+ * its parts', the window slides with EXT-X-MEDIA-SEQUENCE, discontinuities
+ * on timestamp jumps and new publishers, and the LL-HLS tags.
+ *
+ * Media is synthetic (25 fps video with a keyframe every 2 s, AAC frames
+ * every 23 ms) around the real sequence headers of the e2e fixture (x264
+ * avcC and FFmpeg's AAC-LC 44.1 kHz stereo config); the segmenter never
+ * decodes pictures, so slice bytes can be placeholders.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/bytes.h"
+#include "hls/hls_playlist.h"
+#include "hls/hls_stream.h"
+
+static const uint8_t video_header[] = {
+	0x17, 0x00, 0x00, 0x00, 0x00, 0x01, 0x64, 0x00, 0x0d, 0xff, 0xe1, 0x00, 0x19, 0x67,
+	0x64, 0x00, 0x0d, 0xac, 0xd9, 0x41, 0x41, 0xfb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00,
+	0x10, 0x00, 0x00, 0x03, 0x03, 0x20, 0xf1, 0x42, 0x99, 0x60, 0x01, 0x00, 0x04, 0x68,
+	0xef, 0xbc, 0xb0, 0xfd, 0xf8, 0xf8, 0x00,
+};
+static const uint8_t audio_header[] = { 0xaf, 0x00, 0x12, 0x10, 0x56, 0xe5, 0x00 };
+static const uint8_t key_frame[] = { 0x17, 0x01, 0, 0, 40, 0, 0, 0, 3, 0x65, 0x88, 0x84 };
+static const uint8_t inter_frame[] = { 0x27, 0x01, 0, 0, 40, 0, 0, 0, 2, 0x41, 0x9a };
+static const uint8_t audio_frame[] = { 0xaf, 0x01, 0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c };
+
+static const struct hls_config ll_cfg = { 2000, 500, 3 };
+
+static void headers(struct hls_stream *h)
+{
+	assert_int_equal(hls_stream_feed(h, 9, 0, video_header, sizeof(video_header), 0), 0);
+	assert_int_equal(hls_stream_feed(h, 8, 0, audio_header, sizeof(audio_header), 0), 0);
+}
+
+/* Feeds [from, to) ms of media: video every 40 ms (key every 2 s), audio every 23 ms. */
+static void media(struct hls_stream *h, uint32_t base, uint32_t from, uint32_t to)
+{
+	uint32_t a = from + (23 - from % 23) % 23;
+	for (uint32_t v = from; v < to; v += 40) {
+		for (; a < v; a += 23)
+			hls_stream_feed(h, 8, base + a, audio_frame, sizeof(audio_frame), 1000);
+		if (v % 2000 == 0)
+			hls_stream_feed(h, 9, base + v, key_frame, sizeof(key_frame), 1000);
+		else
+			hls_stream_feed(h, 9, base + v, inter_frame, sizeof(inter_frame), 1000);
+	}
+}
+
+static void test_waits_for_config_and_keyframe(void **state)
+{
+	(void)state;
+	struct hls_stream h;
+	hls_stream_init(&h, &ll_cfg, 100);
+	/* No sequence headers yet: nothing is packaged. */
+	hls_stream_feed(&h, 9, 0, key_frame, sizeof(key_frame), 0);
+	assert_null(hls_stream_open_segment(&h));
+	headers(&h);
+	hls_stream_feed(&h, 9, 40, inter_frame, sizeof(inter_frame), 0);
+	assert_null(hls_stream_open_segment(&h));
+	hls_stream_feed(&h, 9, 2000, key_frame, sizeof(key_frame), 0);
+	const struct hls_segment *s = hls_stream_open_segment(&h);
+	assert_non_null(s);
+	assert_int_equal(s->msn, 100);
+	assert_int_equal(s->start_ms, 2000);
+	hls_stream_free(&h);
+}
+
+static void test_segments_and_parts(void **state)
+{
+	(void)state;
+	struct hls_stream h;
+	hls_stream_init(&h, &ll_cfg, 7);
+	headers(&h);
+	media(&h, 0, 0, 4040);
+	assert_int_equal(hls_stream_complete_count(&h), 2);
+	for (uint64_t m = 7; m <= 8; m++) {
+		const struct hls_segment *s = hls_stream_segment(&h, m);
+		assert_true(s->complete);
+		assert_int_equal(s->dur_ms, 2000);
+		assert_int_equal(s->start_ms, (m - 7) * 2000);
+		/* 25 fps: a 500 ms part holds 12 frames (480 ms); the last part is what is left. */
+		assert_int_equal(s->nparts, 5);
+		uint32_t sum = 0;
+		size_t bytes = 0;
+		for (unsigned i = 0; i < s->nparts; i++) {
+			assert_true(s->parts[i].dur_ms <= 500);
+			assert_int_equal(s->parts[i].independent, i == 0);
+			sum += s->parts[i].dur_ms;
+			bytes += s->parts[i].data->len;
+			/* Every part starts with PAT and PMT, and is whole TS packets. */
+			assert_int_equal(s->parts[i].data->len % TS_PACKET_SIZE, 0);
+			assert_int_equal(s->parts[i].data->data[0], 0x47);
+			assert_int_equal(s->parts[i].data->data[1], 0x40);
+			assert_int_equal(s->parts[i].data->data[TS_PACKET_SIZE + 1], 0x50);
+		}
+		assert_int_equal(sum, 2000);
+		assert_int_equal(bytes, s->bytes);
+	}
+	assert_int_equal(hls_stream_open_segment(&h)->msn, 9);
+	hls_stream_free(&h);
+}
+
+static void test_window_slides(void **state)
+{
+	(void)state;
+	struct hls_stream h;
+	hls_stream_init(&h, &ll_cfg, 0);
+	headers(&h);
+	media(&h, 0, 0, 20600);     /* 10 complete segments, one part of the 11th */
+	/* window 3 + 2 behind + the open one are held. */
+	assert_int_equal(h.first_msn, 5);
+	assert_int_equal(h.next_msn, 11);
+	assert_null(hls_stream_segment(&h, 4));
+	uint64_t first, last;
+	assert_int_equal(hls_playlist_window(&h, &first, &last), 1);
+	assert_int_equal(first, 7);
+	assert_int_equal(last, 9);
+	struct bytes b;
+	bytes_init(&b);
+	assert_int_equal(hls_playlist_build(&h, "", &b), 3);
+	bytes_put_u8(&b, 0);
+	const char *t = (const char *)b.data;
+	assert_non_null(strstr(t, "#EXT-X-MEDIA-SEQUENCE:7\n"));
+	assert_non_null(strstr(t, "#EXT-X-TARGETDURATION:2\n"));
+	assert_null(strstr(t, "seg-6.ts"));
+	assert_non_null(strstr(t, "#EXTINF:2.000,\nseg-7.ts\n"));
+	assert_non_null(strstr(t, "#EXTINF:2.000,\nseg-9.ts\n"));
+	/* Parts of the newest two segments and the open one, then the hint. */
+	assert_null(strstr(t, "part-7."));
+	assert_non_null(strstr(t, "#EXT-X-PART:DURATION=0.480,URI=\"part-8.0.ts\",INDEPENDENT=YES\n"));
+	assert_non_null(strstr(t, "URI=\"part-10.0.ts\""));
+	assert_non_null(strstr(t, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-10.1.ts\"\n"));
+	assert_non_null(strstr(t, "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500\n"));
+	assert_non_null(strstr(t, "#EXT-X-PART-INF:PART-TARGET=0.500\n"));
+	assert_null(strstr(t, "#EXT-X-DISCONTINUITY\n"));
+	bytes_free(&b);
+	hls_stream_free(&h);
+}
+
+static void test_plain_playlist_and_token_query(void **state)
+{
+	(void)state;
+	const struct hls_config cfg = { 2000, 0, 6 };
+	struct hls_stream h;
+	hls_stream_init(&h, &cfg, 0);
+	headers(&h);
+	media(&h, 0, 0, 4040);
+	assert_int_equal(hls_stream_segment(&h, 0)->nparts, 1);
+	struct bytes b;
+	bytes_init(&b);
+	hls_playlist_build(&h, "?token=1.x", &b);
+	bytes_put_u8(&b, 0);
+	const char *t = (const char *)b.data;
+	assert_non_null(strstr(t, "seg-1.ts?token=1.x\n"));
+	assert_null(strstr(t, "EXT-X-PART"));
+	assert_null(strstr(t, "PRELOAD-HINT"));
+	assert_null(strstr(t, "SERVER-CONTROL"));
+	bytes_free(&b);
+	hls_stream_free(&h);
+}
+
+static void test_long_gop_raises_target_duration(void **state)
+{
+	(void)state;
+	struct hls_stream h;
+	hls_stream_init(&h, &ll_cfg, 0);
+	headers(&h);
+	/* Keyframes every 2 s, but only every other one counts for this feed: 4 s GOPs. */
+	for (uint32_t v = 0; v <= 8000; v += 40) {
+		if (v % 4000 == 0)
+			hls_stream_feed(&h, 9, v, key_frame, sizeof(key_frame), 0);
+		else
+			hls_stream_feed(&h, 9, v, inter_frame, sizeof(inter_frame), 0);
+	}
+	assert_int_equal(hls_stream_segment(&h, 0)->dur_ms, 4000);
+	struct bytes b;
+	bytes_init(&b);
+	hls_playlist_build(&h, "", &b);
+	bytes_put_u8(&b, 0);
+	assert_non_null(strstr((const char *)b.data, "#EXT-X-TARGETDURATION:4\n"));
+	bytes_free(&b);
+	hls_stream_free(&h);
+}
+
+static void test_timestamp_jump_is_a_discontinuity(void **state)
+{
+	(void)state;
+	struct hls_stream h;
+	hls_stream_init(&h, &ll_cfg, 0);
+	headers(&h);
+	media(&h, 0, 0, 3000);
+	/* The timeline jumps back 60 s: the open segment closes, the next is marked. */
+	media(&h, 0, 40000, 44040);
+	const struct hls_segment *s1 = hls_stream_segment(&h, 1);
+	assert_true(s1->complete);
+	assert_int_equal(s1->discontinuity, 0);
+	const struct hls_segment *s2 = hls_stream_segment(&h, 2);
+	assert_int_equal(s2->discontinuity, 1);
+	assert_int_equal(s2->start_ms, 40000);
+	struct bytes b;
+	bytes_init(&b);
+	hls_playlist_build(&h, "", &b);
+	bytes_put_u8(&b, 0);
+	assert_non_null(strstr((const char *)b.data, "#EXT-X-DISCONTINUITY\n"));
+	bytes_free(&b);
+	hls_stream_free(&h);
+}
+
+static void test_new_publisher_needs_headers_again(void **state)
+{
+	(void)state;
+	struct hls_stream h;
+	hls_stream_init(&h, &ll_cfg, 0);
+	headers(&h);
+	media(&h, 0, 0, 2500);
+	assert_int_equal(hls_stream_discontinuity(&h, 1), 1);
+	assert_null(hls_stream_open_segment(&h));
+	/* Frames without the new publisher's headers are not packaged. */
+	media(&h, 0, 0, 2040);
+	assert_null(hls_stream_open_segment(&h));
+	headers(&h);
+	media(&h, 0, 0, 2040);
+	assert_non_null(hls_stream_open_segment(&h));
+	const struct hls_segment *s = hls_stream_segment(&h, 2);   /* the first after it */
+	assert_int_equal(s->start_ms, 0);
+	assert_int_equal(s->discontinuity, 1);
+	assert_int_equal(hls_stream_segment(&h, 3)->discontinuity, 0);
+	/* Disconts counted once they leave memory: slide everything out. */
+	media(&h, 0, 2040, 20040);
+	assert_int_equal(h.disc_seq, 1);
+	struct bytes b;
+	bytes_init(&b);
+	hls_playlist_build(&h, "", &b);
+	bytes_put_u8(&b, 0);
+	assert_non_null(strstr((const char *)b.data, "#EXT-X-DISCONTINUITY-SEQUENCE:1\n"));
+	bytes_free(&b);
+	hls_stream_free(&h);
+}
+
+static void test_audio_only(void **state)
+{
+	(void)state;
+	struct hls_stream h;
+	hls_stream_init(&h, &ll_cfg, 0);
+	hls_stream_feed(&h, 8, 0, audio_header, sizeof(audio_header), 0);
+	for (uint32_t a = 0; a < 4100; a += 23)
+		hls_stream_feed(&h, 8, a, audio_frame, sizeof(audio_frame), 0);
+	assert_int_equal(hls_stream_complete_count(&h), 2);
+	const struct hls_segment *s = hls_stream_segment(&h, 0);
+	assert_true(s->dur_ms >= 1900 && s->dur_ms <= 2100);
+	/* The PMT lists audio only. */
+	assert_int_equal(s->parts[0].data->data[TS_PACKET_SIZE + 7], 18);
+	hls_stream_free(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_waits_for_config_and_keyframe),
+		cmocka_unit_test(test_segments_and_parts),
+		cmocka_unit_test(test_window_slides),
+		cmocka_unit_test(test_plain_playlist_and_token_query),
+		cmocka_unit_test(test_long_gop_raises_target_duration),
+		cmocka_unit_test(test_timestamp_jump_is_a_discontinuity),
+		cmocka_unit_test(test_new_publisher_needs_headers_again),
+		cmocka_unit_test(test_audio_only),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
