@@ -62,15 +62,28 @@ class Abused:
         self.mark = len(self.node.log())
 
 
-def connect_many(addr, port, n, source=None, timeout=5):
-    """Opens n TCP connections (stopping early at an OS error); returns the sockets."""
+def connect_many(addr, port, n, source=None, timeout=5, tries=3):
+    """Opens n TCP connections; returns the sockets.
+
+    A connect that times out (a full accept queue drops SYNs while the node is busy) is
+    tried again, up to `tries` times; at any other OS error it stops early.  The last
+    error is kept in connect_many.last_error for the test's message."""
     socks = []
+    connect_many.last_error = None
     for _ in range(n):
-        try:
-            s = socket.create_connection((addr, port), timeout=timeout,
-                                         source_address=(source, 0) if source else None)
-        except OSError:
-            break
+        for attempt in range(tries):
+            try:
+                s = socket.create_connection((addr, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
+                break
+            except socket.timeout as e:
+                connect_many.last_error = "connect %s:%d: %s (try %d)" % (addr, port, e,
+                                                                        attempt + 1)
+            except OSError as e:
+                connect_many.last_error = "connect %s:%d: %s" % (addr, port, e)
+                return socks
+        else:
+            return socks
         socks.append(s)
     return socks
 

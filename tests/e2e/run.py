@@ -127,8 +127,12 @@ def main():
         e = dict(env)
         # SLUICE_ADDR_BASE keeps two runs on one machine apart (127.BASE+i.0.N).
         e["SLUICE_ADDR_BLOCK"] = str(int(os.environ.get("SLUICE_ADDR_BASE", "10")) + i)
+        # Output goes to a file, not a pipe: a file of failing tests writes more than a
+        # pipe holds, and its runner must never block on that.
+        out = tempfile.TemporaryFile(mode="w+")
         p = subprocess.Popen([sys.executable, __file__, "--one", os.path.join(HERE, f)] + wanted,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=e, text=True)
+                             stdout=out, stderr=subprocess.STDOUT, env=e, text=True)
+        p.out = out
         n_tests = max(1, len(wanted) or open(os.path.join(HERE, f)).read().count("\ndef test_"))
         return (p, f, time.monotonic() + TEST_DEADLINE * n_tests)
 
@@ -141,15 +145,23 @@ def main():
             p, f, deadline = item
             if p.poll() is None and time.monotonic() < deadline:
                 continue
-            if p.poll() is None:
+            killed = p.poll() is None
+            if killed:
                 p.kill()
                 p.wait()
                 failures.append((f, "deadline", "file did not finish in time\n"))
-            out = p.stdout.read()
+                print("FAIL  %-60s (did not finish in time)" % f, flush=True)
+            p.out.seek(0)
+            out = p.out.read()
+            p.out.close()
             for line in out.splitlines():
                 if not line.startswith("{"):
                     continue
-                r = json.loads(line)
+                try:
+                    r = json.loads(line)
+                    r["test"], r["ok"], r["seconds"]
+                except (ValueError, KeyError, TypeError):
+                    continue  # a child process's own output, not a result line
                 label = "%s::%s" % (f[:-3], r["test"])
                 if r["ok"]:
                     passed += 1
@@ -157,9 +169,14 @@ def main():
                 else:
                     failures.append((label, r.get("error", ""), r.get("logs", "")))
                     print("FAIL  %-60s %6.1fs" % (label, r["seconds"]), flush=True)
-            if p.returncode not in (0, -9):
+                    # The reason at once, so a log cut to the list still says why.
+                    lines = r.get("error", "").strip().splitlines()
+                    if lines:
+                        print("      %s" % lines[-1][:400], flush=True)
+            if p.returncode != 0 and not killed:
                 noise = "\n".join(l for l in out.splitlines() if not l.startswith("{"))
                 failures.append((f, "runner exited with %d" % p.returncode, noise[-3000:]))
+                print("FAIL  %-60s (runner exited with %d)" % (f, p.returncode), flush=True)
             running.remove(item)
 
     for label, err, logs in failures:
