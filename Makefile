@@ -28,6 +28,7 @@ all: build
 
 deps:
 	@scripts/deps.sh build
+	@scripts/web.sh
 
 build: deps
 	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) $(WERROR_OPT)
@@ -43,7 +44,7 @@ test-unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
 test-e2e: build
-	@scripts/deps.sh test
+	@scripts/deps.sh test browser
 	python3 tests/e2e/run.py --bin $(BUILD)/sluice --jobs $(E2E_JOBS)
 
 # Sanitized build with clang: also proves the tree builds warning-free with clang.
@@ -52,7 +53,7 @@ $(ASAN_BUILD)/build.ninja:
 	   -Db_lundef=false -Dbuildtype=debug -Dc_args=-fno-sanitize-recover=undefined
 
 test-sanitize: deps
-	@scripts/deps.sh test fuzz
+	@scripts/deps.sh test fuzz browser
 	@$(MAKE) --no-print-directory $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

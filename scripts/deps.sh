@@ -5,6 +5,8 @@
 #   scripts/deps.sh test      + the real clients the tests drive (ffmpeg, rtmpdump, GStreamer)
 #   scripts/deps.sh fuzz      + clang's sanitizer and libFuzzer runtime
 #   scripts/deps.sh bench     + nginx with the RTMP module, the peer we measure against
+#   scripts/deps.sh browser   + Debian's chromium, the real browser the watch-page tests drive
+#   scripts/deps.sh npm       npm (when no npm is on the PATH), for web/ (scripts/web.sh)
 #
 # Called by the Makefile before it builds, so a fresh Debian 12 needs no other step.
 set -eu
@@ -13,6 +15,8 @@ build="gcc clang meson ninja-build pkg-config libuv1-dev libjansson-dev libssl-d
 test="$build ffmpeg rtmpdump gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3 curl procps iproute2"
 fuzz="$build clang llvm libclang-rt-14-dev"
 bench="$test nginx-light libnginx-mod-rtmp util-linux"
+browser="chromium"
+npm="npm"
 
 [ $# -gt 0 ] || set -- build
 want=""
@@ -22,7 +26,9 @@ for group in "$@"; do
 	test) want="$want $test" ;;
 	fuzz) want="$want $fuzz" ;;
 	bench) want="$want $bench" ;;
-	*) echo "deps.sh: unknown group '$group' (build, test, fuzz, bench)" >&2; exit 2 ;;
+	browser) want="$want $browser" ;;
+	npm) command -v npm >/dev/null 2>&1 || want="$want $npm" ;;
+	*) echo "deps.sh: unknown group '$group' (build, test, fuzz, bench, browser, npm)" >&2; exit 2 ;;
 	esac
 done
 

@@ -56,12 +56,24 @@ struct http_conn {
 	size_t discarded;
 	struct bytes headers;         /* extra headers for the next response */
 	uv_write_t wreq;
-	struct bytes out;             /* the response being written */
+	struct bytes out;             /* the response being written (head, or all of it) */
+	struct http_body_ref *refs;   /* body pieces written by reference after out */
+	size_t nrefs;
 	void (*on_close)(void *arg);
 	void *on_close_arg;
 };
 
 static void process(struct http_conn *c);
+
+static void release_refs(struct http_conn *c)
+{
+	for (size_t i = 0; i < c->nrefs; i++)
+		if (c->refs[i].hold)
+			rbuf_unref(c->refs[i].hold);
+	free(c->refs);
+	c->refs = NULL;
+	c->nrefs = 0;
+}
 
 /* Received bytes not yet consumed by a request. */
 static size_t pending(const struct http_conn *c)
@@ -107,6 +119,7 @@ static void on_conn_closed(uv_handle_t *h)
 	bytes_free(&c->in);
 	bytes_free(&c->out);
 	bytes_free(&c->headers);
+	release_refs(c);
 	free(c);
 	maybe_free_server(s);
 }
@@ -284,6 +297,7 @@ static void write_cb(uv_write_t *req, int status)
 	struct http_conn *c = req->data;
 	c->write_started_ms = 0;
 	bytes_clear(&c->out);
+	release_refs(c);
 	if (c->state == HC_CLOSING)
 		return;
 	if (status < 0) {
@@ -305,13 +319,21 @@ static void write_cb(uv_write_t *req, int status)
 
 static void send_out(struct http_conn *c)
 {
-	uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+	uv_buf_t b[1 + HTTP_BODY_REFS_MAX];
+	unsigned nb = 0;
+	b[nb++] = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+	c->base.bytes_out += c->out.len;
+	for (size_t i = 0; i < c->nrefs; i++) {
+		b[nb++] = uv_buf_init((char *)c->refs[i].data, (unsigned)c->refs[i].len);
+		c->base.bytes_out += c->refs[i].len;
+	}
 	c->wreq.data = c;
 	c->write_started_ms = now_ms(c->srv);
-	c->base.bytes_out += c->out.len;
-	int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
-	if (rc < 0)
+	int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, b, nb, write_cb);
+	if (rc < 0) {
+		release_refs(c);
 		http_conn_close(c, uv_strerror(rc));
+	}
 }
 
 void http_add_header(struct http_conn *c, const char *name, const char *value)
@@ -353,6 +375,36 @@ void http_respond(struct http_conn *c, int status, const char *content_type,
 	put_head(c, status, content_type, (long long)len, 0);
 	if (!c->head_only)
 		bytes_append(&c->out, body, len);
+	send_out(c);
+}
+
+void http_respond_refs(struct http_conn *c, int status, const char *content_type,
+                       const struct http_body_ref *refs, size_t n)
+{
+	if (c->state != HC_HANDLING && c->state != HC_READING)
+		return;
+	if (n > HTTP_BODY_REFS_MAX) {
+		http_respond_error(c, 500, "response in too many pieces");
+		return;
+	}
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += refs[i].len;
+	consume_request(c);
+	if (c->srv->stopping)
+		c->keep_alive = 0;
+	c->state = HC_WRITING;
+	stop_reading(c);
+	put_head(c, status, content_type, (long long)len, 0);
+	if (!c->head_only && n) {
+		c->refs = xmalloc(n * sizeof(*c->refs));
+		for (size_t i = 0; i < n; i++) {
+			c->refs[i] = refs[i];
+			if (refs[i].hold)
+				rbuf_ref(refs[i].hold);
+		}
+		c->nrefs = n;
+	}
 	send_out(c);
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/conn.h"
 #include "core/http_parser.h"
+#include "core/rbuf.h"
 
 struct http_server;
 struct http_conn;
@@ -49,6 +50,24 @@ void http_server_stop(struct http_server *s);
 void http_add_header(struct http_conn *c, const char *name, const char *value);
 void http_respond(struct http_conn *c, int status, const char *content_type,
                   const void *body, size_t len);
+/*
+ * One piece of a response body sent by reference, without a copy: data must
+ * stay valid until the write ends, which a reference on hold guarantees
+ * (hold NULL: the data is static, like an embedded file).
+ */
+struct http_body_ref {
+	const void *data;
+	size_t len;
+	struct rbuf *hold;
+};
+#define HTTP_BODY_REFS_MAX 64
+/*
+ * Like http_respond, with the body the concatenation of n pieces (at most
+ * HTTP_BODY_REFS_MAX) written from where they are: each hold gains a
+ * reference until the write is done.
+ */
+void http_respond_refs(struct http_conn *c, int status, const char *content_type,
+                       const struct http_body_ref *refs, size_t n);
 /* Sends json (compact, with a trailing newline); takes the caller's reference. */
 void http_respond_json(struct http_conn *c, int status, json_t *json);
 /* {"error": message} with the given status. */

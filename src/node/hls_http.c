@@ -25,6 +25,9 @@
 #include "hls/hls_request.h"
 #include "hls/hls_stream.h"
 #include "node/node.h"
+#include "node/watch_page.h"
+
+_Static_assert(HLS_MAX_PARTS <= HTTP_BODY_REFS_MAX, "a segment is sent as its parts");
 
 #define TICK_MS 100
 #define WAITERS_MAX 2000          /* held requests per stream */
@@ -125,22 +128,16 @@ static void respond_playlist(struct hls_live *hl, struct http_conn *c, const cha
 	bytes_free(&b);
 }
 
-static void respond_media(struct http_conn *c, const void *data, size_t len)
+/* Parts are sent from where the packager holds them, by reference: no copy per request. */
+static void respond_parts(struct http_conn *c, const struct hls_part *parts, unsigned n)
 {
+	struct http_body_ref refs[HLS_MAX_PARTS];
+	for (unsigned i = 0; i < n; i++)
+		refs[i] = (struct http_body_ref){ parts[i].data->data, parts[i].data->len,
+		                                  parts[i].data };
 	/* URIs are never reused (MSNs start from the wall clock), so caches may keep them. */
 	http_add_header(c, "Cache-Control", "max-age=3600, immutable");
-	http_respond(c, 200, ts_type, data, len);
-}
-
-static void respond_segment(struct http_conn *c, const struct hls_segment *s)
-{
-	struct bytes b;
-	bytes_init(&b);
-	bytes_reserve(&b, s->bytes);
-	for (unsigned i = 0; i < s->nparts; i++)
-		bytes_append(&b, s->parts[i].data->data, s->parts[i].data->len);
-	respond_media(c, b.data, b.len);
-	bytes_free(&b);
+	http_respond_refs(c, 200, ts_type, refs, n);
 }
 
 /* ---- what a request needs, and whether it is there yet ---- */
@@ -218,9 +215,9 @@ static void answer(struct hls_live *hl, struct http_conn *c, const struct hls_re
 		return;
 	}
 	if (r->file == HLS_SEGMENT)
-		respond_segment(c, s);
+		respond_parts(c, s->parts, s->nparts);
 	else
-		respond_media(c, s->parts[r->part].data->data, s->parts[r->part].data->len);
+		respond_parts(c, &s->parts[r->part], 1);
 }
 
 static int waiter_alive(struct hls_server *srv, const struct hls_waiter *w)
@@ -456,8 +453,10 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 		                           "[&_HLS_part=P]], seg-M.ts or part-M.P.ts");
 		return 1;
 	}
-	if (r.file == HLS_PAGE)
-		return 0; /* the watch page is not served yet */
+	if (r.file == HLS_PAGE) {
+		watch_page_serve(c);
+		return 1;
+	}
 	struct conn *base = http_conn_base(c);
 	char token[160] = "", q[200] = "";
 	if (req->query)

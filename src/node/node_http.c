@@ -12,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "node/hls_http.h"
+#include "node/watch_page.h"
 #include "node/node.h"
 #include "proto/flv.h"
 
@@ -434,6 +435,8 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 		}
 		return;
 	}
+	if (watch_page_serve_asset(c, req))
+		return;
 	if (hls_http_handle(n, c, req))
 		return;
 	char app[STREAM_NAME_MAX + 1], name[STREAM_NAME_MAX + 1];
