@@ -1,5 +1,5 @@
 /*
- * fuzz_hls_request.c - libFuzzer target for HLS request paths and the
+ * fuzz_hls_request.c - libFuzzer target for HLS request paths (MPEG-TS and fMP4) and the
  * blocking-reload query (_HLS_msn, _HLS_part).
  *
  * The input is split at the first '?' into path and query, as the HTTP
@@ -36,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!strchr(r.app, '/') && !strchr(r.name, '/'));
 		char want[400];
 		int n;
+		const char *ext = r.container == HLS_FMP4 ? "m4s" : "ts";
+		CHECK(r.container == HLS_TS || r.container == HLS_FMP4);
 		switch (r.file) {
 		case HLS_PAGE:
 			n = snprintf(want, sizeof(want), "/%s/%s/", r.app, r.name);
@@ -44,13 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = snprintf(want, sizeof(want), "/%s/%s/index.m3u8", r.app, r.name);
 			break;
 		case HLS_SEGMENT:
-			n = snprintf(want, sizeof(want), "/%s/%s/seg-%llu.ts", r.app, r.name,
-			             (unsigned long long)r.msn);
+			n = snprintf(want, sizeof(want), "/%s/%s/seg-%llu.%s", r.app, r.name,
+			             (unsigned long long)r.msn, ext);
 			break;
 		case HLS_PART:
 			CHECK(r.part <= HLS_PART_INDEX_MAX);
-			n = snprintf(want, sizeof(want), "/%s/%s/part-%llu.%u.ts", r.app, r.name,
-			             (unsigned long long)r.msn, r.part);
+			n = snprintf(want, sizeof(want), "/%s/%s/part-%llu.%u.%s", r.app, r.name,
+			             (unsigned long long)r.msn, r.part, ext);
+			break;
+		case HLS_INIT:
+			CHECK(r.container == HLS_FMP4 && r.msn <= 9999999999ull);
+			n = snprintf(want, sizeof(want), "/%s/%s/init-%llu.mp4", r.app, r.name,
+			             (unsigned long long)r.msn);
 			break;
 		default:
 			abort();

@@ -23,12 +23,28 @@ static void put_date(struct bytes *out, uint64_t wall_ms)
 	             tm.tm_sec, (unsigned)(wall_ms % 1000));
 }
 
-static void put_parts(struct bytes *out, const struct hls_segment *s, const char *q)
+static const char *ext(const struct hls_stream *h)
+{
+	return h->cfg.fmp4 ? "m4s" : "ts";
+}
+
+static void put_parts(struct bytes *out, const struct hls_stream *h,
+                      const struct hls_segment *s, const char *q)
 {
 	for (unsigned i = 0; i < s->nparts; i++)
-		bytes_printf(out, "#EXT-X-PART:DURATION=%.3f,URI=\"part-%llu.%u.ts%s\"%s\n",
-		             s->parts[i].dur_ms / 1000.0, (unsigned long long)s->msn, i, q,
+		bytes_printf(out, "#EXT-X-PART:DURATION=%.3f,URI=\"part-%llu.%u.%s%s\"%s\n",
+		             s->parts[i].dur_ms / 1000.0, (unsigned long long)s->msn, i, ext(h), q,
 		             s->parts[i].independent ? ",INDEPENDENT=YES" : "");
+}
+
+/* fMP4: EXT-X-MAP before the first segment and wherever the init changes. */
+static void put_map(struct bytes *out, const struct hls_stream *h,
+                    const struct hls_segment *s, uint32_t *listed_init, const char *q)
+{
+	if (!h->cfg.fmp4 || !s->init_id || s->init_id == *listed_init)
+		return;
+	bytes_printf(out, "#EXT-X-MAP:URI=\"init-%u.mp4%s\"\n", s->init_id, q);
+	*listed_init = s->init_id;
 }
 
 unsigned hls_playlist_build(const struct hls_stream *h, const char *q, struct bytes *out)
@@ -54,15 +70,17 @@ unsigned hls_playlist_build(const struct hls_stream *h, const char *q, struct by
 		bytes_printf(out, "#EXT-X-PART-INF:PART-TARGET=%.3f\n", h->cfg.part_ms / 1000.0);
 	}
 	unsigned listed = 0;
+	uint32_t listed_init = 0;
 	for (uint64_t m = first; any && m <= last; m++) {
 		const struct hls_segment *s = hls_stream_segment(h, m);
 		if (s->discontinuity)
 			bytes_put_str(out, "#EXT-X-DISCONTINUITY\n");
+		put_map(out, h, s, &listed_init, q);
 		put_date(out, s->wall_ms);
 		if (ll && m + HLS_PLAYLIST_PART_SEGMENTS > last)
-			put_parts(out, s, q);
-		bytes_printf(out, "#EXTINF:%.3f,\nseg-%llu.ts%s\n", s->dur_ms / 1000.0,
-		             (unsigned long long)m, q);
+			put_parts(out, h, s, q);
+		bytes_printf(out, "#EXTINF:%.3f,\nseg-%llu.%s%s\n", s->dur_ms / 1000.0,
+		             (unsigned long long)m, ext(h), q);
 		listed++;
 	}
 	if (!ll)
@@ -71,11 +89,12 @@ unsigned hls_playlist_build(const struct hls_stream *h, const char *q, struct by
 	if (open && open->nparts > 0) {
 		if (open->discontinuity)
 			bytes_put_str(out, "#EXT-X-DISCONTINUITY\n");
+		put_map(out, h, open, &listed_init, q);
 		put_date(out, open->wall_ms);
-		put_parts(out, open, q);
+		put_parts(out, h, open, q);
 	}
 	if (open)
-		bytes_printf(out, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-%llu.%u.ts%s\"\n",
-		             (unsigned long long)open->msn, open->nparts, q);
+		bytes_printf(out, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-%llu.%u.%s%s\"\n",
+		             (unsigned long long)open->msn, open->nparts, ext(h), q);
 	return listed;
 }

@@ -33,9 +33,24 @@ static int has_suffix(const char *p, size_t n, const char *suf)
 	return n >= k && memcmp(p + n - k, suf, k) == 0;
 }
 
+/* ".ts" or ".m4s" at the end of f[0..n): the container, and the length of the extension. */
+static size_t media_ext(const char *f, size_t n, enum hls_container *c)
+{
+	if (has_suffix(f, n, ".ts")) {
+		*c = HLS_TS;
+		return 3;
+	}
+	if (has_suffix(f, n, ".m4s")) {
+		*c = HLS_FMP4;
+		return 4;
+	}
+	return 0;
+}
+
 static int parse_file(const char *f, size_t n, struct hls_request *out)
 {
 	uint64_t v;
+	size_t ext;
 	if (n == 0) {
 		out->file = HLS_PAGE;
 		return 0;
@@ -44,15 +59,24 @@ static int parse_file(const char *f, size_t n, struct hls_request *out)
 		out->file = HLS_PLAYLIST;
 		return 0;
 	}
-	if (has_prefix(f, n, "seg-") && has_suffix(f, n, ".ts") && n >= 7) {
-		if (parse_num(f + 4, n - 7, 19, &out->msn) < 0)
+	if (has_prefix(f, n, "init-") && has_suffix(f, n, ".mp4") && n >= 9) {
+		if (parse_num(f + 5, n - 9, 10, &out->msn) < 0)
+			return SL_EPROTO;
+		out->file = HLS_INIT;
+		out->container = HLS_FMP4;
+		return 0;
+	}
+	if (has_prefix(f, n, "seg-") && (ext = media_ext(f, n, &out->container)) &&
+	    n >= 4 + ext) {
+		if (parse_num(f + 4, n - 4 - ext, 19, &out->msn) < 0)
 			return SL_EPROTO;
 		out->file = HLS_SEGMENT;
 		return 0;
 	}
-	if (has_prefix(f, n, "part-") && has_suffix(f, n, ".ts") && n >= 8) {
+	if (has_prefix(f, n, "part-") && (ext = media_ext(f, n, &out->container)) &&
+	    n >= 5 + ext) {
 		const char *num = f + 5;
-		size_t len = n - 8;
+		size_t len = n - 5 - ext;
 		const char *dot = memchr(num, '.', len);
 		if (!dot)
 			return SL_EPROTO;

@@ -3,8 +3,9 @@
  *
  *   /APP/STREAM/                  the watch page
  *   /APP/STREAM/index.m3u8        the media playlist [?_HLS_msn=M[&_HLS_part=P]]
- *   /APP/STREAM/seg-M.ts          segment M
- *   /APP/STREAM/part-M.P.ts       part P of segment M
+ *   /APP/STREAM/seg-M.ts          segment M (MPEG-TS; seg-M.m4s: fMP4)
+ *   /APP/STREAM/part-M.P.ts       part P of segment M (part-M.P.m4s: fMP4)
+ *   /APP/STREAM/init-I.mp4        fMP4 initialization segment I
  *
  * Pure parsing of untrusted bytes: no I/O, no allocation.
  */
@@ -17,13 +18,15 @@
 #define HLS_NAME_MAX 128
 #define HLS_PART_INDEX_MAX 999
 
-enum hls_file { HLS_PAGE, HLS_PLAYLIST, HLS_SEGMENT, HLS_PART };
+enum hls_file { HLS_PAGE, HLS_PLAYLIST, HLS_SEGMENT, HLS_PART, HLS_INIT };
+enum hls_container { HLS_TS, HLS_FMP4 };
 
 struct hls_request {
 	char app[HLS_NAME_MAX + 1];
 	char name[HLS_NAME_MAX + 1];
 	enum hls_file file;
-	uint64_t msn;               /* segment and part requests */
+	enum hls_container container;  /* segments and parts: by the extension */
+	uint64_t msn;               /* segment and part requests; the id of an init */
 	unsigned part;
 	int block;                  /* playlist: _HLS_msn given */
 	uint64_t block_msn;

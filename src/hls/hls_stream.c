@@ -25,6 +25,7 @@ void hls_stream_init(struct hls_stream *h, const struct hls_config *cfg, uint64_
 	h->first_msn = h->next_msn = first_msn;
 	bytes_init(&h->cur);
 	ts_mux_init(&h->ts, 1, 1);
+	fmp4_frag_init(&h->frag);
 }
 
 static struct hls_segment *slot(const struct hls_stream *h, uint64_t msn)
@@ -46,8 +47,14 @@ void hls_stream_free(struct hls_stream *h)
 		segment_clear(h, slot(h, m));
 	free(h->ring);
 	bytes_free(&h->cur);
+	fmp4_frag_free(&h->frag);
+	for (unsigned i = 0; i < HLS_INITS_HELD; i++)
+		if (h->inits[i].data)
+			rbuf_unref(h->inits[i].data);
 	if (h->avc_body)
 		rbuf_unref(h->avc_body);
+	if (h->asc_body)
+		rbuf_unref(h->asc_body);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -63,6 +70,14 @@ const struct hls_segment *hls_stream_open_segment(const struct hls_stream *h)
 	return h->open ? slot(h, h->next_msn - 1) : NULL;
 }
 
+const struct rbuf *hls_stream_init_segment(const struct hls_stream *h, uint32_t id)
+{
+	for (unsigned i = 0; id && i < HLS_INITS_HELD; i++)
+		if (h->inits[i].id == id)
+			return h->inits[i].data;
+	return NULL;
+}
+
 unsigned hls_stream_complete_count(const struct hls_stream *h)
 {
 	return (unsigned)(h->next_msn - h->first_msn) - (h->open ? 1u : 0u);
@@ -71,14 +86,33 @@ unsigned hls_stream_complete_count(const struct hls_stream *h)
 static void start_part(struct hls_stream *h, uint64_t ms, int independent)
 {
 	bytes_clear(&h->cur);
-	ts_mux_write_psi(&h->ts, &h->cur);
+	if (h->cfg.fmp4)
+		fmp4_frag_reset(&h->frag);
+	else
+		ts_mux_write_psi(&h->ts, &h->cur);
 	h->part_start_ms = ms;
 	h->part_independent = (uint8_t)independent;
+}
+
+static uint64_t clock90(uint64_t ms, int32_t cts)
+{
+	int64_t t = (int64_t)ms + HLS_TS_OFFSET_MS + cts;
+	return t > 0 ? (uint64_t)t * 90 : 0;
+}
+
+/* Audio time in the audio track's timescale (its sample rate). */
+static uint64_t audio_clock(const struct hls_stream *h, uint64_t ms)
+{
+	return (ms + HLS_TS_OFFSET_MS) * h->aac.sample_rate / 1000;
 }
 
 static void close_part(struct hls_stream *h, uint64_t end_ms)
 {
 	struct hls_segment *s = slot(h, h->next_msn - 1);
+	/* The part's last video frame lasts until the cut; its last AAC frame as long as the
+	 * frame before it (audio frames straddle cuts). */
+	if (h->cfg.fmp4)
+		fmp4_frag_write(&h->frag, ++h->frag_seq, clock90(end_ms, 0), 0, &h->cur);
 	struct hls_part *p = &s->parts[s->nparts++];
 	p->data = rbuf_from(h->cur.data, h->cur.len);
 	p->dur_ms = end_ms > h->part_start_ms ? (uint32_t)(end_ms - h->part_start_ms) : 0;
@@ -109,6 +143,36 @@ static void close_segment(struct hls_stream *h, uint64_t end_ms)
 	update_max_dur(h);
 }
 
+/* The init for the current configuration: the newest one if it is the same, else a new one. */
+static uint32_t current_init(struct hls_stream *h)
+{
+	struct fmp4_tracks t = {
+		.has_video = h->have_avc, .has_audio = h->have_aac,
+		.avcc = h->avc_body ? h->avc_body->data : NULL,
+		.avcc_len = h->avc_body ? h->avc_body->len : 0, .avc = &h->avc,
+		.asc = h->asc_body ? h->asc_body->data : NULL,
+		.asc_len = h->asc_body ? h->asc_body->len : 0, .aac = &h->aac,
+	};
+	struct bytes b;
+	bytes_init(&b);
+	if (fmp4_write_init(&t, &b) < 0) {
+		bytes_free(&b);
+		return 0;
+	}
+	const struct rbuf *last = hls_stream_init_segment(h, h->init_id);
+	if (last && last->len == b.len && memcmp(last->data, b.data, b.len) == 0) {
+		bytes_free(&b);
+		return h->init_id;
+	}
+	struct hls_init *slot_init = &h->inits[h->init_id % HLS_INITS_HELD];
+	if (slot_init->data)
+		rbuf_unref(slot_init->data);
+	slot_init->id = ++h->init_id;
+	slot_init->data = rbuf_from(b.data, b.len);
+	bytes_free(&b);
+	return h->init_id;
+}
+
 static void open_segment(struct hls_stream *h, uint64_t ms, uint64_t wall_ms)
 {
 	if (h->next_msn - h->first_msn == h->nslots) {
@@ -128,6 +192,10 @@ static void open_segment(struct hls_stream *h, uint64_t ms, uint64_t wall_ms)
 	h->open = 1;
 	h->ts.has_video = h->have_avc;
 	h->ts.has_audio = h->have_aac;
+	if (h->cfg.fmp4) {
+		s->init_id = current_init(h);
+		h->frag.nal_length_size = h->avc.nal_length_size ? h->avc.nal_length_size : 4;
+	}
 	start_part(h, ms, 1);
 }
 
@@ -148,6 +216,9 @@ int hls_stream_discontinuity(struct hls_stream *h, int new_source)
 		if (h->avc_body)
 			rbuf_unref(h->avc_body);
 		h->avc_body = NULL;
+		if (h->asc_body)
+			rbuf_unref(h->asc_body);
+		h->asc_body = NULL;
 	}
 	return done;
 }
@@ -193,12 +264,6 @@ static void cut(struct hls_stream *h, uint64_t ms, int key, uint64_t wall_ms)
 	}
 }
 
-static uint64_t clock90(uint64_t ms, int32_t cts)
-{
-	int64_t t = (int64_t)ms + HLS_TS_OFFSET_MS + cts;
-	return t > 0 ? (uint64_t)t * 90 : 0;
-}
-
 static int feed_video(struct hls_stream *h, uint32_t ts, const uint8_t *body, size_t len,
                       uint64_t wall_ms)
 {
@@ -236,6 +301,11 @@ static int feed_video(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 	if (h->last_video_ms && ms > h->last_video_ms && ms - h->last_video_ms < 1000)
 		h->frame_ms = (uint32_t)(ms - h->last_video_ms);
 	h->last_video_ms = ms;
+	if (h->cfg.fmp4) {
+		fmp4_frag_add(&h->frag, FMP4_TRACK_VIDEO, fv.data, fv.len, clock90(ms, 0),
+		              fv.cts * 90, key);
+		return changed;
+	}
 	struct bytes es;
 	bytes_init(&es);
 	if (ts_avcc_to_annexb(fv.data, fv.len, h->avc.nal_length_size, &h->avc, key, &es) == 0)
@@ -253,9 +323,12 @@ static int feed_audio(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 		return 0;
 	if (fa.is_seq_header) {
 		struct aac_config c;
-		if (aac_parse_asc(fa.data, fa.len, &c) == 0) {
+		if (aac_parse_asc(fa.data, fa.len, &c) == 0 && c.sample_rate) {
 			h->aac = c;
 			h->have_aac = 1;
+			if (h->asc_body)
+				rbuf_unref(h->asc_body);
+			h->asc_body = rbuf_from(fa.data, fa.len);
 		}
 		return 0;
 	}
@@ -277,6 +350,10 @@ static int feed_audio(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 	}
 	if (!h->open)
 		return changed;
+	if (h->cfg.fmp4) {
+		fmp4_frag_add(&h->frag, FMP4_TRACK_AUDIO, fa.data, fa.len, audio_clock(h, ms), 0, 1);
+		return changed;
+	}
 	struct bytes es;
 	bytes_init(&es);
 	bytes_append(&es, adts, sizeof(adts));

@@ -1,7 +1,12 @@
 /*
  * hls_stream.h - the per-stream HLS segmenter: fed a stream's media
- * messages (FLV/RTMP bodies), it packages them once into MPEG-TS parts and
- * segments held in memory.
+ * messages (FLV/RTMP bodies), it packages them once into MPEG-TS or fMP4
+ * (CMAF) parts and segments held in memory.
+ *
+ * fMP4: each part is one moof + mdat fragment; the initialization segment
+ * (ftyp + moov) is made when a segment opens with a codec configuration
+ * unlike the last one, and each segment names its init by id.  The last
+ * HLS_INITS_HELD inits are kept.
  *
  * Segments start on a keyframe once the open one has lasted the target
  * duration; with LL-HLS parts (part_ms > 0) each segment is cut into parts
@@ -21,6 +26,7 @@
 
 #include "core/bytes.h"
 #include "core/rbuf.h"
+#include "hls/fmp4_mux.h"
 #include "hls/ts_mux.h"
 #include "proto/aac.h"
 #include "proto/avc.h"
@@ -29,11 +35,18 @@
 #define HLS_WINDOW_MAX 30
 #define HLS_SEGMENTS_BEHIND 2     /* kept after leaving the playlist */
 #define HLS_TS_OFFSET_MS 1000     /* added to every PTS/DTS so PCR never goes negative */
+#define HLS_INITS_HELD 4          /* fMP4 initialization segments kept */
 
 struct hls_config {
 	uint32_t segment_ms;          /* target segment duration */
 	uint32_t part_ms;             /* LL-HLS part target; 0: no parts */
 	unsigned window;              /* complete segments in the playlist, 1..HLS_WINDOW_MAX */
+	int fmp4;                     /* 1: fMP4 (CMAF) parts and segments; 0: MPEG-TS */
+};
+
+struct hls_init {
+	uint32_t id;                  /* 0: empty slot */
+	struct rbuf *data;            /* ftyp + moov */
 };
 
 struct hls_part {
@@ -47,6 +60,7 @@ struct hls_segment {
 	uint64_t start_ms;            /* on the unwrapped stream timeline */
 	uint64_t wall_ms;             /* wall clock when it started (EXT-X-PROGRAM-DATE-TIME) */
 	uint32_t dur_ms;              /* set when complete */
+	uint32_t init_id;             /* fMP4: its initialization segment (0: none could be made) */
 	uint8_t discontinuity;
 	uint8_t complete;
 	unsigned nparts;              /* complete parts */
@@ -66,6 +80,11 @@ struct hls_stream {
 	uint64_t part_start_ms;
 	uint8_t part_independent;
 	struct ts_mux ts;
+	struct fmp4_frag frag;        /* fMP4: the open part's samples */
+	uint32_t frag_seq;
+	struct hls_init inits[HLS_INITS_HELD];
+	uint32_t init_id;             /* the newest init (0: none yet) */
+	struct rbuf *asc_body;        /* the AudioSpecificConfig aac was parsed from */
 
 	struct rbuf *avc_body;        /* the video sequence header avc points into */
 	struct avc_config avc;
@@ -108,6 +127,8 @@ int hls_stream_discontinuity(struct hls_stream *h, int new_source);
 const struct hls_segment *hls_stream_segment(const struct hls_stream *h, uint64_t msn);
 /* The open segment, or NULL. */
 const struct hls_segment *hls_stream_open_segment(const struct hls_stream *h);
+/* fMP4 initialization segment id if still held, else NULL. */
+const struct rbuf *hls_stream_init_segment(const struct hls_stream *h, uint32_t id);
 /* Complete segments held (the newest `window` of them are in the playlist). */
 unsigned hls_stream_complete_count(const struct hls_stream *h);
 

@@ -73,6 +73,7 @@ struct hls_live {
 
 static const char m3u8_type[] = "application/vnd.apple.mpegurl";
 static const char ts_type[] = "video/mp2t";
+static const char mp4_type[] = "video/mp4";
 
 static uint64_t now_ms(struct hls_server *srv)
 {
@@ -129,7 +130,8 @@ static void respond_playlist(struct hls_live *hl, struct http_conn *c, const cha
 }
 
 /* Parts are sent from where the packager holds them, by reference: no copy per request. */
-static void respond_parts(struct http_conn *c, const struct hls_part *parts, unsigned n)
+static void respond_parts(struct http_conn *c, const struct hls_part *parts, unsigned n,
+                          const char *type)
 {
 	struct http_body_ref refs[HLS_MAX_PARTS];
 	for (unsigned i = 0; i < n; i++)
@@ -137,7 +139,7 @@ static void respond_parts(struct http_conn *c, const struct hls_part *parts, uns
 		                                  parts[i].data };
 	/* URIs are never reused (MSNs start from the wall clock), so caches may keep them. */
 	http_add_header(c, "Cache-Control", "max-age=3600, immutable");
-	http_respond_refs(c, 200, ts_type, refs, n);
+	http_respond_refs(c, 200, type, refs, n);
 }
 
 /* ---- what a request needs, and whether it is there yet ---- */
@@ -189,6 +191,8 @@ static enum readiness media_ready(const struct hls_live *hl, const struct hls_re
 
 static enum readiness readiness(const struct hls_live *hl, const struct hls_request *r)
 {
+	if (r->file == HLS_INIT)
+		return hls_stream_init_segment(&hl->seg, (uint32_t)r->msn) ? READY : GONE;
 	return r->file == HLS_PLAYLIST ? playlist_ready(hl, r) : media_ready(hl, r);
 }
 
@@ -208,16 +212,28 @@ static void answer(struct hls_live *hl, struct http_conn *c, const struct hls_re
 		respond_playlist(hl, c, q);
 		return;
 	}
+	if (r->file == HLS_INIT) {
+		const struct rbuf *init = hls_stream_init_segment(&hl->seg, (uint32_t)r->msn);
+		if (st != READY || !init) {
+			http_respond_error(c, 404, "no such initialization segment");
+			return;
+		}
+		struct http_body_ref ref = { init->data, init->len, (struct rbuf *)init };
+		http_add_header(c, "Cache-Control", "max-age=3600, immutable");
+		http_respond_refs(c, 200, mp4_type, &ref, 1);
+		return;
+	}
 	const struct hls_segment *s = hls_stream_segment(&hl->seg, r->msn);
 	if (st != READY || !s) {
 		http_respond_error(c, 404, "no such segment or part (it left the window, or "
 		                           "never will exist)");
 		return;
 	}
+	const char *type = hl->seg.cfg.fmp4 ? mp4_type : ts_type;
 	if (r->file == HLS_SEGMENT)
-		respond_parts(c, s->parts, s->nparts);
+		respond_parts(c, s->parts, s->nparts, type);
 	else
-		respond_parts(c, &s->parts[r->part], 1);
+		respond_parts(c, &s->parts[r->part], 1, type);
 }
 
 static int waiter_alive(struct hls_server *srv, const struct hls_waiter *w)
@@ -375,6 +391,7 @@ static struct hls_server *server(struct node *n)
 	srv->cfg.segment_ms = (uint32_t)n->cfg->hls_segment;
 	srv->cfg.part_ms = (uint32_t)n->cfg->hls_part;
 	srv->cfg.window = (unsigned)n->cfg->hls_window;
+	srv->cfg.fmp4 = strcmp(n->cfg->hls_format, "fmp4") == 0;
 	if (srv->cfg.part_ms * 2 > srv->cfg.segment_ms)
 		srv->cfg.part_ms = srv->cfg.segment_ms / 2; /* a segment holds parts */
 	uv_timer_init(n->loop, &srv->timer);
@@ -425,8 +442,9 @@ static struct hls_live *live_get(struct hls_server *srv, const char *app, const 
 	hls_stream_init(&hl->seg, &srv->cfg, clock_wall_ms() / 1000);
 	hl->last_request_ms = now_ms(srv);
 	strmap_put(&srv->streams, hl->key, hl);
-	log_info("hls_start", "app=%s stream=%s segment_ms=%u part_ms=%u window=%u", app, name,
-	         srv->cfg.segment_ms, srv->cfg.part_ms, srv->cfg.window);
+	log_info("hls_start", "app=%s stream=%s segment_ms=%u part_ms=%u window=%u format=%s",
+	         app, name, srv->cfg.segment_ms, srv->cfg.part_ms, srv->cfg.window,
+	         srv->cfg.fmp4 ? "fmp4" : "ts");
 	attach(hl, s);
 	if (!srv->timer_on) {
 		uv_timer_start(&srv->timer, tick_cb, TICK_MS, TICK_MS);
@@ -450,7 +468,8 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 	if (rc < 0 || !stream_name_valid(r.app) || !stream_name_valid(r.name) ||
 	    (req->query && hls_parse_query(req->query, req->query_len, &r) < 0)) {
 		http_respond_error(c, 400, "bad HLS request: /APP/STREAM/index.m3u8[?_HLS_msn=M"
-		                           "[&_HLS_part=P]], seg-M.ts or part-M.P.ts");
+		                           "[&_HLS_part=P]], seg-M.ts|m4s, part-M.P.ts|m4s or "
+		                           "init-I.mp4");
 		return 1;
 	}
 	if (r.file == HLS_PAGE) {
@@ -488,6 +507,11 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 		char msg[320];
 		snprintf(msg, sizeof(msg), "stream %s/%s is not live", r.app, r.name);
 		http_respond_error(c, 404, msg);
+		return 1;
+	}
+	if (r.file != HLS_PLAYLIST && (r.container == HLS_FMP4) != (hl->seg.cfg.fmp4 != 0)) {
+		http_respond_error(c, 404, hl->seg.cfg.fmp4 ? "this node packages HLS as fMP4 (.m4s)"
+		                                            : "this node packages HLS as MPEG-TS (.ts)");
 		return 1;
 	}
 	uint64_t now = now_ms(srv);

@@ -7,6 +7,7 @@
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const roles[] = { "standalone", "origin", "edge", "relay", NULL };
+static const char *const hls_formats[] = { "fmp4", "ts", NULL };
 
 const struct option_def node_options[] = {
 	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
@@ -115,6 +116,9 @@ const struct option_def node_options[] = {
 	  "LL-HLS part duration; 0: plain HLS (no parts, preload hints or blocking reloads)" },
 	{ "hls-window", OPT_INT, OFF(hls_window), "6", 1, 30, NULL, NULL,
 	  "segments an HLS playlist lists (the memory a packaged stream holds)" },
+	{ "hls-format", OPT_ENUM, OFF(hls_format), "fmp4", 0, 0, hls_formats, "FORMAT",
+	  "HLS segments and parts: fmp4 (CMAF, what Apple's LL-HLS players want) or ts "
+	  "(MPEG-TS, for old players)" },
 	{ "hls-idle", OPT_MS, OFF(hls_idle), "30s", 1000, 3600000, NULL, NULL,
 	  "a stream's HLS packaging stops (its segments are freed) this long after its last "
 	  "HLS request" },

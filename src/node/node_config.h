@@ -74,6 +74,7 @@ struct node_config {
 	uint64_t hls_part;               /* LL-HLS part target; 0: no parts */
 	int64_t hls_window;              /* segments in the playlist */
 	uint64_t hls_idle;               /* packaging stops this long after the last request */
+	char *hls_format;                /* "fmp4" (CMAF) or "ts" */
 };
 
 extern const struct option_def node_options[];

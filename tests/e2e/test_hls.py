@@ -1,6 +1,7 @@
-"""HLS and LL-HLS: ffmpeg plays the live playlist from an origin and from an edge; the
-LL-HLS playlist carries parts, preload hints and server control; a blocking reload returns
-when the part it names exists; a publisher restart yields EXT-X-DISCONTINUITY."""
+"""HLS and LL-HLS: ffmpeg plays the live playlist from an origin (fMP4, the default) and from
+an edge (MPEG-TS); the LL-HLS playlist carries parts, preload hints and server control; a
+blocking reload returns when the part it names exists; a publisher restart yields
+EXT-X-DISCONTINUITY."""
 import re
 import signal
 import time
@@ -23,6 +24,16 @@ def segments(text):
     return [(float(d), u) for d, u in re.findall(r"#EXTINF:([0-9.]+),\n(\S+)", text)]
 
 
+def check_segment_bytes(body, fmt, what):
+    """A TS segment is whole 188-byte packets from a sync byte; an fMP4 one starts with moof."""
+    if fmt == "ts":
+        check(body[:1] == b"\x47" and len(body) % 188 == 0,
+              "%s: not MPEG-TS (%d bytes, %r)" % (what, len(body), body[:8]))
+    else:
+        check(len(body) > 16 and body[4:8] == b"moof" and b"mdat" in body,
+              "%s: not an fMP4 fragment (%d bytes, %r)" % (what, len(body), body[:8]))
+
+
 def play_hls(procs, url, out, seconds, name):
     return procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning",
                         "-i", url, "-t", str(seconds), "-c", "copy", "-f", "mpegts", "-y", out],
@@ -34,7 +45,7 @@ def test_hls_from_origin_and_edge(t):
     edge: both tracks, clean decode, segment durations at the 2 s target; HLS viewers are
     counted in the API and metrics."""
     o = origin(t.procs, "origin-hls")
-    e = downstream(t.procs, "edge-hls", "edge", [o])
+    e = downstream(t.procs, "edge-hls", "edge", [o], args=["--hls-format", "ts"])
     publish(t.procs, o.rtmp("live", "hls"))
     o.wait_live("live", "hls")
 
@@ -56,7 +67,7 @@ def test_hls_from_origin_and_edge(t):
     for label, path in (("HLS from the origin", "o.ts"), ("HLS from the edge", "e.ts")):
         check_media(t.path(path), seconds - 3, label)
 
-    for node in (o, e):
+    for node, fmt in ((o, "fmp4"), (e, "ts")):
         text = playlist(node, "/live/hls/index.m3u8")
         segs = segments(text)
         check(len(segs) >= 3, "%s lists %d segments:\n%s" % (node.name, len(segs), text))
@@ -65,9 +76,23 @@ def test_hls_from_origin_and_edge(t):
         target = int(re.search(r"#EXT-X-TARGETDURATION:(\d+)", text).group(1))
         check(target == 2, "target duration %d" % target)
         status, headers, body = node.http("/live/hls/" + segs[-1][1])
-        check(status == 200 and body[:1] == b"\x47" and len(body) % 188 == 0,
-              "segment answer %d, %d bytes" % (status, len(body)))
+        check(status == 200, "segment answer %d" % status)
+        check_segment_bytes(body, fmt, "%s segment %s" % (node.name, segs[-1][1]))
         check("immutable" in headers.get("Cache-Control", ""), "segment caching %s" % headers)
+        check(segs[-1][1].endswith(".m4s" if fmt == "fmp4" else ".ts"), segs[-1][1])
+        maps = re.findall(r'#EXT-X-MAP:URI="(init-\d+\.mp4)"', text)
+        if fmt == "fmp4":
+            check(maps, "no EXT-X-MAP in an fMP4 playlist:\n" + text)
+            status, headers, init = node.http("/live/hls/" + maps[0])
+            check(status == 200 and init[4:8] == b"ftyp" and b"moov" in init and
+                  b"avcC" in init and b"esds" in init,
+                  "init segment %d, %r" % (status, init[:16]))
+            check(headers.get("Content-Type") == "video/mp4", "init type %s" % headers)
+            # A request in the other container is not this node's format.
+            status, _, _ = node.http("/live/hls/" + segs[-1][1].replace(".m4s", ".ts"))
+            check(status == 404, "a .ts request on an fMP4 node answered %d" % status)
+        else:
+            check(not maps, "EXT-X-MAP in a TS playlist:\n" + text)
 
 
 def test_ll_hls_parts_and_blocking_reload(t):
@@ -80,11 +105,11 @@ def test_ll_hls_parts_and_blocking_reload(t):
     text = playlist(node, "/live/ll/index.m3u8")
     check("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.500" in text, text)
     check("#EXT-X-PART-INF:PART-TARGET=0.500" in text, text)
-    parts = re.findall(r'#EXT-X-PART:DURATION=([0-9.]+),URI="part-(\d+)\.(\d+)\.ts"', text)
+    parts = re.findall(r'#EXT-X-PART:DURATION=([0-9.]+),URI="part-(\d+)\.(\d+)\.m4s"', text)
     check(len(parts) >= 4, "few parts:\n" + text)
     check(all(float(d) <= 0.55 for d, _, _ in parts), "part durations %s" % parts)
     check(',INDEPENDENT=YES' in text, "no independent part:\n" + text)
-    hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)\.(\d+)\.ts"', text)
+    hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)\.(\d+)\.m4s"', text)
     check(hint is not None, "no preload hint:\n" + text)
     msn, part = int(hint.group(1)), int(hint.group(2))
 
@@ -92,7 +117,7 @@ def test_ll_hls_parts_and_blocking_reload(t):
     text2 = playlist(node, "/live/ll/index.m3u8?_HLS_msn=%d&_HLS_part=%d" % (msn, part))
     waited = time.monotonic() - start
     check(waited < 1.5, "blocking reload took %.2fs for a 0.5 s part" % waited)
-    check(('part-%d.%d.ts' % (msn, part)) in text2 or ("seg-%d.ts" % msn) in text2,
+    check(('part-%d.%d.m4s' % (msn, part)) in text2 or ("seg-%d.m4s" % msn) in text2,
           "the reload does not list the part it waited for:\n" + text2)
 
     status, _, _ = node.http("/live/ll/index.m3u8?_HLS_msn=%d" % (msn + 10))
@@ -100,10 +125,11 @@ def test_ll_hls_parts_and_blocking_reload(t):
     status, _, _ = node.http("/live/ll/index.m3u8?_HLS_part=1")
     check(status == 400, "_HLS_part without _HLS_msn answered %d" % status)
 
-    hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(part-\d+\.\d+\.ts)"', text2).group(1)
+    hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(part-\d+\.\d+\.m4s)"', text2).group(1)
     start = time.monotonic()
     status, _, body = node.http("/live/ll/" + hint)
-    check(status == 200 and body[:1] == b"\x47", "hinted part: %d" % status)
+    check(status == 200, "hinted part: %d" % status)
+    check_segment_bytes(body, "fmp4", "hinted part")
     check(time.monotonic() - start < 1.5, "the hinted part took %.2fs" %
           (time.monotonic() - start))
 
@@ -127,7 +153,7 @@ def test_publisher_restart_marks_discontinuity(t):
         i = text.find("#EXT-X-DISCONTINUITY\n")
         return text if i >= 0 and "#EXTINF" in text[i:] else None
     text = wait_for(restarted, 20, "a segment after EXT-X-DISCONTINUITY")
-    msns = [int(u[4:-3]) for _, u in segments(text)]
+    msns = [int(u[4:u.rindex(".")]) for _, u in segments(text)]
     check(msns == sorted(msns) and len(set(msns)) == len(msns), "media sequence %s" % msns)
     check(re.search(r"#EXT-X-DISCONTINUITY-SEQUENCE:0\n", text), "discontinuity sequence")
 
@@ -137,6 +163,8 @@ def test_hls_bad_requests(t):
     node = Node(t.procs)
     for path, want in (("/live/nope/index.m3u8", 404), ("/live/x/seg-abc.ts", 400),
                        ("/live/x/part-1.ts", 400), ("/live/x/index.m3u8?_HLS_msn=-1", 400),
+                       ("/live/x/init-x.mp4", 400), ("/live/x/part-1.m4s", 400),
+                       ("/live/x/seg-1.m4s", 404),
                        ("/live/x/seg-99999999999999999999.ts", 400),
                        ("/li%20ve/x/index.m3u8", 400)):
         status, _, _ = node.http(urllib.parse.quote(path, safe="/?=&-%"))

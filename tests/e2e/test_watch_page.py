@@ -49,7 +49,7 @@ def check_played(r, what, seconds):
 
 def test_watch_page_plays_ll_hls_and_hls(t):
     o = origin(t.procs, "origin-watch")
-    e = downstream(t.procs, "edge-watch", "edge", [o])
+    e = downstream(t.procs, "edge-watch", "edge", [o], args=["--hls-format", "ts"])
     publish(t.procs, o.rtmp("live", "watch"))
     o.wait_live("live", "watch")
     seconds = 10

@@ -33,6 +33,24 @@ static void test_paths(void **state)
 	assert_int_equal(r.part, 3);
 	assert_int_equal(parse("/a/b/seg-18446744073709551615.ts", &r), SL_EPROTO); /* 20 digits */
 	assert_int_equal(parse("/a/b/seg-9999999999999999999.ts", &r), 0);
+	assert_int_equal(r.container, HLS_TS);
+	/* fMP4: .m4s segments and parts, init-I.mp4 */
+	assert_int_equal(parse("/a/b/seg-77.m4s", &r), 0);
+	assert_int_equal(r.file, HLS_SEGMENT);
+	assert_int_equal(r.container, HLS_FMP4);
+	assert_int_equal(r.msn, 77);
+	assert_int_equal(parse("/a/b/part-12.63.m4s", &r), 0);
+	assert_int_equal(r.file, HLS_PART);
+	assert_int_equal(r.container, HLS_FMP4);
+	assert_int_equal(r.part, 63);
+	assert_int_equal(parse("/a/b/init-3.mp4", &r), 0);
+	assert_int_equal(r.file, HLS_INIT);
+	assert_int_equal(r.msn, 3);
+	assert_int_equal(parse("/a/b/init-.mp4", &r), SL_EPROTO);
+	assert_int_equal(parse("/a/b/init-12345678901.mp4", &r), SL_EPROTO); /* 11 digits */
+	assert_int_equal(parse("/a/b/seg-.m4s", &r), SL_EPROTO);
+	assert_int_equal(parse("/a/b/part-1.m4s", &r), SL_EPROTO);
+	assert_int_equal(parse("/a/b/seg-1.mp4", &r), SL_ENOTFOUND);
 }
 
 static void test_not_hls(void **state)

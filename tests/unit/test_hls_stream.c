@@ -32,7 +32,7 @@ static const uint8_t key_frame[] = { 0x17, 0x01, 0, 0, 40, 0, 0, 0, 3, 0x65, 0x8
 static const uint8_t inter_frame[] = { 0x27, 0x01, 0, 0, 40, 0, 0, 0, 2, 0x41, 0x9a };
 static const uint8_t audio_frame[] = { 0xaf, 0x01, 0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c };
 
-static const struct hls_config ll_cfg = { 2000, 500, 3 };
+static const struct hls_config ll_cfg = { .segment_ms = 2000, .part_ms = 500, .window = 3 };
 
 static void headers(struct hls_stream *h)
 {
@@ -148,7 +148,7 @@ static void test_window_slides(void **state)
 static void test_plain_playlist_and_token_query(void **state)
 {
 	(void)state;
-	const struct hls_config cfg = { 2000, 0, 6 };
+	const struct hls_config cfg = { .segment_ms = 2000, .part_ms = 0, .window = 6 };
 	struct hls_stream h;
 	hls_stream_init(&h, &cfg, 0);
 	headers(&h);
@@ -245,6 +245,71 @@ static void test_new_publisher_needs_headers_again(void **state)
 	hls_stream_free(&h);
 }
 
+/* fMP4: every part is one moof + mdat; segments name their init, which changes only when the
+ * codec configuration does; the playlist carries EXT-X-MAP and .m4s URIs. */
+static void test_fmp4_parts_and_inits(void **state)
+{
+	(void)state;
+	struct hls_config cfg = ll_cfg;
+	cfg.fmp4 = 1;
+	struct hls_stream h;
+	hls_stream_init(&h, &cfg, 50);
+	headers(&h);
+	media(&h, 0, 0, 4040);
+	const struct hls_segment *s = hls_stream_segment(&h, 50);
+	assert_non_null(s);
+	assert_true(s->complete);
+	assert_int_equal(s->init_id, 1);
+	assert_true(s->nparts >= 4);
+	for (unsigned i = 0; i < s->nparts; i++) {
+		const struct rbuf *p = s->parts[i].data;
+		assert_true(p->len > 16);
+		assert_memory_equal(p->data + 4, "moof", 4);
+		uint32_t moof = rd_u32be(p->data);
+		assert_memory_equal(p->data + moof + 4, "mdat", 4);
+		assert_int_equal(moof + rd_u32be(p->data + moof), p->len);
+	}
+	const struct rbuf *init = hls_stream_init_segment(&h, 1);
+	assert_non_null(init);
+	assert_memory_equal(init->data + 4, "ftyp", 4);
+	assert_null(hls_stream_init_segment(&h, 2));
+
+	struct bytes b;
+	bytes_init(&b);
+	hls_playlist_build(&h, "", &b);
+	bytes_put_u8(&b, 0);
+	const char *text = (const char *)b.data;
+	assert_non_null(strstr(text, "#EXT-X-MAP:URI=\"init-1.mp4\"\n"));
+	assert_null(strstr(strstr(text, "#EXT-X-MAP") + 1, "#EXT-X-MAP"));   /* listed once */
+	assert_non_null(strstr(text, "seg-50.m4s"));
+	assert_non_null(strstr(text, "part-51.0.m4s"));
+	assert_null(strstr(text, ".ts"));
+	bytes_free(&b);
+
+	/* A new publisher with the same configuration keeps the init; another one gets a new. */
+	hls_stream_discontinuity(&h, 1);
+	headers(&h);
+	media(&h, 10000, 0, 2040);
+	assert_int_equal(hls_stream_open_segment(&h)->init_id, 1);
+	hls_stream_discontinuity(&h, 1);
+	static const uint8_t mono_header[] = { 0xaf, 0x00, 0x12, 0x08 };   /* AAC-LC 44.1 kHz mono */
+	hls_stream_feed(&h, 9, 0, video_header, sizeof(video_header), 0);
+	hls_stream_feed(&h, 8, 0, mono_header, sizeof(mono_header), 0);
+	media(&h, 20000, 0, 2040);
+	const struct hls_segment *open = hls_stream_open_segment(&h);
+	assert_int_equal(open->init_id, 2);
+	assert_non_null(hls_stream_init_segment(&h, 1));
+	bytes_init(&b);
+	hls_playlist_build(&h, "?token=t", &b);
+	bytes_put_u8(&b, 0);
+	text = (const char *)b.data;
+	const char *map2 = strstr(text, "#EXT-X-MAP:URI=\"init-2.mp4?token=t\"\n");
+	assert_non_null(map2);
+	assert_true(map2 > strstr(text, "#EXT-X-DISCONTINUITY\n"));
+	bytes_free(&b);
+	hls_stream_free(&h);
+}
+
 static void test_audio_only(void **state)
 {
 	(void)state;
@@ -272,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_timestamp_jump_is_a_discontinuity),
 		cmocka_unit_test(test_new_publisher_needs_headers_again),
 		cmocka_unit_test(test_audio_only),
+		cmocka_unit_test(test_fmp4_parts_and_inits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
