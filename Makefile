@@ -7,6 +7,7 @@
 #   make test-sanitize  the unit and end-to-end suites again under ASan+UBSan
 #   make fuzz         long libFuzzer campaigns (FUZZ_SECONDS per target)
 #   make bench        the side-by-side benchmark against nginx-rtmp
+#   make bench-hls    how far behind live Chromium plays HLS and LL-HLS
 #
 # Every target installs missing Debian packages first (scripts/deps.sh).
 
@@ -22,7 +23,7 @@ WERROR_OPT := -Dwerror=true
 endif
 
 .PHONY: all build run test test-unit test-e2e test-sanitize fuzz-build fuzz-replay \
-        fuzz-smoke fuzz bench deps clean
+        fuzz-smoke fuzz bench bench-hls deps clean
 
 all: build
 
@@ -85,6 +86,10 @@ fuzz: fuzz-build
 bench: build
 	@scripts/deps.sh bench
 	@bench/run.sh quick
+
+bench-hls: build
+	@scripts/deps.sh test browser
+	@python3 bench/hls_latency.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
