@@ -7,6 +7,7 @@
 #include "cluster/pull.h"
 #include "cluster/rtmp_client.h"
 #include "core/clock.h"
+#include "core/err.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "node/node.h"
@@ -34,26 +35,104 @@ int cluster_takes_publishers(const struct cluster *cl)
 	return !cl->enabled || cl->role == ROLE_ORIGIN;
 }
 
-static int parse_upstreams(struct cluster *cl, const char *list, char *err, size_t err_size)
+struct upstream_addr {
+	char host[sizeof(((struct upstream *)0)->host)];
+	int port;
+};
+
+/* "host[:port],..." into at most CLUSTER_MAX_UPSTREAMS addresses; -1 with why in err. */
+static int parse_upstream_list(const char *list, struct upstream_addr *out, unsigned *n,
+                               char *err, size_t err_size)
 {
 	char buf[4096];
 	snprintf(buf, sizeof(buf), "%s", list ? list : "");
 	char *save = NULL;
+	*n = 0;
 	for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		if (cl->nup == CLUSTER_MAX_UPSTREAMS) {
+		if (*n == CLUSTER_MAX_UPSTREAMS) {
 			snprintf(err, err_size, "origins: at most %d upstreams", CLUSTER_MAX_UPSTREAMS);
 			return -1;
 		}
-		struct upstream *u = &cl->up[cl->nup];
-		u->cl = cl;
-		if (net_split_hostport(tok, u->host, sizeof(u->host), &u->port, 1935) < 0 ||
-		    !u->host[0] || u->port < 1 || u->port > 65535) {
+		struct upstream_addr *a = &out[*n];
+		if (net_split_hostport(tok, a->host, sizeof(a->host), &a->port, 1935) < 0 ||
+		    !a->host[0] || a->port < 1 || a->port > 65535) {
 			snprintf(err, err_size, "origins: '%s' is not host[:port]", tok);
 			return -1;
 		}
-		cl->nup++;
+		(*n)++;
 	}
 	return 0;
+}
+
+static int parse_upstreams(struct cluster *cl, const char *list, char *err, size_t err_size)
+{
+	struct upstream_addr a[CLUSTER_MAX_UPSTREAMS];
+	unsigned n;
+	if (parse_upstream_list(list, a, &n, err, err_size) < 0)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		struct upstream *u = &cl->up[cl->nup++];
+		u->cl = cl;
+		memcpy(u->host, a[i].host, sizeof(u->host));
+		u->port = a[i].port;
+	}
+	return 0;
+}
+
+int cluster_set_upstreams(struct cluster *cl, const char *list)
+{
+	if (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY)
+		return 0;
+	struct upstream_addr a[CLUSTER_MAX_UPSTREAMS];
+	unsigned n;
+	char err[300];
+	if (parse_upstream_list(list, a, &n, err, sizeof(err)) < 0 || n == 0) {
+		log_warn("cluster_upstreams_refused", "list=\"%s\" reason=\"%s\"", list,
+		         n == 0 ? "empty" : err);
+		return SL_EINVAL;
+	}
+	int same = n == cl->nup;
+	for (unsigned i = 0; same && i < n; i++)
+		same = strcmp(a[i].host, cl->up[i].host) == 0 && a[i].port == cl->up[i].port;
+	if (same)
+		return 0;
+	/* Keep the links of upstreams that stay (they move to their new place); close the rest. */
+	struct upstream next[CLUSTER_MAX_UPSTREAMS];
+	int kept[CLUSTER_MAX_UPSTREAMS] = { 0 };
+	memset(next, 0, sizeof(next));
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned j = 0; j < cl->nup; j++) {
+			if (!kept[j] && strcmp(a[i].host, cl->up[j].host) == 0 &&
+			    a[i].port == cl->up[j].port) {
+				next[i] = cl->up[j];
+				kept[j] = 1;
+				break;
+			}
+		}
+		next[i].cl = cl;
+		memcpy(next[i].host, a[i].host, sizeof(next[i].host));
+		next[i].port = a[i].port;
+	}
+	for (unsigned j = 0; j < cl->nup; j++) {
+		struct rtmp_client *c = cl->up[j].control;
+		if (!kept[j] && c) {
+			rtmp_client_set_owner(c, NULL);
+			rtmp_client_close(c, "no longer an upstream");
+		}
+	}
+	char before[512] = "";
+	for (unsigned j = 0; j < cl->nup; j++) {
+		size_t len = strlen(before);
+		snprintf(before + len, sizeof(before) - len, "%s%s:%d", j ? "," : "", cl->up[j].host,
+		         cl->up[j].port);
+	}
+	memcpy(cl->up, next, sizeof(next));
+	cl->nup = n;
+	for (unsigned i = 0; i < n; i++)
+		if (cl->up[i].control)
+			rtmp_client_set_owner(cl->up[i].control, &cl->up[i]);
+	log_info("cluster_upstreams_changed", "from=\"%s\" to=\"%s\"", before, list);
+	return 1;
 }
 
 int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size)

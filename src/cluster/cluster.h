@@ -67,6 +67,13 @@ struct cluster {
 
 /* Reads the cluster settings of the node's config; on a bad one writes why to err, returns -1. */
 int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size);
+/*
+ * An edge or relay gets a new upstream list ("host[:port],...", e.g. from the stream
+ * manager as origins come and go): links to upstreams that stay are kept, the others
+ * closed; pulls go on, and their next tries use the new list.  Returns 1 if it changed,
+ * 0 if not (or this node is not an edge or relay), SL_EINVAL for a bad or empty list.
+ */
+int cluster_set_upstreams(struct cluster *cl, const char *list);
 /* Starts the cluster's timer: pulls and links are looked after four times a second. */
 void cluster_start(struct cluster *cl);
 /* Drops every pull and link (node shutdown). */

@@ -153,6 +153,22 @@ static const char *pick_region(struct manager *m, struct mgroup *g, enum mrole r
 	return g->g.regions[best];
 }
 
+void mgr_group_origins(struct manager *m, const char *group, const struct mnode *except,
+                       char *out, size_t n)
+{
+	out[0] = '\0';
+	struct list_node *it;
+	list_for_each(it, &m->nodes) {
+		struct mnode *nd = list_entry(it, struct mnode, link);
+		if (nd->role == MROLE_ORIGIN && strcmp(nd->group, group) == 0 &&
+		    nd->state != NS_DEAD && nd != except && nd->place.host[0]) {
+			size_t len = strlen(out);
+			snprintf(out + len, n - len, "%s%s:%d", len ? "," : "", nd->place.host,
+			         nd->place.rtmp_port);
+		}
+	}
+}
+
 int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char *why,
                const struct mnode *replacing, char *err, size_t err_size)
 {
@@ -169,13 +185,9 @@ int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char 
 		struct mnode *nd = list_entry(it, struct mnode, link);
 		if (nd != replacing)
 			hosts[nhosts++] = nd->place.host;
-		if (role != MROLE_ORIGIN && nd->role == MROLE_ORIGIN &&
-		    strcmp(nd->group, g->g.name) == 0 && nd->state != NS_DEAD && nd != replacing) {
-			size_t len = strlen(origins);
-			snprintf(origins + len, sizeof(origins) - len, "%s%s:%d", len ? "," : "",
-			         nd->place.host, nd->place.rtmp_port);
-		}
 	}
+	if (role != MROLE_ORIGIN)
+		mgr_group_origins(m, g->g.name, replacing, origins, sizeof(origins));
 	if (role != MROLE_ORIGIN && replacing == NULL && !origins[0]) {
 		free(hosts);
 		snprintf(err, err_size, "group %s has no origin for a new %s to pull from",

@@ -105,6 +105,10 @@ void mgr_event(struct manager *m, const char *kind, const char *group, const cha
 struct mnode *mgr_node_find(struct manager *m, const char *id);
 struct mgroup *mgr_group_find(struct manager *m, const char *name);
 void mgr_save_node(struct manager *m, struct mnode *nd);
+/* The group's origins an edge or relay pulls from ("host:port,..." in launch order; dead
+ * ones and `except` left out); "" when there is none. */
+void mgr_group_origins(struct manager *m, const char *group, const struct mnode *except,
+                       char *out, size_t n);
 void mgr_save_group(struct manager *m, struct mgroup *g);
 /* Launches a node of the role in the group; 0 or an error with err set. */
 int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char *why,

@@ -159,5 +159,17 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	} else if (nd->state == NS_STARTING) {
 		mgr_set_state(m, nd, NS_ALIVE, "first heartbeat");
 	}
+	/* Edges and relays follow the group's origins as they come and go (an origin added
+	 * after the edge was launched, one that died); with none left they keep their list. */
+	if (nd->role != MROLE_ORIGIN) {
+		char origins[sizeof(nd->origins)];
+		mgr_group_origins(m, nd->group, NULL, origins, sizeof(origins));
+		if (origins[0] && strcmp(origins, nd->origins) != 0) {
+			mgr_event(m, "origins_changed", nd->group, nd->id, "%s now pulls from %s (was %s)",
+			          nd->id, origins, nd->origins[0] ? nd->origins : "none");
+			snprintf(nd->origins, sizeof(nd->origins), "%s", origins);
+			mgr_save_node(m, nd);
+		}
+	}
 	http_respond_json(c, 200, reply_json(m, nd));
 }

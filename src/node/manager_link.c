@@ -193,6 +193,10 @@ static void handle_response(struct manager_link *l)
 	set_reachable(l, 1, NULL);
 	if (status == 200) {
 		json_t *o = json_loadb(body, blen, 0, NULL);
+		/* An edge or relay follows the group's origins as the manager sees them now. */
+		const char *origins = json_string_value(json_object_get(o, "origins"));
+		if (origins && *origins)
+			cluster_set_upstreams(&l->node->cluster, origins);
 		if (l->is_register) {
 			l->registered = 1;
 			log_info("manager_registered", "manager=%s:%s group=%s state=%s", l->host, l->port,

@@ -1,9 +1,11 @@
 """The stream manager with the local controller, as an operator and a viewer meet it: routing
 to a real origin and edges, autoscaling out and back in, a killed edge replaced, a manager
 restart that nodes never notice, and the errors of the API and `sluice ctl`."""
+import json
 import os
 import subprocess
 import time
+import urllib.request
 
 from harness import (SLUICE, check, check_media, new_addr, play_ffmpeg, publish, wait_for)
 from manager_util import LAUNCH_CONFIG, TOKEN, Manager
@@ -210,5 +212,58 @@ def test_dead_edge_replaced_and_manager_restart(t):
         check_media(t.path("after-replace.flv"), 9, "a viewer across the manager restart")
         r = m.ctl("events")
         check(r.returncode == 0 and "node_dead" in r.stdout, "ctl events: %r" % r.stdout[-500:])
+    finally:
+        _finish(m)
+
+
+TWO_ORIGINS = {"policy": {
+    "name": "e2e", "description": "1 to 2 origins, 1 edge", "version": "0.0.1", "type": "",
+    "targets": {"target": [
+        {"role": "edge", "coolDownPeriod": "60000", "estimatedWarmUpTime": "1000",
+         "minLimit": "1", "maxLimit": "1", "scaleAdjustment": "1"},
+        {"role": "origin", "coolDownPeriod": "60000", "estimatedWarmUpTime": "1000",
+         "minLimit": "1", "maxLimit": "2", "scaleAdjustment": "1"}]}}}
+
+
+def _edge_upstreams(edge):
+    with urllib.request.urlopen("http://%s:%d/api/v1/node" % (edge["host"], edge["httpPort"]),
+                                timeout=5) as r:
+        return ["%s:%d" % (u["host"], u["port"]) for u in json.load(r)["cluster"]["upstreams"]]
+
+
+def test_edges_follow_origins_added_and_lost(t):
+    """An origin added to a group after its edge started is pulled from by that edge (the
+    heartbeat answer carries the group's origins); one that dies is dropped from its list."""
+    m = Manager(t)
+    try:
+        m.setup_group(policy=TWO_ORIGINS, replace_dead=False)
+        edge = m.nodes("edge", ["alive"])[0]
+        first = m.nodes("origin", ["alive"])[0]
+        check(_edge_upstreams(edge) == ["%s:%d" % (first["host"], first["rtmpPort"])],
+              "edge starts with the first origin: %s" % _edge_upstreams(edge))
+        m.ok("/api/v1/groups/g1/origins", "POST", {})
+        wait_for(lambda: len(m.nodes("origin", ["alive"])) == 2, 20, "a second origin alive")
+        second = [o for o in m.nodes("origin", ["alive"]) if o["id"] != first["id"]][0]
+        both = ["%s:%d" % (o["host"], o["rtmpPort"]) for o in (first, second)]
+        wait_for(lambda: _edge_upstreams(edge) == both, 10,
+                 "the edge to pull from both origins (has %s)" % _edge_upstreams(edge))
+        check(any(e["kind"] == "origins_changed" and e["node"] == edge["id"]
+                  for e in m.events()), "origins_changed event for the edge")
+
+        # A stream published to the new origin only is watched through the edge.
+        publish(t.procs, "rtmp://%s:%d/live/late" % (second["host"], second["rtmpPort"]))
+        _wait_live(m, "live", "late")
+        route = _viewer_url(m, "live", "late")
+        check(route["node"] == edge["id"], "viewer routed to the edge: %s" % route)
+        check(route["urls"]["hls"].endswith("/live/late/index.m3u8") and
+              route["urls"]["watch"].endswith("/live/late/"), "route URLs %s" % route["urls"])
+        v = play_ffmpeg(t.procs, route["urls"]["rtmp"], t.path("late.flv"), 6, name="viewer-late")
+        v.wait(timeout=40)
+        check_media(t.path("late.flv"), 4.5, "a stream of the added origin, through the edge")
+
+        # The first origin dies: the edge stops trying it.
+        os.kill(first["pid"], 9)
+        wait_for(lambda: _edge_upstreams(edge) == both[1:], 15,
+                 "the edge to drop the dead origin (has %s)" % _edge_upstreams(edge))
     finally:
         _finish(m)
