@@ -58,7 +58,9 @@ unsigned hls_playlist_build(const struct hls_stream *h, const char *q, struct by
 		disc += hls_stream_segment(h, m)->discontinuity;
 
 	bytes_put_str(out, "#EXTM3U\n#EXT-X-VERSION:6\n");
-	bytes_printf(out, "#EXT-X-TARGETDURATION:%llu\n", (unsigned long long)(target + 999) / 1000);
+	/* RFC 8216 4.3.3.1: every EXTINF, rounded to the nearest integer, is at most this. */
+	bytes_printf(out, "#EXT-X-TARGETDURATION:%llu\n",
+	             (unsigned long long)(target < 1000 ? 1000 : target + 500) / 1000);
 	bytes_printf(out, "#EXT-X-MEDIA-SEQUENCE:%llu\n",
 	             (unsigned long long)(any ? first : h->next_msn - (h->open ? 1u : 0u)));
 	bytes_printf(out, "#EXT-X-DISCONTINUITY-SEQUENCE:%llu\n", (unsigned long long)disc);

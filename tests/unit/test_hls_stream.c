@@ -188,6 +188,26 @@ static void test_long_gop_raises_target_duration(void **state)
 	assert_non_null(strstr((const char *)b.data, "#EXT-X-TARGETDURATION:4\n"));
 	bytes_free(&b);
 	hls_stream_free(&h);
+
+	/* RFC 8216: EXTINF rounded to the nearest integer is at most the target, so 2.48 s
+	 * segments keep a target of 2, and 2.52 s ones need 3. */
+	static const uint32_t gops[2] = { 2480, 2520 };
+	static const char *const want[2] = { "#EXT-X-TARGETDURATION:2\n",
+		                             "#EXT-X-TARGETDURATION:3\n" };
+	for (int i = 0; i < 2; i++) {
+		hls_stream_init(&h, &ll_cfg, 0);
+		headers(&h);
+		for (uint32_t v = 0; v <= 3 * gops[i]; v += 40)
+			hls_stream_feed(&h, 9, v, v % gops[i] == 0 ? key_frame : inter_frame,
+			                v % gops[i] == 0 ? sizeof(key_frame) : sizeof(inter_frame), 0);
+		assert_int_equal(hls_stream_segment(&h, 0)->dur_ms, gops[i]);
+		bytes_init(&b);
+		hls_playlist_build(&h, "", &b);
+		bytes_put_u8(&b, 0);
+		assert_non_null(strstr((const char *)b.data, want[i]));
+		bytes_free(&b);
+		hls_stream_free(&h);
+	}
 }
 
 static void test_timestamp_jump_is_a_discontinuity(void **state)
