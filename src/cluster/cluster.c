@@ -79,6 +79,32 @@ static int parse_upstreams(struct cluster *cl, const char *list, char *err, size
 	return 0;
 }
 
+void cluster_set_origin_hints(struct cluster *cl, json_t *hints)
+{
+	if (cl->origin_hints)
+		json_decref(cl->origin_hints);
+	cl->origin_hints = hints && json_is_object(hints) ? hints : NULL;
+	if (hints && !cl->origin_hints)
+		json_decref(hints);
+}
+
+int cluster_origin_hint(const struct cluster *cl, const char *app, const char *name)
+{
+	if (!cl->origin_hints)
+		return -1;
+	char key[300];
+	snprintf(key, sizeof(key), "%s/%s", app, name);
+	const char *place = json_string_value(json_object_get(cl->origin_hints, key));
+	char host[256];
+	int port;
+	if (!place || net_split_hostport(place, host, sizeof(host), &port, 1935) < 0)
+		return -1;
+	for (unsigned i = 0; i < cl->nup; i++)
+		if (cl->up[i].port == port && strcmp(cl->up[i].host, host) == 0)
+			return (int)i;
+	return -1;
+}
+
 int cluster_set_upstreams(struct cluster *cl, const char *list)
 {
 	if (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY)
@@ -390,6 +416,7 @@ void cluster_stop(struct cluster *cl)
 	for (unsigned i = 0; i < cl->nevents; i++)
 		event_msg_free(&cl->events[i].ev);
 	cl->nevents = 0;
+	cluster_set_origin_hints(cl, NULL);
 }
 
 json_t *cluster_to_json(struct cluster *cl)
@@ -408,11 +435,13 @@ json_t *cluster_to_json(struct cluster *cl)
 		                      "rtmp_port", m->rtmp_port, "http_port", m->http_port,
 		                      "private", m->private_node));
 	}
-	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
 	                 "role", role_names[cl->role], "enabled", cl->enabled,
 	                 "upstreams", ups, "pulls", pulls, "members", members,
 	                 "pulls_started", (json_int_t)cl->pulls_started,
 	                 "failovers", (json_int_t)cl->failovers,
 	                 "peers_refused", (json_int_t)cl->auth_refused,
-	                 "events_received", (json_int_t)cl->events_received);
+	                 "events_received", (json_int_t)cl->events_received,
+	                 "stream_origins_known",
+	                 (json_int_t)(cl->origin_hints ? json_object_size(cl->origin_hints) : 0));
 }

@@ -56,6 +56,7 @@ struct cluster {
 	uv_timer_t timer;
 	unsigned ticks;
 	uint64_t rr_next;                /* /cluster round-robin position */
+	json_t *origin_hints;            /* {"app/stream": "host:port"} from the manager, or NULL */
 	/* events this node was targeted by (newest last), and every id seen, for dedupe */
 	struct cluster_event events[CLUSTER_EVENTS_KEPT];
 	unsigned nevents, events_head;
@@ -74,6 +75,14 @@ int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size)
  * 0 if not (or this node is not an edge or relay), SL_EINVAL for a bad or empty list.
  */
 int cluster_set_upstreams(struct cluster *cl, const char *list);
+/*
+ * Where streams are published, as the stream manager knows it ({"app/stream":
+ * "host:port"}; takes the caller's reference, NULL forgets): a pull starts each round
+ * of tries at that upstream.
+ */
+void cluster_set_origin_hints(struct cluster *cl, json_t *hints);
+/* The index of the upstream the hints name for app/stream, or -1. */
+int cluster_origin_hint(const struct cluster *cl, const char *app, const char *name);
 /* Starts the cluster's timer: pulls and links are looked after four times a second. */
 void cluster_start(struct cluster *cl);
 /* Drops every pull and link (node shutdown). */

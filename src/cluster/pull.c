@@ -249,9 +249,12 @@ static void try_next(struct pull *p, uint64_t now)
 	}
 	if (p->tried == 0)
 		p->not_found = 0;
-	if (p->tried == 0 && !p->ever_played)
+	int hint = p->tried == 0 ? cluster_origin_hint(cl, p->app, p->name) : -1;
+	if (hint >= 0)
+		p->up = (unsigned)hint; /* the stream manager says which origin has it */
+	else if (p->tried == 0 && !p->ever_played)
 		p->up = 0; /* until it has played, every round goes in the configured order */
-	else if (p->tried > 0 || p->ever_played)
+	else
 		p->up = (p->up + 1) % cl->nup;
 	p->tried++;
 	struct upstream *u = &cl->up[p->up];
@@ -261,6 +264,7 @@ static void try_next(struct pull *p, uint64_t now)
 		.timeout_ms = cl->node->cfg->upstream_timeout, .limits = &cl->node->rtmp_limits,
 	};
 	p->state = PULL_CONNECTING;
+	p->attempts++;
 	p->link_c = rtmp_client_open(cl->node->loop, &cc, &pull_ops, p);
 }
 
@@ -349,7 +353,8 @@ void pull_tick(struct pull *p, uint64_t now)
 json_t *pull_to_json(const struct pull *p)
 {
 	static const char *const states[] = { "waiting", "connecting", "playing" };
-	return json_pack("{s:s, s:s, s:s, s:s?, s:I}", "app", p->app, "stream", p->name,
+	return json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I}", "app", p->app, "stream", p->name,
 	                 "state", states[p->state], "upstream", p->upstream[0] ? p->upstream : NULL,
-	                 "failovers", (json_int_t)p->failovers);
+	                 "failovers", (json_int_t)p->failovers, "attempts",
+	                 (json_int_t)p->attempts);
 }

@@ -32,6 +32,7 @@ struct pull {
 	enum pull_state state;
 	struct rtmp_client *link_c;      /* NULL while waiting */
 	unsigned up;                     /* index of the upstream tried or in use */
+	uint64_t attempts;               /* links opened to upstreams, in all */
 	unsigned tried;                  /* upstreams tried since the last success */
 	unsigned not_found;              /* of those, how many said the stream is not there */
 	uint32_t msid;

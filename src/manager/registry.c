@@ -39,12 +39,45 @@ static void sig_remember(struct manager *m, const char *sig)
 	m->recent_next++;
 }
 
+/* Streams an edge or relay may be asked for, and the origin of its group that has each
+ * one's publisher ("app/stream": "host:port"), so its pull goes there first. Bounded: what
+ * does not fit is found by trying the origins in turn. */
+#define STREAM_ORIGINS_MAX 256
+
+static json_t *stream_origins(struct manager *m, const struct mnode *edge)
+{
+	json_t *o = json_object();
+	size_t n = 0;
+	struct list_node *it;
+	list_for_each(it, &m->nodes) {
+		const struct mnode *nd = list_entry(it, struct mnode, link);
+		if (nd->role != MROLE_ORIGIN || strcmp(nd->group, edge->group) != 0 ||
+		    (nd->state != NS_ALIVE && nd->state != NS_DRAINING))
+			continue;
+		char place[96];
+		snprintf(place, sizeof(place), "%s:%d", nd->place.host, nd->place.rtmp_port);
+		for (unsigned i = 0; i < nd->rep.nstreams && n < STREAM_ORIGINS_MAX; i++) {
+			const struct report_stream *rs = &nd->rep.streams[i];
+			if (!rs->publishing)
+				continue;
+			char key[260];
+			snprintf(key, sizeof(key), "%s/%s", rs->app, rs->name);
+			json_object_set_new(o, key, json_string(place));
+			n++;
+		}
+	}
+	return o;
+}
+
 static json_t *reply_json(struct manager *m, struct mnode *nd)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:i}", "id", nd->id, "group", nd->group,
-	                 "role", mrole_name(nd->role), "state", node_state_name(nd->state),
-	                 "drain", nd->state == NS_DRAINING, "origins", nd->origins,
-	                 "heartbeatMs", 1000);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:i}", "id", nd->id,
+	                      "group", nd->group, "role", mrole_name(nd->role),
+	                      "state", node_state_name(nd->state), "drain", nd->state == NS_DRAINING,
+	                      "origins", nd->origins, "heartbeatMs", 1000);
+	if (nd->role != MROLE_ORIGIN)
+		json_object_set_new(o, "streamOrigins", stream_origins(m, nd));
+	return o;
 }
 
 void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_request *req,

@@ -197,6 +197,16 @@ static void handle_response(struct manager_link *l)
 		const char *origins = json_string_value(json_object_get(o, "origins"));
 		if (origins && *origins)
 			cluster_set_upstreams(&l->node->cluster, origins);
+		json_t *hints = json_object_get(o, "streamOrigins");
+		cluster_set_origin_hints(&l->node->cluster, hints ? json_incref(hints) : NULL);
+		int drain = json_is_true(json_object_get(o, "drain"));
+		if (drain != l->node->draining) {
+			l->node->draining = drain;
+			log_info(drain ? "node_draining" : "node_drain_ended",
+			         "manager=%s:%s reason=\"%s\"", l->host, l->port,
+			         drain ? "the manager drains this node: /healthz answers 503, "
+			                 "current clients stay" : "the manager ended the drain");
+		}
 		if (l->is_register) {
 			l->registered = 1;
 			log_info("manager_registered", "manager=%s:%s group=%s state=%s", l->host, l->port,

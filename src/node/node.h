@@ -52,6 +52,7 @@ struct node {
 	struct cluster cluster;
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
 	int stopping;
+	int draining;                    /* the stream manager is draining this node */
 };
 
 /* Runs a node until SIGTERM/SIGINT; returns the process exit status. */

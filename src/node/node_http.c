@@ -74,6 +74,7 @@ static json_t *node_json(struct node *n)
 	json_object_set_new(o, "bandwidth_out_bps", json_integer((json_int_t)n->bw_out_bps));
 	json_object_set_new(o, "cpu_percent", json_real(n->sys.cpu_percent));
 	json_object_set_new(o, "memory_rss_bytes", json_integer((json_int_t)n->sys.rss_bytes));
+	json_object_set_new(o, "draining", json_boolean(n->draining));
 	json_object_set_new(o, "cluster", cluster_to_json(&n->cluster));
 	return o;
 }
@@ -381,8 +382,12 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 			http_respond_error(c, 405, "use GET");
 			return;
 		}
-		static const char ok[] = "ok\n";
-		http_respond(c, n->stopping ? 503 : 200, "text/plain", ok, sizeof(ok) - 1);
+		/* Draining: load balancers should send new clients elsewhere; current ones stay. */
+		static const char ok[] = "ok\n", draining[] = "draining\n";
+		if (n->draining && !n->stopping)
+			http_respond(c, 503, "text/plain", draining, sizeof(draining) - 1);
+		else
+			http_respond(c, n->stopping ? 503 : 200, "text/plain", ok, sizeof(ok) - 1);
 		return;
 	}
 	if (path_is(req, "/cluster")) {

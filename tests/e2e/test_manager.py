@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 from harness import (SLUICE, check, check_media, new_addr, play_ffmpeg, publish, wait_for)
@@ -225,10 +226,14 @@ TWO_ORIGINS = {"policy": {
          "minLimit": "1", "maxLimit": "2", "scaleAdjustment": "1"}]}}}
 
 
-def _edge_upstreams(edge):
+def _edge_node(edge):
     with urllib.request.urlopen("http://%s:%d/api/v1/node" % (edge["host"], edge["httpPort"]),
                                 timeout=5) as r:
-        return ["%s:%d" % (u["host"], u["port"]) for u in json.load(r)["cluster"]["upstreams"]]
+        return json.load(r)
+
+
+def _edge_upstreams(edge):
+    return ["%s:%d" % (u["host"], u["port"]) for u in _edge_node(edge)["cluster"]["upstreams"]]
 
 
 def test_edges_follow_origins_added_and_lost(t):
@@ -253,6 +258,8 @@ def test_edges_follow_origins_added_and_lost(t):
         # A stream published to the new origin only is watched through the edge.
         publish(t.procs, "rtmp://%s:%d/live/late" % (second["host"], second["rtmpPort"]))
         _wait_live(m, "live", "late")
+        wait_for(lambda: _edge_node(edge)["cluster"]["stream_origins_known"] >= 1, 5,
+                 "the edge to hear where live/late is published")
         route = _viewer_url(m, "live", "late")
         check(route["node"] == edge["id"], "viewer routed to the edge: %s" % route)
         check(route["urls"]["hls"].endswith("/live/late/index.m3u8") and
@@ -260,10 +267,29 @@ def test_edges_follow_origins_added_and_lost(t):
         v = play_ffmpeg(t.procs, route["urls"]["rtmp"], t.path("late.flv"), 6, name="viewer-late")
         v.wait(timeout=40)
         check_media(t.path("late.flv"), 4.5, "a stream of the added origin, through the edge")
+        # The heartbeat answer said which origin has the stream: the edge went there first.
+        pull = [p for p in _edge_node(edge)["cluster"]["pulls"] if p["stream"] == "late"]
+        check(pull and pull[0]["upstream"] == both[1] and pull[0]["attempts"] == 1,
+              "the edge's pull went straight to the origin with the stream: %s" % pull)
 
         # The first origin dies: the edge stops trying it.
         os.kill(first["pid"], 9)
         wait_for(lambda: _edge_upstreams(edge) == both[1:], 15,
                  "the edge to drop the dead origin (has %s)" % _edge_upstreams(edge))
+
+        # Draining a node tells the node: its /healthz turns 503 for load balancers, while
+        # the publisher it has stays.
+        m.ok("/api/v1/nodes/%s/drain" % second["id"], "POST", {})
+
+        def healthz():
+            try:
+                with urllib.request.urlopen("http://%s:%d/healthz" % (
+                        second["host"], second["httpPort"]), timeout=5) as r:
+                    return r.status, r.read()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read()
+        wait_for(lambda: healthz() == (503, b"draining\n"), 5, "/healthz to say draining")
+        check(_edge_node(second)["draining"] and _edge_node(second)["publishers"] == 1,
+              "the draining origin keeps its publisher: %s" % _edge_node(second))
     finally:
         _finish(m)
