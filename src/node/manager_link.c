@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "manager/node_sign.h"
+#include "node/manager_reply.h"
 #include "node/node.h"
 
 #define BEAT_MS 1000
@@ -180,56 +181,43 @@ static void fail(struct manager_link *l, const char *why)
 /* The whole response is in; act on it. */
 static void handle_response(struct manager_link *l)
 {
-	const char *p = (const char *)l->in.data;
-	size_t n = l->in.len;
-	int status = 0;
-	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || sscanf(p + 9, "%3d", &status) != 1) {
+	struct manager_reply r;
+	if (manager_reply_parse((const char *)l->in.data, l->in.len, &r) < 0) {
 		fail(l, "malformed response");
 		return;
 	}
-	const char *sep = memmem(p, n, "\r\n\r\n", 4);
-	const char *body = sep ? sep + 4 : p + n;
-	size_t blen = (size_t)(p + n - body);
 	set_reachable(l, 1, NULL);
-	if (status == 200) {
-		json_t *o = json_loadb(body, blen, 0, NULL);
-		/* An edge or relay follows the group's origins as the manager sees them now. */
-		const char *origins = json_string_value(json_object_get(o, "origins"));
-		if (origins && *origins)
-			cluster_set_upstreams(&l->node->cluster, origins);
-		json_t *hints = json_object_get(o, "streamOrigins");
-		cluster_set_origin_hints(&l->node->cluster, hints ? json_incref(hints) : NULL);
-		int drain = json_is_true(json_object_get(o, "drain"));
-		if (drain != l->node->draining) {
-			l->node->draining = drain;
-			log_info(drain ? "node_draining" : "node_drain_ended",
+	if (r.status == 200) {
+		/* An edge or relay follows the group's origins as the manager sees them now, and
+		 * where each stream is published. */
+		if (r.origins[0])
+			cluster_set_upstreams(&l->node->cluster, r.origins);
+		cluster_set_origin_hints(&l->node->cluster, r.hints);
+		r.hints = NULL;
+		if (r.drain != l->node->draining) {
+			l->node->draining = r.drain;
+			log_info(r.drain ? "node_draining" : "node_drain_ended",
 			         "manager=%s:%s reason=\"%s\"", l->host, l->port,
-			         drain ? "the manager drains this node: /healthz answers 503, "
-			                 "current clients stay" : "the manager ended the drain");
+			         r.drain ? "the manager drains this node: /healthz answers 503, "
+			                   "current clients stay" : "the manager ended the drain");
 		}
 		if (l->is_register) {
 			l->registered = 1;
-			log_info("manager_registered", "manager=%s:%s group=%s state=%s", l->host, l->port,
-			         l->node->cfg->group,
-			         json_string_value(json_object_get(o, "state")) ?
-			         json_string_value(json_object_get(o, "state")) : "?");
+			log_info("manager_registered", "manager=%s:%s group=%s state=%s", l->host,
+			         l->port, l->node->cfg->group, r.state[0] ? r.state : "?");
 		}
-		json_decref(o);
-	} else if (status == 404 || status == 401 || status == 409) {
+	} else if (r.status == 404 || r.status == 401 || r.status == 409) {
 		/* Unknown to the manager (restarted with another store, or it declared us dead):
 		 * register again.  A refusal is logged; the reason comes from the manager. */
-		char why[200];
-		json_t *o = json_loadb(body, blen, 0, NULL);
-		const char *e = json_string_value(json_object_get(o, "error"));
-		snprintf(why, sizeof(why), "%s", e ? e : "?");
-		json_decref(o);
-		if (status != 404 || l->registered)
-			log_warn("manager_refused", "status=%d reason=\"%s\"", status, why);
+		if (r.status != 404 || l->registered)
+			log_warn("manager_refused", "status=%d reason=\"%s\"", r.status,
+			         r.error[0] ? r.error : "?");
 		l->registered = 0;
 	} else {
-		log_warn("manager_error", "status=%d", status);
+		log_warn("manager_error", "status=%d", r.status);
 		l->registered = 0;
 	}
+	manager_reply_free(&r);
 	finish(l);
 }
 
