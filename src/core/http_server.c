@@ -362,16 +362,24 @@ static void put_head(struct http_conn *c, int status, const char *content_type,
 	bytes_put_str(o, "\r\n");
 }
 
-void http_respond(struct http_conn *c, int status, const char *content_type,
-                  const void *body, size_t len)
+/* Takes c from handling a request to writing its answer; 0 if it may answer now. */
+static int begin_answer(struct http_conn *c)
 {
 	if (c->state != HC_HANDLING && c->state != HC_READING)
-		return; /* closing, or already answered */
+		return -1; /* closing, or already answered */
 	consume_request(c);
 	if (c->srv->stopping)
 		c->keep_alive = 0;
 	c->state = HC_WRITING;
 	stop_reading(c);
+	return 0;
+}
+
+void http_respond(struct http_conn *c, int status, const char *content_type,
+                  const void *body, size_t len)
+{
+	if (begin_answer(c) < 0)
+		return;
 	put_head(c, status, content_type, (long long)len, 0);
 	if (!c->head_only)
 		bytes_append(&c->out, body, len);
@@ -390,11 +398,8 @@ void http_respond_refs(struct http_conn *c, int status, const char *content_type
 	size_t len = 0;
 	for (size_t i = 0; i < n; i++)
 		len += refs[i].len;
-	consume_request(c);
-	if (c->srv->stopping)
-		c->keep_alive = 0;
-	c->state = HC_WRITING;
-	stop_reading(c);
+	if (begin_answer(c) < 0)
+		return;
 	put_head(c, status, content_type, (long long)len, 0);
 	if (!c->head_only && n) {
 		c->refs = xmalloc(n * sizeof(*c->refs));

@@ -19,13 +19,21 @@ LAUNCH_CONFIG = {"launchconfig": {
         {"role": "origin", "instanceType": "local", "connectionCapacity": "50"},
         {"role": "edge", "instanceType": "local", "connectionCapacity": "2"}]}}}
 
-POLICY = {"policy": {
-    "name": "e2e", "description": "1 origin, 1 to 3 edges", "version": "0.0.1", "type": "",
-    "targets": {"target": [
-        {"role": "edge", "coolDownPeriod": "2500", "estimatedWarmUpTime": "1000",
-         "minLimit": "1", "maxLimit": "3", "scaleAdjustment": "1"},
-        {"role": "origin", "coolDownPeriod": "60000", "estimatedWarmUpTime": "10000",
-         "minLimit": "1", "maxLimit": "1", "scaleAdjustment": "1"}]}}}
+def scale_policy(description, edges, origins, edge_cooldown_ms=2500, origin_warmup_ms=10000):
+    """A scale policy named e2e in the reference documents' shape (string-typed numbers);
+    edges and origins are (minLimit, maxLimit)."""
+    return {"policy": {
+        "name": "e2e", "description": description, "version": "0.0.1", "type": "",
+        "targets": {"target": [
+            {"role": "edge", "coolDownPeriod": str(edge_cooldown_ms),
+             "estimatedWarmUpTime": "1000", "minLimit": str(edges[0]),
+             "maxLimit": str(edges[1]), "scaleAdjustment": "1"},
+            {"role": "origin", "coolDownPeriod": "60000",
+             "estimatedWarmUpTime": str(origin_warmup_ms), "minLimit": str(origins[0]),
+             "maxLimit": str(origins[1]), "scaleAdjustment": "1"}]}}}
+
+
+POLICY = scale_policy("1 origin, 1 to 3 edges", edges=(1, 3), origins=(1, 1))
 
 
 def _ours(pid, ident):

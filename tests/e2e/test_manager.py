@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 
 from harness import (SLUICE, check, check_media, new_addr, play_ffmpeg, publish, wait_for)
-from manager_util import LAUNCH_CONFIG, TOKEN, Manager
+from manager_util import LAUNCH_CONFIG, TOKEN, Manager, scale_policy
 
 
 def _finish(m):
@@ -217,13 +217,8 @@ def test_dead_edge_replaced_and_manager_restart(t):
         _finish(m)
 
 
-TWO_ORIGINS = {"policy": {
-    "name": "e2e", "description": "1 to 2 origins, 1 edge", "version": "0.0.1", "type": "",
-    "targets": {"target": [
-        {"role": "edge", "coolDownPeriod": "60000", "estimatedWarmUpTime": "1000",
-         "minLimit": "1", "maxLimit": "1", "scaleAdjustment": "1"},
-        {"role": "origin", "coolDownPeriod": "60000", "estimatedWarmUpTime": "1000",
-         "minLimit": "1", "maxLimit": "2", "scaleAdjustment": "1"}]}}}
+TWO_ORIGINS = scale_policy("1 to 2 origins, 1 edge", edges=(1, 1), origins=(1, 2),
+                           edge_cooldown_ms=60000, origin_warmup_ms=1000)
 
 
 def _edge_node(edge):
