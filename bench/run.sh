@@ -95,11 +95,15 @@ wait_port() {
 }
 
 # start_sluice NAME ADDR RTMP_PORT HTTP_PORT [ARGS...]  -> sets SRV_PID
+# Every viewer comes from the load client's one address, so sluice's per-address limits
+# (2000 held, 200 new per second; nginx-rtmp has none) are lifted here, or they would
+# refuse the load itself.
 start_sluice() {
 	local name=$1 addr=$2 rport=$3 hport=$4
 	shift 4
 	taskset -c "$SRV_CPU" "$SLUICE" node --bind "$addr" --rtmp-port "$rport" \
-		--http-port "$hport" --name "$name" --log-level warn "$@" \
+		--http-port "$hport" --name "$name" --log-level warn \
+		--max-connections-per-ip 0 --conn-rate-per-ip 0 "$@" \
 		>"$WORK/$name.log" 2>&1 &
 	SRV_PID=$!
 	PIDS+=("$SRV_PID")
