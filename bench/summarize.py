@@ -126,6 +126,21 @@ def summary(d, mode, runs):
             ratio(s["rss_mb"], g["rss_mb"]), ratio(s["lag_p50"], g["lag_p50"]),
             ratio(s["lag_p99"], g["lag_p99"]), ratio(s["ttff_p50"], g["ttff_p50"])))
     out.append("")
+    out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; medians):"
+               "\n")
+    out.append("| server | largest N held of those run | its lag p99 ms | its server CPU % | "
+               "its client CPU % |")
+    out.append("|---|---|---|---|---|")
+    for s in ("sluice", "smerge", "nginx"):
+        held = [n for n in ns if (s, n) in agg and agg[(s, n)]["alive"] == n and
+                agg[(s, n)]["lag_p99"] is not None and agg[(s, n)]["lag_p99"] < 500]
+        if not held:
+            out.append("| %s | none | | | |" % s)
+            continue
+        a = agg[(s, max(held))]
+        out.append("| %s | %d | %.1f | %.1f | %.0f |" % (s, max(held), a["lag_p99"],
+                                                       a["cpu_pct"], a["client_cpu"]))
+    out.append("")
     out.append("One origin->edge hop (viewers on the edge vs on the origin, same publisher):\n")
     out.append("| server | viewers | direct lag p50 / p99 ms | via edge lag p50 / p99 ms "
                "| hop adds p50 / p99 ms | edge ttff p50 ms |")
