@@ -288,3 +288,54 @@ def test_edges_follow_origins_added_and_lost(t):
               "the draining origin keeps its publisher: %s" % _edge_node(second))
     finally:
         _finish(m)
+
+
+def test_red5_pro_admin_calls_run_a_group(t):
+    """An operator's Red5 Pro Stream Manager script, pointed at sluice: create a node group
+    and its origin through /streammanager/api/2.0/admin (accessToken in the query), set the
+    scale-out alarm, and route a publisher and a viewer through the event paths; the viewer
+    decodes the stream from the edge the answer names."""
+    m = Manager(t)
+    try:
+        m.ok("/api/v1/launchconfigs", "POST", LAUNCH_CONFIG)
+        m.ok("/api/v1/scalepolicies", "POST", scale_policy("1 origin, 1 edge", edges=(1, 2),
+                                                           origins=(1, 1)))
+        q = "?accessToken=" + TOKEN
+        base = "/streammanager/api/2.0/admin"
+        st, g = m.http(base + "/nodegroup" + q, "POST", {
+            "regions": ["local"], "launchConfig": "e2e", "scalePolicy": "e2e"}, token=None)
+        check(st == 200 and g["name"] and g["launchConfig"] == "e2e", "nodegroup: %d %s" % (st, g))
+        name = g["name"]
+        st, g = m.http("%s/nodegroup/%s/node/origin%s" % (base, name, q), "POST", {}, token=None)
+        check(st == 200 and g["origins"] == 1, "add origin: %d %s" % (st, g))
+        wait_for(lambda: len(m.nodes("origin", ["alive"])) == 1 and
+                 len(m.nodes("edge", ["alive"])) == 1, 30, "the origin and the policy's edge")
+        st, listed = m.http(base + "/nodegroup" + q, token=None)
+        check(st == 200 and [x["name"] for x in listed] == [name] and listed[0]["edges"] == 1,
+              "nodegroup list: %s" % listed)
+        st, a = m.http(base + "/alarm/scaleout/default?type=edge&threshold=75&accessToken=" +
+                       TOKEN, "POST", {}, token=None)
+        check(st == 200 and a["threshold"] == 75, "alarm: %d %s" % (st, a))
+        th = m.ok("/api/v1/groups/%s/thresholds" % name)["edge"]
+        check(th["scaleOut"] == 75, "the group's edge scale-out threshold: %s" % th)
+
+        st, pub = m.http("/streammanager/api/2.0/event/live/r5?action=broadcast", token=None)
+        origin = m.nodes("origin", ["alive"])[0]
+        check(st == 200 and pub["serverAddress"] == origin["host"] and pub["scope"] == "live",
+              "broadcast: %d %s" % (st, pub))
+        publish(t.procs, "rtmp://%s:%d/live/r5" % (pub["serverAddress"], origin["rtmpPort"]))
+        _wait_live(m, "live", "r5")
+        st, sub = m.http("/streammanager/api/2.0/event/live/r5?action=subscribe", token=None)
+        edge = m.nodes("edge", ["alive"])[0]
+        check(st == 200 and sub["serverAddress"] == edge["host"] and sub["name"] == "r5",
+              "subscribe: %d %s" % (st, sub))
+        v = play_ffmpeg(t.procs, "rtmp://%s:%d/live/r5" % (sub["serverAddress"], edge["rtmpPort"]),
+                        t.path("r5.flv"), 5, name="viewer-r5")
+        v.wait(timeout=40)
+        check_media(t.path("r5.flv"), 3.5, "a viewer routed by the Red5 Pro event path")
+        st, gone = m.http("%s/nodegroup/%s%s" % (base, name, q), "DELETE", token=None)
+        check(st == 200, "delete nodegroup: %d %s" % (st, gone))
+        wait_for(lambda: not m.nodes(states=["alive", "starting", "draining"]), 20,
+                 "the group's nodes to be terminated")
+    finally:
+        _finish(m)
