@@ -84,6 +84,8 @@ $(ctl nodes)
     (OBS: Settings > Stream > Custom; Server ${pub%/demo}, Stream Key demo)
 
   Watch (on an edge)
+    open http://$edge:5080/live/demo/ in a browser        # the watch page (LL-HLS)
+    ffplay http://$edge:5080/live/demo/index.m3u8
     ffplay rtmp://$edge:1935/live/demo
     ffplay http://$edge:5080/live/demo.flv
     curl 'http://$listen/api/v1/streams/live/demo?action=subscribe'   # where the manager sends viewers
