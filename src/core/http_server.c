@@ -389,8 +389,6 @@ void http_respond(struct http_conn *c, int status, const char *content_type,
 void http_respond_refs(struct http_conn *c, int status, const char *content_type,
                        const struct http_body_ref *refs, size_t n)
 {
-	if (c->state != HC_HANDLING && c->state != HC_READING)
-		return;
 	if (n > HTTP_BODY_REFS_MAX) {
 		http_respond_error(c, 500, "response in too many pieces");
 		return;

@@ -334,8 +334,10 @@ static int feed_audio(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 	}
 	if (!h->have_aac || fa.len == 0)
 		return 0;
-	uint8_t adts[AAC_ADTS_HEADER_SIZE];
-	if (aac_write_adts(adts, &h->aac, fa.len) < 0)
+	/* MPEG-TS carries AAC in ADTS, which cannot say every configuration (channel
+	 * configuration 0, profiles over 3) or frames over 8 KB; fMP4 carries them as they are. */
+	uint8_t adts[AAC_ADTS_HEADER_SIZE] = { 0 };
+	if (!h->cfg.fmp4 && aac_write_adts(adts, &h->aac, fa.len) < 0)
 		return 0;
 	int changed = 0;
 	uint64_t ms = unwrap(h, ts, &changed);
