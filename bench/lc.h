@@ -6,7 +6,11 @@
  * The publisher puts its send time (CLOCK_MONOTONIC, us) into every video
  * frame as an H.264 SEI NAL (user_data_unregistered with our UUID); servers
  * pass video payloads untouched, so a viewer's lag is exactly now - stamp on
- * this machine, whatever the server does to RTMP timestamps.
+ * this machine, whatever the server does to RTMP timestamps.  Audio cannot
+ * carry a stamp: the publisher remembers when it sent each audio timestamp,
+ * and a viewer's audio lag is now minus that, which is exact for a server
+ * that passes timestamps through (sluice) and unmatched where one rewrites
+ * them (the report counts those).
  */
 #ifndef SLUICE_BENCH_LC_H
 #define SLUICE_BENCH_LC_H
@@ -125,6 +129,14 @@ struct lc_file_tag {
 	uint32_t len;
 };
 
+/* Audio carries no stamp; its send times are kept by timestamp (about 3 minutes of AAC). */
+#define LC_AUDIO_SENT 8192
+
+struct lc_sent {
+	uint32_t ts;
+	uint64_t us;
+};
+
 struct lc_publisher {
 	struct lc_client c;
 	uint8_t *file;
@@ -139,6 +151,8 @@ struct lc_publisher {
 	int started;
 	uint64_t frames_sent;
 	uint8_t nal_len_size;
+	struct lc_sent audio_sent[LC_AUDIO_SENT];   /* ring, timestamps increasing */
+	uint64_t naudio_sent;
 };
 
 struct lc {
@@ -149,6 +163,8 @@ struct lc {
 	struct lc_publisher pub;
 	int have_pub;
 	struct lc_hist lag;
+	struct lc_hist audio_lag;  /* by RTMP timestamp: exact only where a server keeps them */
+	uint64_t audio_unmatched;  /* audio in the window whose timestamp the publisher never sent */
 	int measuring;
 	uint64_t t0_us;
 	uint64_t window_start_us, window_end_us;
@@ -186,6 +202,8 @@ void lc_on_tag(struct lc_client *c, uint8_t type, uint32_t ts, const uint8_t *bo
 /* The publisher (lc_publish.c). */
 int lc_pub_load(struct lc_publisher *p, const char *path);
 void lc_pub_start(struct lc *lc);
+/* When the publisher sent the audio message with timestamp ts: 1 and *us, or 0. */
+int lc_pub_audio_sent_at(const struct lc_publisher *p, uint32_t ts, uint64_t *us);
 /* Builds a video body with our SEI stamped first; returns its length (out holds len+64). */
 size_t lc_sei_stamp(const uint8_t *body, size_t len, uint8_t nal_len_size, uint64_t now_us,
                     uint8_t *out);

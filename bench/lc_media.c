@@ -199,6 +199,21 @@ static void on_video(struct lc_client *c, uint32_t ts, const uint8_t *body, size
 		st->lag_max_us = lag;
 }
 
+static void on_audio(struct lc_client *c, uint32_t ts, uint64_t now)
+{
+	struct lc *lc = c->lc;
+	c->st.audio_frames++;
+	if (!lc->measuring || !lc->have_pub)
+		return;
+	uint64_t sent;
+	if (!lc_pub_audio_sent_at(&lc->pub, ts, &sent)) {
+		lc->audio_unmatched++;
+		return;
+	}
+	if (sent >= c->st.connect_start_us && sent <= now)
+		lc_hist_add(&lc->audio_lag, now - sent);
+}
+
 void lc_on_tag(struct lc_client *c, uint8_t type, uint32_t ts, const uint8_t *body, size_t len)
 {
 	uint64_t now = lc_now_us();
@@ -211,6 +226,6 @@ void lc_on_tag(struct lc_client *c, uint8_t type, uint32_t ts, const uint8_t *bo
 	} else if (type == FLV_TAG_AUDIO) {
 		struct flv_audio a;
 		if (flv_parse_audio(body, len, &a) == 0 && !a.is_seq_header)
-			c->st.audio_frames++;
+			on_audio(c, ts, now);
 	}
 }

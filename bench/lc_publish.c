@@ -101,7 +101,31 @@ static void send_tag(struct lc_publisher *p, const struct lc_file_tag *t, uint32
 		lc_rtmp_send_media(&p->c, t->type, ts, scratch.data, n);
 		return;
 	}
+	if (t->type == FLV_TAG_AUDIO && !is_header(t)) {
+		struct lc_sent *e = &p->audio_sent[p->naudio_sent++ % LC_AUDIO_SENT];
+		e->ts = ts;
+		e->us = lc_now_us();
+	}
 	lc_rtmp_send_media(&p->c, t->type, ts, t->body, t->len);
+}
+
+int lc_pub_audio_sent_at(const struct lc_publisher *p, uint32_t ts, uint64_t *us)
+{
+	uint64_t lo = p->naudio_sent > LC_AUDIO_SENT ? p->naudio_sent - LC_AUDIO_SENT : 0;
+	uint64_t hi = p->naudio_sent;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		const struct lc_sent *e = &p->audio_sent[mid % LC_AUDIO_SENT];
+		if (e->ts == ts) {
+			*us = e->us;
+			return 1;
+		}
+		if (e->ts < ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 static void pace_cb(uv_timer_t *timer)

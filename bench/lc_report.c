@@ -181,6 +181,14 @@ void lc_report(struct lc *lc)
 	json_object_set_new(lag, "max", json_real(ms(lc->lag.max_us)));
 	json_object_set_new(lag, "negative", json_integer((json_int_t)negative));
 	json_object_set_new(r, "lag_ms", lag);
+	json_t *alag = json_object();
+	json_object_set_new(alag, "samples", json_integer((json_int_t)lc->audio_lag.count));
+	json_object_set_new(alag, "unmatched", json_integer((json_int_t)lc->audio_unmatched));
+	json_object_set_new(alag, "p50", json_real(ms(lc_hist_quantile(&lc->audio_lag, 0.5))));
+	json_object_set_new(alag, "p90", json_real(ms(lc_hist_quantile(&lc->audio_lag, 0.9))));
+	json_object_set_new(alag, "p99", json_real(ms(lc_hist_quantile(&lc->audio_lag, 0.99))));
+	json_object_set_new(alag, "max", json_real(ms(lc->audio_lag.max_us)));
+	json_object_set_new(r, "audio_lag_ms", alag);
 	json_object_set_new(r, "ttff_ms", dist(tt, ntt, 1e-3));
 	json_object_set_new(r, "ttfb_ms", dist(tb, ntb, 1e-3));
 

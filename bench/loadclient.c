@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 	}
 	lc->loop = uv_default_loop();
 	lc_hist_init(&lc->lag);
+	lc_hist_init(&lc->audio_lag);
 	setup_viewers(lc);
 	uv_timer_init(lc->loop, &lc->phase);
 	uv_timer_init(lc->loop, &lc->ramp);

@@ -35,6 +35,8 @@ def figures(r):
         "lag_p50": r["lag_ms"]["p50"],
         "lag_p99": r["lag_ms"]["p99"],
         "lag_samples": r["lag_ms"]["samples"],
+        "alag_p50": r.get("audio_lag_ms", {}).get("p50"),
+        "alag_p99": r.get("audio_lag_ms", {}).get("p99"),
         "ttff_p50": r["ttff_ms"].get("p50"),
         "stalls": r["stalls"]["total"],
         "client_cpu": r["client"]["cpu_pct_of_core"],
@@ -88,9 +90,10 @@ def summary(d, mode, runs):
     out.append("Publisher only, no viewers: sluice %s%%, nginx-rtmp %s%% of a core.\n" % (
         fmt(base["sluice"]), fmt(base["nginx"])))
     out.append("| N | server | viewers ok | CPU % of core | CPU % per viewer | marginal % per viewer "
-               "| CPU s per viewer-min | peak RSS MB | lag p50 ms | lag p99 ms | ttff p50 ms "
-               "| stalls | Mbit/s per viewer | client CPU % |")
-    out.append("|" + "---|" * 14)
+               "| CPU s per viewer-min | peak RSS MB | lag p50 ms | lag p99 ms "
+               "| audio lag p50 / p99 ms | ttff p50 ms | stalls | Mbit/s per viewer "
+               "| client CPU % |")
+    out.append("|" + "---|" * 15)
     ns = sorted({k[2] for k in rows if k[0] == "load"})
     agg = {}
     for n in ns:
@@ -99,17 +102,19 @@ def summary(d, mode, runs):
             if not fs:
                 continue
             a = {k: med([f[k] for f in fs]) for k in (
-                "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "ttff_p50",
-                "stalls", "mbit", "client_cpu")}
+                "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "alag_p50",
+                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu")}
             a["per_viewer"] = a["cpu_pct"] / n if n else None
             b0 = base["sluice" if s == "smerge" else s]
             a["marginal"] = (a["cpu_pct"] - b0) / n if n and b0 is not None else None
             agg[(s, n)] = a
-            out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s "
+                       "| %s |" % (
                 n, s, fmt(a["alive"], "%d"), fmt(a["cpu_pct"], "%.1f"),
                 fmt(a["per_viewer"], "%.3f"), fmt(a["marginal"], "%.3f"),
                 fmt(a["cpu_s_per_vmin"], "%.4f"), fmt(a["rss_mb"], "%.1f"),
-                fmt(a["lag_p50"], "%.1f"), fmt(a["lag_p99"], "%.1f"), fmt(a["ttff_p50"], "%.1f"),
+                fmt(a["lag_p50"], "%.1f"), fmt(a["lag_p99"], "%.1f"), fmt(a["alag_p50"], "%.1f"),
+                fmt(a["alag_p99"], "%.1f"), fmt(a["ttff_p50"], "%.1f"),
                 fmt(a["stalls"], "%d"), fmt(a["mbit"], "%.2f"), fmt(a["client_cpu"], "%.0f")))
     out.append("")
     out.append("Ratios sluice / nginx-rtmp (same runs; below 1 means sluice uses less or is faster):\n")

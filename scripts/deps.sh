@@ -11,7 +11,7 @@
 # Called by the Makefile before it builds, so a fresh Debian 12 needs no other step.
 set -eu
 
-build="gcc clang meson ninja-build pkg-config libuv1-dev libjansson-dev libssl-dev libsqlite3-dev libcmocka-dev"
+build="gcc clang meson ninja-build pkg-config libuv1-dev libjansson-dev libssl-dev libsqlite3-dev libcmocka-dev liburing-dev"
 test="$build ffmpeg rtmpdump gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad python3 curl procps iproute2"
 fuzz="$build clang llvm libclang-rt-14-dev"
 bench="$test nginx-light libnginx-mod-rtmp util-linux"

@@ -8,6 +8,14 @@
 #include "core/log.h"
 #include "core/mem.h"
 
+/* One viewer's next write: iovecs over the shared messages' wire bytes. */
+struct fanout_batch {
+	uv_buf_t bufs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1];
+	struct media_msg *msgs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1]; /* NULL: static bytes */
+	unsigned n;
+	size_t bytes;
+};
+
 static void viewer_flush(struct fanout_viewer *v);
 
 void fanout_init(struct fanout *f, uv_loop_t *loop, const struct fanout_config *cfg)
@@ -34,8 +42,14 @@ void fanout_set_flusher(struct fanout *f, struct fanout_flusher *fl)
 	f->flusher = fl;
 }
 
+static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl);
+
 static void flush_viewers(struct fanout *f)
 {
+	if (f->flusher && f->flusher->slots) {
+		flush_viewers_batched(f, f->flusher);
+		return;
+	}
 	struct list_node *n, *tmp;
 	list_for_each_safe(n, tmp, &f->viewers)
 		viewer_flush(list_entry(n, struct fanout_viewer, link));
@@ -64,14 +78,45 @@ static void timer_cb(uv_timer_t *h)
 	flush_dirty(fl);
 }
 
-void fanout_flusher_init(struct fanout_flusher *fl, uv_loop_t *loop, uint64_t merge_ms)
+static void unhold(struct fanout *f)
+{
+	if (f->held) {
+		list_del(&f->hold_link);
+		f->held = 0;
+	}
+}
+
+/* Sends the audio whose wait for video is over; sleeps until the next one is due. */
+static void hold_cb(uv_timer_t *h)
+{
+	struct fanout_flusher *fl = h->data;
+	uint64_t now = uv_now(h->loop);
+	while (!list_empty(&fl->held)) {
+		struct fanout *f = list_entry(fl->held.next, struct fanout, hold_link);
+		if (f->hold_until_ms > now) {
+			uv_timer_start(h, hold_cb, f->hold_until_ms - now, 0);
+			return;
+		}
+		unhold(f);
+		flush_viewers(f);
+	}
+}
+
+void fanout_flusher_init(struct fanout_flusher *fl, uv_loop_t *loop,
+                         const struct fanout_config *cfg)
 {
 	memset(fl, 0, sizeof(*fl));
 	list_init(&fl->dirty);
-	fl->merge_ms = merge_ms;
+	list_init(&fl->held);
+	fl->merge_ms = cfg->merge_ms;
+	fl->audio_hold_ms = cfg->audio_hold_ms;
+	sendbatch_init(&fl->sb, cfg->batch_sends);
+	if (sendbatch_uses_uring(&fl->sb))
+		fl->slots = xcalloc(SENDBATCH_MAX, sizeof(*fl->slots));
 	uv_check_init(loop, &fl->check);
 	uv_timer_init(loop, &fl->timer);
-	fl->check.data = fl->timer.data = fl;
+	uv_timer_init(loop, &fl->hold_timer);
+	fl->check.data = fl->timer.data = fl->hold_timer.data = fl;
 	/* Each runs only while something waits to be sent. */
 }
 
@@ -80,15 +125,25 @@ void fanout_flusher_close(struct fanout_flusher *fl)
 	if (fl->closed)
 		return;
 	flush_dirty(fl);
+	while (!list_empty(&fl->held)) {
+		struct fanout *f = list_entry(fl->held.next, struct fanout, hold_link);
+		unhold(f);
+		flush_viewers(f);
+	}
 	fl->closed = 1;
 	uv_close((uv_handle_t *)&fl->check, NULL);
 	uv_close((uv_handle_t *)&fl->timer, NULL);
+	uv_close((uv_handle_t *)&fl->hold_timer, NULL);
+	sendbatch_free(&fl->sb);
+	free(fl->slots);
+	fl->slots = NULL;
 }
 
 void fanout_free(struct fanout *f)
 {
 	if (f->dirty)
 		list_del(&f->dirty_link);
+	unhold(f);
 	for (uint64_t s = f->first_seq; s < f->next_seq; s++)
 		media_msg_unref(f->ring[s & f->mask]);
 	free(f->ring);
@@ -152,6 +207,27 @@ static void trim(struct fanout *f, uint64_t now)
 	}
 }
 
+/*
+ * In the default mode, an audio message of a stream with video waits for the
+ * next video frame (at most audio_hold_ms), so the two go out in one write:
+ * about half the writes per viewer, no delay to any picture.
+ */
+static int hold_for_video(struct fanout *f, struct fanout_flusher *fl,
+                          const struct media_msg *m, uint64_t now)
+{
+	if (fl->merge_ms || !fl->audio_hold_ms || m->type != 8 || !f->has_video ||
+	    now - f->last_video_ms > 1000)
+		return 0;
+	if (!f->held) {
+		f->held = 1;
+		f->hold_until_ms = now + fl->audio_hold_ms;
+		list_add_tail(&fl->held, &f->hold_link);
+		if (!uv_is_active((uv_handle_t *)&fl->hold_timer))
+			uv_timer_start(&fl->hold_timer, hold_cb, fl->audio_hold_ms, 0);
+	}
+	return 1;
+}
+
 void fanout_append(struct fanout *f, struct media_msg *m)
 {
 	uint64_t now = uv_now(f->loop);
@@ -162,8 +238,10 @@ void fanout_append(struct fanout *f, struct media_msg *m)
 	f->ring[m->seq & f->mask] = m;
 	f->bytes += m->body->len;
 	f->last_ts = m->ts;
-	if (m->type == 9)
+	if (m->type == 9) {
 		f->has_video = 1;
+		f->last_video_ms = now;
+	}
 	if (m->flags & MSG_KEYFRAME) {
 		f->gop_seq = m->seq;
 		f->has_gop = 1;
@@ -175,14 +253,17 @@ void fanout_append(struct fanout *f, struct media_msg *m)
 		flush_viewers(f);
 		return;
 	}
-	if (!f->dirty && !list_empty(&f->viewers)) {
-		f->dirty = 1;
-		list_add_tail(&fl->dirty, &f->dirty_link);
-		if (!fl->merge_ms)
-			uv_check_start(&fl->check, check_cb);
-		else if (!uv_is_active((uv_handle_t *)&fl->timer))
-			uv_timer_start(&fl->timer, timer_cb, fl->merge_ms, 0);
-	}
+	if (f->dirty || list_empty(&f->viewers))
+		return;
+	if (hold_for_video(f, fl, m, now))
+		return;
+	unhold(f);
+	f->dirty = 1;
+	list_add_tail(&fl->dirty, &f->dirty_link);
+	if (!fl->merge_ms)
+		uv_check_start(&fl->check, check_cb);
+	else if (!uv_is_active((uv_handle_t *)&fl->timer))
+		uv_timer_start(&fl->timer, timer_cb, fl->merge_ms, 0);
 }
 
 void fanout_end(struct fanout *f)
@@ -213,6 +294,8 @@ void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, uv_stream_t 
 	memset(v, 0, sizeof(*v));
 	v->f = f;
 	v->sock = sock;
+	uv_os_fd_t fd = -1;
+	v->fd = uv_fileno((uv_handle_t *)sock, &fd) == 0 ? fd : -1;
 	v->wire = wire;
 	v->ops = ops;
 	v->owner = owner;
@@ -300,14 +383,7 @@ static void skip(struct fanout_viewer *v, const char *why, uint64_t lag_ms)
 	          (unsigned long long)lag_ms, (unsigned long long)(v->next_seq - from));
 }
 
-struct batch {
-	uv_buf_t bufs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1];
-	struct media_msg *msgs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1]; /* NULL: static bytes */
-	unsigned n;
-	size_t bytes;
-};
-
-static void batch_add(struct batch *b, struct media_msg *m, enum wire_format wire)
+static void batch_add(struct fanout_batch *b, struct media_msg *m, enum wire_format wire)
 {
 	const struct rbuf *w = media_msg_wire(m, wire);
 	b->bufs[b->n] = uv_buf_init((char *)w->data, w->len);
@@ -316,13 +392,12 @@ static void batch_add(struct batch *b, struct media_msg *m, enum wire_format wir
 	b->bytes += w->len;
 }
 
-static void viewer_flush(struct fanout_viewer *v)
+/* Gathers into b what v is due, after skipping a backlog it cannot catch up; b->n 0: nothing. */
+static void viewer_collect(struct fanout_viewer *v, struct fanout_batch *b, uint64_t now)
 {
 	struct fanout *f = v->f;
-	if (!f || v->writing)
-		return;
-	uint64_t now = uv_now(f->loop);
-
+	b->n = 0;
+	b->bytes = 0;
 	if (v->next_seq < f->first_seq)
 		skip(v, "fell_off_log", 0);
 	if (v->next_seq < f->next_seq) {
@@ -331,25 +406,22 @@ static void viewer_flush(struct fanout_viewer *v)
 			skip(v, "lag", lag);
 	}
 
-	struct batch b;
-	b.n = 0;
-	b.bytes = 0;
 	if (v->need_prelude) {
 		if (v->wire == WIRE_FLV) {
-			b.bufs[b.n] = uv_buf_init((char *)media_flv_preamble,
-			                          (unsigned)media_flv_preamble_len);
-			b.msgs[b.n++] = NULL;
-			b.bytes += media_flv_preamble_len;
+			b->bufs[b->n] = uv_buf_init((char *)media_flv_preamble,
+			                            (unsigned)media_flv_preamble_len);
+			b->msgs[b->n++] = NULL;
+			b->bytes += media_flv_preamble_len;
 		}
 		prelude_for(f, v->start_ts);
 		for (int i = 0; i < FANOUT_HDR_COUNT; i++)
 			if (f->prelude[i])
-				batch_add(&b, f->prelude[i], v->wire);
+				batch_add(b, f->prelude[i], v->wire);
 		v->need_prelude = 0;
 	}
 	uint64_t seq = v->next_seq;
-	for (; seq < f->next_seq && b.n < FANOUT_BATCH_MAX + FANOUT_HDR_COUNT &&
-	       b.bytes < f->cfg->batch_bytes; seq++) {
+	for (; seq < f->next_seq && b->n < FANOUT_BATCH_MAX + FANOUT_HDR_COUNT &&
+	       b->bytes < f->cfg->batch_bytes; seq++) {
 		struct media_msg *m = log_at(f, seq);
 		if (v->wait_key) {
 			if (m->flags & MSG_KEYFRAME)
@@ -357,43 +429,48 @@ static void viewer_flush(struct fanout_viewer *v)
 			else if (!(m->flags & (MSG_SEQ_HEADER | MSG_METADATA)))
 				continue;
 		}
-		batch_add(&b, m, v->wire);
+		batch_add(b, m, v->wire);
 	}
 	v->next_seq = seq;
-	if (b.n == 0)
-		return;
+}
 
-	int w = uv_try_write(v->sock, b.bufs, b.n);
+/*
+ * Finishes a write of b to v, of which the socket took w bytes (or refused
+ * with a negative errno): the rest goes to libuv, holding references to the
+ * messages until it is written.
+ */
+static void viewer_wrote(struct fanout_viewer *v, struct fanout_batch *b, ssize_t w, uint64_t now)
+{
+	struct fanout *f = v->f;
 	if (w < 0 && w != UV_EAGAIN) {
-		drop(v, uv_strerror(w));
+		drop(v, uv_strerror((int)w));
 		return;
 	}
 	size_t sent = w > 0 ? (size_t)w : 0;
 	v->bytes_sent += sent;
 	*v->bytes_out += sent;
-	if (sent == b.bytes) {
-		if (seq == f->next_seq)
+	if (sent == b->bytes) {
+		if (v->next_seq == f->next_seq)
 			v->lag_base_ms = 0; /* caught up with live: from here on, lag is real */
 		return;
 	}
 
-	/* The socket took part: hand the rest to libuv, holding references until it is written. */
 	unsigned i = 0;
-	while (sent >= b.bufs[i].len) {
-		sent -= b.bufs[i].len;
+	while (sent >= b->bufs[i].len) {
+		sent -= b->bufs[i].len;
 		i++;
 	}
-	b.bufs[i].base += sent;
-	b.bufs[i].len -= sent;
+	b->bufs[i].base += sent;
+	b->bufs[i].len -= sent;
 	v->nheld = 0;
 	size_t rest = 0;
-	for (unsigned j = i; j < b.n; j++) {
-		rest += b.bufs[j].len;
-		if (b.msgs[j])
-			v->held[v->nheld++] = media_msg_ref(b.msgs[j]);
+	for (unsigned j = i; j < b->n; j++) {
+		rest += b->bufs[j].len;
+		if (b->msgs[j])
+			v->held[v->nheld++] = media_msg_ref(b->msgs[j]);
 	}
 	v->req.data = v;
-	int rc = uv_write(&v->req, v->sock, b.bufs + i, b.n - i, write_cb);
+	int rc = uv_write(&v->req, v->sock, b->bufs + i, b->n - i, write_cb);
 	if (rc < 0) {
 		release_held(v);
 		drop(v, uv_strerror(rc));
@@ -403,6 +480,56 @@ static void viewer_flush(struct fanout_viewer *v)
 	v->write_started_ms = now;
 	v->bytes_sent += rest;   /* counted now: libuv owns it and will send or fail */
 	*v->bytes_out += rest;
+}
+
+static void viewer_flush(struct fanout_viewer *v)
+{
+	if (!v->f || v->writing)
+		return;
+	uint64_t now = uv_now(v->f->loop);
+	struct fanout_batch b;
+	viewer_collect(v, &b, now);
+	if (b.n == 0)
+		return;
+	viewer_wrote(v, &b, uv_try_write(v->sock, b.bufs, b.n), now);
+}
+
+/*
+ * Every viewer of f, SENDBATCH_MAX at a time through one batched send (see
+ * sendbatch.h); the results are handled exactly as viewer_flush handles its
+ * one write's.  Handling a result may drop that viewer, never another, so
+ * the walk resumes safely at the first viewer not yet gathered.
+ */
+static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl)
+{
+	uint64_t now = uv_now(f->loop);
+	struct fanout_viewer *who[SENDBATCH_MAX];
+	struct list_node *n = f->viewers.next;
+	while (n != &f->viewers) {
+		unsigned k = 0;
+		while (n != &f->viewers && k < SENDBATCH_MAX) {
+			struct fanout_viewer *v = list_entry(n, struct fanout_viewer, link);
+			n = n->next;
+			if (v->writing)
+				continue;
+			if (v->fd < 0 || uv_stream_get_write_queue_size(v->sock) > 0) {
+				/* The owner has bytes queued in libuv (a control message): writing
+				 * past them would reorder the stream, so this one goes through libuv. */
+				viewer_flush(v);
+				continue;
+			}
+			struct fanout_batch *b = &fl->slots[k];
+			viewer_collect(v, b, now);
+			if (b->n == 0)
+				continue;
+			/* uv_buf_t is laid out as struct iovec on Unix (libuv guarantees it). */
+			sendbatch_add(&fl->sb, v->fd, (const struct iovec *)b->bufs, b->n);
+			who[k++] = v;
+		}
+		sendbatch_run(&fl->sb);
+		for (unsigned i = 0; i < k; i++)
+			viewer_wrote(who[i], &fl->slots[i], fl->sb.result[i], now);
+	}
 }
 
 /* How far behind v is, in ms: what we still hold for it plus the kernel's queue. */

@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "core/list.h"
+#include "core/sendbatch.h"
 #include "media/media_msg.h"
 
 #define FANOUT_BATCH_MAX 64   /* messages (iovecs) per write */
@@ -33,7 +34,11 @@ struct fanout_config {
 	uint32_t batch_bytes;     /* bytes one write may carry */
 	int gop_cache;            /* start new viewers on the last keyframe */
 	uint64_t merge_ms;        /* 0: send as messages arrive; else at most every merge_ms */
+	uint64_t audio_hold_ms;   /* with merge_ms 0: audio waits this long at most for video */
+	int batch_sends;          /* one system call for many viewers' writes (io_uring) */
 };
+
+struct fanout_batch;
 
 /*
  * Sends for every stream with news once per event-loop turn (after all reads
@@ -47,10 +52,16 @@ struct fanout_flusher {
 	uv_timer_t timer;
 	struct list_node dirty;       /* struct fanout with messages not yet sent */
 	uint64_t merge_ms;
+	uv_timer_t hold_timer;
+	struct list_node held;        /* struct fanout holding audio for video, oldest first */
+	uint64_t audio_hold_ms;
+	struct sendbatch sb;
+	struct fanout_batch *slots;   /* SENDBATCH_MAX of them, when sb has io_uring */
 	int closed;
 };
 
-void fanout_flusher_init(struct fanout_flusher *fl, uv_loop_t *loop, uint64_t merge_ms);
+void fanout_flusher_init(struct fanout_flusher *fl, uv_loop_t *loop,
+                         const struct fanout_config *cfg);
 /* Sends what is pending and closes the handles (the struct must outlive the loop run). */
 void fanout_flusher_close(struct fanout_flusher *fl);
 
@@ -76,6 +87,10 @@ struct fanout {
 	struct fanout_flusher *flusher;        /* NULL: send at once */
 	struct list_node dirty_link;
 	int dirty;
+	struct list_node hold_link;
+	int held;
+	uint64_t hold_until_ms;
+	uint64_t last_video_ms;
 	uint64_t rate_bytes_per_sec;           /* payload rate, for backlog estimates */
 	uint64_t skips, drops;
 };
@@ -92,6 +107,7 @@ struct fanout_viewer_ops {
 struct fanout_viewer {
 	struct fanout *f;                 /* NULL once stopped */
 	uv_stream_t *sock;                /* borrowed from the owner */
+	int fd;                           /* sock's descriptor, for batched sends */
 	enum wire_format wire;
 	const struct fanout_viewer_ops *ops;
 	void *owner;

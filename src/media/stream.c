@@ -19,7 +19,7 @@ void stream_registry_init(struct stream_registry *r, uv_loop_t *loop,
 	r->loop = loop;
 	r->fcfg = *fcfg;
 	strmap_init(&r->map);
-	fanout_flusher_init(&r->flusher, loop, fcfg->merge_ms);
+	fanout_flusher_init(&r->flusher, loop, &r->fcfg);
 }
 
 int stream_name_valid(const char *s)

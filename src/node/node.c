@@ -171,6 +171,8 @@ int node_main(int argc, char **argv)
 		.batch_bytes = 1u << 20,
 		.gop_cache = cfg.gop_cache,
 		.merge_ms = cfg.viewer_write_merge,
+		.audio_hold_ms = cfg.viewer_audio_hold,
+		.batch_sends = cfg.io_uring,
 	};
 	stream_registry_init(&n->streams, n->loop, &fcfg);
 

@@ -39,6 +39,8 @@ struct node_config {
 	uint64_t viewer_lag_drop;
 	uint64_t stream_buffer_max;
 	uint64_t viewer_write_merge;
+	uint64_t viewer_audio_hold;
+	int io_uring;
 
 	/* HTTP */
 	uint64_t http_max_header;

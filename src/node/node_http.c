@@ -232,6 +232,16 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	while (strmap_next(&n->streams.map, &hit, NULL, &hv))
 		hls_total += ((struct stream *)hv)->hls_viewers;
 	bytes_printf(&b, "sluice_viewers{protocol=\"hls\"} %u\n", hls_total);
+	const struct sendbatch *sb = &n->streams.flusher.sb;
+	metric(&b, "sluice_io_uring", "gauge",
+	       "1 while viewers' writes go out through io_uring, many per system call.");
+	bytes_printf(&b, "sluice_io_uring %d\n", sendbatch_uses_uring(sb));
+	metric(&b, "sluice_viewer_batched_writes_total", "counter",
+	       "Viewer writes sent in batches through io_uring.");
+	bytes_printf(&b, "sluice_viewer_batched_writes_total %llu\n", sb->writes);
+	metric(&b, "sluice_viewer_batch_calls_total", "counter",
+	       "System calls those batched writes took.");
+	bytes_printf(&b, "sluice_viewer_batch_calls_total %llu\n", sb->calls);
 	metric(&b, "sluice_received_bytes_total", "counter", "Bytes received from clients.");
 	bytes_printf(&b, "sluice_received_bytes_total %llu\n",
 	             (unsigned long long)conn_table_bytes_in(&n->conns));

@@ -105,6 +105,11 @@ def test_load_client_matches_ffmpeg_and_ffprobe(t):
         check(v["window_video_frames"] > 0, "viewer %d: nothing in the window" % v["id"])
     check(r["lag_ms"]["negative"] == 0 and 0 < r["lag_ms"]["p50"] <= r["lag_ms"]["p99"],
           "lag summary %s" % r["lag_ms"])
+    # Audio lag, by timestamp: sluice passes timestamps through, so every audio frame in the
+    # window matches one the publisher sent (3 viewers x ~43 frames/s).
+    a = r["audio_lag_ms"]
+    check(a["unmatched"] == 0 and a["samples"] >= 3 * 40 * (DURATION - 2) and
+          0 < a["p50"] <= a["p99"] < 250, "audio lag summary %s" % a)
     check(r["ttff_ms"]["n"] == 3, "ttff summary %s" % r["ttff_ms"])
     # The server figures come from /proc: present and plausible, not judged.
     check(r["server"]["pid"] == node.proc.pid and r["server"]["peak_rss_kb"] > 0,

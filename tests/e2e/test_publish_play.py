@@ -105,3 +105,43 @@ def test_new_viewer_gets_headers_then_keyframe_from_gop_cache(t):
     # Sequence headers carry the keyframe's time, so players see no jump.
     check(all(ts == tags[first_frame][1] for (_, ts, _), k in zip(tags, kinds)
               if k in ("video-header", "audio-header")), "header timestamps differ from the GOP")
+
+
+def metric_value(text, name):
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
+
+
+def test_viewer_writes_batched_or_not(t):
+    """Viewers' writes go out through io_uring, many per system call, and what they receive
+    decodes cleanly; with `--io-uring false` (or where the kernel refuses io_uring) they go
+    one write call each and decode just the same. /metrics says which."""
+    for args in ((), ("--io-uring", "false")):
+        node = Node(t.procs, args=args)
+        name = "batch" if not args else "nobatch"
+        publish(t.procs, node.rtmp("live", name), name="publisher-" + name)
+        node.wait_live("live", name)
+        seconds = 5
+        players = [play_ffmpeg(t.procs, node.rtmp("live", name), t.path("%s-%d.flv" % (name, i)),
+                               seconds, name="viewer-%s-%d" % (name, i)) for i in range(3)]
+        for p in players:
+            check(p.wait(timeout=seconds + 20) == 0, "a viewer of %s failed" % name)
+        for i in range(3):
+            check_media(t.path("%s-%d.flv" % (name, i)), seconds - 2, "%s viewer %d" % (name, i))
+        text = node.http("/metrics")[2].decode()
+        uring = metric_value(text, "sluice_io_uring")
+        writes = metric_value(text, "sluice_viewer_batched_writes_total")
+        calls = metric_value(text, "sluice_viewer_batch_calls_total")
+        check(None not in (uring, writes, calls), "metrics lack the batching figures")
+        if args:
+            check(uring == 0 and writes == 0, "io_uring used although turned off: %s %s"
+                  % (uring, writes))
+        elif uring == 1:
+            # 3 viewers x (25 video + 43 audio messages/s) x 5 s, give or take the turns
+            # that carried two messages.
+            check(writes > 3 * 25 * (seconds - 2), "batched writes %d" % writes)
+            check(calls < writes, "%d calls for %d writes: not batched" % (calls, writes))
+        else:
+            check("io_uring unavailable" in node.log(), "io_uring off without a word in the log")

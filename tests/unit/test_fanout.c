@@ -208,11 +208,14 @@ static void test_join_on_old_gop_is_not_lag(void **state)
 static void test_flusher_batches_per_turn_and_window(void **state)
 {
 	(void)state;
-	for (int merge = 0; merge <= 1; merge++) {
+	for (int mode = 0; mode < 3; mode++) {
+		int merge = mode == 2;
 		struct rig r;
 		rig_init(&r, 0);
+		r.cfg.merge_ms = merge ? 40 : 0;
+		r.cfg.batch_sends = mode == 1;
 		struct fanout_flusher fl;
-		fanout_flusher_init(&fl, &r.loop, merge ? 40 : 0);
+		fanout_flusher_init(&fl, &r.loop, &r.cfg);
 		fanout_set_flusher(&r.f, &fl);
 		fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
 		fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r,
@@ -412,6 +415,254 @@ static void test_end_tells_every_viewer(void **state)
 	rig_free(&r);
 }
 
+/* With video, audio waits for the next frame (up to the hold) and goes in its write;
+ * audio of a stream without video goes at once. */
+static void test_audio_rides_with_next_video(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_init(&r, 0);
+	r.cfg.audio_hold_ms = 40;
+	struct fanout_flusher fl;
+	fanout_flusher_init(&fl, &r.loop, &r.cfg);
+	fanout_set_flusher(&r.f, &fl);
+	fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
+	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	struct rtmp_reader rd;
+	rtmp_reader_init(&rd, NULL);
+	rd.chunk_size = media_rtmp_chunk_size();
+	struct rtmp_msg m[16];
+	int n = read_msgs(&r, &rd, m, 16);
+	assert_int_equal(n, 1);
+	free_msgs(m, n);
+
+	fanout_append(&r.f, msg(8, 10, 0, 50, 2));
+	fanout_append(&r.f, msg(8, 31, 0, 50, 3));
+	uv_run(&r.loop, UV_RUN_NOWAIT);
+	assert_int_equal(read_msgs(&r, &rd, m, 16), 0);      /* held for the picture */
+	fanout_append(&r.f, msg(9, 33, 0, 60, 4));
+	uv_run(&r.loop, UV_RUN_NOWAIT);
+	n = read_msgs(&r, &rd, m, 16);                        /* one write, in order */
+	assert_int_equal(n, 3);
+	assert_int_equal(m[0].ts, 10);
+	assert_int_equal(m[1].ts, 31);
+	assert_int_equal(m[2].ts, 33);
+	free_msgs(m, n);
+
+	/* No picture comes: the hold runs out and the audio goes alone. */
+	fanout_append(&r.f, msg(8, 52, 0, 50, 5));
+	uv_run(&r.loop, UV_RUN_NOWAIT);
+	assert_int_equal(read_msgs(&r, &rd, m, 16), 0);
+	usleep(60 * 1000);
+	uv_run(&r.loop, UV_RUN_NOWAIT);
+	n = read_msgs(&r, &rd, m, 16);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].ts, 52);
+	free_msgs(m, n);
+	rtmp_reader_free(&rd);
+	fanout_viewer_stop(&r.v);
+	fanout_flusher_close(&fl);
+	rig_free(&r);
+
+	/* Audio only: nothing to wait for. */
+	rig_init(&r, 0);
+	r.cfg.audio_hold_ms = 40;
+	fanout_flusher_init(&fl, &r.loop, &r.cfg);
+	fanout_set_flusher(&r.f, &fl);
+	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	rtmp_reader_init(&rd, NULL);
+	rd.chunk_size = media_rtmp_chunk_size();
+	fanout_append(&r.f, msg(8, 10, MSG_KEYFRAME, 50, 6)); /* as stream.c marks audio-only */
+	uv_run(&r.loop, UV_RUN_NOWAIT);
+	n = read_msgs(&r, &rd, m, 16);
+	assert_int_equal(n, 1);
+	free_msgs(m, n);
+	rtmp_reader_free(&rd);
+	fanout_viewer_stop(&r.v);
+	fanout_flusher_close(&fl);
+	rig_free(&r);
+}
+
+/*
+ * Batched sends (io_uring) to more viewers than one batch holds: every
+ * viewer gets every message; one whose socket is full gets the rest through
+ * libuv once it reads; one whose peer is gone is dropped, alone; one whose
+ * owner has bytes queued in libuv gets the media after them, not before.
+ */
+#define MANY 150
+
+struct many {
+	uv_loop_t loop;
+	struct fanout f;
+	struct fanout_config cfg;
+	struct fanout_flusher fl;
+	uv_pipe_t pipe[MANY];
+	int peer[MANY];
+	struct fanout_viewer v[MANY];
+	uint64_t bytes_out;
+	int drops;
+	char reason[64];
+};
+
+static void many_drop(struct fanout_viewer *v, const char *reason)
+{
+	struct many *m = v->owner;
+	m->drops++;
+	snprintf(m->reason, sizeof(m->reason), "%s", reason);
+	fanout_viewer_stop(v);
+}
+
+static const struct fanout_viewer_ops many_ops = { many_drop, on_end };
+
+static size_t read_all(int fd, uint8_t *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+	while (got < cap && (n = read(fd, buf + got, cap - got)) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+static int reader_fd;
+static size_t reader_left;
+
+static void read_filler_cb(uv_check_t *h)
+{
+	static uint8_t sink[65536];
+	while (reader_left > 0) {
+		ssize_t r = read(reader_fd, sink, reader_left < sizeof(sink) ? reader_left : sizeof(sink));
+		assert_true(r > 0);
+		reader_left -= (size_t)r;
+	}
+	uv_check_stop(h);
+}
+
+static void test_batched_sends_reach_every_viewer(void **state)
+{
+	(void)state;
+	static struct many mm;
+	struct many *m = &mm;
+	memset(m, 0, sizeof(*m));
+	assert_int_equal(uv_loop_init(&m->loop), 0);
+	m->cfg = (struct fanout_config){ .lag_skip_ms = 10000, .lag_drop_ms = 20000,
+	                                 .send_timeout_ms = 20000, .max_bytes = 8u << 20,
+	                                 .batch_bytes = 1u << 20, .gop_cache = 1,
+	                                 .batch_sends = 1 };
+	fanout_init(&m->f, &m->loop, &m->cfg);
+	fanout_flusher_init(&m->fl, &m->loop, &m->cfg);
+	if (!sendbatch_uses_uring(&m->fl.sb)) {
+		fanout_flusher_close(&m->fl);
+		uv_run(&m->loop, UV_RUN_DEFAULT);
+		fanout_free(&m->f);
+		uv_loop_close(&m->loop);
+		skip(); /* this kernel refuses io_uring: the writev path is what runs */
+	}
+	fanout_set_flusher(&m->f, &m->fl);
+	enum { SLOW = 70, GONE = 100, QUEUED = 120 };
+	for (int i = 0; i < MANY; i++) {
+		int sv[2];
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		if (i == SLOW) {
+			int small = 4096;
+			setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+			setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		}
+		fcntl(sv[1], F_SETFL, O_NONBLOCK);
+		uv_pipe_init(&m->loop, &m->pipe[i], 0);
+		assert_int_equal(uv_pipe_open(&m->pipe[i], sv[0]), 0);
+		m->peer[i] = sv[1];
+	}
+	fanout_append(&m->f, msg(9, 0, MSG_KEYFRAME, 100, 1));
+	for (int i = 0; i < MANY; i++)
+		fanout_viewer_start(&m->f, &m->v[i], (uv_stream_t *)&m->pipe[i], WIRE_RTMP, &many_ops,
+		                    m, &m->bytes_out);
+	close(m->peer[GONE]);
+	m->peer[GONE] = -1;
+	static uint8_t buf[1 << 20];
+	size_t first = read_all(m->peer[0], buf, sizeof(buf));
+	for (int i = 1; i < MANY; i++)
+		if (i != GONE)
+			assert_int_equal(read_all(m->peer[i], buf, sizeof(buf)), first);
+
+	/* Three messages in one turn, the last larger than the slow viewer's buffers. */
+	/* QUEUED's owner sends a control message that its full socket makes libuv queue. */
+	size_t filler = 0;
+	ssize_t w;
+	uv_os_fd_t qfd;
+	assert_int_equal(uv_fileno((uv_handle_t *)&m->pipe[QUEUED], &qfd), 0);
+	while ((w = write(qfd, buf, 4096)) > 0)
+		filler += (size_t)w;
+	static uv_write_t ctrl_req;
+	uv_buf_t ctrl = uv_buf_init("CTRL", 4);
+	assert_int_equal(uv_write(&ctrl_req, (uv_stream_t *)&m->pipe[QUEUED], &ctrl, 1, NULL), 0);
+	assert_true(uv_stream_get_write_queue_size((uv_stream_t *)&m->pipe[QUEUED]) > 0);
+
+	fanout_append(&m->f, msg(8, 10, 0, 300, 2));
+	fanout_append(&m->f, msg(9, 40, 0, 2000, 3));
+	fanout_append(&m->f, msg(9, 80, 0, 200000, 4));
+	/* Just before the flush (a check handle started later runs first), the peer reads the
+	 * filler: the socket has room while libuv still holds CTRL. */
+	uv_check_t reader;
+	uv_check_init(&m->loop, &reader);
+	reader_fd = m->peer[QUEUED];
+	reader_left = filler;
+	uv_check_start(&reader, read_filler_cb);
+	uv_run(&m->loop, UV_RUN_NOWAIT);
+	assert_int_equal(reader_left, 0);
+	uv_close((uv_handle_t *)&reader, NULL);
+	assert_int_equal(m->drops, 1);
+	assert_int_equal(m->v[GONE].f, NULL);
+	assert_true(m->v[SLOW].writing);
+
+	struct rtmp_reader rd;
+	struct rtmp_msg got[8];
+	for (int i = 0; i < MANY; i++) {
+		if (i == GONE)
+			continue;
+		rtmp_reader_init(&rd, NULL);
+		rd.chunk_size = media_rtmp_chunk_size();
+		int n = 0;
+		size_t prefix = i == QUEUED ? 4 : 0, prefix_seen = 0;
+		for (int spin = 0; spin < 2000 && n < 3; spin++) {
+			size_t len = read_all(m->peer[i], buf, sizeof(buf));
+			size_t off = 0;
+			for (; off < len && prefix_seen < prefix; off++, prefix_seen++)
+				assert_int_equal(buf[off], "CTRL"[prefix_seen]);
+			while (off < len) {
+				size_t used;
+				int rc = rtmp_reader_feed(&rd, buf + off, len - off, &used, &got[n]);
+				off += used;
+				if (rc == SL_EAGAIN)
+					break;
+				assert_int_equal(rc, 1);
+				n++;
+			}
+			if (n < 3)
+				uv_run(&m->loop, UV_RUN_NOWAIT); /* libuv writes the slow one's rest */
+		}
+		assert_int_equal(n, 3);
+		assert_int_equal(got[0].ts, 10);
+		assert_int_equal(got[2].ts, 80);
+		assert_int_equal(got[2].body->len, 200000);
+		free_msgs(got, n);
+		rtmp_reader_free(&rd);
+	}
+	assert_false(m->v[SLOW].writing);
+	assert_int_equal(m->drops, 1);
+	assert_true(m->fl.sb.calls < m->fl.sb.writes); /* batched: fewer calls than writes */
+
+	for (int i = 0; i < MANY; i++) {
+		fanout_viewer_stop(&m->v[i]);
+		uv_close((uv_handle_t *)&m->pipe[i], NULL);
+		if (m->peer[i] >= 0)
+			close(m->peer[i]);
+	}
+	fanout_flusher_close(&m->fl);
+	uv_run(&m->loop, UV_RUN_DEFAULT);
+	fanout_free(&m->f);
+	assert_int_equal(uv_loop_close(&m->loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +676,8 @@ int main(void)
 		cmocka_unit_test(test_kernel_queue_counts_as_backlog),
 		cmocka_unit_test(test_log_bounded_by_bytes_and_age),
 		cmocka_unit_test(test_end_tells_every_viewer),
+		cmocka_unit_test(test_audio_rides_with_next_video),
+		cmocka_unit_test(test_batched_sends_reach_every_viewer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
