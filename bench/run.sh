@@ -6,7 +6,8 @@
 #
 # Three servers: "sluice" in its default low-latency mode, "smerge" the same sluice with
 # --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
-# less CPU), and "nginx" (nginx-rtmp).
+# less CPU), and "nginx" (nginx-rtmp).  EXTRA adds more sluice settings to the rotation:
+# "shold" (--viewer-audio-hold $HOLD_MS, default 40ms) and "swritev" (--io-uring false).
 #
 # For each N and run, both servers (alternating which goes first) get a publisher pushing
 # the same cached ~2 Mbit/s FLV at real time and N viewers, all from one sluice-load
@@ -20,6 +21,10 @@
 set -euo pipefail
 
 MODE=${1:-quick}
+EXTRA=${EXTRA:-}
+for x in $EXTRA; do
+	case "$x" in shold | swritev) ;; *) echo "run.sh: EXTRA takes shold, swritev" >&2; exit 2 ;; esac
+done
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD:-build}
@@ -164,6 +169,12 @@ one_run() {
 	elif [ "$server" = smerge ]; then
 		start_sluice bench-smerge 127.0.0.77 19377 18077 --viewer-write-merge "${MERGE_MS:-50ms}"
 		url=rtmp://127.0.0.77:19377/live/bench
+	elif [ "$server" = shold ]; then
+		start_sluice bench-shold 127.0.0.78 19378 18078 --viewer-audio-hold "${HOLD_MS:-40ms}"
+		url=rtmp://127.0.0.78:19378/live/bench
+	elif [ "$server" = swritev ]; then
+		start_sluice bench-swritev 127.0.0.79 19379 18079 --io-uring false
+		url=rtmp://127.0.0.79:19379/live/bench
 	else
 		start_nginx bench-nginx 127.0.0.72 19372
 		url=rtmp://127.0.0.72:19372/live/bench
@@ -181,12 +192,11 @@ echo "run.sh: $MODE: N in {$NS}, $RUNS run(s) each, ${DURATION}s measured; serve
      "$SRV_CPU, load client on CPU $CLI_CPU; results in $OUT" >&2
 
 for run in $(seq "$RUNS"); do
-	# Alternate which server goes first, so drift in the machine hits both alike.
-	case $((run % 3)) in
-	1) order="sluice nginx smerge" ;;
-	2) order="nginx smerge sluice" ;;
-	*) order="smerge sluice nginx" ;;
-	esac
+	# Rotate which server goes first, so drift in the machine hits all alike.
+	order=""
+	set -- sluice nginx smerge $EXTRA
+	for _ in $(seq $(((run - 1) % $#))); do set -- "${@:2}" "$1"; done
+	order="$*"
 	for server in sluice nginx; do
 		one_run "$server" base 0 "$run" "$BASE_DURATION"
 	done

@@ -22,6 +22,16 @@ def load(path):
         return None
 
 
+# The servers bench/run.sh runs (file-name key: what it is).
+SERVERS = {
+    "sluice": "default",
+    "swritev": "default without io_uring",
+    "shold": "audio hold",
+    "smerge": "write merge",
+    "nginx": "nginx-rtmp",
+}
+
+
 def figures(r):
     """The figures we compare, from one sluice-load report."""
     srv = r.get("server", {})
@@ -78,7 +88,8 @@ def fmt(v, spec="%.2f"):
 def summary(d, mode, runs):
     rows = {}
     for path in glob.glob(os.path.join(d, "*.json")):
-        m = re.match(r"(load|base)-(sluice|smerge|nginx)-n(\d+)-r(\d+)\.json$", os.path.basename(path))
+        m = re.match(r"(load|base)-(%s)-n(\d+)-r(\d+)\.json$" % "|".join(SERVERS),
+                     os.path.basename(path))
         r = load(path)
         if not m or r is None:
             continue
@@ -97,7 +108,7 @@ def summary(d, mode, runs):
     ns = sorted({k[2] for k in rows if k[0] == "load"})
     agg = {}
     for n in ns:
-        for s in ("sluice", "smerge", "nginx"):
+        for s in SERVERS:
             fs = rows.get(("load", s, n), [])
             if not fs:
                 continue
@@ -105,7 +116,7 @@ def summary(d, mode, runs):
                 "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "alag_p50",
                 "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu")}
             a["per_viewer"] = a["cpu_pct"] / n if n else None
-            b0 = base["sluice" if s == "smerge" else s]
+            b0 = base["nginx" if s == "nginx" else "sluice"]
             a["marginal"] = (a["cpu_pct"] - b0) / n if n and b0 is not None else None
             agg[(s, n)] = a
             out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s "
@@ -120,23 +131,26 @@ def summary(d, mode, runs):
     out.append("Ratios sluice / nginx-rtmp (same runs; below 1 means sluice uses less or is faster):\n")
     out.append("| N | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 | lag p99 | ttff p50 |")
     out.append("|---|---|---|---|---|---|---|")
-    out[-2] = "| N | sluice mode | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 | lag p99 | ttff p50 |"
-    out[-1] = "|---|---|---|---|---|---|---|---|"
-    for n, mode in ((n, m) for n in ns for m in ("sluice", "smerge")):
+    out[-2] = ("| N | sluice mode | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 "
+               "| lag p99 | audio lag p50 | audio lag p99 | ttff p50 |")
+    out[-1] = "|---|---|---|---|---|---|---|---|---|---|"
+    for n, mode in ((n, m) for n in ns for m in SERVERS if m != "nginx"):
         s, g = agg.get((mode, n)), agg.get(("nginx", n))
         if not s or not g:
             continue
-        out.append("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
-            n, "default" if mode == "sluice" else "write merge", ratio(s["per_viewer"], g["per_viewer"]), ratio(s["marginal"], g["marginal"]),
-            ratio(s["rss_mb"], g["rss_mb"]), ratio(s["lag_p50"], g["lag_p50"]),
-            ratio(s["lag_p99"], g["lag_p99"]), ratio(s["ttff_p50"], g["ttff_p50"])))
+        out.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, SERVERS[mode], ratio(s["per_viewer"], g["per_viewer"]),
+            ratio(s["marginal"], g["marginal"]), ratio(s["rss_mb"], g["rss_mb"]),
+            ratio(s["lag_p50"], g["lag_p50"]), ratio(s["lag_p99"], g["lag_p99"]),
+            ratio(s["alag_p50"], g["alag_p50"]), ratio(s["alag_p99"], g["alag_p99"]),
+            ratio(s["ttff_p50"], g["ttff_p50"])))
     out.append("")
     out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; medians):"
                "\n")
     out.append("| server | largest N held of those run | its lag p99 ms | its server CPU % | "
                "its client CPU % |")
     out.append("|---|---|---|---|---|")
-    for s in ("sluice", "smerge", "nginx"):
+    for s in (s for s in SERVERS if any((s, n) in agg for n in ns)):
         held = [n for n in ns if (s, n) in agg and agg[(s, n)]["alive"] == n and
                 agg[(s, n)]["lag_p99"] is not None and agg[(s, n)]["lag_p99"] < 500]
         if not held:
