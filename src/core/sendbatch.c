@@ -10,6 +10,8 @@
 #ifdef SLUICE_HAVE_URING
 #include <liburing.h>
 
+_Static_assert(SENDBATCH_MAX <= 64, "ring_run tracks the slots in a 64-bit mask");
+
 struct sendbatch_ring {
 	struct io_uring ring;
 };
@@ -17,7 +19,11 @@ struct sendbatch_ring {
 static struct sendbatch_ring *ring_open(void)
 {
 	struct sendbatch_ring *r = xcalloc(1, sizeof(*r));
-	int rc = io_uring_queue_init(SENDBATCH_MAX, &r->ring, 0);
+	/* SUBMIT_ALL (Linux 5.18+): one request failing at submission does not stop the rest.
+	 * Without it (older kernels) ring_run still never lets a left-over entry go out. */
+	int rc = io_uring_queue_init(SENDBATCH_MAX, &r->ring, IORING_SETUP_SUBMIT_ALL);
+	if (rc == -EINVAL)
+		rc = io_uring_queue_init(SENDBATCH_MAX, &r->ring, 0);
 	if (rc < 0) {
 		log_info("sendbatch", "io_uring unavailable (%s): one write call per viewer",
 		         strerror(-rc));
@@ -55,10 +61,13 @@ static int ring_run(struct sendbatch *sb)
 		rc = io_uring_submit(ring);
 	} while (rc == -EINTR);
 	sb->calls++;
-	int failed = rc < 0;
-	unsigned taken = failed ? sb->n - io_uring_sq_ready(ring) : (unsigned)rc;
+	/* What the kernel did not take stays -EAGAIN (nothing sent), and the ring is not used
+	 * again: those entries must never go out later. */
+	unsigned taken = sb->n - io_uring_sq_ready(ring);
+	int failed = rc < 0 || taken < sb->n;
 	/* Non-blocking sends complete inside the submit; reap them all before returning, since
 	 * the caller's buffers must not be in use afterwards. */
+	uint64_t reaped = 0;   /* bit i: slot i's result is in (SENDBATCH_MAX is 64) */
 	for (unsigned done = 0; done < taken; done++) {
 		struct io_uring_cqe *cqe;
 		do {
@@ -66,14 +75,16 @@ static int ring_run(struct sendbatch *sb)
 		} while (rc == -EINTR);
 		if (rc < 0) {
 			for (unsigned i = 0; i < taken; i++)
-				if (sb->result[i] == -EAGAIN)
+				if (!(reaped & (1ull << i)))
 					sb->result[i] = -EIO;
 			failed = 1;
 			break;
 		}
 		uint64_t slot = io_uring_cqe_get_data64(cqe);
-		if (slot < sb->n)
+		if (slot < sb->n) {
 			sb->result[slot] = cqe->res;
+			reaped |= 1ull << slot;
+		}
 		io_uring_cqe_seen(ring, cqe);
 	}
 	if (failed) {

@@ -110,9 +110,12 @@ void fanout_flusher_init(struct fanout_flusher *fl, uv_loop_t *loop,
 	list_init(&fl->held);
 	fl->merge_ms = cfg->merge_ms;
 	fl->audio_hold_ms = cfg->audio_hold_ms;
-	sendbatch_init(&fl->sb, cfg->batch_sends);
-	if (sendbatch_uses_uring(&fl->sb))
+	if (cfg->batch_sends) {
+		sendbatch_init(&fl->sb, 1);
 		fl->slots = xcalloc(SENDBATCH_MAX, sizeof(*fl->slots));
+	} else {
+		sendbatch_init(&fl->sb, 0);
+	}
 	uv_check_init(loop, &fl->check);
 	uv_timer_init(loop, &fl->timer);
 	uv_timer_init(loop, &fl->hold_timer);
@@ -208,9 +211,10 @@ static void trim(struct fanout *f, uint64_t now)
 }
 
 /*
- * In the default mode, an audio message of a stream with video waits for the
- * next video frame (at most audio_hold_ms), so the two go out in one write:
- * about half the writes per viewer, no delay to any picture.
+ * With audio_hold_ms (and no merge window), an audio message of a stream
+ * with video waits for the next video frame, at most that long, so the two
+ * go out in one write: about half the writes per viewer, audio later by up
+ * to a frame, no picture delayed.
  */
 static int hold_for_video(struct fanout *f, struct fanout_flusher *fl,
                           const struct media_msg *m, uint64_t now)
@@ -512,9 +516,12 @@ static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl)
 			n = n->next;
 			if (v->writing)
 				continue;
-			if (v->fd < 0 || uv_stream_get_write_queue_size(v->sock) > 0) {
-				/* The owner has bytes queued in libuv (a control message): writing
-				 * past them would reorder the stream, so this one goes through libuv. */
+			if (v->fd < 0 || uv_is_closing((uv_handle_t *)v->sock) ||
+			    uv_stream_get_write_queue_size(v->sock) > 0) {
+				/* Through libuv: a closing handle's descriptor may already belong to
+				 * another connection (libuv refuses the write, the viewer is dropped);
+				 * bytes the owner queued in libuv (a control message) must not be
+				 * overtaken. */
 				viewer_flush(v);
 				continue;
 			}

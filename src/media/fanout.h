@@ -56,7 +56,7 @@ struct fanout_flusher {
 	struct list_node held;        /* struct fanout holding audio for video, oldest first */
 	uint64_t audio_hold_ms;
 	struct sendbatch sb;
-	struct fanout_batch *slots;   /* SENDBATCH_MAX of them, when sb has io_uring */
+	struct fanout_batch *slots;   /* SENDBATCH_MAX of them, with batch_sends */
 	int closed;
 };
 

@@ -459,9 +459,17 @@ static void test_audio_rides_with_next_video(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(m[0].ts, 52);
 	free_msgs(m, n);
+
+	/* Closing the flusher (node shutdown) sends what is held. */
+	fanout_append(&r.f, msg(8, 74, 0, 50, 7));
+	assert_int_equal(read_msgs(&r, &rd, m, 16), 0);
+	fanout_flusher_close(&fl);
+	n = read_msgs(&r, &rd, m, 16);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].ts, 74);
+	free_msgs(m, n);
 	rtmp_reader_free(&rd);
 	fanout_viewer_stop(&r.v);
-	fanout_flusher_close(&fl);
 	rig_free(&r);
 
 	/* Audio only: nothing to wait for. */
@@ -484,10 +492,13 @@ static void test_audio_rides_with_next_video(void **state)
 }
 
 /*
- * Batched sends (io_uring) to more viewers than one batch holds: every
- * viewer gets every message; one whose socket is full gets the rest through
- * libuv once it reads; one whose peer is gone is dropped, alone; one whose
- * owner has bytes queued in libuv gets the media after them, not before.
+ * Batched sends to more viewers than one batch holds (through io_uring, or
+ * one sendmsg each where the kernel refuses it: the same code around them):
+ * every viewer gets every message, in order; one whose socket is full gets
+ * the rest through libuv once it reads; one whose peer is gone is dropped,
+ * alone; one whose owner has bytes queued in libuv gets the media after
+ * them; and one whose handle is closing is never written to, even when its
+ * old descriptor number already belongs to a new connection.
  */
 #define MANY 150
 
@@ -498,17 +509,18 @@ struct many {
 	struct fanout_flusher fl;
 	uv_pipe_t pipe[MANY];
 	int peer[MANY];
+	int closed[MANY];
 	struct fanout_viewer v[MANY];
 	uint64_t bytes_out;
 	int drops;
-	char reason[64];
+	char reason[MANY][64];
 };
 
 static void many_drop(struct fanout_viewer *v, const char *reason)
 {
 	struct many *m = v->owner;
 	m->drops++;
-	snprintf(m->reason, sizeof(m->reason), "%s", reason);
+	snprintf(m->reason[v - m->v], sizeof(m->reason[0]), "%s", reason);
 	fanout_viewer_stop(v);
 }
 
@@ -550,15 +562,8 @@ static void test_batched_sends_reach_every_viewer(void **state)
 	                                 .batch_sends = 1 };
 	fanout_init(&m->f, &m->loop, &m->cfg);
 	fanout_flusher_init(&m->fl, &m->loop, &m->cfg);
-	if (!sendbatch_uses_uring(&m->fl.sb)) {
-		fanout_flusher_close(&m->fl);
-		uv_run(&m->loop, UV_RUN_DEFAULT);
-		fanout_free(&m->f);
-		uv_loop_close(&m->loop);
-		skip(); /* this kernel refuses io_uring: the writev path is what runs */
-	}
 	fanout_set_flusher(&m->f, &m->fl);
-	enum { SLOW = 70, GONE = 100, QUEUED = 120 };
+	enum { SLOW = 70, GONE = 100, QUEUED = 120, CLOSING = 130 };
 	for (int i = 0; i < MANY; i++) {
 		int sv[2];
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
@@ -576,15 +581,28 @@ static void test_batched_sends_reach_every_viewer(void **state)
 	for (int i = 0; i < MANY; i++)
 		fanout_viewer_start(&m->f, &m->v[i], (uv_stream_t *)&m->pipe[i], WIRE_RTMP, &many_ops,
 		                    m, &m->bytes_out);
-	close(m->peer[GONE]);
-	m->peer[GONE] = -1;
 	static uint8_t buf[1 << 20];
 	size_t first = read_all(m->peer[0], buf, sizeof(buf));
 	for (int i = 1; i < MANY; i++)
-		if (i != GONE)
-			assert_int_equal(read_all(m->peer[i], buf, sizeof(buf)), first);
+		assert_int_equal(read_all(m->peer[i], buf, sizeof(buf)), first);
+	uint64_t joined_bytes = m->bytes_out;
+	assert_int_equal(joined_bytes, first * MANY);
 
-	/* Three messages in one turn, the last larger than the slow viewer's buffers. */
+	close(m->peer[GONE]);
+	m->peer[GONE] = -1;
+
+	/* CLOSING's owner closes it (its viewer is stopped only in the close callback), and a
+	 * new connection gets the same descriptor number. */
+	uv_os_fd_t old_fd;
+	assert_int_equal(uv_fileno((uv_handle_t *)&m->pipe[CLOSING], &old_fd), 0);
+	uv_close((uv_handle_t *)&m->pipe[CLOSING], NULL);
+	m->closed[CLOSING] = 1;
+	int intruder[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, intruder), 0);
+	assert_true(intruder[0] == old_fd || intruder[1] == old_fd);
+	fcntl(intruder[0], F_SETFL, O_NONBLOCK);
+	fcntl(intruder[1], F_SETFL, O_NONBLOCK);
+
 	/* QUEUED's owner sends a control message that its full socket makes libuv queue. */
 	size_t filler = 0;
 	ssize_t w;
@@ -597,6 +615,7 @@ static void test_batched_sends_reach_every_viewer(void **state)
 	assert_int_equal(uv_write(&ctrl_req, (uv_stream_t *)&m->pipe[QUEUED], &ctrl, 1, NULL), 0);
 	assert_true(uv_stream_get_write_queue_size((uv_stream_t *)&m->pipe[QUEUED]) > 0);
 
+	/* Three messages in one turn, the last larger than the slow viewer's buffers. */
 	fanout_append(&m->f, msg(8, 10, 0, 300, 2));
 	fanout_append(&m->f, msg(9, 40, 0, 2000, 3));
 	fanout_append(&m->f, msg(9, 80, 0, 200000, 4));
@@ -610,14 +629,20 @@ static void test_batched_sends_reach_every_viewer(void **state)
 	uv_run(&m->loop, UV_RUN_NOWAIT);
 	assert_int_equal(reader_left, 0);
 	uv_close((uv_handle_t *)&reader, NULL);
-	assert_int_equal(m->drops, 1);
-	assert_int_equal(m->v[GONE].f, NULL);
+	assert_int_equal(m->drops, 2);
+	assert_null(m->v[GONE].f);
+	assert_true(strstr(m->reason[GONE], "pipe") != NULL);       /* EPIPE */
+	assert_null(m->v[CLOSING].f);
+	assert_true(strstr(m->reason[CLOSING], "file descriptor") != NULL); /* EBADF */
+	assert_int_equal(read(intruder[0], buf, 16), -1);           /* nothing reached it */
+	assert_int_equal(read(intruder[1], buf, 16), -1);
 	assert_true(m->v[SLOW].writing);
 
 	struct rtmp_reader rd;
 	struct rtmp_msg got[8];
+	size_t media_bytes = 0;
 	for (int i = 0; i < MANY; i++) {
-		if (i == GONE)
+		if (i == GONE || i == CLOSING)
 			continue;
 		rtmp_reader_init(&rd, NULL);
 		rd.chunk_size = media_rtmp_chunk_size();
@@ -628,6 +653,8 @@ static void test_batched_sends_reach_every_viewer(void **state)
 			size_t off = 0;
 			for (; off < len && prefix_seen < prefix; off++, prefix_seen++)
 				assert_int_equal(buf[off], "CTRL"[prefix_seen]);
+			if (i == 0)
+				media_bytes += len - off;
 			while (off < len) {
 				size_t used;
 				int rc = rtmp_reader_feed(&rd, buf + off, len - off, &used, &got[n]);
@@ -642,21 +669,31 @@ static void test_batched_sends_reach_every_viewer(void **state)
 		}
 		assert_int_equal(n, 3);
 		assert_int_equal(got[0].ts, 10);
+		assert_int_equal(got[1].ts, 40);
 		assert_int_equal(got[2].ts, 80);
 		assert_int_equal(got[2].body->len, 200000);
 		free_msgs(got, n);
 		rtmp_reader_free(&rd);
 	}
 	assert_false(m->v[SLOW].writing);
-	assert_int_equal(m->drops, 1);
-	assert_true(m->fl.sb.calls < m->fl.sb.writes); /* batched: fewer calls than writes */
+	assert_int_equal(m->drops, 2);
+	/* Every byte counted once: the viewers that stayed each got what viewer 0 got. */
+	assert_int_equal(m->bytes_out - joined_bytes, media_bytes * (MANY - 2));
+	assert_true(m->fl.sb.writes >= MANY - 3);
+	if (sendbatch_uses_uring(&m->fl.sb))
+		assert_true(m->fl.sb.calls < m->fl.sb.writes); /* batched: fewer calls than writes */
+	else
+		assert_int_equal(m->fl.sb.calls, m->fl.sb.writes);
 
 	for (int i = 0; i < MANY; i++) {
 		fanout_viewer_stop(&m->v[i]);
-		uv_close((uv_handle_t *)&m->pipe[i], NULL);
+		if (!m->closed[i])
+			uv_close((uv_handle_t *)&m->pipe[i], NULL);
 		if (m->peer[i] >= 0)
 			close(m->peer[i]);
 	}
+	close(intruder[0]);
+	close(intruder[1]);
 	fanout_flusher_close(&m->fl);
 	uv_run(&m->loop, UV_RUN_DEFAULT);
 	fanout_free(&m->f);
