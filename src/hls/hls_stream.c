@@ -157,6 +157,9 @@ static uint32_t current_init(struct hls_stream *h)
 	bytes_init(&b);
 	if (fmp4_write_init(&t, &b) < 0) {
 		bytes_free(&b);
+		if (!h->init_refused)
+			h->configs_refused++;
+		h->init_refused = 1;
 		return 0;
 	}
 	const struct rbuf *last = hls_stream_init_segment(h, h->init_id);
@@ -275,6 +278,7 @@ static int feed_video(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 		struct avc_config cfg;
 		if (avc_parse_config(copy->data, copy->len, &cfg) < 0) {
 			rbuf_unref(copy);
+			h->configs_refused++;
 			return 0;
 		}
 		if (h->avc_body)
@@ -282,6 +286,7 @@ static int feed_video(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 		h->avc_body = copy;
 		h->avc = cfg;
 		h->have_avc = 1;
+		h->init_refused = 0;
 		return 0;
 	}
 	if (!fv.is_frame || !h->have_avc)
@@ -302,8 +307,9 @@ static int feed_video(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 		h->frame_ms = (uint32_t)(ms - h->last_video_ms);
 	h->last_video_ms = ms;
 	if (h->cfg.fmp4) {
-		fmp4_frag_add(&h->frag, FMP4_TRACK_VIDEO, fv.data, fv.len, clock90(ms, 0),
-		              fv.cts * 90, key);
+		if (fmp4_frag_add(&h->frag, FMP4_TRACK_VIDEO, fv.data, fv.len, clock90(ms, 0),
+		                  fv.cts * 90, key) < 0)
+			h->frames_dropped++;
 		return changed;
 	}
 	struct bytes es;
@@ -311,6 +317,8 @@ static int feed_video(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 	if (ts_avcc_to_annexb(fv.data, fv.len, h->avc.nal_length_size, &h->avc, key, &es) == 0)
 		ts_mux_write_pes(&h->ts, &h->cur, 1, es.data, es.len, clock90(ms, fv.cts),
 		                 clock90(ms, 0), key);
+	else
+		h->frames_dropped++;
 	bytes_free(&es);
 	return changed;
 }
@@ -329,6 +337,9 @@ static int feed_audio(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 			if (h->asc_body)
 				rbuf_unref(h->asc_body);
 			h->asc_body = rbuf_from(fa.data, fa.len);
+			h->init_refused = 0;
+		} else {
+			h->configs_refused++;
 		}
 		return 0;
 	}
@@ -337,8 +348,10 @@ static int feed_audio(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 	/* MPEG-TS carries AAC in ADTS, which cannot say every configuration (channel
 	 * configuration 0, profiles over 3) or frames over 8 KB; fMP4 carries them as they are. */
 	uint8_t adts[AAC_ADTS_HEADER_SIZE] = { 0 };
-	if (!h->cfg.fmp4 && aac_write_adts(adts, &h->aac, fa.len) < 0)
+	if (!h->cfg.fmp4 && aac_write_adts(adts, &h->aac, fa.len) < 0) {
+		h->frames_dropped++;
 		return 0;
+	}
 	int changed = 0;
 	uint64_t ms = unwrap(h, ts, &changed);
 	if (!h->have_avc) {
@@ -353,7 +366,9 @@ static int feed_audio(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 	if (!h->open)
 		return changed;
 	if (h->cfg.fmp4) {
-		fmp4_frag_add(&h->frag, FMP4_TRACK_AUDIO, fa.data, fa.len, audio_clock(h, ms), 0, 1);
+		if (fmp4_frag_add(&h->frag, FMP4_TRACK_AUDIO, fa.data, fa.len, audio_clock(h, ms), 0,
+		                  1) < 0)
+			h->frames_dropped++;
 		return changed;
 	}
 	struct bytes es;

@@ -102,6 +102,12 @@ struct hls_stream {
 	int pending_disc;
 	uint64_t changes;             /* bumped when a part or segment completes */
 	uint64_t bytes_held;
+	/* What could not be packaged, for the node's metrics: frames (broken NAL lengths, AAC
+	 * that ADTS cannot say, over a fragment's limits) and sequence headers (unparsable, or
+	 * no fMP4 init segment could be built from them, so segments go without EXT-X-MAP). */
+	uint64_t frames_dropped;
+	uint64_t configs_refused;
+	int init_refused;             /* the current configuration made no init (counted once) */
 };
 
 void hls_stream_init(struct hls_stream *h, const struct hls_config *cfg, uint64_t first_msn);

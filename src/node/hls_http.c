@@ -42,6 +42,7 @@ struct hls_server {
 	struct strmap streams;        /* "app/name" -> struct hls_live */
 	struct hls_config cfg;
 	uint64_t ticks;
+	uint64_t frames_dropped, configs_refused;   /* totals over every stream packaged */
 };
 
 struct hls_waiter {
@@ -284,12 +285,38 @@ static void hold(struct hls_live *hl, struct http_conn *c, const struct hls_requ
 
 /* ---- packaging: the stream's media hook ---- */
 
+/*
+ * Packages one message.  What the packager refuses is added to the node's
+ * totals (/metrics) and, the first time for this stream, logged.
+ */
+static void feed(struct hls_live *hl, const struct media_msg *m, uint64_t wall_ms)
+{
+	struct hls_stream *h = &hl->seg;
+	uint64_t dropped = h->frames_dropped, refused = h->configs_refused;
+	int changed = hls_stream_feed(h, m->type, m->ts, m->body->data, m->body->len, wall_ms);
+	if (h->frames_dropped != dropped) {
+		hl->srv->frames_dropped += h->frames_dropped - dropped;
+		if (dropped == 0)
+			log_warn("hls_frame_dropped", "app=%s stream=%s type=%u ts=%u reason=\"the "
+			         "packager cannot carry it (broken NAL lengths, AAC that MPEG-TS cannot "
+			         "say, or over a part's limits)\" note=\"logged once per stream; "
+			         "/metrics counts them all\"", hl->app, hl->name, m->type, m->ts);
+	}
+	if (h->configs_refused != refused) {
+		hl->srv->configs_refused += h->configs_refused - refused;
+		if (refused == 0)
+			log_warn("hls_config_refused", "app=%s stream=%s type=%u reason=\"a sequence "
+			         "header the packager cannot use: its media are not packaged, or fMP4 "
+			         "segments go without an init segment\" note=\"logged once per stream\"",
+			         hl->app, hl->name, m->type);
+	}
+	if (changed)
+		serve_waiters(hl, 0);
+}
+
 static void on_media(void *arg, const struct media_msg *m)
 {
-	struct hls_live *hl = arg;
-	if (hls_stream_feed(&hl->seg, m->type, m->ts, m->body->data, m->body->len,
-	                    clock_wall_ms()))
-		serve_waiters(hl, 0);
+	feed(arg, m, clock_wall_ms());
 }
 
 static void detach(struct hls_live *hl)
@@ -327,9 +354,7 @@ static void attach(struct hls_live *hl, struct stream *s)
 		if (!started)
 			continue;
 		uint64_t age = now > m->arrival_ms ? now - m->arrival_ms : 0;
-		if (hls_stream_feed(&hl->seg, m->type, m->ts, m->body->data, m->body->len,
-		                    wall - age))
-			serve_waiters(hl, 0);
+		feed(hl, m, wall - age);
 	}
 }
 
@@ -529,4 +554,10 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 	}
 	answer(hl, c, &r, q, st);
 	return 1;
+}
+
+void hls_http_counters(struct node *n, uint64_t *frames_dropped, uint64_t *configs_refused)
+{
+	*frames_dropped = n->hls ? n->hls->frames_dropped : 0;
+	*configs_refused = n->hls ? n->hls->configs_refused : 0;
 }

@@ -21,4 +21,7 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 /* Node shutdown: drops held requests and every stream's packaging. */
 void hls_server_stop(struct node *n);
 
+/* Totals over every stream packaged: frames and sequence headers the packager refused. */
+void hls_http_counters(struct node *n, uint64_t *frames_dropped, uint64_t *configs_refused);
+
 #endif

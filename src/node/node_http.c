@@ -237,11 +237,19 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	       "1 while viewers' writes go out through io_uring, many per system call.");
 	bytes_printf(&b, "sluice_io_uring %d\n", sendbatch_uses_uring(sb));
 	metric(&b, "sluice_viewer_batched_writes_total", "counter",
-	       "Viewer writes sent in batches through io_uring.");
+	       "Viewer writes sent in batches (one system call each while sluice_io_uring is 0).");
 	bytes_printf(&b, "sluice_viewer_batched_writes_total %llu\n", sb->writes);
 	metric(&b, "sluice_viewer_batch_calls_total", "counter",
 	       "System calls those batched writes took.");
 	bytes_printf(&b, "sluice_viewer_batch_calls_total %llu\n", sb->calls);
+	uint64_t hls_dropped, hls_refused;
+	hls_http_counters(n, &hls_dropped, &hls_refused);
+	metric(&b, "sluice_hls_frames_dropped_total", "counter",
+	       "Frames the HLS packager could not carry (broken NAL lengths, AAC ADTS cannot say).");
+	bytes_printf(&b, "sluice_hls_frames_dropped_total %llu\n", (unsigned long long)hls_dropped);
+	metric(&b, "sluice_hls_configs_refused_total", "counter",
+	       "Sequence headers the HLS packager could not use.");
+	bytes_printf(&b, "sluice_hls_configs_refused_total %llu\n", (unsigned long long)hls_refused);
 	metric(&b, "sluice_received_bytes_total", "counter", "Bytes received from clients.");
 	bytes_printf(&b, "sluice_received_bytes_total %llu\n",
 	             (unsigned long long)conn_table_bytes_in(&n->conns));

@@ -178,3 +178,64 @@ def test_hls_bad_requests(t):
                        ("/li%20ve/x/index.m3u8", 400)):
         status, _, _ = node.http(urllib.parse.quote(path, safe="/?=&-%"))
         check(status == want, "%s answered %d, wanted %d" % (path, status, want))
+
+
+def test_refused_media_counted_and_logged(t):
+    """A publisher's frame with broken NAL lengths and a sequence header cut short: the node
+    packages the rest, counts both in /metrics and logs each once, with the stream's name."""
+    import struct
+    import threading
+    from harness import fixture, flv_tags, tag_kind
+    from rtmp_raw import RawRtmp
+
+    node = Node(t.procs, args=("--hls-format", "ts"))
+    tags = [tg for tg in flv_tags(fixture()) if tag_kind(tg) != "metadata"][:200]
+    pub = RawRtmp(node.addr, node.rtmp_port)
+    pub.handshake()
+    pub.set_chunk_size(65536)
+    pub.connect("live")
+    sid = pub.create_stream()
+    pub.publish(sid, "broken")
+
+    def send(tag, ts=None):
+        ttype, tts, body = tag
+        pub.send_msg(ttype, body, msid=sid, ts=tts if ts is None else ts)
+
+    def paced(batch):
+        for tg in batch:
+            send(tg)
+            time.sleep(0.004)
+
+    paced(tags[:60])
+    # A playlist request starts the packaging (it waits for the first segment).
+    waiter = threading.Thread(target=lambda: node.http("/live/broken/index.m3u8", timeout=15))
+    waiter.start()
+    wait_for(lambda: node.stream("live", "broken")["viewers"]["hls"] >= 1, 5,
+             "the playlist request to start the packaging")
+    last_ts = tags[59][1]
+    # NAL length 0x1000 where 2 bytes follow; an AVC configuration record cut short.
+    send((9, last_ts + 1, bytes([0x27, 0x01, 0, 0, 0, 0, 0, 0x10, 0x00, 0x41, 0x9a])))
+    send((9, last_ts + 2, bytes([0x17, 0x00, 0, 0, 0, 0x01, 0x64])))
+    paced(tags[60:])
+    waiter.join(20)
+
+    def counters():
+        text = node.http("/metrics")[2].decode()
+        vals = {}
+        for line in text.splitlines():
+            for name in ("sluice_hls_frames_dropped_total", "sluice_hls_configs_refused_total"):
+                if line.startswith(name + " "):
+                    vals[name] = float(line.split()[1])
+        return vals
+
+    wait_for(lambda: counters().get("sluice_hls_frames_dropped_total", 0) >= 1 and
+             counters().get("sluice_hls_configs_refused_total", 0) >= 1, 10,
+             "the refused frame and header to be counted: %s" % counters())
+    log = node.log()
+    check(log.count("hls_frame_dropped") == 1 and "stream=broken" in log,
+          "the dropped frame is logged once with the stream")
+    check(log.count("hls_config_refused") == 1, "the refused header is logged once")
+    # The rest was packaged: the playlist lists segments.
+    check(len(segments(playlist(node, "/live/broken/index.m3u8"))) >= 1,
+          "no segments after the refused media")
+    pub.close()

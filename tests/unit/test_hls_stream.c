@@ -346,6 +346,33 @@ static void test_audio_only(void **state)
 	hls_stream_free(&h);
 }
 
+/* What cannot be packaged is counted, in both containers, and good media is not. */
+static void test_refused_media_is_counted(void **state)
+{
+	(void)state;
+	/* NAL length 99 where 1 byte follows; a video sequence header cut short. */
+	static const uint8_t broken_frame[] = { 0x27, 0x01, 0, 0, 40, 0, 0, 0, 99, 0x41 };
+	static const uint8_t short_header[] = { 0x17, 0x00, 0, 0, 0, 0x01, 0x64 };
+	for (int fmp4 = 0; fmp4 <= 1; fmp4++) {
+		struct hls_config cfg = ll_cfg;
+		cfg.fmp4 = fmp4;
+		struct hls_stream h;
+		hls_stream_init(&h, &cfg, 0);
+		headers(&h);
+		media(&h, 0, 0, 3000);
+		assert_int_equal(h.frames_dropped, 0);
+		assert_int_equal(h.configs_refused, 0);
+		hls_stream_feed(&h, 9, 3000, broken_frame, sizeof(broken_frame), 1000);
+		assert_int_equal(h.frames_dropped, 1);
+		hls_stream_feed(&h, 9, 3040, short_header, sizeof(short_header), 1000);
+		assert_int_equal(h.configs_refused, 1);
+		media(&h, 0, 3080, 5000);          /* the old configuration goes on */
+		assert_int_equal(h.frames_dropped, 1);
+		assert_true(hls_stream_complete_count(&h) >= 2);
+		hls_stream_free(&h);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_new_publisher_needs_headers_again),
 		cmocka_unit_test(test_audio_only),
 		cmocka_unit_test(test_fmp4_parts_and_inits),
+		cmocka_unit_test(test_refused_media_is_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
