@@ -63,11 +63,11 @@ const struct option_def node_options[] = {
 	  "to this long (far less CPU per viewer, that much more latency)" },
 	{ "viewer-audio-hold", OPT_MS, OFF(viewer_audio_hold), "0", 0, 1000, NULL, NULL,
 	  "0: audio goes out as it arrives; else it waits up to this long to go with the next "
-	  "video frame (pictures are never held; about half the writes per viewer, audio that "
-	  "much later)" },
+	  "video frame (pictures are never held; about half the writes per viewer, audio up to "
+	  "that much later)" },
 	{ "io-uring", OPT_BOOL, OFF(io_uring), "true", 0, 0, NULL, NULL,
 	  "write to viewers through io_uring, one system call per 64 writes (falls back to one "
-	  "writev each where the kernel refuses it)" },
+	  "write call each where the kernel refuses it)" },
 	{ "stream-buffer-max", OPT_BYTES, OFF(stream_buffer_max), "64m", 65536, 0, NULL, NULL,
 	  "most media bytes a stream keeps for its viewers (GOP cache and backlog)" },
 
