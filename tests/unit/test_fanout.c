@@ -117,6 +117,14 @@ static int read_msgs(struct rig *r, struct rtmp_reader *rd, struct rtmp_msg *out
 	return n;
 }
 
+/* Reads what viewers are sent: at the node's chunk size, which a real viewer is told at
+ * connect. */
+static void viewer_reader(struct rtmp_reader *rd)
+{
+	rtmp_reader_init(rd, NULL);
+	rd->chunk_size = media_rtmp_chunk_size();
+}
+
 static void free_msgs(struct rtmp_msg *m, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -143,9 +151,7 @@ static void test_join_gets_headers_then_gop(void **state)
 	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
 
 	struct rtmp_reader rd;
-	rtmp_reader_init(&rd, NULL);
-	/* the packaging uses the node's chunk size, which a real viewer is told at connect */
-	rd.chunk_size = media_rtmp_chunk_size();
+	viewer_reader(&rd);
 	struct rtmp_msg m[16];
 	int n = read_msgs(&r, &rd, m, 16);
 	assert_int_equal(n, 6);
@@ -188,8 +194,7 @@ static void test_join_on_old_gop_is_not_lag(void **state)
 	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
 
 	struct rtmp_reader rd;
-	rtmp_reader_init(&rd, NULL);
-	rd.chunk_size = media_rtmp_chunk_size();
+	viewer_reader(&rd);
 	struct rtmp_msg m[16];
 	int n = read_msgs(&r, &rd, m, 16);
 	assert_int_equal(n, 6); /* three headers, then keyframe, 40, 80 */
@@ -221,8 +226,7 @@ static void test_flusher_batches_per_turn_and_window(void **state)
 		fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r,
 		                    &r.bytes_out);
 		struct rtmp_reader rd;
-		rtmp_reader_init(&rd, NULL);
-		rd.chunk_size = media_rtmp_chunk_size();
+		viewer_reader(&rd);
 		struct rtmp_msg m[16];
 		int n = read_msgs(&r, &rd, m, 16); /* joining sends at once */
 		assert_int_equal(n, 1);
@@ -286,8 +290,7 @@ static void test_viewer_waits_for_keyframe_without_gop(void **state)
 	fanout_append(&r.f, msg(9, 80, 0, 50, 3));           /* not a place to start */
 	fanout_append(&r.f, msg(9, 120, MSG_KEYFRAME, 50, 4));
 	struct rtmp_reader rd;
-	rtmp_reader_init(&rd, NULL);
-	rd.chunk_size = media_rtmp_chunk_size();
+	viewer_reader(&rd);
 	struct rtmp_msg m[8];
 	int n = read_msgs(&r, &rd, m, 8);
 	assert_int_equal(n, 1);
@@ -429,8 +432,7 @@ static void test_audio_rides_with_next_video(void **state)
 	fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
 	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
 	struct rtmp_reader rd;
-	rtmp_reader_init(&rd, NULL);
-	rd.chunk_size = media_rtmp_chunk_size();
+	viewer_reader(&rd);
 	struct rtmp_msg m[16];
 	int n = read_msgs(&r, &rd, m, 16);
 	assert_int_equal(n, 1);
@@ -478,8 +480,7 @@ static void test_audio_rides_with_next_video(void **state)
 	fanout_flusher_init(&fl, &r.loop, &r.cfg);
 	fanout_set_flusher(&r.f, &fl);
 	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
-	rtmp_reader_init(&rd, NULL);
-	rd.chunk_size = media_rtmp_chunk_size();
+	viewer_reader(&rd);
 	fanout_append(&r.f, msg(8, 10, MSG_KEYFRAME, 50, 6)); /* as stream.c marks audio-only */
 	uv_run(&r.loop, UV_RUN_NOWAIT);
 	n = read_msgs(&r, &rd, m, 16);
@@ -644,8 +645,7 @@ static void test_batched_sends_reach_every_viewer(void **state)
 	for (int i = 0; i < MANY; i++) {
 		if (i == GONE || i == CLOSING)
 			continue;
-		rtmp_reader_init(&rd, NULL);
-		rd.chunk_size = media_rtmp_chunk_size();
+		viewer_reader(&rd);
 		int n = 0;
 		size_t prefix = i == QUEUED ? 4 : 0, prefix_seen = 0;
 		for (int spin = 0; spin < 2000 && n < 3; spin++) {
