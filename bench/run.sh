@@ -193,7 +193,6 @@ echo "run.sh: $MODE: N in {$NS}, $RUNS run(s) each, ${DURATION}s measured; serve
 
 for run in $(seq "$RUNS"); do
 	# Rotate which server goes first, so drift in the machine hits all alike.
-	order=""
 	set -- sluice nginx smerge $EXTRA
 	for _ in $(seq $(((run - 1) % $#))); do set -- "${@:2}" "$1"; done
 	order="$*"

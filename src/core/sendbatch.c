@@ -40,12 +40,12 @@ static void ring_close(struct sendbatch_ring *r)
 }
 
 /*
- * Runs the batch through the ring and fills every result.  Returns 0, or -1
- * when the ring failed (it is then closed): slots it never took come back
+ * Runs the batch through the ring and fills every result.  If the ring
+ * fails it is closed (later runs send one by one): slots it never took come back
  * -EAGAIN (nothing sent; the caller queues them), slots it took but whose
  * outcome is lost -EIO (the caller drops that viewer rather than guess).
  */
-static int ring_run(struct sendbatch *sb)
+static void ring_run(struct sendbatch *sb)
 {
 	struct io_uring *ring = &sb->ring->ring;
 	for (unsigned i = 0; i < sb->n; i++) {
@@ -92,9 +92,7 @@ static int ring_run(struct sendbatch *sb)
 		         strerror(rc < 0 ? -rc : EIO));
 		ring_close(sb->ring);
 		sb->ring = NULL;
-		return -1;
 	}
-	return 0;
 }
 #else
 struct sendbatch_ring {
@@ -111,10 +109,9 @@ static void ring_close(struct sendbatch_ring *r)
 	(void)r;
 }
 
-static int ring_run(struct sendbatch *sb)
+static void ring_run(struct sendbatch *sb)
 {
-	(void)sb;
-	return -1; /* never called: there is no ring */
+	(void)sb; /* never called: there is no ring */
 }
 #endif
 

@@ -18,6 +18,9 @@ struct fanout_batch {
 
 static void viewer_flush(struct fanout_viewer *v);
 
+/* Audio waits for video only while video came this recently (a camera turned off: it does not). */
+#define HOLD_VIDEO_RECENT_MS 1000
+
 void fanout_init(struct fanout *f, uv_loop_t *loop, const struct fanout_config *cfg)
 {
 	memset(f, 0, sizeof(*f));
@@ -220,7 +223,7 @@ static int hold_for_video(struct fanout *f, struct fanout_flusher *fl,
                           const struct media_msg *m, uint64_t now)
 {
 	if (fl->merge_ms || !fl->audio_hold_ms || m->type != 8 || !f->has_video ||
-	    now - f->last_video_ms > 1000)
+	    now - f->last_video_ms > HOLD_VIDEO_RECENT_MS)
 		return 0;
 	if (!f->held) {
 		f->held = 1;
@@ -510,8 +513,7 @@ static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl)
 	struct fanout_viewer *who[SENDBATCH_MAX];
 	struct list_node *n = f->viewers.next;
 	while (n != &f->viewers) {
-		unsigned k = 0;
-		while (n != &f->viewers && k < SENDBATCH_MAX) {
+		while (n != &f->viewers && !sendbatch_full(&fl->sb)) {
 			struct fanout_viewer *v = list_entry(n, struct fanout_viewer, link);
 			n = n->next;
 			if (v->writing)
@@ -525,14 +527,14 @@ static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl)
 				viewer_flush(v);
 				continue;
 			}
-			struct fanout_batch *b = &fl->slots[k];
+			struct fanout_batch *b = &fl->slots[fl->sb.n];
 			viewer_collect(v, b, now);
 			if (b->n == 0)
 				continue;
 			/* uv_buf_t is laid out as struct iovec on Unix (libuv guarantees it). */
-			sendbatch_add(&fl->sb, v->fd, (const struct iovec *)b->bufs, b->n);
-			who[k++] = v;
+			who[sendbatch_add(&fl->sb, v->fd, (const struct iovec *)b->bufs, b->n)] = v;
 		}
+		unsigned k = fl->sb.n;
 		sendbatch_run(&fl->sb);
 		for (unsigned i = 0; i < k; i++)
 			viewer_wrote(who[i], &fl->slots[i], fl->sb.result[i], now);
