@@ -454,7 +454,6 @@ static void viewer_wrote(struct fanout_viewer *v, struct fanout_batch *b, ssize_
 		return;
 	}
 	size_t sent = w > 0 ? (size_t)w : 0;
-	v->bytes_sent += sent;
 	*v->bytes_out += sent;
 	if (sent == b->bytes) {
 		if (v->next_seq == f->next_seq)
@@ -485,8 +484,7 @@ static void viewer_wrote(struct fanout_viewer *v, struct fanout_batch *b, ssize_
 	}
 	v->writing = 1;
 	v->write_started_ms = now;
-	v->bytes_sent += rest;   /* counted now: libuv owns it and will send or fail */
-	*v->bytes_out += rest;
+	*v->bytes_out += rest;   /* counted now: libuv owns it and will send or fail */
 }
 
 static void viewer_flush(struct fanout_viewer *v)

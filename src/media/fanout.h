@@ -105,25 +105,27 @@ struct fanout_viewer_ops {
 };
 
 struct fanout_viewer {
+	/* What a flush reads and writes for every viewer: together, in the first 64 bytes. */
+	struct list_node link;
 	struct fanout *f;                 /* NULL once stopped */
 	uv_stream_t *sock;                /* borrowed from the owner */
-	int fd;                           /* sock's descriptor, for batched sends */
-	enum wire_format wire;
-	const struct fanout_viewer_ops *ops;
-	void *owner;
 	uint64_t *bytes_out;              /* the owner's counter to add sent bytes to */
 	uint64_t next_seq;
-	uint32_t start_ts;
 	uint64_t lag_base_ms;             /* age of the cached GOP it started on; 0 once caught up */
+	int fd;                           /* sock's descriptor, for batched sends */
+	uint8_t wire;                     /* enum wire_format */
 	uint8_t wait_key;                 /* send nothing but headers until a keyframe */
 	uint8_t need_prelude;
 	uint8_t writing;
-	uv_write_t req;
-	struct media_msg *held[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1];
+	/* The rest: a viewer's start, a write libuv finishes, the once-a-second check. */
+	const struct fanout_viewer_ops *ops;
+	void *owner;
+	uint32_t start_ts;
 	unsigned nheld;
 	uint64_t write_started_ms;
-	uint64_t bytes_sent, skips;
-	struct list_node link;
+	uint64_t skips;
+	uv_write_t req;
+	struct media_msg *held[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1];
 };
 
 void fanout_init(struct fanout *f, uv_loop_t *loop, const struct fanout_config *cfg);
