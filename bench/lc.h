@@ -77,6 +77,9 @@ struct lc_stats {
 	uint32_t first_video_ts, last_video_ts;
 	int have_video_ts;
 	uint64_t window_bytes, window_frames;  /* inside the measurement window */
+	uint64_t segs_at_start, seg_bytes_at_start; /* the kernel's counts when the window opened */
+	int segs_known;            /* both ends of the window were read */
+	uint64_t window_segs, window_seg_bytes;     /* TCP data segments (and bytes) in the window */
 	char error[96];            /* the first error, if any */
 };
 
@@ -195,6 +198,10 @@ void lc_rtmp_send_media(struct lc_client *c, uint8_t type, uint32_t ts, const ui
 /* HTTP-FLV viewers (lc_http.c). */
 void lc_http_begin(struct lc_client *c);
 void lc_http_data(struct lc_client *c, const uint8_t *p, size_t n);
+
+/* The window opens / closes for c's segment count (lc_net.c). */
+void lc_client_segs_start(struct lc_client *c);
+void lc_client_segs_end(struct lc_client *c);
 
 /* Media accounting (lc_media.c): one received audio, video or data message. */
 void lc_on_tag(struct lc_client *c, uint8_t type, uint32_t ts, const uint8_t *body, size_t len);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bench/lc.h"
+#include "bench/lc_tcpinfo.h"
 #include "core/err.h"
 #include "core/mem.h"
 
@@ -215,4 +216,31 @@ int lc_client_connect(struct lc_client *c)
 		return SL_EIO;
 	}
 	return 0;
+}
+
+static int client_fd(const struct lc_client *c)
+{
+	uv_os_fd_t fd;
+	if (!c->open || c->closed || uv_fileno((const uv_handle_t *)&c->tcp, &fd) != 0)
+		return -1;
+	return fd;
+}
+
+void lc_client_segs_start(struct lc_client *c)
+{
+	int fd = client_fd(c);
+	c->st.segs_known = fd >= 0 &&
+	                   lc_tcp_received(fd, &c->st.segs_at_start, &c->st.seg_bytes_at_start) == 0;
+}
+
+void lc_client_segs_end(struct lc_client *c)
+{
+	uint64_t segs, bytes;
+	int fd = client_fd(c);
+	if (c->st.segs_known && fd >= 0 && lc_tcp_received(fd, &segs, &bytes) == 0) {
+		c->st.window_segs = (uint32_t)(segs - c->st.segs_at_start); /* wraps at 32 bits */
+		c->st.window_seg_bytes = bytes - c->st.seg_bytes_at_start;
+	} else {
+		c->st.segs_known = 0;
+	}
 }

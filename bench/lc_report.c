@@ -108,6 +108,7 @@ void lc_report(struct lc *lc)
 	uint64_t *tb = xcalloc(n + 1, sizeof(uint64_t));
 	size_t ntt = 0, ntb = 0, connected = 0, alive = 0, stalled = 0;
 	uint64_t stalls = 0, stall_us = 0, unstamped = 0, negative = 0, bytes = 0, wbytes = 0;
+	uint64_t segs = 0, seg_bytes = 0, seg_viewers = 0;
 	json_t *errors = json_object();
 	for (size_t i = 0; i < n; i++) {
 		const struct lc_client *c = &lc->viewers[i];
@@ -117,6 +118,11 @@ void lc_report(struct lc *lc)
 		by[i] = c->st.bytes;
 		bytes += c->st.bytes;
 		wbytes += c->st.window_bytes;
+		if (c->st.segs_known) {
+			seg_viewers++;
+			segs += c->st.window_segs;
+			seg_bytes += c->st.window_seg_bytes;
+		}
 		if (c->st.ttff_us >= 0)
 			tt[ntt++] = (uint64_t)c->st.ttff_us;
 		if (c->st.ttfb_us >= 0)
@@ -172,6 +178,16 @@ void lc_report(struct lc *lc)
 	                    json_real(n && window_s > 0 ? (double)wbytes * 8 / 1e6 / window_s /
 	                              (double)n : 0));
 	json_object_set_new(r, "bytes", b);
+
+	/* How the server cut its stream into TCP segments: each costs the kernel about the
+	 * same whatever it carries, so this is much of a server's CPU per viewer. */
+	json_t *sg = json_object();
+	json_object_set_new(sg, "viewers", json_integer((json_int_t)seg_viewers));
+	json_object_set_new(sg, "per_viewer_per_s", json_real(seg_viewers && window_s > 0 ?
+	                    (double)segs / (double)seg_viewers / window_s : 0));
+	json_object_set_new(sg, "bytes_per_segment", json_real(segs ? (double)seg_bytes /
+	                    (double)segs : 0));
+	json_object_set_new(r, "tcp_segments", sg);
 
 	json_t *lag = json_object();
 	json_object_set_new(lag, "samples", json_integer((json_int_t)lc->lag.count));

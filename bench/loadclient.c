@@ -159,6 +159,8 @@ static void finish(struct lc *lc, int timed_out)
 	if (lc->o.server_pid)
 		lc->srv_cpu1_ticks = proc_cpu_ticks(lc->o.server_pid);
 	lc->self_cpu1_us = self_cpu_us();
+	for (int i = 0; i < lc->nviewers; i++)
+		lc_client_segs_end(&lc->viewers[i]);
 	if (timed_out)
 		fprintf(stderr, "sluice-load: --timeout reached before the window closed\n");
 	lc_report(lc);
@@ -182,6 +184,8 @@ static void window_start_cb(uv_timer_t *t)
 	if (lc->o.server_pid)
 		lc->srv_cpu0_ticks = proc_cpu_ticks(lc->o.server_pid);
 	lc->self_cpu0_us = self_cpu_us();
+	for (int i = 0; i < lc->nviewers; i++)
+		lc_client_segs_start(&lc->viewers[i]);
 	uv_timer_start(&lc->phase, window_end_cb, (uint64_t)(lc->o.duration_s * 1000), 0);
 }
 

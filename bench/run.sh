@@ -186,6 +186,9 @@ one_run() {
 		--warmup 3 --settle 3 --duration "$dur" --ramp 500
 	stop_pid "$SRV_PID"
 	python3 "$ROOT/bench/summarize.py" --one "$out" >&2 || echo "(no result)" >&2
+	# The kernel is still tearing down a large run's sockets; let that not land in the
+	# next server's window.
+	[ "$n" -lt 1000 ] || sleep 3
 }
 
 echo "run.sh: $MODE: N in {$NS}, $RUNS run(s) each, ${DURATION}s measured; server on CPU" \

@@ -51,6 +51,8 @@ def figures(r):
         "stalls": r["stalls"]["total"],
         "client_cpu": r["client"]["cpu_pct_of_core"],
         "mbit": r["bytes"]["mbit_per_s_per_viewer_in_window"],
+        "segs": r.get("tcp_segments", {}).get("per_viewer_per_s") or None,
+        "seg_bytes": r.get("tcp_segments", {}).get("bytes_per_segment") or None,
         "errors": r["viewers"]["errors"],
     }
 
@@ -114,7 +116,7 @@ def summary(d, mode, runs):
                 continue
             a = {k: med([f[k] for f in fs]) for k in (
                 "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "alag_p50",
-                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu")}
+                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu", "segs", "seg_bytes")}
             a["per_viewer"] = a["cpu_pct"] / n if n else None
             b0 = base["nginx" if s == "nginx" else "sluice"]
             a["marginal"] = (a["cpu_pct"] - b0) / n if n and b0 is not None else None
@@ -129,11 +131,9 @@ def summary(d, mode, runs):
                 fmt(a["stalls"], "%d"), fmt(a["mbit"], "%.2f"), fmt(a["client_cpu"], "%.0f")))
     out.append("")
     out.append("Ratios sluice / nginx-rtmp (same runs; below 1 means sluice uses less or is faster):\n")
-    out.append("| N | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 | lag p99 | ttff p50 |")
-    out.append("|---|---|---|---|---|---|---|")
-    out[-2] = ("| N | sluice mode | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 "
+    out.append("| N | sluice mode | CPU per viewer | marginal CPU per viewer | peak RSS | lag p50 "
                "| lag p99 | audio lag p50 | audio lag p99 | ttff p50 |")
-    out[-1] = "|---|---|---|---|---|---|---|---|---|---|"
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for n, mode in ((n, m) for n in ns for m in SERVERS if m != "nginx"):
         s, g = agg.get((mode, n)), agg.get(("nginx", n))
         if not s or not g:
@@ -144,6 +144,25 @@ def summary(d, mode, runs):
             ratio(s["lag_p50"], g["lag_p50"]), ratio(s["lag_p99"], g["lag_p99"]),
             ratio(s["alag_p50"], g["alag_p50"]), ratio(s["alag_p99"], g["alag_p99"]),
             ratio(s["ttff_p50"], g["ttff_p50"])))
+    out.append("")
+    out.append("TCP segments (counted by the viewers' kernel): CPU per viewer = segments per viewer "
+               "x CPU per segment; ratios sluice / nginx-rtmp:\n")
+    out.append("| N | server | segments per viewer per s | bytes per segment "
+               "| server CPU us per segment | segments ratio | CPU per segment ratio |")
+    out.append("|---|---|---|---|---|---|---|")
+    for a in agg.values():
+        # CPU % of a core over (viewers x segments per viewer per second): us per segment.
+        a["us_per_seg"] = (a["per_viewer"] * 1e4 / a["segs"]) if a["segs"] else None
+    for n in ns:
+        for s in SERVERS:
+            a, g = agg.get((s, n)), agg.get(("nginx", n))
+            if not a or a["segs"] is None:
+                continue
+            same = s == "nginx" or not g or g["segs"] is None
+            out.append("| %d | %s | %.1f | %.0f | %s | %s | %s |" % (
+                n, s, a["segs"], a["seg_bytes"] or 0, fmt(a["us_per_seg"], "%.2f"),
+                "" if same else ratio(a["segs"], g["segs"]),
+                "" if same else ratio(a["us_per_seg"], g.get("us_per_seg"))))
     out.append("")
     out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; medians):"
                "\n")

@@ -111,6 +111,15 @@ def test_load_client_matches_ffmpeg_and_ffprobe(t):
     check(a["unmatched"] == 0 and a["samples"] >= 3 * 40 * (DURATION - 2) and
           0 < a["p50"] <= a["p99"] < 250, "audio lag summary %s" % a)
     check(r["ttff_ms"]["n"] == 3, "ttff summary %s" % r["ttff_ms"])
+    # TCP segments, as the viewers' kernel counted them in the window: for every viewer, and
+    # carrying the bytes the viewers read in that window (the edges of the window aside).
+    sg = r["tcp_segments"]
+    seg_mbit = sg["per_viewer_per_s"] * sg["bytes_per_segment"] * 8 / 1e6
+    read_mbit = r["bytes"]["mbit_per_s_per_viewer_in_window"]
+    check(sg["viewers"] == 3 and sg["per_viewer_per_s"] > 0 and
+          abs(seg_mbit - read_mbit) < 0.1 * read_mbit,
+          "segments %s carry %.3f Mbit/s per viewer, the viewers read %.3f" % (
+              sg, seg_mbit, read_mbit))
     # The server figures come from /proc: present and plausible, not judged.
     check(r["server"]["pid"] == node.proc.pid and r["server"]["peak_rss_kb"] > 0,
           "server %s" % r["server"])
