@@ -35,6 +35,7 @@ SERVERS = {
 def figures(r):
     """The figures we compare, from one sluice-load report."""
     srv = r.get("server", {})
+    segs = r.get("tcp_segments", {})
     alive = r["viewers"]["alive_at_end"]
     return {
         "alive": alive,
@@ -51,8 +52,13 @@ def figures(r):
         "stalls": r["stalls"]["total"],
         "client_cpu": r["client"]["cpu_pct_of_core"],
         "mbit": r["bytes"]["mbit_per_s_per_viewer_in_window"],
-        "segs": r.get("tcp_segments", {}).get("per_viewer_per_s") or None,
-        "seg_bytes": r.get("tcp_segments", {}).get("bytes_per_segment") or None,
+        "segs": segs.get("per_viewer_per_s") or None,
+        "seg_bytes": segs.get("bytes_per_segment") or None,
+        # Server CPU per segment it sent, in us: % of a core = 1e4 us per s, over the
+        # segments per second of the viewers whose segments were counted.
+        "us_per_seg": (srv.get("cpu_pct_of_core", 0.0) * 1e4 /
+                       (segs["per_viewer_per_s"] * segs["viewers"])
+                       if segs.get("per_viewer_per_s") and segs.get("viewers") else None),
         "errors": r["viewers"]["errors"],
     }
 
@@ -87,6 +93,26 @@ def fmt(v, spec="%.2f"):
     return "-" if v is None else spec % v
 
 
+def segment_table(out, ns, agg):
+    """CPU per viewer split into segments per viewer and CPU per segment."""
+    out.append("")
+    out.append("TCP segments (counted by the viewers' kernel): CPU per viewer = segments per viewer "
+               "x CPU per segment; ratios sluice / nginx-rtmp:\n")
+    out.append("| N | server | segments per viewer per s | bytes per segment "
+               "| server CPU us per segment | segments ratio | CPU per segment ratio |")
+    out.append("|---|---|---|---|---|---|---|")
+    for n in ns:
+        for s in SERVERS:
+            a, g = agg.get((s, n)), agg.get(("nginx", n))
+            if not a or a["segs"] is None:
+                continue
+            same = s == "nginx" or not g or g["segs"] is None
+            out.append("| %d | %s | %.1f | %.0f | %s | %s | %s |" % (
+                n, s, a["segs"], a["seg_bytes"] or 0, fmt(a["us_per_seg"], "%.2f"),
+                "" if same else ratio(a["segs"], g["segs"]),
+                "" if same else ratio(a["us_per_seg"], g["us_per_seg"])))
+
+
 def summary(d, mode, runs):
     rows = {}
     for path in glob.glob(os.path.join(d, "*.json")):
@@ -116,7 +142,7 @@ def summary(d, mode, runs):
                 continue
             a = {k: med([f[k] for f in fs]) for k in (
                 "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "alag_p50",
-                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu", "segs", "seg_bytes")}
+                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu", "segs", "seg_bytes", "us_per_seg")}
             a["per_viewer"] = a["cpu_pct"] / n if n else None
             b0 = base["nginx" if s == "nginx" else "sluice"]
             a["marginal"] = (a["cpu_pct"] - b0) / n if n and b0 is not None else None
@@ -144,25 +170,8 @@ def summary(d, mode, runs):
             ratio(s["lag_p50"], g["lag_p50"]), ratio(s["lag_p99"], g["lag_p99"]),
             ratio(s["alag_p50"], g["alag_p50"]), ratio(s["alag_p99"], g["alag_p99"]),
             ratio(s["ttff_p50"], g["ttff_p50"])))
-    out.append("")
-    out.append("TCP segments (counted by the viewers' kernel): CPU per viewer = segments per viewer "
-               "x CPU per segment; ratios sluice / nginx-rtmp:\n")
-    out.append("| N | server | segments per viewer per s | bytes per segment "
-               "| server CPU us per segment | segments ratio | CPU per segment ratio |")
-    out.append("|---|---|---|---|---|---|---|")
-    for a in agg.values():
-        # CPU % of a core over (viewers x segments per viewer per second): us per segment.
-        a["us_per_seg"] = (a["per_viewer"] * 1e4 / a["segs"]) if a["segs"] else None
-    for n in ns:
-        for s in SERVERS:
-            a, g = agg.get((s, n)), agg.get(("nginx", n))
-            if not a or a["segs"] is None:
-                continue
-            same = s == "nginx" or not g or g["segs"] is None
-            out.append("| %d | %s | %.1f | %.0f | %s | %s | %s |" % (
-                n, s, a["segs"], a["seg_bytes"] or 0, fmt(a["us_per_seg"], "%.2f"),
-                "" if same else ratio(a["segs"], g["segs"]),
-                "" if same else ratio(a["us_per_seg"], g.get("us_per_seg"))))
+    if any(a["segs"] is not None for a in agg.values()):
+        segment_table(out, ns, agg)
     out.append("")
     out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; medians):"
                "\n")

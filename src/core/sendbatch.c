@@ -14,7 +14,18 @@ _Static_assert(SENDBATCH_MAX <= 64, "ring_run tracks the slots in a 64-bit mask"
 
 struct sendbatch_ring {
 	struct io_uring ring;
+	int has_send;   /* IORING_OP_SEND (Linux 5.6+); sendmsg came first (5.3) */
 };
+
+static int send_supported(struct io_uring *ring)
+{
+	struct io_uring_probe *p = io_uring_get_probe_ring(ring);
+	if (!p)
+		return 0;
+	int ok = io_uring_opcode_supported(p, IORING_OP_SEND);
+	io_uring_free_probe(p);
+	return ok;
+}
 
 static struct sendbatch_ring *ring_open(void)
 {
@@ -32,6 +43,7 @@ static struct sendbatch_ring *ring_open(void)
 	}
 	/* Lets each submit skip looking up the ring's own descriptor (Linux 5.18+; optional). */
 	(void)io_uring_register_ring_fd(&r->ring);
+	r->has_send = send_supported(&r->ring);
 	return r;
 }
 
@@ -57,7 +69,7 @@ static void ring_run(struct sendbatch *sb)
 		 * One buffer goes as a plain send: no msghdr or iovec array for the kernel to copy. */
 		const struct msghdr *m = &sb->msg[i];
 		int fd = sb->fd[i];
-		if (m->msg_iovlen == 1)
+		if (m->msg_iovlen == 1 && sb->ring->has_send)
 			io_uring_prep_send(sqe, fd, m->msg_iov[0].iov_base, m->msg_iov[0].iov_len,
 			                   MSG_DONTWAIT | MSG_NOSIGNAL);
 		else

@@ -4,10 +4,10 @@
  * A fan-out writes the same new media to every viewer; one writev per
  * viewer makes the system-call crossing a large share of the cost.  A send
  * batch queues up to SENDBATCH_MAX writes (socket, iovecs) and runs them
- * all with one io_uring_enter: each is a non-blocking sendmsg, done before
- * the call returns, so the result of every write is known at once, exactly
- * as a writev's would be (bytes taken, or -errno; -EAGAIN when the socket
- * takes nothing).  Nothing stays in flight: the caller's buffers are free
+ * all with one io_uring_enter: each is a non-blocking sendmsg (a plain send
+ * when it is one buffer), done before the call returns, so the result of
+ * every write is known at once, exactly as a writev's would be (bytes taken,
+ * or -errno; -EAGAIN when the socket takes nothing).  Nothing stays in flight: the caller's buffers are free
  * again when sendbatch_run returns.
  *
  * Where io_uring is missing or refused (an old kernel, a sandbox), the same

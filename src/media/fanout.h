@@ -105,7 +105,7 @@ struct fanout_viewer_ops {
 };
 
 struct fanout_viewer {
-	/* What a flush reads and writes for every viewer: together, in the first 64 bytes. */
+	/* What a flush reads and writes for every viewer, together (64 bytes). */
 	struct list_node link;
 	struct fanout *f;                 /* NULL once stopped */
 	uv_stream_t *sock;                /* borrowed from the owner */
