@@ -3,6 +3,7 @@
 #
 #   bench/run.sh quick    50 and 200 RTMP viewers, 1 run each (a few minutes)
 #   bench/run.sh full     100, 500, 1000, 2000 viewers, 3 runs each (median reported)
+#   bench/run.sh hop      only the origin->edge hop, as in full (about 3 minutes)
 #
 # Three servers: "sluice" in its default low-latency mode, "smerge" the same sluice with
 # --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
@@ -32,7 +33,8 @@ BUILD=${BUILD:-build}
 case "$MODE" in
 quick) NS="50 200"; RUNS=1; DURATION=15; BASE_DURATION=8; HOP_N=20; HOP_DURATION=8 ;;
 full) NS="100 500 1000 2000"; RUNS=3; DURATION=30; BASE_DURATION=15; HOP_N=50; HOP_DURATION=20 ;;
-*) echo "usage: bench/run.sh quick|full" >&2; exit 2 ;;
+hop) NS=""; RUNS=3; DURATION=0; BASE_DURATION=0; HOP_N=50; HOP_DURATION=20 ;;
+*) echo "usage: bench/run.sh quick|full|hop" >&2; exit 2 ;;
 esac
 
 scripts/deps.sh bench
@@ -195,6 +197,7 @@ echo "run.sh: $MODE: N in {$NS}, $RUNS run(s) each, ${DURATION}s measured; serve
      "$SRV_CPU, load client on CPU $CLI_CPU; results in $OUT" >&2
 
 for run in $(seq "$RUNS"); do
+	[ -n "$NS" ] || break   # hop mode
 	# Rotate which server goes first, so drift in the machine hits all alike.
 	set -- sluice nginx smerge $EXTRA
 	for _ in $(seq $(((run - 1) % $#))); do set -- "${@:2}" "$1"; done
@@ -209,11 +212,12 @@ for run in $(seq "$RUNS"); do
 	done
 done
 
-# One origin->edge hop: viewers on the edge against viewers on the origin, same run.
+# One origin->edge hop: viewers on the edge against viewers on the origin, both at once, so
+# whatever the machine does in that window hits both alike; RUNS times.
 hop() {
-	local server=$1
+	local server=$1 run=$2
 	local o_url e_url o_pid e_pid
-	printf '  %-7s hop   N=%-5s ... ' "$server" "$HOP_N" >&2
+	printf '  %-7s hop   N=%-5s run %s ... ' "$server" "$HOP_N" "$run" >&2
 	if [ "$server" = sluice ]; then
 		start_sluice hop-origin 127.0.0.73 19373 18073 --role origin --cluster-secret bench-cluster-secret ||
 			return 1
@@ -231,22 +235,29 @@ hop() {
 		o_url=rtmp://127.0.0.75:19375/live/hop
 		e_url=rtmp://127.0.0.76:19376/live/hop
 	fi
-	load "$OUT/hop-$server-direct.json" "$o_pid" --publish "$o_url" --file "$MEDIA" \
-		--rtmp "$o_url" --rtmp-viewers "$HOP_N" --warmup 3 --settle 2 --duration "$HOP_DURATION"
-	load "$OUT/hop-$server-edge.json" "$e_pid" --publish "$o_url" --file "$MEDIA" \
-		--rtmp "$e_url" --rtmp-viewers "$HOP_N" --warmup 3 --settle 2 --duration "$HOP_DURATION"
+	# Two load clients on the client core: the first publishes and plays from the origin; the
+	# second plays from the edge, its viewers joining half a second later (the stream is
+	# live by then) and its window opening with the first's.  Lag comes from the same stamps.
+	load "$OUT/hop-$server-direct-r$run.json" "$o_pid" --publish "$o_url" --file "$MEDIA" \
+		--rtmp "$o_url" --rtmp-viewers "$HOP_N" --warmup 3 --settle 2 --duration "$HOP_DURATION" &
+	local direct=$!
+	load "$OUT/hop-$server-edge-r$run.json" "$e_pid" \
+		--rtmp "$e_url" --rtmp-viewers "$HOP_N" --warmup 3.5 --settle 1.5 --duration "$HOP_DURATION"
+	wait "$direct"
 	stop_pid "$e_pid"
 	stop_pid "$o_pid"
 	echo "done" >&2
 }
 
-hop nginx || echo "hop: nginx failed" >&2
 # (The help is read whole first: with pipefail, grep -q closing the pipe early would fail it.)
 sluice_help=$("$SLUICE" node --help 2>&1 || true)
-if grep -q -- --role <<<"$sluice_help"; then
-	hop sluice || echo "hop: sluice failed (see above)" >&2
-else
-	echo "hop: skipped (sluice has no edge role yet)" | tee "$OUT/hop-sluice-skipped.txt" >&2
-fi
+for run in $(seq "$RUNS"); do
+	hop nginx "$run" || echo "hop: nginx failed" >&2
+	if grep -q -- --role <<<"$sluice_help"; then
+		hop sluice "$run" || echo "hop: sluice failed (see above)" >&2
+	else
+		echo "hop: skipped (sluice has no edge role yet)" | tee "$OUT/hop-sluice-skipped.txt" >&2
+	fi
+done
 
 python3 "$ROOT/bench/summarize.py" --mode "$MODE" --runs "$RUNS" "$OUT" | tee "$OUT/summary.md"

@@ -113,17 +113,8 @@ def segment_table(out, ns, agg):
                 "" if same else ratio(a["us_per_seg"], g["us_per_seg"])))
 
 
-def summary(d, mode, runs):
-    rows = {}
-    for path in glob.glob(os.path.join(d, "*.json")):
-        m = re.match(r"(load|base)-(%s)-n(\d+)-r(\d+)\.json$" % "|".join(SERVERS),
-                     os.path.basename(path))
-        r = load(path)
-        if not m or r is None:
-            continue
-        rows.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(figures(r))
-    out = []
-    out.append("## Results: bench/run.sh %s (%s run(s) per figure, medians)\n" % (mode, runs))
+def load_tables(out, rows):
+    """The tables of the load runs: figures per (server, N), ratios, segments, N held."""
     base = {s: med([f["cpu_pct"] for f in rows.get(("base", s, 0), [])])
             for s in ("sluice", "nginx")}
     out.append("Publisher only, no viewers: sluice %s%%, nginx-rtmp %s%% of a core.\n" % (
@@ -188,23 +179,48 @@ def summary(d, mode, runs):
         out.append("| %s | %d | %.1f | %.1f | %.0f |" % (s, max(held), a["lag_p99"],
                                                        a["cpu_pct"], a["client_cpu"]))
     out.append("")
-    out.append("One origin->edge hop (viewers on the edge vs on the origin, same publisher):\n")
-    out.append("| server | viewers | direct lag p50 / p99 ms | via edge lag p50 / p99 ms "
+
+
+def summary(d, mode, runs):
+    rows = {}
+    for path in glob.glob(os.path.join(d, "*.json")):
+        m = re.match(r"(load|base)-(%s)-n(\d+)-r(\d+)\.json$" % "|".join(SERVERS),
+                     os.path.basename(path))
+        r = load(path)
+        if not m or r is None:
+            continue
+        rows.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(figures(r))
+    out = []
+    out.append("## Results: bench/run.sh %s (%s run(s) per figure, medians)\n" % (mode, runs))
+    if rows:
+        load_tables(out, rows)
+    out.append("One origin->edge hop (as many viewers on the edge as on the origin, at the same "
+               "time; medians over runs of each figure and of each run's difference):\n")
+    out.append("| server | runs | viewers | direct lag p50 / p99 ms | via edge lag p50 / p99 ms "
                "| hop adds p50 / p99 ms | edge ttff p50 ms |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|")
     for s in ("nginx", "sluice"):
-        dr = load(os.path.join(d, "hop-%s-direct.json" % s))
-        er = load(os.path.join(d, "hop-%s-edge.json" % s))
         if os.path.exists(os.path.join(d, "hop-%s-skipped.txt" % s)):
-            out.append("| %s | - | hop: skipped (sluice has no edge role yet) | | | |" % s)
+            out.append("| %s | - | - | hop: skipped (sluice has no edge role yet) | | | |" % s)
             continue
-        if not dr or not er:
-            out.append("| %s | - | (no result) | | | |" % s)
+        pairs = []
+        for dp in sorted(glob.glob(os.path.join(d, "hop-%s-direct*.json" % s))):
+            name = os.path.basename(dp)
+            dr, er = load(dp), load(os.path.join(d, name.replace("-direct", "-edge", 1)))
+            if dr and er:
+                pairs.append((figures(dr), figures(er)))
+        if not pairs:
+            out.append("| %s | 0 | - | (no result) | | | |" % s)
             continue
-        a, b = figures(dr), figures(er)
-        out.append("| %s | %d / %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %s |" % (
-            s, b["alive"], b["requested"], a["lag_p50"], a["lag_p99"], b["lag_p50"], b["lag_p99"],
-            b["lag_p50"] - a["lag_p50"], b["lag_p99"] - a["lag_p99"], fmt(b["ttff_p50"], "%.1f")))
+        m = {k: med([p[i][f] for p in pairs]) for k, i, f in (
+            ("d50", 0, "lag_p50"), ("d99", 0, "lag_p99"), ("e50", 1, "lag_p50"),
+            ("e99", 1, "lag_p99"), ("ttff", 1, "ttff_p50"), ("alive", 1, "alive"),
+            ("req", 1, "requested"))}
+        add50 = med([b["lag_p50"] - a["lag_p50"] for a, b in pairs])
+        add99 = med([b["lag_p99"] - a["lag_p99"] for a, b in pairs])
+        out.append("| %s | %d | %d / %d | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | %s |" % (
+            s, len(pairs), m["alive"], m["req"], m["d50"], m["d99"], m["e50"], m["e99"],
+            add50, add99, fmt(m["ttff"], "%.1f")))
     out.append("")
     out.append("Raw reports: %s" % d)
     print("\n".join(out))
