@@ -7,8 +7,8 @@
  * all with one io_uring_enter: each is a non-blocking sendmsg (a plain send
  * when it is one buffer), done before the call returns, so the result of
  * every write is known at once, exactly as a writev's would be (bytes taken,
- * or -errno; -EAGAIN when the socket takes nothing).  Nothing stays in flight: the caller's buffers are free
- * again when sendbatch_run returns.
+ * or -errno; -EAGAIN when the socket takes nothing).  Nothing stays in
+ * flight: the caller's buffers are free again when sendbatch_run returns.
  *
  * Where io_uring is missing or refused (an old kernel, a sandbox), the same
  * calls do one sendmsg per write; sendbatch_uses_uring() says which.  Either
