@@ -4,16 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/crypto.h"
 #include "core/mem.h"
 
-static uint32_t hash_str(const char *s)
+/*
+ * Keys are names a peer chooses (stream names, node names), so the hash is keyed with
+ * SipHash and a random key per map: with a fixed hash (FNV-1a before) a peer could pick
+ * thousands of names with one hash and make every lookup walk them all.
+ */
+static uint32_t hash_str(const struct strmap *m, const char *s)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h ? h : 1;
+	uint64_t h = siphash24(&m->seed, s, strlen(s));
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 void strmap_init(struct strmap *m)
@@ -21,6 +23,7 @@ void strmap_init(struct strmap *m)
 	m->slots = NULL;
 	m->cap = 0;
 	m->count = 0;
+	m->seed.k0 = m->seed.k1 = 0;
 }
 
 void strmap_free(struct strmap *m)
@@ -60,6 +63,8 @@ static void grow(struct strmap *m)
 {
 	size_t old_cap = m->cap;
 	struct strmap_slot *old = m->slots;
+	if (!old_cap)
+		random_bytes(&m->seed, sizeof(m->seed));
 	m->cap = old_cap ? old_cap * 2 : 16;
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
 	for (size_t i = 0; i < old_cap; i++)
@@ -70,13 +75,17 @@ static void grow(struct strmap *m)
 
 void *strmap_get(const struct strmap *m, const char *key)
 {
-	struct strmap_slot *s = find(m, key, hash_str(key));
+	if (!m->count)
+		return NULL;
+	struct strmap_slot *s = find(m, key, hash_str(m, key));
 	return s ? s->value : NULL;
 }
 
 void *strmap_put(struct strmap *m, const char *key, void *value)
 {
-	uint32_t h = hash_str(key);
+	if (!m->cap)
+		grow(m); /* draws the seed: hash only after it */
+	uint32_t h = hash_str(m, key);
 	struct strmap_slot *s = find(m, key, h);
 	if (s) {
 		void *prev = s->value;
@@ -92,7 +101,9 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
 
 void *strmap_del(struct strmap *m, const char *key)
 {
-	struct strmap_slot *s = find(m, key, hash_str(key));
+	if (!m->count)
+		return NULL;
+	struct strmap_slot *s = find(m, key, hash_str(m, key));
 	if (!s)
 		return NULL;
 	void *value = s->value;

@@ -2,13 +2,16 @@
  * strmap.h - a string-keyed hash map of borrowed values (open addressing,
  * linear probing, tombstone-free backward-shift deletion).
  *
- * Keys are copied; values are opaque pointers the map never frees.
+ * Keys are copied; values are opaque pointers the map never frees. Keys are hashed
+ * with SipHash under a random key per map, so chosen names cannot all collide.
  */
 #ifndef SLUICE_CORE_STRMAP_H
 #define SLUICE_CORE_STRMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/siphash.h"
 
 struct strmap_slot {
 	char *key;       /* NULL when empty */
@@ -20,6 +23,7 @@ struct strmap {
 	struct strmap_slot *slots;
 	size_t cap;      /* power of two, or 0 */
 	size_t count;
+	struct siphash_key seed; /* random, drawn when the table is first allocated */
 };
 
 void strmap_init(struct strmap *m);
