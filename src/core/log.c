@@ -7,6 +7,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "core/clock.h"
+
 static enum log_level min_level = LOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -29,10 +31,9 @@ int log_level_parse(const char *s)
 	return -1;
 }
 
-void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
+static void emit(enum log_level lvl, const char *event, uint64_t suppressed,
+                 const char *fmt, va_list ap)
 {
-	if (lvl < min_level)
-		return;
 	char line[2048];
 	struct timeval tv;
 	struct tm tm;
@@ -47,10 +48,13 @@ void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
 		return;
 	if (fmt && *fmt && (size_t)n < sizeof(line) - 2) {
 		line[n++] = ' ';
-		va_list ap;
-		va_start(ap, fmt);
 		int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-		va_end(ap);
+		if (m > 0)
+			n += m;
+	}
+	if (suppressed && (size_t)n < sizeof(line) - 2) {
+		int m = snprintf(line + n, sizeof(line) - (size_t)n, " suppressed=%llu",
+		                 (unsigned long long)suppressed);
 		if (m > 0)
 			n += m;
 	}
@@ -58,6 +62,28 @@ void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	fwrite(line, 1, (size_t)n, stderr);
+}
+
+void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
+{
+	if (lvl < min_level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit(lvl, event, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_limited(struct log_throttle *lim, uint32_t per_sec, enum log_level lvl,
+                 const char *event, const char *fmt, ...)
+{
+	uint64_t suppressed = 0;
+	if (lvl < min_level || !log_throttle_pass(lim, clock_mono_ms(), per_sec, &suppressed))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit(lvl, event, suppressed, fmt, ap);
+	va_end(ap);
 }
 
 const char *log_escape(const char *s, char *out, size_t n)
