@@ -86,7 +86,7 @@ void log_limited(struct log_throttle *lim, uint32_t per_sec, enum log_level lvl,
 	va_end(ap);
 }
 
-const char *log_escape(const char *s, char *out, size_t n)
+static const char *escape(const char *s, char *out, size_t n, int text)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -96,7 +96,8 @@ const char *log_escape(const char *s, char *out, size_t n)
 		s = "";
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		int plain = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
+		int plain = text ? c >= 0x20 && c < 0x7f && c != '\\'
+		                 : c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
 		size_t need = plain ? 1 : 4;
 		if (o + need + 4 > n) { /* room for "..." and NUL */
 			if (o + 4 <= n) {
@@ -116,4 +117,14 @@ const char *log_escape(const char *s, char *out, size_t n)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+const char *log_escape(const char *s, char *out, size_t n)
+{
+	return escape(s, out, n, 0);
+}
+
+const char *log_escape_text(const char *s, char *out, size_t n)
+{
+	return escape(s, out, n, 1);
 }

@@ -53,4 +53,12 @@ void log_limited(struct log_throttle *lim, uint32_t per_sec, enum log_level lvl,
  */
 const char *log_escape(const char *s, char *out, size_t n);
 
+/*
+ * Like log_escape for text shown to a person (sluice ctl's tables): spaces
+ * and '"' '=' are kept; control bytes (terminal escapes), DEL, '\\' and
+ * bytes over 0x7f become \xHH, so a peer-chosen name cannot move the
+ * cursor, recolour or rewrite the operator's terminal.
+ */
+const char *log_escape_text(const char *s, char *out, size_t n);
+
 #endif
