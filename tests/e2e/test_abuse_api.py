@@ -2,15 +2,18 @@
 blocking reloads held on a stream whose segment does not end, anonymous and cross-site
 cluster events, /metrics without a token or naming stream keys, and a pipelined flood of
 denied requests against the log (docs/security.md)."""
+import http.server
 import json
 import re
 import select
 import socket
+import subprocess
+import threading
 import time
 
 from abuse import close_all, connect_many
 from cluster_util import SECRET, origin
-from harness import Node, check, fixture, publish, wait_for
+from harness import SLUICE, Node, check, fixture, new_addr, publish, wait_for
 
 HOLD_MAX_S = 6.0  # 3 x hls-segment (2 s), under HOLD_MAX_MS (8 s): src/node/hls_http.c
 HELD_PER_ADDR = 200  # HELD_PER_ADDR_MAX
@@ -202,3 +205,49 @@ def test_denied_requests_do_not_flood_the_log(t):
     node.http("/live/x/index.m3u8?token=bad")
     wait_for(lambda: re.search(r"event=access_denied .*suppressed=[1-9]", node.log()), 3,
              "a line with suppressed=N")
+
+
+def test_ctl_prints_peer_names_escaped(t):
+    """Node ids, hosts, stream names and error messages reach `sluice ctl` from the manager,
+    which took them from nodes: terminal escapes, CR LF and high bytes must print escaped."""
+    evil = "\x1b[2J\x1b[31mnode\r\nforged\x07\x7f\u009b"
+    answers = {
+        "/api/v1/nodes": {"nodes": [{"id": evil, "role": "edge", "state": "alive",
+                                     "group": evil, "host": evil, "rtmpPort": 1935,
+                                     "load": {"publishers": 0, "viewers": 0, "capacity": 1,
+                                              "loadPercent": 0}}]},
+        "/api/v1/streams": {"streams": [{"app": "live", "name": evil, "origin": evil,
+                                         "group": "g", "viewers": 1,
+                                         "nodes": [{"id": evil, "viewers": 1}]}]},
+        "/api/v1/events": {"events": [{"ts": 0, "kind": "k", "group": evil, "node": evil,
+                                       "message": evil}]},
+    }
+
+    class Fake(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = answers.get(self.path.split("?")[0])
+            status = 200 if body else 404
+            data = json.dumps(body or {"error": evil, "status": 404}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.HTTPServer((new_addr(), 5070), Fake)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = "http://%s:5070" % server.server_address[0]
+        for args in (["nodes"], ["streams"], ["events"], ["node", "get", "x"]):
+            r = subprocess.run([SLUICE, "ctl", "--manager", url, "--token", "t"] + args,
+                               capture_output=True, timeout=10)
+            out = r.stdout + r.stderr
+            check(b"\\x1b[2J" in out, "ctl %s: the name is not shown escaped: %r" % (args, out))
+            for raw in (b"\x1b", b"\r", b"\x07", b"\x7f", b"\xc2\x9b"):
+                check(raw not in out, "ctl %s printed a raw %r: %r" % (args, raw, out))
+    finally:
+        server.shutdown()
+        server.server_close()
