@@ -32,6 +32,9 @@ int log_level_parse(const char *s)
 }
 
 static void emit(enum log_level lvl, const char *event, uint64_t suppressed,
+                 const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void emit(enum log_level lvl, const char *event, uint64_t suppressed,
                  const char *fmt, va_list ap)
 {
 	char line[2048];
