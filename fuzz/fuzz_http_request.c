@@ -8,13 +8,15 @@
  * target, the same answer from the head alone as from the head with bytes
  * behind it, and SL_EAGAIN one byte short of a complete head.  Each input is
  * parsed twice, with the default limits and with tight ones derived from it.
- * The parsed target also goes through http_url_decode and http_query_get.
+ * The parsed target also goes through http_url_decode and http_query_get,
+ * and each head through the bearer-token and cross-site checks (http_auth).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/http_auth.h"
 #include "core/http_parser.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
@@ -133,6 +135,10 @@ static void run(const uint8_t *data, size_t size, const struct http_limits *lim)
 		check_decode(r.path, r.path_len, 0);
 		check_decode(r.target, r.target_len, 1);
 		check_query(&r);
+		/* Never accepts an empty token; a verdict on any head, without reading past it. */
+		CHECK(!http_bearer_ok(&r, ""));
+		(void)http_bearer_ok(&r, "s3cret-t0ken");
+		(void)http_cross_site_refusal(&r);
 		off += (size_t)rc;
 		if (r.content_length > 0)
 			off += (uint64_t)r.content_length < size - off ? (size_t)r.content_length

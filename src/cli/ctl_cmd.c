@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "core/bytes.h"
+#include "core/log.h"
 #include "core/mem.h"
 
 #define MAX_RESPONSE (16 * 1024 * 1024)
@@ -173,12 +174,14 @@ static void response_free(struct response *r)
 }
 
 /* Prints the manager's error and returns 1, or returns 0 for a 2xx. */
+static const char *shown(const char *s);
+
 static int failed(struct response *r)
 {
 	if (r->status >= 200 && r->status < 300)
 		return 0;
 	const char *msg = json_string_value(json_object_get(r->body, "error"));
-	fprintf(stderr, "sluice ctl: %d: %s\n", r->status, msg ? msg : r->text);
+	fprintf(stderr, "sluice ctl: %d: %s\n", r->status, shown(msg ? msg : r->text));
 	return 1;
 }
 
@@ -190,10 +193,23 @@ static void print_json(json_t *j)
 	free(s);
 }
 
+/*
+ * Text from the manager (names nodes chose, messages) as it may be shown on
+ * a terminal: escaped (log_escape_text).  Rotating buffers, so one printf
+ * may show several.
+ */
+static const char *shown(const char *s)
+{
+	static char bufs[12][512];
+	static unsigned next;
+	char *b = bufs[next++ % 12];
+	return log_escape_text(s, b, sizeof(bufs[0]));
+}
+
 static const char *str(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "-";
+	return s ? shown(s) : "-";
 }
 
 static long long num(json_t *o, const char *k)
@@ -245,7 +261,7 @@ static void table_groups(json_t *arr)
 		json_array_foreach(json_object_get(g, "regions"), j, r) {
 			size_t len = strlen(regions);
 			snprintf(regions + len, sizeof(regions) - len, "%s%s", j ? "," : "",
-			         json_string_value(r));
+			         shown(json_string_value(r)));
 		}
 		printf("%-20s %-8s %-16s %-16s %-16s %lld/%lld (%zu total)\n", str(g, "name"),
 		       json_is_true(json_object_get(g, "active")) ? "yes" : "no",

@@ -77,8 +77,12 @@ static void handle(struct cluster *cl, struct event_msg *ev, const void *from_li
 		slot->received_ms = clock_wall_ms();
 		slot->streams = deliver(cl, ev);
 		cl->events_received++;
-		log_info("cluster_event", "id=%s from=%s target=%s app=%s streams=%u", ev->id,
-		         ev->from, ev->target, ev->app, slot->streams);
+		char eid[160], efrom[160], etarget[64], eapp[160];
+		log_info("cluster_event", "id=%s from=%s target=%s app=%s streams=%u",
+		         log_escape(ev->id, eid, sizeof(eid)),
+		         log_escape(ev->from, efrom, sizeof(efrom)),
+		         log_escape(ev->target, etarget, sizeof(etarget)),
+		         log_escape(ev->app, eapp, sizeof(eapp)), slot->streams);
 		slot->ev = *ev; /* takes the payload */
 		return;
 	}
@@ -114,8 +118,10 @@ void cluster_event_receive(struct cluster *cl, const struct amf0_value *obj, con
 		return;
 	}
 	if (!event_sig_ok(cl->node->cfg->cluster_secret, &ev)) {
-		log_warn("cluster_event_refused", "id=%s from=%s reason=\"bad signature\"", ev.id,
-		         ev.from);
+		char eid[160], efrom[160]; /* unproven: whatever the link sent */
+		log_throttled(LOG_WARN, "cluster_event_refused", "id=%s from=%s reason=\"bad "
+		              "signature\"", log_escape(ev.id, eid, sizeof(eid)),
+		              log_escape(ev.from, efrom, sizeof(efrom)));
 		event_msg_free(&ev);
 		return;
 	}

@@ -32,7 +32,6 @@ struct http_server {
 	struct http_limits limits;
 	struct list_node conns;
 	uint8_t read_buf[READ_BUF_SIZE]; /* shared: data is consumed before the next read */
-	int read_buf_busy;
 	int stopping;
 	unsigned open_handles;
 	struct log_throttle refusal_log;
@@ -64,6 +63,7 @@ struct http_conn {
 };
 
 static void process(struct http_conn *c);
+static void start_reading(struct http_conn *c);
 
 static void release_refs(struct http_conn *c)
 {
@@ -147,9 +147,15 @@ struct conn *http_conn_base(struct http_conn *c)
 	return &c->base;
 }
 
-uv_loop_t *http_conn_loop(struct http_conn *c)
+void http_conn_watch(struct http_conn *c, void (*on_close)(void *arg), void *arg)
 {
-	return c->srv->loop;
+	if (on_close && c->state != HC_HANDLING)
+		return;
+	/* Stopping always works, even while closing: the watcher may be freed next. */
+	c->on_close = on_close;
+	c->on_close_arg = arg;
+	if (on_close)
+		start_reading(c); /* EOF or an error is how a peer that left is noticed */
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -157,17 +163,10 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct http_conn *c = h->data;
 	struct http_server *s = c->srv;
 	(void)suggested;
-	if (s->read_buf_busy) { /* cannot happen: reads are delivered one at a time */
-		buf->base = NULL;
-		buf->len = 0;
-		return;
-	}
-	s->read_buf_busy = 1;
+	/* libuv delivers one read at a time, and read_cb consumes it before returning. */
 	buf->base = (char *)s->read_buf;
 	buf->len = sizeof(s->read_buf);
 }
-
-static void start_reading(struct http_conn *c);
 
 static void stop_reading(struct http_conn *c)
 {
@@ -181,8 +180,6 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct http_conn *c = st->data;
 	struct http_server *s = c->srv;
-	s->read_buf_busy = 0;
-	(void)buf;
 	if (nread == 0)
 		return;
 	if (nread < 0) {
@@ -197,18 +194,20 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			http_conn_close(c, "peer sent data on a streaming response");
 		return;
 	}
-	if (c->state != HC_READING)
+	if (c->state != HC_READING && c->state != HC_HANDLING)
 		return;
 	size_t limit = s->limits.max_head_bytes + s->cfg.max_body_bytes;
 	if (pending(c) + (size_t)nread > limit) {
 		/* More than one maximal request buffered: the peer is not waiting for answers. */
 		log_refusal(c, 413, "request too large");
+		if (c->state == HC_HANDLING) { /* a held request: its holder learns through on_close */
+			http_conn_close(c, "request too large");
+			return;
+		}
 		http_respond_error(c, 413, "request too large");
 		c->keep_alive = 0;
 		return;
 	}
-	if (pending(c) == 0 && !c->request_started_ms)
-		c->request_started_ms = now_ms(s);
 	if (c->in_off) {
 		/* Compact once per read, not once per request: a pipelining peer stays linear. */
 		memmove(c->in.data, c->in.data + c->in_off, pending(c));
@@ -216,7 +215,8 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		c->in_off = 0;
 	}
 	bytes_append(&c->in, buf->base, (size_t)nread);
-	process(c);
+	if (c->state == HC_READING)
+		process(c); /* while a request is held, what follows waits for its answer */
 }
 
 static void start_reading(struct http_conn *c)

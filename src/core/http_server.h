@@ -86,6 +86,13 @@ void http_stream_end(struct http_conn *c);
 
 void http_conn_close(struct http_conn *c, const char *reason);
 struct conn *http_conn_base(struct http_conn *c);
-uv_loop_t *http_conn_loop(struct http_conn *c);
+/*
+ * For a request answered later (held): while it is held, reads go on so that
+ * a peer that closes is noticed at once; then the connection closes and
+ * on_close(arg) is called once.  Bytes the peer pipelines meanwhile are kept
+ * (within the buffered-ahead limit) for after the answer.  Call with on_close
+ * NULL to stop watching before answering.  Only while c owes its answer.
+ */
+void http_conn_watch(struct http_conn *c, void (*on_close)(void *arg), void *arg);
 
 #endif

@@ -7,6 +7,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "core/clock.h"
+
 static enum log_level min_level = LOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -29,10 +31,12 @@ int log_level_parse(const char *s)
 	return -1;
 }
 
-void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
+static void emit(enum log_level lvl, const char *event, uint64_t suppressed,
+                 const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void emit(enum log_level lvl, const char *event, uint64_t suppressed,
+                 const char *fmt, va_list ap)
 {
-	if (lvl < min_level)
-		return;
 	char line[2048];
 	struct timeval tv;
 	struct tm tm;
@@ -47,10 +51,13 @@ void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
 		return;
 	if (fmt && *fmt && (size_t)n < sizeof(line) - 2) {
 		line[n++] = ' ';
-		va_list ap;
-		va_start(ap, fmt);
 		int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-		va_end(ap);
+		if (m > 0)
+			n += m;
+	}
+	if (suppressed && (size_t)n < sizeof(line) - 2) {
+		int m = snprintf(line + n, sizeof(line) - (size_t)n, " suppressed=%llu",
+		                 (unsigned long long)suppressed);
 		if (m > 0)
 			n += m;
 	}
@@ -60,7 +67,29 @@ void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
 	fwrite(line, 1, (size_t)n, stderr);
 }
 
-const char *log_escape(const char *s, char *out, size_t n)
+void log_emit(enum log_level lvl, const char *event, const char *fmt, ...)
+{
+	if (lvl < min_level)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit(lvl, event, 0, fmt, ap);
+	va_end(ap);
+}
+
+void log_limited(struct log_throttle *lim, uint32_t per_sec, enum log_level lvl,
+                 const char *event, const char *fmt, ...)
+{
+	uint64_t suppressed = 0;
+	if (lvl < min_level || !log_throttle_pass(lim, clock_mono_ms(), per_sec, &suppressed))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit(lvl, event, suppressed, fmt, ap);
+	va_end(ap);
+}
+
+static const char *escape(const char *s, char *out, size_t n, int text)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -70,7 +99,8 @@ const char *log_escape(const char *s, char *out, size_t n)
 		s = "";
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		int plain = c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
+		int plain = text ? c >= 0x20 && c < 0x7f && c != '\\'
+		                 : c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
 		size_t need = plain ? 1 : 4;
 		if (o + need + 4 > n) { /* room for "..." and NUL */
 			if (o + 4 <= n) {
@@ -90,4 +120,14 @@ const char *log_escape(const char *s, char *out, size_t n)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+const char *log_escape(const char *s, char *out, size_t n)
+{
+	return escape(s, out, n, 0);
+}
+
+const char *log_escape_text(const char *s, char *out, size_t n)
+{
+	return escape(s, out, n, 1);
 }

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/http_auth.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "manager/manager.h"
@@ -45,20 +46,10 @@ static int split_path(const struct http_request *req, size_t prefix_len, struct 
 	return 0;
 }
 
+/* The admin token; with none set, nothing is authorized (the manager refuses to start). */
 int mgr_authorized(struct manager *m, const struct http_request *req)
 {
-	const char *want = m->cfg->admin_token;
-	if (!want || !*want)
-		return 0;
-	size_t wlen = strlen(want);
-	const struct http_header *h = http_find_header(req, "Authorization");
-	if (h && h->value_len == 7 + wlen && strncasecmp(h->value, "Bearer ", 7) == 0 &&
-	    ct_equal(h->value + 7, want, wlen))
-		return 1;
-	char q[256];
-	int qlen = req->query ? http_query_get(req->query, req->query_len, "accessToken", q,
-	                                       sizeof(q)) : -1;
-	return qlen >= 0 && (size_t)qlen == wlen && ct_equal(q, want, wlen);
+	return http_bearer_ok(req, m->cfg->admin_token);
 }
 
 static int query(const struct http_request *req, const char *name, char *out, size_t n)

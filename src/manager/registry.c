@@ -97,7 +97,9 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	const char *why = NULL;
 	if (node_sign_check(secret, path, have ? ts : NULL, have ? sig : NULL, body, body_len, now,
 	                    &t, &why) < 0) {
-		log_warn("node_refused", "peer=%s reason=\"%s\"", http_conn_base(c)->peer, why);
+		/* Anyone can send these as fast as they like: throttled. */
+		log_throttled(LOG_WARN, "node_refused", "peer=%s reason=\"%s\"",
+		              http_conn_base(c)->peer, why);
 		http_respond_error(c, 401, why);
 		return;
 	}

@@ -17,7 +17,11 @@ int node_check_token(struct node *n, const char *action, const char *app, const 
 		return 0;
 	n->stats.auth_refused++;
 	/* The token itself is never logged. */
-	log_info("access_denied", "client=%llu peer=%s action=%s app=%s stream=%s reason=%s",
-	         (unsigned long long)client_id, peer, action, app, name, token_result_name(r));
+	/* A peer can ask as often as it likes (one pipelined connection, thousands a second). */
+	char eapp[160], ename[160];
+	log_throttled(LOG_INFO, "access_denied", "client=%llu peer=%s action=%s app=%s stream=%s "
+	              "reason=%s", (unsigned long long)client_id, peer, action,
+	              log_escape(app, eapp, sizeof(eapp)), log_escape(name, ename, sizeof(ename)),
+	              token_result_name(r));
 	return -1;
 }

@@ -4,9 +4,11 @@
  * segments, parts, blocking reloads held on a timer).
  *
  * A held request is answered when a part or segment completes or its
- * deadline passes.  The HTTP server tells nobody when a connection that is
- * being handled closes (only an API kick or shutdown can do that), so a
- * held request's connection is looked up by id before it is answered.
+ * deadline passes: 3 target durations (hls-segment, as RFC 8216bis asks),
+ * never more than HOLD_MAX_MS, however long the publisher makes its
+ * segments.  While held its connection is watched (http_conn_watch), so a
+ * client that goes away frees its hold at once.  Holds are bounded per
+ * stream, per client address and per node; over a bound: 503 at once.
  *
  * Packaging stops (memory is freed) when no HLS request came for hls-idle.
  * HLS clients are counted as distinct addresses seen in the last 15 s, in a
@@ -21,6 +23,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/ratelimit.h"
 #include "hls/hls_playlist.h"
 #include "hls/hls_request.h"
 #include "hls/hls_stream.h"
@@ -31,9 +34,12 @@ _Static_assert(HLS_MAX_PARTS <= HTTP_BODY_REFS_MAX, "a segment is sent as its pa
 
 #define TICK_MS 100
 #define WAITERS_MAX 2000          /* held requests per stream */
+#define HELD_MAX 10000            /* held requests per node */
+#define HELD_PER_ADDR_MAX 200     /* held requests per client address (IPv6: its /64) */
+#define HOLD_MAX_MS 8000          /* the longest any request is held */
 #define CLIENT_SLOTS 256
 #define CLIENT_RECENT_MS 15000
-#define FIRST_SEGMENT_WAIT_MS 8000
+#define FIRST_SEGMENT_WAIT_MS 8000 /* a plain playlist before the first segment (<= HOLD_MAX_MS) */
 
 struct hls_server {
 	struct node *n;
@@ -43,13 +49,16 @@ struct hls_server {
 	struct hls_config cfg;
 	uint64_t ticks;
 	uint64_t frames_dropped, configs_refused;   /* totals over every stream packaged */
+	unsigned held;                /* requests held, every stream */
+	uint64_t held_refused;        /* answered 503 at a bound on held requests */
+	struct iplimit held_per_addr; /* held requests per address (max_conns only) */
 };
 
 struct hls_waiter {
 	struct list_node link;
-	struct http_conn *c;
-	const struct conn *base;      /* compared, never dereferenced after a close */
-	uint64_t conn_id;
+	struct hls_live *hl;
+	struct http_conn *c;          /* valid while held: its close removes the waiter */
+	char addr_key[IPLIMIT_KEY_MAX];
 	struct hls_request req;
 	uint64_t deadline_ms;
 	char q[200];                  /* the URI query for a playlist (token) */
@@ -237,18 +246,28 @@ static void answer(struct hls_live *hl, struct http_conn *c, const struct hls_re
 		respond_parts(c, &s->parts[r->part], 1, type);
 }
 
-static int waiter_alive(struct hls_server *srv, const struct hls_waiter *w)
+static void waiter_free(struct hls_waiter *w)
 {
-	return conn_table_find(&srv->n->conns, w->conn_id) == w->base;
+	struct hls_live *hl = w->hl;
+	struct hls_server *srv = hl->srv;
+	list_del(&w->link);
+	hl->nwaiters--;
+	srv->held--;
+	iplimit_release(&srv->held_per_addr, w->addr_key, now_ms(srv));
+	free(w);
+}
+
+/* The client closed (or was kicked) while its request was held. */
+static void waiter_gone(void *arg)
+{
+	waiter_free(arg);
 }
 
 static void waiter_done(struct hls_live *hl, struct hls_waiter *w, enum readiness st)
 {
-	list_del(&w->link);
-	hl->nwaiters--;
-	if (waiter_alive(hl->srv, w))
-		answer(hl, w->c, &w->req, w->q, st);
-	free(w);
+	http_conn_watch(w->c, NULL, NULL);
+	answer(hl, w->c, &w->req, w->q, st);
+	waiter_free(w);
 }
 
 /* Answers every held request that can be answered (expired ones too when now_ms is given). */
@@ -268,19 +287,31 @@ static void serve_waiters(struct hls_live *hl, uint64_t expire_before)
 static void hold(struct hls_live *hl, struct http_conn *c, const struct hls_request *r,
                  const char *q, uint64_t wait_ms)
 {
-	if (hl->nwaiters >= WAITERS_MAX) {
-		http_respond_error(c, 503, "too many requests waiting on this stream");
+	struct hls_server *srv = hl->srv;
+	char key[IPLIMIT_KEY_MAX];
+	const char *peer = http_conn_base(c)->peer;
+	iplimit_key(peer, key, sizeof(key));
+	const char *full = hl->nwaiters >= WAITERS_MAX ? "stream" : srv->held >= HELD_MAX ? "node"
+	                 : iplimit_admit(&srv->held_per_addr, key, now_ms(srv)) < 0 ? "address" : NULL;
+	if (full) {
+		srv->held_refused++;
+		log_throttled(LOG_INFO, "hls_hold_refused", "peer=%s app=%s stream=%s limit=%s "
+		              "max=%u", peer, hl->app, hl->name, full, *full == 's' ? WAITERS_MAX :
+		              *full == 'n' ? HELD_MAX : HELD_PER_ADDR_MAX);
+		http_respond_error(c, 503, "too many requests held (blocking reloads): try again");
 		return;
 	}
 	struct hls_waiter *w = xcalloc(1, sizeof(*w));
+	w->hl = hl;
 	w->c = c;
-	w->base = http_conn_base(c);
-	w->conn_id = w->base->id;
+	snprintf(w->addr_key, sizeof(w->addr_key), "%s", key);
 	w->req = *r;
 	snprintf(w->q, sizeof(w->q), "%s", q);
 	w->deadline_ms = now_ms(hl->srv) + wait_ms;
 	list_add_tail(&hl->waiters, &w->link);
 	hl->nwaiters++;
+	srv->held++;
+	http_conn_watch(c, waiter_gone, w);
 }
 
 /* ---- packaging: the stream's media hook ---- */
@@ -417,6 +448,7 @@ static struct hls_server *server(struct node *n)
 	srv->cfg.part_ms = (uint32_t)n->cfg->hls_part;
 	srv->cfg.window = (unsigned)n->cfg->hls_window;
 	srv->cfg.fmp4 = strcmp(n->cfg->hls_format, "fmp4") == 0;
+	iplimit_init(&srv->held_per_addr, HELD_PER_ADDR_MAX, 0, 0);
 	if (srv->cfg.part_ms * 2 > srv->cfg.segment_ms)
 		srv->cfg.part_ms = srv->cfg.segment_ms / 2; /* a segment holds parts */
 	uv_timer_init(n->loop, &srv->timer);
@@ -441,6 +473,7 @@ void hls_server_stop(struct node *n)
 	while (strmap_next(&srv->streams, &it, NULL, &v))
 		live_free(v);
 	strmap_free(&srv->streams);
+	iplimit_free(&srv->held_per_addr);
 	uv_close((uv_handle_t *)&srv->timer, free_server);
 }
 
@@ -544,12 +577,11 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 	note_client(hl, base->peer, now);
 	enum readiness st = readiness(hl, &r);
 	if (st == WAIT && hl->s) {
-		uint64_t target = srv->cfg.segment_ms > hl->seg.max_dur_ms ? srv->cfg.segment_ms
-		                                                          : hl->seg.max_dur_ms;
-		uint64_t wait = 3 * target;
+		/* The configured target, not the longest segment seen: the publisher makes those. */
+		uint64_t wait = 3 * (uint64_t)srv->cfg.segment_ms;
 		if (r.file == HLS_PLAYLIST && !r.block && wait < FIRST_SEGMENT_WAIT_MS)
 			wait = FIRST_SEGMENT_WAIT_MS;
-		hold(hl, c, &r, q, wait);
+		hold(hl, c, &r, q, wait < HOLD_MAX_MS ? wait : HOLD_MAX_MS);
 		return 1;
 	}
 	answer(hl, c, &r, q, st);
@@ -560,4 +592,10 @@ void hls_http_counters(struct node *n, uint64_t *frames_dropped, uint64_t *confi
 {
 	*frames_dropped = n->hls ? n->hls->frames_dropped : 0;
 	*configs_refused = n->hls ? n->hls->configs_refused : 0;
+}
+
+void hls_http_held(struct node *n, uint64_t *held, uint64_t *refused)
+{
+	*held = n->hls ? n->hls->held : 0;
+	*refused = n->hls ? n->hls->held_refused : 0;
 }

@@ -24,4 +24,7 @@ void hls_server_stop(struct node *n);
 /* Totals over every stream packaged: frames and sequence headers the packager refused. */
 void hls_http_counters(struct node *n, uint64_t *frames_dropped, uint64_t *configs_refused);
 
+/* Requests held now (blocking reloads, parts not there yet) and those refused at a limit. */
+void hls_http_held(struct node *n, uint64_t *held, uint64_t *refused);
+
 #endif

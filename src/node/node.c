@@ -213,7 +213,8 @@ int node_main(int argc, char **argv)
 	if ((!cfg.api_token || !*cfg.api_token) && strcmp(cfg.bind, "127.0.0.1") != 0 &&
 	    strncmp(cfg.bind, "127.", 4) != 0)
 		log_warn("api_open", "reason=\"no api-token set: anyone who reaches the HTTP "
-		         "port can list and kick clients\"");
+		         "port can read the API and metrics, and kick clients unless cluster-secret is "
+		         "set (then calls that change state are refused)\"");
 	log_info("node_started", "name=%s version=%s rtmp=%s:%lld http=%s:%lld publish_auth=%s "
 	         "play_auth=%s", n->name, SLUICE_VERSION, cfg.bind, (long long)cfg.rtmp_port,
 	         cfg.bind, (long long)cfg.http_port,

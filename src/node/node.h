@@ -25,6 +25,7 @@ struct node_stats {
 	uint64_t auth_refused;           /* missing, bad or expired tokens */
 	uint64_t protocol_errors;        /* peers dropped for bad input or limits */
 	uint64_t timeouts;               /* peers dropped for silence */
+	uint64_t api_refused;            /* API/metrics calls refused (token, cross-site, rate) */
 };
 
 struct node {

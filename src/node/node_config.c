@@ -83,7 +83,12 @@ const struct option_def node_options[] = {
 	{ "play-secret", OPT_STRING, OFF(play_secret), NULL, 0, 0, NULL, "SECRET",
 	  "require a signed token to play" },
 	{ "api-token", OPT_STRING, OFF(api_token), NULL, 0, 0, NULL, "TOKEN",
-	  "require 'Authorization: Bearer TOKEN' on /api/v1" },
+	  "require 'Authorization: Bearer TOKEN' on /api/v1 (and /metrics without metrics-token); "
+	  "calls that change state are refused without it when cluster-secret is set" },
+	{ "metrics-token", OPT_STRING, OFF(metrics_token), NULL, 0, 0, NULL, "TOKEN",
+	  "require 'Authorization: Bearer TOKEN' on /metrics (default: api-token)" },
+	{ "metrics-stream-labels", OPT_BOOL, OFF(metrics_stream_labels), "false", 0, 0, NULL, NULL,
+	  "per-stream series in /metrics, labelled with stream names (keys, without publish-secret)" },
 
 	{ "role", OPT_ENUM, OFF(role), "standalone", 0, 0, roles, "ROLE",
 	  "cluster role: origin takes publishers, edge serves viewers pulling from origins, "

@@ -51,6 +51,8 @@ struct node_config {
 	char *publish_secret;
 	char *play_secret;
 	char *api_token;
+	char *metrics_token;             /* NULL: api-token guards /metrics */
+	int metrics_stream_labels;
 
 	/* clustering (docs/clustering.md) */
 	char *role;                      /* standalone, origin, edge, relay */

@@ -9,12 +9,45 @@
 
 #include "core/bytes.h"
 #include "core/clock.h"
-#include "core/crypto.h"
+#include "core/http_auth.h"
 #include "core/log.h"
 #include "node/hls_http.h"
 #include "node/watch_page.h"
 #include "node/node.h"
 #include "proto/flv.h"
+
+/*
+ * POST /api/v1/cluster/events, per node (one node per process): a token
+ * bucket, so that even a holder of the API token cannot flood every stream
+ * of every node of the cluster.  Over it: 429.
+ */
+#define EVENT_POSTS_PER_SEC 5
+#define EVENT_POSTS_BURST 20
+
+static struct {
+	uint64_t refill_ms;
+	uint32_t tokens;
+	int started;
+} event_bucket;
+
+static int event_post_allowed(uint64_t now_ms)
+{
+	if (!event_bucket.started) {
+		event_bucket.started = 1;
+		event_bucket.tokens = EVENT_POSTS_BURST;
+		event_bucket.refill_ms = now_ms;
+	}
+	uint64_t add = (now_ms - event_bucket.refill_ms) * EVENT_POSTS_PER_SEC / 1000;
+	if (add) {
+		uint64_t t = event_bucket.tokens + add;
+		event_bucket.tokens = t > EVENT_POSTS_BURST ? EVENT_POSTS_BURST : (uint32_t)t;
+		event_bucket.refill_ms += add * 1000 / EVENT_POSTS_PER_SEC;
+	}
+	if (!event_bucket.tokens)
+		return 0;
+	event_bucket.tokens--;
+	return 1;
+}
 
 static int path_is(const struct http_request *r, const char *p)
 {
@@ -178,6 +211,30 @@ static void metric(struct bytes *b, const char *name, const char *type, const ch
 	bytes_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Per-stream series, labelled with app and stream names (metrics-stream-labels). */
+static void stream_metrics(struct node *n, struct bytes *b)
+{
+	metric(b, "sluice_stream_viewers", "gauge", "Viewers per stream and protocol.");
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&n->streams.map, &it, NULL, &v)) {
+		struct stream *s = v;
+		bytes_printf(b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"rtmp\"} %u\n",
+		             s->app, s->name, s->fanout.nviewers[WIRE_RTMP]);
+		bytes_printf(b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"flv\"} %u\n",
+		             s->app, s->name, s->fanout.nviewers[WIRE_FLV]);
+		bytes_printf(b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"hls\"} %u\n",
+		             s->app, s->name, s->hls_viewers);
+	}
+	metric(b, "sluice_stream_bitrate_bps", "gauge", "Incoming bitrate per stream.");
+	it = 0;
+	while (strmap_next(&n->streams.map, &it, NULL, &v)) {
+		struct stream *s = v;
+		bytes_printf(b, "sluice_stream_bitrate_bps{app=\"%s\",stream=\"%s\"} %llu\n", s->app,
+		             s->name, (unsigned long long)s->rate_bytes_per_sec * 8);
+	}
+}
+
 static void api_metrics(struct node *n, struct http_conn *c)
 {
 	uint32_t viewers[WIRE_COUNT];
@@ -277,25 +334,20 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	metric(&b, "sluice_timeouts_total", "counter", "Peers dropped for silence.");
 	bytes_printf(&b, "sluice_timeouts_total %llu\n", (unsigned long long)n->stats.timeouts);
 
-	metric(&b, "sluice_stream_viewers", "gauge", "Viewers per stream and protocol.");
-	size_t it = 0;
-	void *v;
-	while (strmap_next(&n->streams.map, &it, NULL, &v)) {
-		struct stream *s = v;
-		bytes_printf(&b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"rtmp\"} %u\n",
-		             s->app, s->name, s->fanout.nviewers[WIRE_RTMP]);
-		bytes_printf(&b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"flv\"} %u\n",
-		             s->app, s->name, s->fanout.nviewers[WIRE_FLV]);
-		bytes_printf(&b, "sluice_stream_viewers{app=\"%s\",stream=\"%s\",protocol=\"hls\"} %u\n",
-		             s->app, s->name, s->hls_viewers);
-	}
-	metric(&b, "sluice_stream_bitrate_bps", "gauge", "Incoming bitrate per stream.");
-	it = 0;
-	while (strmap_next(&n->streams.map, &it, NULL, &v)) {
-		struct stream *s = v;
-		bytes_printf(&b, "sluice_stream_bitrate_bps{app=\"%s\",stream=\"%s\"} %llu\n", s->app,
-		             s->name, (unsigned long long)s->rate_bytes_per_sec * 8);
-	}
+	metric(&b, "sluice_api_refused_total", "counter",
+	       "API and metrics calls refused (no or wrong token, cross-site, event rate).");
+	bytes_printf(&b, "sluice_api_refused_total %llu\n", (unsigned long long)n->stats.api_refused);
+	uint64_t held, held_refused;
+	hls_http_held(n, &held, &held_refused);
+	metric(&b, "sluice_hls_held_requests", "gauge",
+	       "HLS blocking reloads and part requests held until what they ask for exists.");
+	bytes_printf(&b, "sluice_hls_held_requests %llu\n", (unsigned long long)held);
+	metric(&b, "sluice_hls_held_refused_total", "counter",
+	       "HLS requests answered 503 at once: too many held (node, address or stream).");
+	bytes_printf(&b, "sluice_hls_held_refused_total %llu\n", (unsigned long long)held_refused);
+	/* Stream names are publishing keys unless publish-secret is set: opt-in only. */
+	if (n->cfg->metrics_stream_labels)
+		stream_metrics(n, &b);
 	metric(&b, "process_cpu_seconds_total", "counter", "CPU time used by the node.");
 	bytes_printf(&b, "process_cpu_seconds_total %.3f\n", (double)n->sys.cpu_total_us / 1e6);
 	metric(&b, "process_resident_memory_bytes", "gauge", "Resident memory of the node.");
@@ -305,21 +357,38 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	bytes_free(&b);
 }
 
-/* With api-token set, /api/v1 needs it as a Bearer token or ?accessToken=. */
-static int api_authorized(struct node *n, const struct http_request *req)
+/* With the token set, the request must carry it (Bearer or ?accessToken=); unset: open. */
+static int token_ok(const char *want, const struct http_request *req)
 {
-	const char *want = n->cfg->api_token;
-	if (!want || !*want)
-		return 1;
-	size_t wlen = strlen(want);
-	const struct http_header *h = http_find_header(req, "Authorization");
-	if (h && h->value_len == 7 + wlen && strncasecmp(h->value, "Bearer ", 7) == 0 &&
-	    ct_equal(h->value + 7, want, wlen))
-		return 1;
-	char q[256];
-	int qlen = req->query ? http_query_get(req->query, req->query_len, "accessToken", q,
-	                                       sizeof(q)) : -1;
-	return qlen >= 0 && (size_t)qlen == wlen && ct_equal(q, want, wlen);
+	return !want || !*want || http_bearer_ok(req, want);
+}
+
+/* Counts and logs (throttled) a refused API or metrics call, then answers it. */
+static void refuse(struct node *n, struct http_conn *c, const struct http_request *req,
+                   int status, const char *why)
+{
+	char raw[96], path[160];
+	snprintf(raw, sizeof(raw), "%.*s", (int)(req->path_len < 95 ? req->path_len : 95), req->path);
+	n->stats.api_refused++;
+	log_throttled(LOG_INFO, "api_refused", "peer=%s status=%d path=%s reason=\"%s\"",
+	              http_conn_base(c)->peer, status, log_escape(raw, path, sizeof(path)), why);
+	if (status == 401)
+		http_add_header(c, "WWW-Authenticate", "Bearer");
+	http_respond_error(c, status, why);
+}
+
+/*
+ * Calls that change state (POST, DELETE) need the API token whenever the
+ * node holds a cluster secret (a cluster event is signed with it and reaches
+ * every node), and are never taken from a browser on another site.
+ */
+static const char *mutation_refusal(struct node *n, const struct http_request *req)
+{
+	const char *secret = n->cfg->cluster_secret, *token = n->cfg->api_token;
+	if (secret && *secret && (!token || !*token))
+		return "this node holds a cluster secret: calls that change state need api-token "
+		       "to be set";
+	return http_cross_site_refusal(req);
 }
 
 /* "/app/name.flv" -> app, name.  Returns 0, or -1 if the path is not of that shape. */
@@ -368,6 +437,11 @@ static void api_events(struct node *n, struct http_conn *c, const struct http_re
                        const uint8_t *body, size_t body_len)
 {
 	if (req->method == HTTP_POST) {
+		if (!event_post_allowed(uv_now(n->loop))) {
+			refuse(n, c, req, 429, "too many cluster events: at most 5 a second (burst 20) "
+			                       "per node");
+			return;
+		}
 		char id[33], err[200];
 		if (cluster_event_post(&n->cluster, (const char *)body, body_len, id, err,
 		                       sizeof(err)) < 0) {
@@ -416,16 +490,24 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 		return;
 	}
 	if (path_is(req, "/metrics")) {
+		const char *want = n->cfg->metrics_token && *n->cfg->metrics_token
+		                   ? n->cfg->metrics_token : n->cfg->api_token;
 		if (!get)
 			http_respond_error(c, 405, "use GET");
+		else if (!token_ok(want, req))
+			refuse(n, c, req, 401, "missing or wrong metrics token");
 		else
 			api_metrics(n, c);
 		return;
 	}
 	if (path_has_prefix(req, "/api/")) {
-		if (!api_authorized(n, req)) {
-			http_add_header(c, "WWW-Authenticate", "Bearer");
-			http_respond_error(c, 401, "missing or wrong API token");
+		if (!token_ok(n->cfg->api_token, req)) {
+			refuse(n, c, req, 401, "missing or wrong API token");
+			return;
+		}
+		const char *no = get ? NULL : mutation_refusal(n, req);
+		if (no) {
+			refuse(n, c, req, 403, no);
 			return;
 		}
 		if (path_is(req, "/api/v1/node") && get) {

@@ -366,9 +366,10 @@ static void on_play(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_
 	struct stream *s = stream_find(&n->streams, c->app, c->stream_name);
 	if (c->cluster_peer && cluster_via_has(c->cluster_via, n->name)) {
 		/* Our own pull came back to us (relays listing each other): a loop, not a source. */
+		char evia[400];
 		log_info("cluster_loop", "client=%llu peer=%s app=%s stream=%s via=%s",
 		         (unsigned long long)c->base.id, c->base.peer, c->app, c->stream_name,
-		         c->cluster_via);
+		         log_escape(c->cluster_via, evia, sizeof(evia)));
 		s = NULL;
 	} else if (!s) {
 		s = cluster_pull_stream_via(&n->cluster, c->app, c->stream_name,

@@ -116,6 +116,7 @@ class Node:
         self.rtmp_port = rtmp_port
         self.http_port = http_port
         self.name = name or "node-" + self.addr
+        self.token = None  # sent as a Bearer token by http() when set
         cmd = [SLUICE, "node", "--bind", self.addr, "--rtmp-port", str(rtmp_port),
                "--http-port", str(http_port), "--name", self.name]
         if config is not None:
@@ -141,7 +142,10 @@ class Node:
 
     def http(self, path, method="GET", headers=None, timeout=5, data=None):
         """Returns (status, headers, body bytes)."""
-        req = urllib.request.Request(self.url(path), method=method, headers=headers or {},
+        headers = dict(headers or {})
+        if self.token and "Authorization" not in headers:
+            headers["Authorization"] = "Bearer " + self.token
+        req = urllib.request.Request(self.url(path), method=method, headers=headers,
                                      data=data)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:

@@ -36,9 +36,13 @@ def data_tags(path, marker):
 
 
 def test_event_to_edges_reaches_edge_viewers_only(t):
-    o = origin(t.procs, "ev-origin")
-    e1 = downstream(t.procs, "ev-edge-1", "edge", [o])
-    e2 = downstream(t.procs, "ev-edge-2", "edge", [o])
+    # Nodes with a cluster secret take events only with api-token (docs/security.md).
+    tok = ["--api-token", "ev-adm1n"]
+    o = origin(t.procs, "ev-origin", args=tok)
+    e1 = downstream(t.procs, "ev-edge-1", "edge", [o], args=tok)
+    e2 = downstream(t.procs, "ev-edge-2", "edge", [o], args=tok)
+    for n in (o, e1, e2):
+        n.token = "ev-adm1n"
     wait_members([o, e1, e2], [o.name, e1.name, e2.name])
     publish(t.procs, o.rtmp("live", "cue"))
     o.wait_live("live", "cue")
@@ -79,7 +83,8 @@ def test_event_to_edges_reaches_edge_viewers_only(t):
     # One node by name, and a bad request.
     body = json.dumps({"target": "node", "nodes": [e2.name], "app": "live",
                        "payload": {"n": 2}}).encode()
-    status, _, resp = o.http("/api/v1/cluster/events", method="POST", data=body)
+    status, _, resp = o.http("/api/v1/cluster/events", method="POST", data=body,
+                             headers={"Content-Type": "application/json"})
     check(status == 202, "POST to the origin answered %d" % status)
     ev2 = json.loads(resp)["id"]
     wait_for(lambda: any(e["id"] == ev2 for e in e2.api("/api/v1/cluster/events")["events"]),
@@ -87,5 +92,6 @@ def test_event_to_edges_reaches_edge_viewers_only(t):
     time.sleep(1)
     check(not any(e["id"] == ev2 for e in e1.api("/api/v1/cluster/events")["events"]),
           "an event for edge-2 reached edge-1")
-    status, _, resp = o.http("/api/v1/cluster/events", method="POST", data=b'{"target":"mars"}')
+    status, _, resp = o.http("/api/v1/cluster/events", method="POST", data=b'{"target":"mars"}',
+                             headers={"Content-Type": "application/json"})
     check(status == 400 and b"target" in resp, "bad target: %d %s" % (status, resp))

@@ -47,7 +47,7 @@ def test_hls_from_origin_and_edge(t):
     """ffmpeg reads 20 s of the live HLS stream from an origin and, through a pull, from an
     edge: both tracks, clean decode, segment durations at the 2 s target; HLS viewers are
     counted in the API and metrics."""
-    o = origin(t.procs, "origin-hls")
+    o = origin(t.procs, "origin-hls", args=["--metrics-stream-labels"])
     e = downstream(t.procs, "edge-hls", "edge", [o], args=["--hls-format", "ts"])
     publish(t.procs, o.rtmp("live", "hls"))
     o.wait_live("live", "hls")

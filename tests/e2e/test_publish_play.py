@@ -42,7 +42,7 @@ def test_ffmpeg_publish_and_four_clients_play(t):
 
 def test_stream_facts_in_api_and_metrics(t):
     """The streams API reports codecs, picture size, audio format, bitrate and publisher."""
-    node = Node(t.procs)
+    node = Node(t.procs, args=["--metrics-stream-labels"])
     publish(t.procs, node.rtmp("live", "facts"))
     node.wait_live("live", "facts")
     # The estimate is smoothed over seconds: the first ones cover part of a second.
