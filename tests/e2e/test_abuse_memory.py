@@ -1,0 +1,226 @@
+"""Memory a peer can pin on a node, and commands it can make the node run: a publisher of
+a million one-byte messages, publishers and partial messages from one address, connections
+each opening 60 chunk streams a byte deep, HLS packaging of a segment that never ends, and
+a connection looping play/closeStream. Each case measures the node's RSS growth against
+what the peer sent (or what the limit allows), checks the refusal is logged and counted,
+and then, as every abuse case, that a real viewer still plays the healthy stream
+(see abuse.py)."""
+import os
+import re
+import sys
+import threading
+import time
+
+from abuse import Abused, close_all, is_closed
+from harness import check, wait_for
+from rtmp_raw import (TYPE_AUDIO, TYPE_VIDEO, RawRtmp, amf_all, basic_header, chunk_header,
+                      chunk_message)
+
+MB = 1 << 20
+
+
+def note(msg):
+    """A measurement, for the record (stderr: stdout carries the runner's results)."""
+    print(msg, file=sys.stderr, flush=True)
+    if os.environ.get("SLUICE_E2E_NOTES"):
+        with open(os.environ["SLUICE_E2E_NOTES"], "a") as f:
+            f.write(msg + "\n")
+
+
+def publisher(node, name, source=None):
+    c = RawRtmp(node.addr, node.node.rtmp_port, source=source)
+    c.handshake()
+    c.connect("live")
+    sid = c.create_stream()
+    return c, sid, c.publish(sid, name)
+
+
+def metric(node, name):
+    """The sum of a /metrics counter over its labels (0 when absent)."""
+    _, _, body = node.node.http("/metrics")
+    total = 0
+    for line in body.decode().splitlines():
+        m = re.match(r"^%s(\{[^}]*\})? (\d+)$" % re.escape(name), line)
+        if m:
+            total += int(m.group(2))
+    return total
+
+
+def drain(sock):
+    """Reads and drops everything until the peer closes (a viewer that keeps up)."""
+    def run():
+        try:
+            sock.settimeout(30)
+            while sock.recv(1 << 20):
+                pass
+        except OSError:
+            pass
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def send_quietly(sock, data):
+    """Sends data; a node that closed the connection over a limit is the expected outcome."""
+    try:
+        sock.sendall(data)
+        return True
+    except OSError:
+        return False
+
+
+def test_tiny_messages(t):
+    """A keyframe, then a million one-byte audio messages (2 MB on the wire), with a viewer
+    attached so every message is also packaged for it: the stream keeps at most
+    stream-messages-max of them, each charged what it costs, so the node holds a few bytes
+    per byte received, not 50."""
+    node = Abused(t)
+    pub, sid, st = publisher(node, "tiny")
+    check(any("Publish.Start" in s for s in st), "publish tiny: %s" % st)
+    pub.send_msg(TYPE_VIDEO, b"\x17\x01\x00\x00\x00" + os.urandom(3000), msid=sid)
+    view = RawRtmp(node.addr, node.node.rtmp_port)
+    view.handshake()
+    view.connect("live")
+    vsid = view.create_stream()
+    st = view.play(vsid, "tiny")
+    check(any("Play.Reset" in s or "Play.Start" in s for s in st), "viewer of tiny: %s" % st)
+    drain(view.sock)
+    time.sleep(0.5)
+    rss0 = node.node.rss()
+    count = 1000000
+    first = chunk_header(0, 4, 0, 1, TYPE_AUDIO, sid) + b"\xaf"
+    rest = (basic_header(3, 4) + b"\xaf") * (count - 1)   # same length, type and timestamp
+    pub.send(first + rest)
+    wire = len(first) + len(rest)
+    wait_for(lambda: (node.node.stream("live", "tiny") or {}).get("bytes_in", 0) >= 3005 + count,
+             30, "the node to take %d tiny messages" % count)
+    time.sleep(0.5)
+    grown = node.node.rss() - rss0
+    s = node.node.stream("live", "tiny")
+    note("%d one-byte messages (%d bytes on the wire): RSS +%.1f MB (%.2f bytes per byte), "
+          "buffer %d bytes" % (count, wire, grown / MB, grown / wire, s["buffer_bytes"]))
+    check(grown < 4 * wire, "a million one-byte messages (%.1f MB sent) grew the node by "
+          "%.1f MB: %.1f bytes held per byte received (bound 4)" % (wire / MB, grown / MB,
+                                                                   grown / wire))
+    check(s["buffer_bytes"] <= 64 * MB, "buffer %d over stream-buffer-max" % s["buffer_bytes"])
+    pub.close()
+    view.close()
+    node.after_case("a million one-byte messages", proto="rtmp")
+
+
+def test_publishers_per_address(t):
+    """20 publishers from one address: max-publishers-per-ip (16) are taken, the rest are
+    refused with NetStream.Publish.Rejected, logged and counted; another address is not
+    affected, and the slots come back when the publishers leave."""
+    node = Abused(t)
+    flood, ok, refused = [], 0, 0
+    for i in range(20):
+        c, sid, st = publisher(node, "p%02d" % i, source="127.0.0.5")
+        flood.append(c)
+        if any("Publish.Start" in s for s in st):
+            ok += 1
+            c.send_msg(TYPE_VIDEO, b"\x17\x01\x00\x00\x00" + b"\x00" * 100, msid=sid)
+        elif any("Publish.Rejected" in s for s in st):
+            refused += 1
+            check(any("max-publishers-per-ip" in s for s in st),
+                  "the refusal does not say which limit: %s" % st)
+    check(ok == 16 and refused == 4, "20 publishers from one address: %d taken, %d refused "
+          "(want 16 and 4 at max-publishers-per-ip 16)" % (ok, refused))
+    node.expect_log(r"publish_refused .*reason=\"max-publishers-per-ip\" max=16", "refusals",
+                    count=4)
+    check(metric(node, "sluice_publishes_refused_limit_total") == 4, "refusals not counted")
+    others = [publisher(node, "q%d" % i, source="127.0.0.6") for i in range(2)]
+    check(all(any("Publish.Start" in s for s in st) for _, _, st in others),
+          "publishers from another address were refused")
+    close_all([c.sock for c in flood] + [c.sock for c, _, _ in others])
+    wait_for(lambda: len(node.node.api("/api/v1/streams")["streams"]) == 1, 10,
+             "the publishers to leave")
+    c, _, st = publisher(node, "again", source="127.0.0.5")
+    check(any("Publish.Start" in s for s in st), "slots did not come back: %s" % st)
+    c.close()
+    node.after_case("20 publishers from one address")
+
+
+def test_partial_messages_per_address(t):
+    """12 publishers from one address each send 7 MB of two 8 MB messages and never finish
+    them (168 MB in all): the address may hold partial-bytes-per-ip (64 MB); the
+    connections that go over are closed, logged and counted, and the node's RSS grows by
+    that bound, not by what was sent."""
+    node = Abused(t)
+    rss0 = node.node.rss()
+    conns, sent = [], 0
+    peak = 0
+    for i in range(12):
+        c, sid, st = publisher(node, "big%02d" % i, source="127.0.0.7")
+        check(any("Publish.Start" in s for s in st), "publisher %d: %s" % (i, st))
+        conns.append(c)
+        c.set_chunk_size(1 << 20)
+        for csid in (6, 7):
+            body = (b"\x27" + os.urandom(64 * 1024) * 128)[:8 * MB]  # max-message-size
+            # Seven of its eight chunks: the message stays open, the next chunk header parses.
+            msg = chunk_message(csid, TYPE_VIDEO, sid, 0, body, 1 << 20)[:-(1 + MB)]
+            if send_quietly(c.sock, msg):
+                sent += len(msg)
+        peak = max(peak, node.node.rss())
+    time.sleep(0.5)
+    peak = max(peak, node.node.rss())
+    grown = peak - rss0
+    note("%d MB of partial messages from one address: RSS +%d MB" % (sent >> 20, grown >> 20))
+    check(grown < 100 * MB, "partial messages from one address grew the node by %d MB "
+          "(partial-bytes-per-ip 64m)" % (grown >> 20))
+    node.expect_log(r"rtmp_partial_limit .*limit=partial-bytes-per-ip max=67108864",
+                    "the partial-bytes-per-ip close")
+    check(metric(node, "sluice_rtmp_partial_closes_total") >= 1, "closes not counted")
+    close_all([c.sock for c in conns])
+    node.after_case("partial messages from one address")
+
+
+def test_chunk_streams_a_byte_deep(t):
+    """200 connections, each at chunk size 1 opening 60 chunk streams with one byte of a
+    60,000-byte message (about 800 bytes each): the node holds what arrived, under 20 KB a
+    connection, not 60 x 64 KiB."""
+    node = Abused(t, ["--handshake-timeout", "15s"])
+    rss0 = node.node.rss()
+    socks = []
+    payload = b"".join(chunk_header(0, csid, 0, 60000, TYPE_VIDEO, 1) + b"\x00"
+                       for csid in range(3, 63))
+    n = 200
+    for _ in range(n):
+        c = RawRtmp(node.addr, node.node.rtmp_port)
+        c.handshake()
+        c.set_chunk_size(1)
+        c.send(payload)
+        socks.append(c.sock)
+    time.sleep(1)
+    per = (node.node.rss() - rss0) / n
+    note("%d connections x 60 chunk streams a byte deep: %.1f KB resident each" % (n, per / 1024))
+    check(all(not is_closed(s) for s in socks[-10:]), "the connections were dropped early")
+    check(per < 20 * 1024, "each connection opening 60 chunk streams cost %.0f KB (bound 20)"
+          % (per / 1024))
+    close_all(socks)
+    node.after_case("60 chunk streams a byte deep")
+
+
+def test_command_loop(t):
+    """One connection looping play/closeStream 3,000 times as fast as it can: it is closed
+    after its burst (rtmp-command-burst 50), the log says why, the close is counted, the
+    node started a few dozen plays, not thousands, and a normal viewer still plays."""
+    node = Abused(t)
+    plays0 = metric(node, "sluice_plays_total")
+    c = RawRtmp(node.addr, node.node.rtmp_port)
+    c.handshake()
+    c.connect("live")
+    sid = c.create_stream()
+    loop = b"".join(
+        chunk_message(3, 20, sid, 0, amf_all("play", float(i * 2 + 10), None, "healthy"), 128) +
+        chunk_message(3, 20, sid, 0, amf_all("closeStream", float(i * 2 + 11), None), 128)
+        for i in range(3000))
+    send_quietly(c.sock, loop)
+    check(c.closed_by_peer(10), "a connection looping play/closeStream was left open")
+    c.close()
+    node.expect_log(r"rtmp_command_rate .*rate=10 burst=50", "the command-rate close")
+    check(metric(node, "sluice_rtmp_command_rate_closes_total") == 1, "close not counted")
+    plays = metric(node, "sluice_plays_total") - plays0
+    note("play/closeStream loop: closed after %d plays" % plays)
+    check(plays <= 30, "the loop started %d plays" % plays)
+    node.after_case("a play/closeStream loop", proto="rtmp")
