@@ -147,6 +147,10 @@ const struct option_def node_options[] = {
 	{ "hls-format", OPT_ENUM, OFF(hls_format), "fmp4", 0, 0, hls_formats, "FORMAT",
 	  "HLS segments and parts: fmp4 (CMAF, what Apple's LL-HLS players want) or ts "
 	  "(MPEG-TS, for old players)" },
+	{ "hls-buffer-max", OPT_BYTES, OFF(hls_buffer_max), "64m", 1048576, 0, NULL, NULL,
+	  "most bytes a stream's HLS segments and parts may hold; a segment past a quarter of "
+	  "it is cut early (frames dropped until the next keyframe), past it the oldest "
+	  "segments go" },
 	{ "hls-idle", OPT_MS, OFF(hls_idle), "30s", 1000, 3600000, NULL, NULL,
 	  "a stream's HLS packaging stops (its segments are freed) this long after its last "
 	  "HLS request" },

@@ -85,6 +85,7 @@ struct node_config {
 	int64_t hls_window;              /* segments in the playlist */
 	uint64_t hls_idle;               /* packaging stops this long after the last request */
 	char *hls_format;                /* "fmp4" (CMAF) or "ts" */
+	uint64_t hls_buffer_max;         /* packaged bytes one stream holds */
 };
 
 extern const struct option_def node_options[];
