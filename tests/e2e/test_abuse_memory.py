@@ -7,6 +7,7 @@ and then, as every abuse case, that a real viewer still plays the healthy stream
 (see abuse.py)."""
 import os
 import re
+import struct
 import sys
 import threading
 import time
@@ -173,6 +174,80 @@ def test_partial_messages_per_address(t):
     check(metric(node, "sluice_rtmp_partial_closes_total") >= 1, "closes not counted")
     close_all([c.sock for c in conns])
     node.after_case("partial messages from one address")
+
+
+# An H.264 sequence header (avcC of a 320x240 stream), as FLV carries it.
+AVC_HEADER = bytes([
+    0x17, 0x00, 0x00, 0x00, 0x00, 0x01, 0x64, 0x00, 0x0d, 0xff, 0xe1, 0x00, 0x19, 0x67,
+    0x64, 0x00, 0x0d, 0xac, 0xd9, 0x41, 0x41, 0xfb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00,
+    0x10, 0x00, 0x00, 0x03, 0x03, 0x20, 0xf1, 0x42, 0x99, 0x60, 0x01, 0x00, 0x04, 0x68,
+    0xef, 0xbc, 0xb0, 0xfd, 0xf8, 0xf8, 0x00])
+
+
+def avc_frame(size, key):
+    """An FLV video body of size bytes: one NAL unit, length-prefixed."""
+    nal = (b"\x65" if key else b"\x41") + os.urandom(64 * 1024) * ((size - 10) // 65536 + 1)
+    nal = nal[:size - 9]
+    return bytes([0x17 if key else 0x27, 1, 0, 0, 0]) + struct.pack(">I", len(nal)) + nal
+
+
+def hls_segment_never_ends(t, fmt):
+    """A publisher sends one keyframe, then 2 MB inter frames (120 MB) and never another
+    keyframe, while an HLS client polls: the open segment is cut at a quarter of
+    hls-buffer-max (64m) and frames are dropped until a keyframe; RSS grows by that bound,
+    not by what was sent."""
+    node = Abused(t, ["--hls-format", fmt, "--stream-buffer-max", "1m"])
+    pub, sid, st = publisher(node, "huge")
+    check(any("Publish.Start" in s for s in st), "publish huge: %s" % st)
+    pub.set_chunk_size(1 << 20)
+    pub.send_msg(TYPE_VIDEO, AVC_HEADER, msid=sid)
+    pub.send_msg(TYPE_VIDEO, avc_frame(50000, True), msid=sid)
+    stop = threading.Event()
+    polls = []
+
+    def poll():
+        while not stop.is_set():
+            polls.append("asked")   # the first request starts packaging; it may wait
+            try:
+                polls.append(node.node.http("/live/huge/index.m3u8", timeout=3)[0])
+            except OSError:
+                pass
+            time.sleep(0.2)
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    wait_for(lambda: polls, 10, "an HLS request for huge (packaging starts)")
+    time.sleep(0.5)
+    rss0 = node.node.rss()
+    frame = avc_frame(2 * MB, False)
+    peak, frames = 0, 60
+    for i in range(1, frames + 1):
+        pub.send_msg(TYPE_VIDEO, frame, msid=sid, ts=i * 40)
+        if i % 10 == 0:
+            peak = max(peak, node.node.rss())
+    wait_for(lambda: (node.node.stream("live", "huge") or {}).get("bytes_in", 0) >=
+             frames * len(frame), 30, "the node to take the frames")
+    time.sleep(0.5)
+    peak = max(peak, node.node.rss())
+    stop.set()
+    poller.join(5)
+    grown = peak - rss0
+    note("HLS %s, a segment that never ends (%d MB sent): RSS +%d MB" %
+         (fmt, frames * len(frame) >> 20, grown >> 20))
+    check(grown < 48 * MB, "HLS %s packaging of a segment that never ends grew the node by "
+          "%d MB (%d MB sent; hls-buffer-max 64m)" % (fmt, grown >> 20, frames * 2))
+    check(metric(node, "sluice_hls_frames_dropped_total") > 0, "dropped frames not counted")
+    node.expect_log(r"hls_frame_dropped .*stream=huge", "the dropped frames")
+    check(node.node.http("/live/huge/index.m3u8")[0] == 200, "the playlist is gone")
+    pub.close()
+    node.after_case("HLS %s segment that never ends" % fmt)
+
+
+def test_hls_ts_segment_never_ends(t):
+    hls_segment_never_ends(t, "ts")
+
+
+def test_hls_fmp4_segment_never_ends(t):
+    hls_segment_never_ends(t, "fmp4")
 
 
 def test_chunk_streams_a_byte_deep(t):
