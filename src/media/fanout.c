@@ -46,16 +46,20 @@ void fanout_set_flusher(struct fanout *f, struct fanout_flusher *fl)
 }
 
 static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl);
+static void trim(struct fanout *f, uint64_t now);
 
 static void flush_viewers(struct fanout *f)
 {
 	if (f->flusher && f->flusher->slots) {
 		flush_viewers_batched(f, f->flusher);
-		return;
+	} else {
+		struct list_node *n, *tmp;
+		list_for_each_safe(n, tmp, &f->viewers)
+			viewer_flush(list_entry(n, struct fanout_viewer, link));
 	}
-	struct list_node *n, *tmp;
-	list_for_each_safe(n, tmp, &f->viewers)
-		viewer_flush(list_entry(n, struct fanout_viewer, link));
+	/* The wire copies this flush built were charged: back under the cap. */
+	if (f->ring && f->bytes > f->cfg->max_bytes)
+		trim(f, uv_now(f->loop));
 }
 
 static void flush_dirty(struct fanout_flusher *fl)
