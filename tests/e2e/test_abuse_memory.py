@@ -13,11 +13,13 @@ import threading
 import time
 
 from abuse import Abused, close_all, is_closed
-from harness import check, wait_for
+from harness import SANITIZED, check, wait_for
 from rtmp_raw import (TYPE_AUDIO, TYPE_VIDEO, RawRtmp, amf_all, basic_header, chunk_header,
                       chunk_message)
 
 MB = 1 << 20
+# Under ASan freed memory waits in a 256 MB quarantine, so RSS does not show what the node
+# holds: the cases check the node's own accounting then, and bound RSS only where it can.
 
 
 def note(msg):
@@ -100,7 +102,9 @@ def test_tiny_messages(t):
     s = node.node.stream("live", "tiny")
     note("%d one-byte messages (%d bytes on the wire): RSS +%.1f MB (%.2f bytes per byte), "
           "buffer %d bytes" % (count, wire, grown / MB, grown / wire, s["buffer_bytes"]))
-    check(grown < 4 * wire, "a million one-byte messages (%.1f MB sent) grew the node by "
+    check(s["buffer_bytes"] <= 20000 * 200, "the log holds %d bytes of one-byte messages "
+          "(stream-messages-max 20000)" % s["buffer_bytes"])
+    check(SANITIZED or grown < 4 * wire, "a million one-byte messages (%.1f MB sent) grew the node by "
           "%.1f MB: %.1f bytes held per byte received (bound 4)" % (wire / MB, grown / MB,
                                                                    grown / wire))
     check(s["buffer_bytes"] <= 64 * MB, "buffer %d over stream-buffer-max" % s["buffer_bytes"])
@@ -150,7 +154,7 @@ def test_partial_messages_per_address(t):
     node = Abused(t)
     rss0 = node.node.rss()
     conns, sent = [], 0
-    peak = 0
+    peak = held = 0
     for i in range(12):
         c, sid, st = publisher(node, "big%02d" % i, source="127.0.0.7")
         check(any("Publish.Start" in s for s in st), "publisher %d: %s" % (i, st))
@@ -163,11 +167,13 @@ def test_partial_messages_per_address(t):
             if send_quietly(c.sock, msg):
                 sent += len(msg)
         peak = max(peak, node.node.rss())
+        held = max(held, metric(node, "sluice_rtmp_partial_bytes"))
     time.sleep(0.5)
     peak = max(peak, node.node.rss())
     grown = peak - rss0
+    check(held <= 64 * MB + 2 * MB, "one address held %d MB in partial messages" % (held >> 20))
     note("%d MB of partial messages from one address: RSS +%d MB" % (sent >> 20, grown >> 20))
-    check(grown < 100 * MB, "partial messages from one address grew the node by %d MB "
+    check(SANITIZED or grown < 100 * MB, "partial messages from one address grew the node by %d MB "
           "(partial-bytes-per-ip 64m)" % (grown >> 20))
     node.expect_log(r"rtmp_partial_limit .*limit=partial-bytes-per-ip max=67108864",
                     "the partial-bytes-per-ip close")
@@ -233,7 +239,7 @@ def hls_segment_never_ends(t, fmt):
     grown = peak - rss0
     note("HLS %s, a segment that never ends (%d MB sent): RSS +%d MB" %
          (fmt, frames * len(frame) >> 20, grown >> 20))
-    check(grown < 48 * MB, "HLS %s packaging of a segment that never ends grew the node by "
+    check(SANITIZED or grown < 48 * MB, "HLS %s packaging of a segment that never ends grew the node by "
           "%d MB (%d MB sent; hls-buffer-max 64m)" % (fmt, grown >> 20, frames * 2))
     check(metric(node, "sluice_hls_frames_dropped_total") > 0, "dropped frames not counted")
     node.expect_log(r"hls_frame_dropped .*stream=huge", "the dropped frames")
@@ -270,7 +276,7 @@ def test_chunk_streams_a_byte_deep(t):
     per = (node.node.rss() - rss0) / n
     note("%d connections x 60 chunk streams a byte deep: %.1f KB resident each" % (n, per / 1024))
     check(all(not is_closed(s) for s in socks[-10:]), "the connections were dropped early")
-    check(per < 20 * 1024, "each connection opening 60 chunk streams cost %.0f KB (bound 20)"
+    check(per < 20 * 1024 * (3 if SANITIZED else 1), "each connection opening 60 chunk streams cost %.0f KB (bound 20)"
           % (per / 1024))
     close_all(socks)
     node.after_case("60 chunk streams a byte deep")
