@@ -186,3 +186,72 @@ int log_throttle_pass(struct log_throttle *t, uint64_t now_ms, uint32_t per_sec,
 	t->suppressed = 0;
 	return 1;
 }
+
+int token_bucket_take(struct token_bucket *b, uint64_t now_ms, uint32_t rate, uint32_t burst)
+{
+	uint64_t cap = (uint64_t)burst * MILLI;
+	if (!b->started) {
+		b->started = 1;
+		b->milli_tokens = cap;
+		b->last_ms = now_ms;
+	}
+	if (now_ms > b->last_ms) {
+		uint64_t elapsed = now_ms - b->last_ms;
+		if (elapsed > ELAPSED_CAP_MS)
+			elapsed = ELAPSED_CAP_MS;
+		uint64_t t = b->milli_tokens + elapsed * rate;
+		b->milli_tokens = t > cap ? cap : t;
+		b->last_ms = now_ms;
+	}
+	if (b->milli_tokens < MILLI)
+		return 0;
+	b->milli_tokens -= MILLI;
+	return 1;
+}
+
+struct ipcount_entry {
+	uint64_t amount;
+	char key[IPLIMIT_KEY_MAX];
+};
+
+void ipcount_init(struct ipcount *t)
+{
+	strmap_init(&t->map);
+}
+
+void ipcount_free(struct ipcount *t)
+{
+	size_t it = 0;
+	void *v;
+	while (strmap_next(&t->map, &it, NULL, &v))
+		free(v);
+	strmap_free(&t->map);
+}
+
+uint64_t ipcount_get(const struct ipcount *t, const char *key)
+{
+	const struct ipcount_entry *e = strmap_get(&t->map, key);
+	return e ? e->amount : 0;
+}
+
+uint64_t ipcount_add(struct ipcount *t, const char *key, int64_t delta)
+{
+	struct ipcount_entry *e = strmap_get(&t->map, key);
+	if (!e) {
+		if (delta <= 0)
+			return 0;
+		e = xcalloc(1, sizeof(*e));
+		snprintf(e->key, sizeof(e->key), "%s", key);
+		strmap_put(&t->map, e->key, e);
+	}
+	if (delta < 0 && (uint64_t)-delta >= e->amount)
+		e->amount = 0;
+	else
+		e->amount += (uint64_t)delta;
+	if (e->amount == 0) {
+		strmap_del(&t->map, e->key);
+		free(e);
+		return 0;
+	}
+	return e->amount;
+}

@@ -56,6 +56,35 @@ void iplimit_release(struct iplimit *l, const char *key, uint64_t now_ms);
 uint32_t iplimit_held(const struct iplimit *l, const char *key);
 
 /*
+ * A token bucket for one client's own events (an RTMP connection's commands):
+ * `rate` a second, `burst` at once.  Zero-initialised it is full.
+ */
+struct token_bucket {
+	uint64_t milli_tokens;
+	uint64_t last_ms;
+	int started;
+};
+
+/* Takes one token at now_ms: 1 when there was one, 0 when the bucket is empty. */
+int token_bucket_take(struct token_bucket *b, uint64_t now_ms, uint32_t rate, uint32_t burst);
+
+/*
+ * An amount per client address (same keys as iplimit): publishers held,
+ * bytes held in partial messages.  An entry exists only while its amount is
+ * not zero, so the table holds at most the addresses holding something.
+ */
+struct ipcount {
+	struct strmap map;    /* key -> struct ipcount_entry (private) */
+};
+
+void ipcount_init(struct ipcount *t);
+void ipcount_free(struct ipcount *t);
+/* key's amount now. */
+uint64_t ipcount_get(const struct ipcount *t, const char *key);
+/* Adds delta (may be negative; the amount never goes under 0); returns the new amount. */
+uint64_t ipcount_add(struct ipcount *t, const char *key, int64_t delta);
+
+/*
  * At most per_sec events pass each second; the rest are counted.  Returns 1
  * when this event may be logged, with *suppressed set to the events held
  * back since the last one that passed (then reset); 0 when it must not.

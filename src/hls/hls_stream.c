@@ -20,6 +20,8 @@ void hls_stream_init(struct hls_stream *h, const struct hls_config *cfg, uint64_
 		h->cfg.window = 1;
 	if (h->cfg.window > HLS_WINDOW_MAX)
 		h->cfg.window = HLS_WINDOW_MAX;
+	if (!h->cfg.max_bytes)
+		h->cfg.max_bytes = HLS_BYTES_DEFAULT;
 	h->nslots = h->cfg.window + HLS_SEGMENTS_BEHIND + 1;
 	h->ring = xcalloc(h->nslots, sizeof(*h->ring));
 	h->first_msn = h->next_msn = first_msn;
@@ -176,15 +178,22 @@ static uint32_t current_init(struct hls_stream *h)
 	return h->init_id;
 }
 
+/* Forgets the oldest segment held. */
+static void drop_oldest(struct hls_stream *h)
+{
+	struct hls_segment *old = slot(h, h->first_msn);
+	if (old->discontinuity)
+		h->disc_seq++;
+	segment_clear(h, old);
+	h->first_msn++;
+	update_max_dur(h);
+}
+
 static void open_segment(struct hls_stream *h, uint64_t ms, uint64_t wall_ms)
 {
-	if (h->next_msn - h->first_msn == h->nslots) {
-		struct hls_segment *old = slot(h, h->first_msn);
-		if (old->discontinuity)
-			h->disc_seq++;
-		segment_clear(h, old);
-		h->first_msn++;
-	}
+	h->skip_to_key = 0;
+	if (h->next_msn - h->first_msn == h->nslots)
+		drop_oldest(h);
 	struct hls_segment *s = slot(h, h->next_msn);
 	memset(s, 0, sizeof(*s));
 	s->msn = h->next_msn++;
@@ -380,12 +389,82 @@ static int feed_audio(struct hls_stream *h, uint32_t ts, const uint8_t *body, si
 	return changed;
 }
 
+/* The part being gathered: TS bytes written, or fMP4 samples (and their facts). */
+static uint64_t open_part_bytes(const struct hls_stream *h)
+{
+	uint64_t n = h->cur.cap;
+	if (h->cfg.fmp4)
+		n += h->frag.video.data.cap + h->frag.audio.data.cap +
+		     (h->frag.video.cap + h->frag.audio.cap) * sizeof(struct fmp4_sample);
+	return n;
+}
+
+uint64_t hls_stream_bytes(const struct hls_stream *h)
+{
+	return h->bytes_held + open_part_bytes(h);
+}
+
+/*
+ * Keeps the packager within max_bytes (see hls_stream.h): cuts a segment
+ * grown past its share, then drops the oldest segments while over.
+ * Returns 1 when a segment completed.
+ */
+static int bound_memory(struct hls_stream *h)
+{
+	int done = 0;
+	if (h->open) {
+		const struct hls_segment *s = slot(h, h->next_msn - 1);
+		if (s->bytes + open_part_bytes(h) > h->cfg.max_bytes / HLS_SEGMENT_SHARE) {
+			uint64_t end = h->last_ms > h->part_start_ms ? h->last_ms : h->part_start_ms;
+			close_segment(h, end + h->frame_ms);
+			h->pending_disc = 1;
+			h->skip_to_key = 1;
+			h->segments_cut++;
+			/* What the open part's buffers grew to is given back, not kept for the next. */
+			bytes_free(&h->cur);
+			bytes_init(&h->cur);
+			fmp4_frag_free(&h->frag);
+			fmp4_frag_init(&h->frag);
+			done = 1;
+		}
+	}
+	while (hls_stream_bytes(h) > h->cfg.max_bytes && hls_stream_complete_count(h) > 0 &&
+	       !(h->open && h->next_msn - h->first_msn == 1)) {
+		drop_oldest(h);
+		h->segments_evicted++;
+	}
+	return done;
+}
+
+/* After a cut, frames are dropped until a keyframe (any audio frame of audio-only). */
+static int skipping(struct hls_stream *h, uint8_t type, const uint8_t *body, size_t len)
+{
+	if (!h->skip_to_key || (type != 8 && type != 9))
+		return 0;
+	if (type == 9) {
+		struct flv_video fv;
+		if (flv_parse_video(body, len, &fv) < 0 || !fv.is_frame || fv.frame_type == FLV_FRAME_KEY)
+			return 0;
+	} else if (!h->have_avc) {
+		return 0;
+	} else {
+		struct flv_audio fa;
+		if (flv_parse_audio(body, len, &fa) < 0 || fa.is_seq_header)
+			return 0;
+	}
+	h->frames_dropped++;
+	return 1;
+}
+
 int hls_stream_feed(struct hls_stream *h, uint8_t type, uint32_t ts, const uint8_t *body,
                     size_t len, uint64_t wall_ms)
 {
+	if (skipping(h, type, body, len))
+		return 0;
+	int changed = 0;
 	if (type == 9)
-		return feed_video(h, ts, body, len, wall_ms);
-	if (type == 8)
-		return feed_audio(h, ts, body, len, wall_ms);
-	return 0;
+		changed = feed_video(h, ts, body, len, wall_ms);
+	else if (type == 8)
+		changed = feed_audio(h, ts, body, len, wall_ms);
+	return bound_memory(h) | changed;
 }

@@ -17,6 +17,15 @@
  *
  * A timestamp jump or a new publisher (hls_stream_discontinuity) closes
  * the open segment and marks the next with EXT-X-DISCONTINUITY.
+ *
+ * Memory is bounded in bytes too (max_bytes: complete segments, the open
+ * one, the part being gathered), whatever the publisher sends: a segment
+ * whose bytes pass a quarter of max_bytes (a GOP that never ends, huge
+ * frames) is cut there, and the frames after it are dropped (counted in
+ * frames_dropped) until the next keyframe opens a new segment marked
+ * EXT-X-DISCONTINUITY; past max_bytes in all, the oldest segments go (the
+ * playlist lists fewer).  Players cope with both: a shorter segment and a
+ * gap at a discontinuity, or a shorter window.
  */
 #ifndef SLUICE_HLS_HLS_STREAM_H
 #define SLUICE_HLS_HLS_STREAM_H
@@ -36,12 +45,15 @@
 #define HLS_SEGMENTS_BEHIND 2     /* kept after leaving the playlist */
 #define HLS_TS_OFFSET_MS 1000     /* added to every PTS/DTS so PCR never goes negative */
 #define HLS_INITS_HELD 4          /* fMP4 initialization segments kept */
+#define HLS_BYTES_DEFAULT (64u << 20)  /* max_bytes when the config says 0 */
+#define HLS_SEGMENT_SHARE 4       /* one segment may hold max_bytes / this */
 
 struct hls_config {
 	uint32_t segment_ms;          /* target segment duration */
 	uint32_t part_ms;             /* LL-HLS part target; 0: no parts */
 	unsigned window;              /* complete segments in the playlist, 1..HLS_WINDOW_MAX */
 	int fmp4;                     /* 1: fMP4 (CMAF) parts and segments; 0: MPEG-TS */
+	uint64_t max_bytes;           /* packaged bytes held; 0: HLS_BYTES_DEFAULT */
 };
 
 struct hls_init {
@@ -101,7 +113,10 @@ struct hls_stream {
 	uint64_t max_dur_ms;          /* longest segment held */
 	int pending_disc;
 	uint64_t changes;             /* bumped when a part or segment completes */
-	uint64_t bytes_held;
+	uint64_t bytes_held;          /* in complete parts */
+	uint64_t segments_cut;        /* closed early at max_bytes / HLS_SEGMENT_SHARE */
+	uint64_t segments_evicted;    /* dropped early at max_bytes */
+	int skip_to_key;              /* after a cut: drop frames until a keyframe */
 	/* What could not be packaged, for the node's metrics: frames (broken NAL lengths, AAC
 	 * that ADTS cannot say, over a fragment's limits) and sequence headers (unparsable, or
 	 * no fMP4 init segment could be built from them, so segments go without EXT-X-MAP). */
@@ -137,5 +152,7 @@ const struct hls_segment *hls_stream_open_segment(const struct hls_stream *h);
 const struct rbuf *hls_stream_init_segment(const struct hls_stream *h, uint32_t id);
 /* Complete segments held (the newest `window` of them are in the playlist). */
 unsigned hls_stream_complete_count(const struct hls_stream *h);
+/* Bytes the packager holds now: complete parts, the open part, samples gathered. */
+uint64_t hls_stream_bytes(const struct hls_stream *h);
 
 #endif

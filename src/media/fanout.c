@@ -46,16 +46,20 @@ void fanout_set_flusher(struct fanout *f, struct fanout_flusher *fl)
 }
 
 static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl);
+static void trim(struct fanout *f, uint64_t now);
 
 static void flush_viewers(struct fanout *f)
 {
 	if (f->flusher && f->flusher->slots) {
 		flush_viewers_batched(f, f->flusher);
-		return;
+	} else {
+		struct list_node *n, *tmp;
+		list_for_each_safe(n, tmp, &f->viewers)
+			viewer_flush(list_entry(n, struct fanout_viewer, link));
 	}
-	struct list_node *n, *tmp;
-	list_for_each_safe(n, tmp, &f->viewers)
-		viewer_flush(list_entry(n, struct fanout_viewer, link));
+	/* The wire copies this flush built were charged: back under the cap. */
+	if (f->ring && f->bytes > f->cfg->max_bytes)
+		trim(f, uv_now(f->loop));
 }
 
 static void flush_dirty(struct fanout_flusher *fl)
@@ -150,8 +154,10 @@ void fanout_free(struct fanout *f)
 	if (f->dirty)
 		list_del(&f->dirty_link);
 	unhold(f);
-	for (uint64_t s = f->first_seq; s < f->next_seq; s++)
+	for (uint64_t s = f->first_seq; s < f->next_seq; s++) {
+		f->ring[s & f->mask]->charge = NULL; /* a viewer's write may still hold it */
 		media_msg_unref(f->ring[s & f->mask]);
+	}
 	free(f->ring);
 	f->ring = NULL;
 	for (int i = 0; i < FANOUT_HDR_COUNT; i++) {
@@ -188,7 +194,8 @@ static void pop_front(struct fanout *f)
 {
 	struct media_msg *m = log_at(f, f->first_seq);
 	f->ring[f->first_seq & f->mask] = NULL;
-	f->bytes -= m->body->len;
+	f->bytes -= media_msg_cost(m);
+	m->charge = NULL; /* viewers may still package it: no longer ours to count */
 	if (f->has_gop && f->gop_seq == f->first_seq)
 		f->has_gop = 0; /* the GOP itself outgrew the byte cap */
 	f->first_seq++;
@@ -206,7 +213,8 @@ static void trim(struct fanout *f, uint64_t now)
 		struct media_msg *m = log_at(f, f->first_seq);
 		int in_gop = f->has_gop && f->cfg->gop_cache && m->seq >= f->gop_seq;
 		int too_old = now - m->arrival_ms > f->cfg->lag_drop_ms;
-		if (f->bytes > f->cfg->max_bytes || (!in_gop && too_old))
+		int too_many = f->cfg->max_msgs && f->next_seq - f->first_seq > f->cfg->max_msgs;
+		if (f->bytes > f->cfg->max_bytes || too_many || (!in_gop && too_old))
 			pop_front(f);
 		else
 			break;
@@ -243,7 +251,8 @@ void fanout_append(struct fanout *f, struct media_msg *m)
 	m->seq = f->next_seq++;
 	m->arrival_ms = now;
 	f->ring[m->seq & f->mask] = m;
-	f->bytes += m->body->len;
+	f->bytes += media_msg_cost(m);
+	m->charge = &f->bytes;
 	f->last_ts = m->ts;
 	if (m->type == 9) {
 		f->has_video = 1;

@@ -30,7 +30,8 @@ struct fanout_config {
 	uint64_t lag_skip_ms;     /* behind this much: skip to the newest keyframe */
 	uint64_t lag_drop_ms;     /* backlog this old: disconnect; also the log's horizon */
 	uint64_t send_timeout_ms; /* one write taking this long: disconnect */
-	uint64_t max_bytes;       /* cap on the log's payload bytes */
+	uint64_t max_bytes;       /* cap on what the log's messages cost (media_msg_cost) */
+	uint64_t max_msgs;        /* cap on messages in the log; 0: none */
 	uint32_t batch_bytes;     /* bytes one write may carry */
 	int gop_cache;            /* start new viewers on the last keyframe */
 	uint64_t merge_ms;        /* 0: send as messages arrive; else at most every merge_ms */
@@ -73,7 +74,7 @@ struct fanout {
 	struct media_msg **ring;
 	uint64_t mask;
 	uint64_t first_seq, next_seq;          /* the log is [first_seq, next_seq) */
-	uint64_t bytes;                        /* payload bytes in the log */
+	uint64_t bytes;                        /* what the log's messages cost (media_msg_cost) */
 	uint64_t gop_seq;                      /* newest keyframe, valid when has_gop */
 	int has_gop;
 	int has_video;

@@ -43,7 +43,7 @@ struct media_msg *media_msg_restamp(const struct media_msg *m, uint32_t ts)
 {
 	struct media_msg *c = media_msg_new(m->type, ts, rbuf_ref(m->body));
 	c->flags = m->flags;
-	c->seq = m->seq;
+	c->seq = m->seq; /* not in a log: nothing charged */
 	c->arrival_ms = m->arrival_ms;
 	return c;
 }
@@ -100,7 +100,10 @@ static struct rbuf *package_flv(const struct media_msg *m)
 
 const struct rbuf *media_msg_wire(struct media_msg *m, enum wire_format f)
 {
-	if (!m->wire[f])
+	if (!m->wire[f]) {
 		m->wire[f] = f == WIRE_RTMP ? package_rtmp(m) : package_flv(m);
+		if (m->charge)
+			*m->charge += MEDIA_WIRE_COST(m->wire[f]);
+	}
 	return m->wire[f];
 }

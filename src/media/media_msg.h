@@ -35,7 +35,29 @@ struct media_msg {
 	uint64_t arrival_ms;           /* loop time it arrived */
 	struct rbuf *body;
 	struct rbuf *wire[WIRE_COUNT]; /* built on first use */
+	uint64_t *charge;              /* while in a stream's log: its byte count (see below) */
 };
+
+/*
+ * What a message really costs the node, charged to the log that holds it:
+ * its blocks (message, body, each packaged wire copy, with the allocator's
+ * header on each) and two ring slots (the ring doubles).  A wire copy built
+ * while the message is in a log is added to *charge when it is built, so a
+ * stream of one-byte messages is charged ~100 bytes each, not one.
+ */
+#define MEDIA_ALLOC_OVERHEAD 16        /* what malloc adds to each block, about */
+#define MEDIA_MSG_FIXED_COST (sizeof(struct media_msg) + sizeof(struct rbuf) + \
+                              2 * MEDIA_ALLOC_OVERHEAD + 2 * sizeof(void *))
+#define MEDIA_WIRE_COST(w) (sizeof(struct rbuf) + MEDIA_ALLOC_OVERHEAD + (w)->cap)
+
+static inline uint64_t media_msg_cost(const struct media_msg *m)
+{
+	uint64_t c = MEDIA_MSG_FIXED_COST + m->body->cap;
+	for (int i = 0; i < WIRE_COUNT; i++)
+		if (m->wire[i])
+			c += MEDIA_WIRE_COST(m->wire[i]);
+	return c;
+}
 
 /* Sets the chunk size RTMP packaging uses (the size every viewer was told). */
 void media_set_rtmp_chunk_size(uint32_t size);

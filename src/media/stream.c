@@ -52,6 +52,8 @@ int stream_publish(struct stream_registry *r, const char *app, const char *name,
 		return SL_EINVAL;
 	if (stream_find(r, app, name))
 		return SL_EEXIST;
+	if (r->max_streams && r->map.count >= r->max_streams)
+		return SL_EFULL;
 	struct stream *s = xcalloc(1, sizeof(*s));
 	s->refs = 2; /* the registry's, while live, and the publisher's */
 	snprintf(s->app, sizeof(s->app), "%s", app);

@@ -59,6 +59,7 @@ struct stream_registry {
 	struct fanout_config fcfg;
 	struct fanout_flusher flusher;       /* batches every stream's sends per loop turn */
 	uint64_t published_total;
+	size_t max_streams;                  /* live streams at once; 0: no limit */
 };
 
 void stream_registry_init(struct stream_registry *r, uv_loop_t *loop,
@@ -72,7 +73,8 @@ struct stream *stream_find(struct stream_registry *r, const char *app, const cha
 /*
  * Starts a stream for a publisher.  Returns 0 with *out, a reference the
  * publisher owns (stream_unpublish, then stream_unref); the registry holds
- * its own while the stream is live.  SL_EEXIST if the key is live.
+ * its own while the stream is live.  SL_EEXIST if the key is live, SL_EFULL
+ * when max_streams are live.
  */
 int stream_publish(struct stream_registry *r, const char *app, const char *name,
                    uint64_t publisher_id, const char *peer, struct stream **out);

@@ -449,6 +449,7 @@ static struct hls_server *server(struct node *n)
 	srv->cfg.window = (unsigned)n->cfg->hls_window;
 	srv->cfg.fmp4 = strcmp(n->cfg->hls_format, "fmp4") == 0;
 	iplimit_init(&srv->held_per_addr, HELD_PER_ADDR_MAX, 0, 0);
+	srv->cfg.max_bytes = n->cfg->hls_buffer_max;
 	if (srv->cfg.part_ms * 2 > srv->cfg.segment_ms)
 		srv->cfg.part_ms = srv->cfg.segment_ms / 2; /* a segment holds parts */
 	uv_timer_init(n->loop, &srv->timer);

@@ -163,11 +163,14 @@ int node_main(int argc, char **argv)
 	n->rtmp_limits.max_chunk_size = (uint32_t)cfg.max_chunk_size;
 	n->rtmp_limits.max_message_size = (uint32_t)cfg.max_message_size;
 	n->rtmp_limits.max_chunk_streams = (uint32_t)cfg.max_chunk_streams;
+	ipcount_init(&n->publishers_by_ip);
+	ipcount_init(&n->partial_by_ip);
 	struct fanout_config fcfg = {
 		.lag_skip_ms = cfg.viewer_lag_skip,
 		.lag_drop_ms = cfg.viewer_lag_drop,
 		.send_timeout_ms = cfg.send_timeout,
 		.max_bytes = cfg.stream_buffer_max,
+		.max_msgs = (uint64_t)cfg.stream_messages_max,
 		.batch_bytes = 1u << 20,
 		.gop_cache = cfg.gop_cache,
 		.merge_ms = cfg.viewer_write_merge,
@@ -175,6 +178,7 @@ int node_main(int argc, char **argv)
 		.batch_sends = cfg.io_uring,
 	};
 	stream_registry_init(&n->streams, n->loop, &fcfg);
+	n->streams.max_streams = (size_t)cfg.max_streams;
 
 	int status = 0;
 	if (rtmp_server_start(n) < 0) {
@@ -229,6 +233,8 @@ out:
 	}
 	uv_loop_close(n->loop);
 	conn_table_free(&n->conns);
+	ipcount_free(&n->publishers_by_ip);
+	ipcount_free(&n->partial_by_ip);
 	options_free(node_options, &cfg);
 	free(n);
 	return status;

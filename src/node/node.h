@@ -26,7 +26,13 @@ struct node_stats {
 	uint64_t protocol_errors;        /* peers dropped for bad input or limits */
 	uint64_t timeouts;               /* peers dropped for silence */
 	uint64_t api_refused;            /* API/metrics calls refused (token, cross-site, rate) */
+	uint64_t publish_refused_limit[3]; /* enum node_limit_refusal */
+	uint64_t partial_closes[2];      /* over partial-bytes-max, partial-bytes-per-ip */
+	uint64_t command_rate_closes;    /* over rtmp-command-rate */
 };
+
+/* Which publisher limit refused a publish (node_stats.publish_refused_limit). */
+enum node_limit_refusal { LIMIT_PUBLISHERS, LIMIT_PUBLISHERS_PER_IP, LIMIT_STREAMS };
 
 struct node {
 	uv_loop_t *loop;
@@ -50,6 +56,12 @@ struct node {
 	uint64_t bw_in_bps, bw_out_bps;  /* over the last tick */
 	uint64_t last_bytes_in, last_bytes_out;
 	struct node_stats stats;
+	/* What RTMP peers hold (rtmp_conn.c, rtmp_commands.c), per node and per address. */
+	uint32_t publishers;
+	struct ipcount publishers_by_ip;
+	uint64_t partial_bytes;          /* allocated for partial messages, every connection */
+	struct ipcount partial_by_ip;
+	struct log_throttle limit_log;   /* publish refusals and partial-bytes closes */
 	struct cluster cluster;
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
 	int stopping;
@@ -64,6 +76,8 @@ int rtmp_server_start(struct node *n);
 void rtmp_server_stop(struct node *n);
 void rtmp_server_sweep(struct node *n, uint64_t now_ms);
 unsigned rtmp_server_count(struct node *n, int publishers);
+/* Prometheus lines for what the RTMP limits on publishers, partial messages and commands did. */
+void rtmp_limits_metrics(struct node *n, struct bytes *b);
 
 /* HTTP routes (node_http.c) and the HTTP-FLV viewer (flv_viewer.c). */
 void node_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,

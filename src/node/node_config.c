@@ -41,6 +41,24 @@ const struct option_def node_options[] = {
 	  "largest RTMP message accepted; larger closes the connection" },
 	{ "max-chunk-streams", OPT_INT, OFF(max_chunk_streams), "64", 4, 65599, NULL, NULL,
 	  "distinct RTMP chunk streams one connection may use" },
+	{ "rtmp-command-rate", OPT_INT, OFF(rtmp_command_rate), "10", 0, 1000000, NULL, NULL,
+	  "RTMP commands (play, closeStream, ...) per second one connection may send after its "
+	  "burst; faster closes it; 0: no limit" },
+	{ "rtmp-command-burst", OPT_INT, OFF(rtmp_command_burst), "50", 1, 1000000, NULL, NULL,
+	  "RTMP commands one connection may send at once before rtmp-command-rate applies" },
+	{ "max-publishers", OPT_INT, OFF(max_publishers), "1000", 1, 1000000, NULL, NULL,
+	  "publishers this node takes at once; more are refused" },
+	{ "max-publishers-per-ip", OPT_INT, OFF(max_publishers_per_ip), "16", 0, 1000000, NULL,
+	  NULL, "publishers one address (IPv6: one /64) may have at once; more are refused; "
+	  "0: no limit" },
+	{ "max-streams", OPT_INT, OFF(max_streams), "1000", 1, 1000000, NULL, NULL,
+	  "live streams (published or pulled) this node holds at once; more are refused" },
+	{ "partial-bytes-max", OPT_BYTES, OFF(partial_bytes_max), "512m", 1048576, 0, NULL, NULL,
+	  "bytes all RTMP connections together may hold in partial messages; the connection "
+	  "that goes over is closed" },
+	{ "partial-bytes-per-ip", OPT_BYTES, OFF(partial_bytes_per_ip), "64m", 0, 0, NULL, NULL,
+	  "bytes one address's RTMP connections may hold in partial messages; the connection "
+	  "that goes over is closed; 0: no limit" },
 
 	{ "handshake-timeout", OPT_MS, OFF(handshake_timeout), "5s", 100, 600000, NULL, NULL,
 	  "time a client has to finish the RTMP handshake and connect" },
@@ -69,7 +87,10 @@ const struct option_def node_options[] = {
 	  "write to viewers through io_uring, one system call per 64 writes (falls back to one "
 	  "write call each where the kernel refuses it)" },
 	{ "stream-buffer-max", OPT_BYTES, OFF(stream_buffer_max), "64m", 65536, 0, NULL, NULL,
-	  "most media bytes a stream keeps for its viewers (GOP cache and backlog)" },
+	  "most bytes a stream's buffer for its viewers (GOP cache and backlog) may cost, "
+	  "counting each message's bookkeeping and packaged copies, not only its media" },
+	{ "stream-messages-max", OPT_INT, OFF(stream_messages_max), "20000", 100, 10000000, NULL,
+	  NULL, "most messages a stream keeps for its viewers; the oldest go first" },
 
 	{ "http-max-header", OPT_BYTES, OFF(http_max_header), "8k", 1024, 1048576, NULL, NULL,
 	  "largest HTTP request head accepted" },
@@ -131,6 +152,10 @@ const struct option_def node_options[] = {
 	{ "hls-format", OPT_ENUM, OFF(hls_format), "fmp4", 0, 0, hls_formats, "FORMAT",
 	  "HLS segments and parts: fmp4 (CMAF, what Apple's LL-HLS players want) or ts "
 	  "(MPEG-TS, for old players)" },
+	{ "hls-buffer-max", OPT_BYTES, OFF(hls_buffer_max), "64m", 1048576, 0, NULL, NULL,
+	  "most bytes a stream's HLS segments and parts may hold; a segment past a quarter of "
+	  "it is cut early (frames dropped until the next keyframe), past it the oldest "
+	  "segments go" },
 	{ "hls-idle", OPT_MS, OFF(hls_idle), "30s", 1000, 3600000, NULL, NULL,
 	  "a stream's HLS packaging stops (its segments are freed) this long after its last "
 	  "HLS request" },

@@ -26,6 +26,13 @@ struct node_config {
 	int64_t max_chunk_size;         /* largest the peer may set */
 	uint64_t max_message_size;
 	int64_t max_chunk_streams;
+	int64_t rtmp_command_rate;      /* commands per second per connection; 0: no limit */
+	int64_t rtmp_command_burst;
+	int64_t max_publishers;         /* per node */
+	int64_t max_publishers_per_ip;  /* 0: no limit */
+	int64_t max_streams;            /* live streams (published and pulled) per node */
+	uint64_t partial_bytes_max;     /* in partial RTMP messages, all connections */
+	uint64_t partial_bytes_per_ip;  /* the same, one address's connections; 0: no limit */
 
 	/* timeouts */
 	uint64_t handshake_timeout;
@@ -38,6 +45,7 @@ struct node_config {
 	uint64_t viewer_lag_skip;
 	uint64_t viewer_lag_drop;
 	uint64_t stream_buffer_max;
+	int64_t stream_messages_max;
 	uint64_t viewer_write_merge;
 	uint64_t viewer_audio_hold;
 	int io_uring;
@@ -79,6 +87,7 @@ struct node_config {
 	int64_t hls_window;              /* segments in the playlist */
 	uint64_t hls_idle;               /* packaging stops this long after the last request */
 	char *hls_format;                /* "fmp4" (CMAF) or "ts" */
+	uint64_t hls_buffer_max;         /* packaged bytes one stream holds */
 };
 
 extern const struct option_def node_options[];

@@ -333,6 +333,7 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	             (unsigned long long)n->stats.protocol_errors);
 	metric(&b, "sluice_timeouts_total", "counter", "Peers dropped for silence.");
 	bytes_printf(&b, "sluice_timeouts_total %llu\n", (unsigned long long)n->stats.timeouts);
+	rtmp_limits_metrics(n, &b);
 
 	metric(&b, "sluice_api_refused_total", "counter",
 	       "API and metrics calls refused (no or wrong token, cross-site, event rate).");

@@ -255,6 +255,52 @@ static int stream_arg(struct rtmp_conn *c, const struct rtmp_command *cmd, uint3
 	return 0;
 }
 
+/* Publish refusals at the node's limits logged a second, at most (more are counted). */
+#define PUBLISH_LIMIT_LOG_PER_SEC 10
+
+static const char *const limit_names[] = { "max-publishers", "max-publishers-per-ip",
+                                           "max-streams" };
+
+/* Refuses a publish at one of the node's limits: status, a throttled line, a count. */
+static void refuse_at_limit(struct rtmp_conn *c, uint32_t msid, enum node_limit_refusal which,
+                            uint64_t max)
+{
+	struct node *n = c->node;
+	n->stats.publish_refused++;
+	n->stats.publish_refused_limit[which]++;
+	uint64_t suppressed;
+	if (log_throttle_pass(&n->limit_log, uv_now(n->loop), PUBLISH_LIMIT_LOG_PER_SEC,
+	                      &suppressed))
+		log_info("publish_refused", "client=%llu peer=%s app=%s stream=%s reason=\"%s\" "
+		         "max=%llu suppressed=%llu", (unsigned long long)c->base.id, c->base.peer,
+		         c->app, c->stream_name, limit_names[which], (unsigned long long)max,
+		         (unsigned long long)suppressed);
+	char desc[160];
+	snprintf(desc, sizeof(desc), "%s (%s %llu): try again later",
+	         which == LIMIT_PUBLISHERS_PER_IP ? "too many publishers from this address"
+	         : which == LIMIT_PUBLISHERS ? "this node has all the publishers it takes"
+	                                     : "this node has all the streams it holds",
+	         limit_names[which], (unsigned long long)max);
+	refuse(c, msid, "NetStream.Publish.Rejected", desc);
+}
+
+/* 0 when c may publish one more stream, else refused (and -1). */
+static int publisher_admit(struct rtmp_conn *c, uint32_t msid)
+{
+	struct node *n = c->node;
+	const struct node_config *cfg = n->cfg;
+	if (n->publishers >= (uint64_t)cfg->max_publishers) {
+		refuse_at_limit(c, msid, LIMIT_PUBLISHERS, (uint64_t)cfg->max_publishers);
+		return -1;
+	}
+	if (cfg->max_publishers_per_ip &&
+	    ipcount_get(&n->publishers_by_ip, c->ipkey) >= (uint64_t)cfg->max_publishers_per_ip) {
+		refuse_at_limit(c, msid, LIMIT_PUBLISHERS_PER_IP, (uint64_t)cfg->max_publishers_per_ip);
+		return -1;
+	}
+	return 0;
+}
+
 static void on_publish(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_t msid)
 {
 	struct node *n = c->node;
@@ -283,8 +329,14 @@ static void on_publish(struct rtmp_conn *c, const struct rtmp_command *cmd, uint
 		       "publishing needs a valid token (?token=...)");
 		return;
 	}
+	if (publisher_admit(c, msid) < 0)
+		return;
 	struct stream *s;
 	int rc = stream_publish(&n->streams, c->app, c->stream_name, c->base.id, c->base.peer, &s);
+	if (rc == SL_EFULL) {
+		refuse_at_limit(c, msid, LIMIT_STREAMS, (uint64_t)n->cfg->max_streams);
+		return;
+	}
 	if (rc < 0) {
 		n->stats.publish_refused++;
 		char desc[320];
@@ -297,6 +349,9 @@ static void on_publish(struct rtmp_conn *c, const struct rtmp_command *cmd, uint
 		return;
 	}
 	c->pub = s;
+	c->counts_as_publisher = 1;
+	n->publishers++;
+	ipcount_add(&n->publishers_by_ip, c->ipkey, 1);
 	c->last_media_ms = uv_now(n->loop);
 	n->stats.publishes++;
 	rtmp_conn_set_state(c, RC_PUBLISHING);
@@ -431,6 +486,11 @@ void rtmp_conn_leave(struct rtmp_conn *c)
 		stream_unpublish(&n->streams, s);
 		stream_unref(s);
 	}
+	if (c->counts_as_publisher) {
+		c->counts_as_publisher = 0;
+		n->publishers--;
+		ipcount_add(&n->publishers_by_ip, c->ipkey, -1);
+	}
 	if (c->play) {
 		if (c->cluster_peer && c->play->cluster_viewers)
 			c->play->cluster_viewers--;
@@ -450,6 +510,22 @@ static int on_command(struct rtmp_conn *c, const struct rtmp_msg *msg)
 	if (rc < 0)
 		return rc;
 	const char *name = cmd.name;
+	const struct node_config *cfg = c->node->cfg;
+	/* A peer looping play/closeStream would start a pull (or a viewer) per command. Nodes
+	 * of the cluster proved the secret; their control links carry events as commands. */
+	if (cfg->rtmp_command_rate && !c->cluster_peer &&
+	    !token_bucket_take(&c->commands, uv_now(c->node->loop), (uint32_t)cfg->rtmp_command_rate,
+	                       (uint32_t)cfg->rtmp_command_burst)) {
+		char esc[64];
+		c->node->stats.command_rate_closes++;
+		log_warn("rtmp_command_rate", "client=%llu peer=%s command=%s rate=%lld burst=%lld "
+		         "reason=\"commands faster than rtmp-command-rate\"",
+		         (unsigned long long)c->base.id, c->base.peer, log_escape(name, esc, sizeof(esc)),
+		         (long long)cfg->rtmp_command_rate, (long long)cfg->rtmp_command_burst);
+		rtmp_command_free(&cmd);
+		rtmp_conn_close(c, "command rate exceeded");
+		return 0;
+	}
 	if (c->state == RC_CONNECTING && strcmp(name, "connect") != 0) {
 		rtmp_command_free(&cmd);
 		return SL_EPROTO; /* everything else needs a connection first */

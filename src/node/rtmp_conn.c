@@ -56,6 +56,39 @@ void rtmp_conn_set_state(struct rtmp_conn *c, enum rtmp_conn_state st)
 		lift_message_limits(c);
 }
 
+/* Log lines for peers closed at a node-wide limit: a flood must not flood the log. */
+#define LIMIT_LOG_PER_SEC 10
+
+int rtmp_conn_charge_partial(struct rtmp_conn *c)
+{
+	struct node *n = c->node;
+	uint64_t now = c->reader.partial_alloc;
+	if (now == c->partial_charged)
+		return 0;
+	int64_t delta = (int64_t)now - (int64_t)c->partial_charged;
+	c->partial_charged = now;
+	n->partial_bytes = (uint64_t)((int64_t)n->partial_bytes + delta);
+	uint64_t mine = ipcount_add(&n->partial_by_ip, c->ipkey, delta);
+	if (delta < 0)
+		return 0;
+	const struct node_config *cfg = n->cfg;
+	int node_over = n->partial_bytes > cfg->partial_bytes_max;
+	int ip_over = cfg->partial_bytes_per_ip && mine > cfg->partial_bytes_per_ip;
+	if (!node_over && !ip_over)
+		return 0;
+	n->stats.partial_closes[node_over ? 0 : 1]++;
+	uint64_t suppressed;
+	if (log_throttle_pass(&n->limit_log, uv_now(n->loop), LIMIT_LOG_PER_SEC, &suppressed))
+		log_warn("rtmp_partial_limit", "client=%llu peer=%s limit=%s max=%llu held=%llu "
+		         "suppressed=%llu", (unsigned long long)c->base.id, c->base.peer,
+		         node_over ? "partial-bytes-max" : "partial-bytes-per-ip",
+		         (unsigned long long)(node_over ? cfg->partial_bytes_max
+		                                        : cfg->partial_bytes_per_ip),
+		         (unsigned long long)(node_over ? n->partial_bytes : mine),
+		         (unsigned long long)suppressed);
+	return SL_ELIMIT;
+}
+
 static void on_closed(uv_handle_t *h)
 {
 	struct rtmp_conn *c = h->data;
@@ -63,6 +96,7 @@ static void on_closed(uv_handle_t *h)
 	conn_table_remove(&n->conns, &c->base);
 	list_del(&c->link);
 	rtmp_reader_free(&c->reader);
+	rtmp_conn_charge_partial(c); /* gives back what it held */
 	free(c->hs);
 	free(c);
 }
@@ -196,6 +230,13 @@ static void feed_chunks(struct rtmp_conn *c, const uint8_t *p, size_t n)
 		int rc = rtmp_reader_feed(&c->reader, p, n, &used, &msg);
 		p += used;
 		n -= used;
+		if (rtmp_conn_charge_partial(c) < 0) {
+			if (rc == 1)
+				rbuf_unref(msg.body);
+			c->node->stats.protocol_errors++;
+			rtmp_conn_close(c, "partial messages over the node's limit");
+			return;
+		}
 		if (rc == SL_EAGAIN)
 			break;
 		if (rc < 0) {
@@ -291,6 +332,7 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	char peer[64];
 	net_peer_name(&c->tcp, peer, sizeof(peer));
+	iplimit_key(peer, c->ipkey, sizeof(c->ipkey));
 	int admit = n->stopping ? 0 : conn_table_add(&n->conns, &c->base, "rtmp", peer,
 	                                             &rtmp_conn_ops);
 	if (n->stopping || admit < 0) {
@@ -385,4 +427,30 @@ unsigned rtmp_server_count(struct node *n, int publishers)
 			count++;
 	}
 	return count;
+}
+
+void rtmp_limits_metrics(struct node *n, struct bytes *b)
+{
+	const struct node_stats *st = &n->stats;
+	bytes_printf(b, "# HELP sluice_publishes_refused_limit_total Publishes refused at a limit "
+	             "of the node.\n# TYPE sluice_publishes_refused_limit_total counter\n");
+	static const char *const lim[] = { "max-publishers", "max-publishers-per-ip",
+	                                   "max-streams" };
+	for (int i = 0; i < 3; i++)
+		bytes_printf(b, "sluice_publishes_refused_limit_total{limit=\"%s\"} %llu\n", lim[i],
+		             (unsigned long long)st->publish_refused_limit[i]);
+	bytes_printf(b, "# HELP sluice_rtmp_partial_bytes Bytes held in partial RTMP messages.\n"
+	             "# TYPE sluice_rtmp_partial_bytes gauge\nsluice_rtmp_partial_bytes %llu\n",
+	             (unsigned long long)n->partial_bytes);
+	bytes_printf(b, "# HELP sluice_rtmp_partial_closes_total Connections closed for holding "
+	             "too much in partial messages.\n# TYPE sluice_rtmp_partial_closes_total "
+	             "counter\nsluice_rtmp_partial_closes_total{limit=\"partial-bytes-max\"} %llu\n"
+	             "sluice_rtmp_partial_closes_total{limit=\"partial-bytes-per-ip\"} %llu\n",
+	             (unsigned long long)st->partial_closes[0],
+	             (unsigned long long)st->partial_closes[1]);
+	bytes_printf(b, "# HELP sluice_rtmp_command_rate_closes_total Connections closed for "
+	             "sending commands faster than rtmp-command-rate.\n# TYPE "
+	             "sluice_rtmp_command_rate_closes_total counter\n"
+	             "sluice_rtmp_command_rate_closes_total %llu\n",
+	             (unsigned long long)st->command_rate_closes);
 }

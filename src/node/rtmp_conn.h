@@ -64,6 +64,12 @@ struct rtmp_conn {
 	uint8_t cluster_control;         /* its membership/event link */
 	struct fanout_viewer viewer;
 
+	/* Its share of the node's limits (node.h): charged here, given back when it goes. */
+	char ipkey[IPLIMIT_KEY_MAX];      /* its address (IPv6: the /64) */
+	uint64_t partial_charged;         /* reader.partial_alloc as last charged */
+	uint8_t counts_as_publisher;      /* in node->publishers and publishers_by_ip */
+	struct token_bucket commands;     /* rtmp-command-rate */
+
 	unsigned writes_pending;
 	uint64_t write_bytes_pending;
 	uv_shutdown_t shutdown_req;
@@ -80,6 +86,12 @@ void rtmp_conn_set_state(struct rtmp_conn *c, enum rtmp_conn_state st);
 /* Handles one complete message from the peer (rtmp_commands.c). Returns 0 or a negative
  * error that closes the connection. Takes ownership of msg->body. */
 int rtmp_conn_dispatch(struct rtmp_conn *c, struct rtmp_msg *msg);
+/*
+ * Charges what the reader now holds in partial messages to the node and the
+ * connection's address; 0, or SL_ELIMIT when that goes over partial-bytes-max
+ * or partial-bytes-per-ip (the caller closes the connection).
+ */
+int rtmp_conn_charge_partial(struct rtmp_conn *c);
 /* Tears down publishing/playing state (called before the connection goes). */
 void rtmp_conn_leave(struct rtmp_conn *c);
 

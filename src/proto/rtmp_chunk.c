@@ -27,8 +27,11 @@ struct rtmp_chunk_stream {
 	uint32_t got;
 };
 
-/* Partial buffers start no larger than this however long the message claims to be. */
-#define FIRST_ALLOC_MAX (64u * 1024u)
+/*
+ * A partial message's buffer starts empty and grows with the bytes that
+ * arrive (doubling, never past the declared length): a peer that opens
+ * many chunk streams with a byte each costs bytes, not 64 KiB apiece.
+ */
 
 static const uint8_t msg_header_len[4] = { 11, 7, 3, 0 };
 
@@ -52,6 +55,7 @@ void rtmp_reader_free(struct rtmp_reader *r)
 {
 	for (uint32_t i = 0; i < r->ncs; i++)
 		rbuf_unref(r->cs[i].partial);
+	r->partial_alloc = 0;
 	free(r->cs);
 	r->cs = NULL;
 	r->ncs = r->cs_cap = 0;
@@ -191,8 +195,7 @@ static int start_chunk(struct rtmp_reader *r)
 		}
 		if (cs->len > r->lim.max_message_size)
 			return SL_ELIMIT;
-		size_t first = cs->len < FIRST_ALLOC_MAX ? cs->len : FIRST_ALLOC_MAX;
-		cs->partial = rbuf_new(first);
+		cs->partial = rbuf_new(0);
 		cs->got = 0;
 	}
 	uint32_t left = cs->len - cs->got;
@@ -219,6 +222,7 @@ static int apply_control(struct rtmp_reader *r, const struct rtmp_msg *m)
 		struct rtmp_chunk_stream *cs = find_cs(r, rd_u32be(m->body->data));
 		if (cs && cs->partial) {
 			r->pending_bytes -= cs->got;
+			r->partial_alloc -= cs->partial->cap;
 			rbuf_unref(cs->partial);
 			cs->partial = NULL;
 			cs->got = 0;
@@ -238,6 +242,7 @@ static int complete(struct rtmp_reader *r, struct rtmp_msg *out)
 	out->body = cs->partial;
 	out->body->len = cs->got;
 	r->pending_bytes -= cs->got;
+	r->partial_alloc -= cs->partial->cap;
 	cs->partial = NULL;
 	cs->got = 0;
 	r->cur = NULL;
@@ -302,6 +307,7 @@ int rtmp_reader_feed(struct rtmp_reader *r, const uint8_t *p, size_t n,
 				cap = cs->got + take;
 			if (cap > cs->len)
 				cap = cs->len;
+			r->partial_alloc += cap - cs->partial->cap;
 			cs->partial = rbuf_grow(cs->partial, cap);
 		}
 		memcpy(cs->partial->data + cs->got, p + i, take);

@@ -44,6 +44,7 @@ struct rtmp_reader {
 	struct rtmp_chunk_stream *cs;   /* array of known chunk streams */
 	uint32_t ncs, cs_cap;
 	uint64_t pending_bytes;         /* sum of partial message bytes held */
+	uint64_t partial_alloc;         /* bytes allocated for them (grows with what arrives) */
 	/* the chunk being read */
 	uint8_t hdr[18];
 	uint8_t hdr_have;

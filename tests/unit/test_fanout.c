@@ -406,6 +406,41 @@ static void test_log_bounded_by_bytes_and_age(void **state)
 	rig_free(&r);
 }
 
+/*
+ * One-byte messages are charged what they cost (blocks, ring slots, wire
+ * copies as they are built), and the log holds at most max_msgs of them.
+ */
+static void test_log_charges_real_cost_and_counts(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_init(&r, 0);
+	r.cfg.max_msgs = 1000;
+	fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 1000, 1));
+	for (uint32_t i = 1; i <= 5000; i++)
+		fanout_append(&r.f, msg(8, 0, 0, 1, 2));
+	assert_int_equal(r.f.next_seq - r.f.first_seq, 1000);
+	assert_true(r.f.mask + 1 <= 1024);
+	uint64_t before = r.f.bytes;
+	assert_true(before >= 1000 * MEDIA_MSG_FIXED_COST);
+	/* Packaging for a viewer is charged when it happens... */
+	struct media_msg *last = r.f.ring[(r.f.next_seq - 1) & r.f.mask];
+	const struct rbuf *w = media_msg_wire(last, WIRE_RTMP);
+	assert_int_equal(r.f.bytes, before + MEDIA_WIRE_COST(w));
+	/* ...and given back when the message leaves the log. */
+	for (uint32_t i = 0; i < 1000; i++)
+		fanout_append(&r.f, msg(8, 0, 0, 1, 3));
+	assert_int_equal(r.f.bytes, 1000 * (MEDIA_MSG_FIXED_COST + 1));
+	/* The byte cap counts the same cost: 100 bytes of payload can fill 100 KB of log. */
+	r.cfg.max_msgs = 0;
+	r.cfg.max_bytes = 100000;
+	for (uint32_t i = 0; i < 5000; i++)
+		fanout_append(&r.f, msg(8, 0, 0, 1, 4));
+	assert_true(r.f.bytes <= r.cfg.max_bytes);
+	assert_true(r.f.next_seq - r.f.first_seq < 100000 / MEDIA_MSG_FIXED_COST + 1);
+	rig_free(&r);
+}
+
 static void test_end_tells_every_viewer(void **state)
 {
 	(void)state;
@@ -715,6 +750,7 @@ int main(void)
 		cmocka_unit_test(test_end_tells_every_viewer),
 		cmocka_unit_test(test_audio_rides_with_next_video),
 		cmocka_unit_test(test_batched_sends_reach_every_viewer),
+		cmocka_unit_test(test_log_charges_real_cost_and_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

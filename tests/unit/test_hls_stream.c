@@ -14,6 +14,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -347,6 +348,72 @@ static void test_audio_only(void **state)
 }
 
 /* What cannot be packaged is counted, in both containers, and good media is not. */
+/* An inter frame of n bytes: FLV video header, one NAL unit (length-prefixed). */
+static uint8_t *big_frame(size_t n, int key)
+{
+	uint8_t *f = calloc(1, n);
+	assert_non_null(f);
+	f[0] = key ? 0x17 : 0x27;
+	f[1] = 1;
+	f[4] = 40;
+	uint32_t nal = (uint32_t)(n - 9);
+	f[5] = (uint8_t)(nal >> 24);
+	f[6] = (uint8_t)(nal >> 16);
+	f[7] = (uint8_t)(nal >> 8);
+	f[8] = (uint8_t)nal;
+	f[9] = key ? 0x65 : 0x41;
+	return f;
+}
+
+/*
+ * A GOP that never ends, of 50 KB frames, with max_bytes 1 MB: the segment is
+ * cut at a quarter of it, frames are dropped until the next keyframe, which
+ * opens a segment after a discontinuity; with keyframes, old segments go so
+ * the whole stays under max_bytes.  Both formats.
+ */
+static void test_bytes_bounded(void **state)
+{
+	(void)state;
+	for (int fmp4 = 0; fmp4 <= 1; fmp4++) {
+		struct hls_config cfg = { .segment_ms = 2000, .part_ms = 500, .window = 6,
+		                          .fmp4 = fmp4, .max_bytes = 1u << 20 };
+		size_t n = 50000;
+		uint8_t *inter = big_frame(n, 0), *key = big_frame(n, 1);
+		struct hls_stream h;
+		hls_stream_init(&h, &cfg, 1);
+		headers(&h);
+		hls_stream_feed(&h, 9, 0, key, n, 0);
+		uint64_t most = 0;
+		for (uint32_t t = 40; t < 8000; t += 40) {
+			hls_stream_feed(&h, 9, t, inter, n, 0);
+			if (hls_stream_bytes(&h) > most)
+				most = hls_stream_bytes(&h);
+		}
+		assert_true(most <= (1u << 20) / HLS_SEGMENT_SHARE + 4 * n);
+		assert_int_equal(h.segments_cut, 1);
+		assert_true(h.frames_dropped > 100);
+		assert_null(hls_stream_open_segment(&h));
+		assert_int_equal(hls_stream_complete_count(&h), 1);
+		hls_stream_feed(&h, 9, 8000, key, n, 0);
+		const struct hls_segment *s = hls_stream_open_segment(&h);
+		assert_non_null(s);
+		assert_int_equal(s->discontinuity, 1);
+		/* Now with a keyframe every 2 s: segments of ~2.5 MB are cut, old ones go. */
+		most = 0;
+		for (uint32_t t = 8040; t < 30000; t += 40) {
+			hls_stream_feed(&h, 9, t, t % 2000 ? inter : key, n, 0);
+			if (hls_stream_bytes(&h) > most)
+				most = hls_stream_bytes(&h);
+		}
+		assert_true(most <= (1u << 20) + 4 * n);
+		assert_true(h.segments_evicted > 0);
+		assert_true(hls_stream_complete_count(&h) >= 1);
+		hls_stream_free(&h);
+		free(inter);
+		free(key);
+	}
+}
+
 static void test_refused_media_is_counted(void **state)
 {
 	(void)state;
@@ -386,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_audio_only),
 		cmocka_unit_test(test_fmp4_parts_and_inits),
 		cmocka_unit_test(test_refused_media_is_counted),
+		cmocka_unit_test(test_bytes_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

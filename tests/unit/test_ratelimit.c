@@ -53,6 +53,41 @@ static void test_concurrent_limit(void **state)
 }
 
 /* 10/s with a burst of 5: five at once, then one per 100 ms. */
+/* One connection's command bucket: burst at once, then rate a second, never over burst. */
+static void test_own_token_bucket(void **state)
+{
+	(void)state;
+	struct token_bucket b = { 0 };
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(token_bucket_take(&b, 1000, 10, 5), 1);
+	assert_int_equal(token_bucket_take(&b, 1000, 10, 5), 0);
+	assert_int_equal(token_bucket_take(&b, 1099, 10, 5), 0);
+	assert_int_equal(token_bucket_take(&b, 1100, 10, 5), 1);
+	assert_int_equal(token_bucket_take(&b, 1100, 10, 5), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(token_bucket_take(&b, 500000000, 10, 5), 1);
+	assert_int_equal(token_bucket_take(&b, 500000000, 10, 5), 0);
+}
+
+/* Amounts per address: entries exist only while not zero. */
+static void test_ipcount(void **state)
+{
+	(void)state;
+	struct ipcount t;
+	ipcount_init(&t);
+	assert_int_equal(ipcount_add(&t, "1.1.1.1", 100), 100);
+	assert_int_equal(ipcount_add(&t, "1.1.1.1", 50), 150);
+	assert_int_equal(ipcount_add(&t, "2.2.2.2", 7), 7);
+	assert_int_equal(ipcount_get(&t, "1.1.1.1"), 150);
+	assert_int_equal(ipcount_add(&t, "1.1.1.1", -150), 0);
+	assert_int_equal(t.map.count, 1);
+	assert_int_equal(ipcount_add(&t, "2.2.2.2", -70), 0);   /* never under 0 */
+	assert_int_equal(ipcount_add(&t, "3.3.3.3", -5), 0);    /* nothing added for nothing */
+	assert_int_equal(t.map.count, 0);
+	assert_int_equal(ipcount_get(&t, "2.2.2.2"), 0);
+	ipcount_free(&t);
+}
+
 static void test_token_bucket(void **state)
 {
 	(void)state;
@@ -191,6 +226,8 @@ int main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_concurrent_limit),
 		cmocka_unit_test(test_token_bucket),
+		cmocka_unit_test(test_own_token_bucket),
+		cmocka_unit_test(test_ipcount),
 		cmocka_unit_test(test_clock_backwards),
 		cmocka_unit_test(test_idle_entries_are_swept),
 		cmocka_unit_test(test_no_limits_store_nothing),

@@ -320,6 +320,52 @@ static void test_declared_length_not_trusted(void **state)
 	rtmp_reader_free(&r);
 }
 
+/*
+ * 60 chunk streams each declaring a 60,000-byte message and sending one byte:
+ * the partial buffers hold what arrived (60 bytes in all, not 60 x 60,000).
+ */
+static void test_partial_buffers_grow_with_bytes(void **state)
+{
+	(void)state;
+	struct rtmp_reader r;
+	rtmp_reader_init(&r, NULL);
+	/* Chunk size 1, so every chunk stream can be left one byte into a message. */
+	uint8_t scs[16] = { 0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 1 };
+	struct rtmp_msg sm;
+	size_t sused;
+	assert_int_equal(rtmp_reader_feed(&r, scs, sizeof(scs), &sused, &sm), 1);
+	rbuf_unref(sm.body);
+	for (uint32_t id = 3; id < 63; id++) {
+		uint8_t h[13] = { (uint8_t)id, 0, 0, 0, 0, 0xea, 0x60, 9, 1, 0, 0, 0, 0x17 };
+		struct rtmp_msg m;
+		size_t used;
+		assert_int_equal(rtmp_reader_feed(&r, h, sizeof(h), &used, &m), SL_EAGAIN);
+		assert_int_equal(used, sizeof(h));
+	}
+	assert_int_equal(r.pending_bytes, 60);
+	assert_int_equal(r.partial_alloc, 60);
+	rtmp_reader_free(&r);
+	assert_int_equal(r.partial_alloc, 0);
+	rtmp_reader_init(&r, NULL);
+	/* A message that arrives whole is allocated at most twice what came, never past its length. */
+	uint8_t big[12 + 128] = { 0x3f, 0, 0, 0, 0, 0x01, 0x2c, 9, 1, 0, 0, 0 };
+	uint8_t cont[1 + 128];
+	memset(cont, 0, sizeof(cont));
+	cont[0] = 0xff;
+	struct rtmp_msg m;
+	size_t used;
+	assert_int_equal(rtmp_reader_feed(&r, big, sizeof(big), &used, &m), SL_EAGAIN);
+	assert_int_equal(r.partial_alloc, 128);
+	assert_int_equal(rtmp_reader_feed(&r, cont, sizeof(cont), &used, &m), SL_EAGAIN);
+	assert_int_equal(r.partial_alloc, 256);
+	assert_int_equal(rtmp_reader_feed(&r, cont, 1 + 44, &used, &m), 1);
+	assert_int_equal(m.body->len, 300);
+	assert_true(m.body->cap <= 300);
+	rbuf_unref(m.body);
+	assert_int_equal(r.partial_alloc, 0);
+	rtmp_reader_free(&r);
+}
+
 static void test_continuation_without_header_is_refused(void **state)
 {
 	(void)state;
@@ -392,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_message_size_limit),
 		cmocka_unit_test(test_chunk_stream_limit),
 		cmocka_unit_test(test_declared_length_not_trusted),
+		cmocka_unit_test(test_partial_buffers_grow_with_bytes),
 		cmocka_unit_test(test_continuation_without_header_is_refused),
 		cmocka_unit_test(test_abort_discards_partial),
 		cmocka_unit_test(test_new_header_mid_message),
