@@ -2,7 +2,10 @@
  * manager_link.c - register and heartbeat to the stream manager (see
  * manager_link.h).  One request at a time, Connection: close, a 3 s limit
  * on each; the manager's URL is http://HOST:PORT with a numeric or
- * resolvable host (resolved on each connect, asynchronously).
+ * resolvable host (resolved on each connect, asynchronously).  The body is
+ * proto/heartbeat.h's; requests and answers are signed (proto/node_sign.h):
+ * registration with the cluster secret, heartbeats with this node's own
+ * key, and an answer that is not the manager's is ignored.
  */
 #include "node/manager_link.h"
 
@@ -204,9 +207,10 @@ static void finish(struct manager_link *l)
 		l->phase = LINK_IDLE;
 }
 
+/* The request failed on the way (no connection, no answer, garbage).  The registration
+ * stands: a manager that forgot this node says so (404, register again). */
 static void fail(struct manager_link *l, const char *why)
 {
-	l->registered = 0;
 	set_reachable(l, 0, why);
 	finish(l);
 }
@@ -360,7 +364,6 @@ static void resolved_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *ai)
 	if (status < 0 || !ai) {
 		uv_freeaddrinfo(ai);
 		l->phase = LINK_IDLE;
-		l->registered = 0;
 		set_reachable(l, 0, status < 0 ? uv_strerror(status) : "no address");
 		return;
 	}
