@@ -647,6 +647,7 @@ static void api_manager(struct manager *m, struct http_conn *c)
 	json_object_set_new(o, "connections", json_pack("{s:o, s:o}", "api",
 	                    conn_counts(&m->conns), "node", conn_counts(&m->node_conns)));
 	json_object_set_new(o, "routesUnreserved", json_integer((json_int_t)m->routes_unreserved));
+	json_object_set_new(o, "nodeCallsRefused", json_integer((json_int_t)m->node_calls_refused));
 	json_object_set_new(o, "probes", json_pack("{s:I, s:I, s:I}", "sent",
 	                    (json_int_t)m->probes, "healthy", (json_int_t)m->probes_healthy,
 	                    "failed", (json_int_t)m->probes_failed));

@@ -114,6 +114,7 @@ struct manager {
 	/* counters shown by /api/v1/manager */
 	uint64_t routes_unreserved;    /* routed without a reservation (the caller held its share) */
 	uint64_t probes, probes_healthy, probes_failed;
+	uint64_t node_calls_refused;   /* register/heartbeat answered 400, 401 or 409 */
 };
 
 /* manager.c */

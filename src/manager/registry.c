@@ -124,10 +124,11 @@ void mgr_node_set_nonce(struct manager *m, struct mnode *nd, const char *nonce)
 	nd->last_seq = 0;
 }
 
-static void refuse(struct http_conn *c, int status, const char *who, const char *why,
-                   const char *key, const char *req_sig)
+static void refuse(struct manager *m, struct http_conn *c, int status, const char *who,
+                   const char *why, const char *key, const char *req_sig)
 {
 	char ew[80];
+	m->node_calls_refused++;
 	log_warn("node_refused", "peer=%s node=%s status=%d reason=\"%s\"",
 	         http_conn_base(c)->peer, log_escape(who, ew, sizeof(ew)), status, why);
 	answer_error(c, status, why, key, req_sig);
@@ -154,7 +155,7 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	 * fuzzed parser, and nothing in it is used before the signature is checked. */
 	struct node_report rep;
 	if (node_report_parse((const char *)body, body_len, &rep, err, sizeof(err)) < 0) {
-		refuse(c, 400, "-", err, secret, sig);
+		refuse(m, c, 400, "-", err, secret, sig);
 		return;
 	}
 	struct mnode *nd = mgr_node_find(m, rep.id);
@@ -168,17 +169,18 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	const char *key = is_register ? secret : nd->key;
 	if (node_sign_check(key, path, have ? ts : NULL, have ? seqt : NULL, have ? sig : NULL,
 	                    body, body_len, now, &t, &seq, &why) < 0) {
-		refuse(c, 401, rep.id, why, secret, sig);
+		refuse(m, c, 401, rep.id, why, secret, sig);
 		node_report_free(&rep);
 		return;
 	}
 	if (!is_register && seq <= nd->last_seq) {
-		refuse(c, 401, rep.id, "replayed or out-of-order heartbeat (sequence number)", key, sig);
+		refuse(m, c, 401, rep.id, "replayed or out-of-order heartbeat (sequence number)", key,
+		       sig);
 		node_report_free(&rep);
 		return;
 	}
 	if (is_register && sig_seen(m, sig)) {
-		refuse(c, 401, rep.id, "replayed registration", secret, sig);
+		refuse(m, c, 401, rep.id, "replayed registration", secret, sig);
 		node_report_free(&rep);
 		return;
 	}
@@ -189,7 +191,7 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	    (nd->state == NS_STARTING || nd->state == NS_ALIVE || nd->state == NS_DRAINING)) {
 		snprintf(err, sizeof(err), "node %s is registered and heartbeating: another "
 		         "registration for it is refused while it is", nd->id);
-		refuse(c, 409, rep.id, err, secret, sig);
+		refuse(m, c, 409, rep.id, err, secret, sig);
 		node_report_free(&rep);
 		return;
 	}

@@ -14,7 +14,8 @@
  *
  *   X-Sluice-Time: 1767225600123        (milliseconds, wall clock)
  *   X-Sluice-Seq: 42                    (per node key, strictly increasing)
- *   X-Sluice-Signature: hex(HMAC-SHA256(key, "sluice-node-v2\n" PATH "\n" TIME "\n" SEQ "\n" BODY))
+ *   X-Sluice-Signature: hex(HMAC-SHA256(key,
+ *                       "sluice-node-v2\n" PATH "\n" TIME "\n" SEQ "\n" BODY))
  *
  * The manager refuses a time more than NODE_SIGN_SKEW_MS from its own clock
  * (stale), and a sequence number not above the last one it accepted for
@@ -23,7 +24,8 @@
  * out.  Every answer to a node is signed too, bound to the request it
  * answers:
  *
- *   X-Sluice-Signature: hex(HMAC-SHA256(key, "sluice-manager-v1\n" STATUS "\n" REQUEST_SIG "\n" BODY))
+ *   X-Sluice-Signature: hex(HMAC-SHA256(key,
+ *                       "sluice-manager-v1\n" STATUS "\n" REQUEST_SIG "\n" BODY))
  *
  * with the node's key once it has one, else the cluster secret.
  */
