@@ -116,6 +116,7 @@ def test_idle_flood_does_not_starve_heartbeats(t):
         flooder = new_addr()
         started = time.monotonic()
         socks = connect_many(m.addr, m.port, 4200, source=flooder, timeout=2, tries=1)
+        api_socks = len(socks)
         for port in _node_ports(m)[:-1]:  # the node listener too, when there is one
             socks += connect_many(m.addr, port, 2000, source=flooder, timeout=2, tries=1)
         failures = []
@@ -140,8 +141,10 @@ def test_idle_flood_does_not_starve_heartbeats(t):
         info = m.ok("/api/v1/manager")
         refused = info["connections"]["api"]["refusedPerIp"] + \
             info["connections"]["api"]["refusedRate"]
-        check(refused >= 3000, "the flood's connections refused per address: %s" %
-              info["connections"])
+        # Everything beyond the per-address share (256) is refused at accept.
+        check(api_socks >= 1000 and refused >= api_socks - 300,
+              "%d flood connections made, refused per address: %s" % (api_socks,
+                                                                     info["connections"]))
     finally:
         close_all(socks)
         m.cleanup()
