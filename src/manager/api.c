@@ -430,9 +430,8 @@ static unsigned caller_reservations(struct manager *m, const char *key, uint64_t
 	struct list_node *it;
 	list_for_each(it, &m->nodes) {
 		struct mnode *nd = list_entry(it, struct mnode, link);
-		mgr_pending_settle(nd, now, 0);
-		for (int64_t i = 0; i < nd->pending; i++)
-			n += strcmp(nd->pending_by[i], key) == 0;
+		route_pending_settle(&nd->pending, now, 0);
+		n += route_pending_count(&nd->pending, key);
 	}
 	return n;
 }
@@ -450,15 +449,7 @@ static void reserve(struct manager *m, struct mnode *nd, const char *caller)
 		m->routes_unreserved++;
 		return;
 	}
-	if (nd->pending == MGR_PENDING_MAX) {
-		memmove(nd->pending_ms, nd->pending_ms + 1, sizeof(nd->pending_ms) - sizeof(uint64_t));
-		memmove(nd->pending_by, nd->pending_by + 1,
-		        sizeof(nd->pending_by) - sizeof(nd->pending_by[0]));
-		nd->pending--;
-	}
-	nd->pending_ms[nd->pending] = now;
-	memcpy(nd->pending_by[nd->pending], key, sizeof(key));
-	nd->pending++;
+	route_pending_add(&nd->pending, now, key);
 }
 
 int mgr_route(struct manager *m, const char *app, const char *stream, enum route_action a,

@@ -70,27 +70,9 @@ int64_t mgr_capacity(struct manager *m, const char *group, enum mrole role)
 	return lc && lc->t[role].present ? lc->t[role].capacity : 0;
 }
 
-void mgr_pending_settle(struct mnode *nd, uint64_t now_ms, int64_t settled)
-{
-	int64_t keep = 0;
-	for (int64_t i = 0; i < nd->pending; i++) {
-		if (now_ms > nd->pending_ms[i] + MGR_PENDING_MS)
-			continue;
-		if (settled > 0) {
-			settled--;
-			continue;
-		}
-		nd->pending_ms[keep] = nd->pending_ms[i];
-		if (keep != i)
-			memcpy(nd->pending_by[keep], nd->pending_by[i], sizeof(nd->pending_by[keep]));
-		keep++;
-	}
-	nd->pending = keep;
-}
-
 int64_t mgr_node_load(const struct mnode *nd)
 {
-	return nd->rep.publishers + nd->rep.viewers + nd->pending;
+	return nd->rep.publishers + nd->rep.viewers + nd->pending.n;
 }
 
 json_t *mgr_node_json(struct manager *m, const struct mnode *nd)
@@ -109,7 +91,7 @@ json_t *mgr_node_json(struct manager *m, const struct mnode *nd)
 	                    "connections", (json_int_t)nd->rep.connections,
 	                    "publishers", (json_int_t)nd->rep.publishers,
 	                    "viewers", (json_int_t)nd->rep.viewers,
-	                    "routedPending", (json_int_t)nd->pending,
+	                    "routedPending", (json_int_t)nd->pending.n,
 	                    "capacity", (json_int_t)cap,
 	                    "loadPercent", cap > 0 ? (double)load * 100.0 / (double)cap : 0.0,
 	                    "bandwidthInBps", (json_int_t)nd->rep.bw_in_bps,

@@ -55,11 +55,6 @@ struct mgroup {
 	char last_hold[MROLE_COUNT][256];  /* the last hold logged, so each is logged once */
 };
 
-/* Clients routed to a node and not yet in its report, counted against its capacity for
- * MGR_PENDING_MS; at most MGR_PENDING_MAX per node (oldest replaced). */
-#define MGR_PENDING_MAX 32
-#define MGR_PENDING_MS 3000
-
 struct mnode {
 	struct list_node link;
 	char id[MGR_NAME_MAX + 1];
@@ -78,9 +73,7 @@ struct mnode {
 	uint64_t last_seq;             /* newest heartbeat sequence number accepted (replay guard) */
 	uint64_t probe_ok_ms;          /* heartbeats late, but /healthz answered then (0: not now) */
 	int probing;                   /* a /healthz probe is in flight */
-	int64_t pending;               /* clients routed here, not yet seen in a report */
-	uint64_t pending_ms[MGR_PENDING_MAX]; /* when each was routed (oldest first) */
-	char pending_by[MGR_PENDING_MAX][IPLIMIT_KEY_MAX]; /* and for which caller (address) */
+	struct route_pending pending;  /* clients routed here, not yet seen in a report */
 	struct node_report rep;        /* latest stats */
 };
 
@@ -145,8 +138,6 @@ void mgr_remove(struct manager *m, struct mnode *nd, int force, const char *why)
 void mgr_delete_group(struct manager *m, struct mgroup *g);
 /* The capacity of a node of the role in the group (launch config), or 0. */
 int64_t mgr_capacity(struct manager *m, const char *group, enum mrole role);
-/* Forgets reservations older than MGR_PENDING_MS and the oldest `settled` of the rest. */
-void mgr_pending_settle(struct mnode *nd, uint64_t now_ms, int64_t settled);
 /* Counted against capacity: publishers + viewers reported + routed since. */
 int64_t mgr_node_load(const struct mnode *nd);
 /* Liveness, drains and the autoscaler: every tick. */

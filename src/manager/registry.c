@@ -243,10 +243,10 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	nd->place.http_port = (int)rep.http_port;
 	nd->last_seen_ms = now;
 	nd->probe_ok_ms = 0;
-	/* Clients routed here count until the node reports them, or for MGR_PENDING_MS (some
+	/* Clients routed here count until the node reports them, or for ROUTE_PENDING_MS (some
 	 * never come): growth in the report settles the oldest routes still expected. */
 	int64_t grew = (rep.publishers + rep.viewers) - (nd->rep.publishers + nd->rep.viewers);
-	mgr_pending_settle(nd, now, grew > 0 ? grew : 0);
+	route_pending_settle(&nd->pending, now, grew > 0 ? grew : 0);
 	node_report_free(&nd->rep);
 	nd->rep = rep;
 	if (is_register) {
