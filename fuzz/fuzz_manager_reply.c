@@ -1,7 +1,7 @@
 /*
  * fuzz_manager_reply.c - libFuzzer target for the stream manager's answers
- * to a node's registration and heartbeats (raw HTTP/1.1 responses, which
- * are not signed).
+ * to a node's registration and heartbeats (raw HTTP/1.1 responses; the
+ * signature is read here, checked by manager_reply_verify).
  *
  * Invariants: only 0 or -1; on 0 a status of 100..599; strings fit and are
  * terminated; hints, when kept, are at most MANAGER_REPLY_HINTS_MAX entries
@@ -28,6 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(memchr(r.state, '\0', sizeof(r.state)) && memchr(r.origins, '\0', sizeof(r.origins)) &&
 	      memchr(r.error, '\0', sizeof(r.error)));
 	CHECK(r.drain == 0 || r.drain == 1);
+	/* The signature and nonce are kept only when well formed; the body is inside the input
+	 * (what manager_reply_verify signs over), and verifying never accepts a forged answer
+	 * without the key. */
+	CHECK(!r.sig[0] || strlen(r.sig) == NODE_SIGN_HEX - 1);
+	CHECK(!r.nonce[0] || node_nonce_valid(r.nonce));
+	CHECK(r.body_off + r.body_len == size);
+	CHECK(!manager_reply_verify((const char *)data, size, &r, "fuzz-key-not-in-corpus", ""));
 	if (r.hints) {
 		CHECK(r.status == 200 && json_is_object(r.hints));
 		CHECK(json_object_size(r.hints) >= 1 &&

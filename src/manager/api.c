@@ -414,9 +414,38 @@ static int node_publishes(const struct mnode *nd, const char *app, const char *s
 	return 0;
 }
 
+/* Reservations the caller (an address key) holds now, on every node. */
+static unsigned caller_reservations(struct manager *m, const char *key, uint64_t now)
+{
+	unsigned n = 0;
+	struct list_node *it;
+	list_for_each(it, &m->nodes) {
+		struct mnode *nd = list_entry(it, struct mnode, link);
+		route_pending_settle(&nd->pending, now, 0);
+		n += route_pending_count(&nd->pending, key);
+	}
+	return n;
+}
+
+/* Counts a client routed to nd against its capacity until its report shows it, unless the
+ * caller already holds its share: anonymous routing calls are cheap, and without a bound
+ * per address one caller could reserve every node's room and starve real clients. */
+static void reserve(struct manager *m, struct mnode *nd, const char *caller)
+{
+	uint64_t now = clock_wall_ms();
+	char key[IPLIMIT_KEY_MAX];
+	iplimit_key(caller ? caller : "", key, sizeof(key));
+	uint32_t per_ip = (uint32_t)m->cfg->route_reservations_per_ip;
+	if (per_ip == 0 || caller_reservations(m, key, now) >= per_ip) {
+		m->routes_unreserved++;
+		return;
+	}
+	route_pending_add(&nd->pending, now, key);
+}
+
 int mgr_route(struct manager *m, const char *app, const char *stream, enum route_action a,
-              const char *region, const char *group, struct mnode **out, char *reason,
-              size_t reason_size)
+              const char *region, const char *group, const char *caller, struct mnode **out,
+              char *reason, size_t reason_size)
 {
 	if (!stream_name_valid(app) || !stream_name_valid(stream)) {
 		snprintf(reason, reason_size, "app and stream names are 1-128 characters of "
@@ -457,11 +486,7 @@ int mgr_route(struct manager *m, const char *app, const char *stream, enum route
 	if (i >= 0) {
 		struct mnode *nd = map[i];
 		*out = nd;
-		if (nd->pending == (int64_t)(sizeof(nd->pending_ms) / sizeof(nd->pending_ms[0]))) {
-			memmove(nd->pending_ms, nd->pending_ms + 1, sizeof(nd->pending_ms) - sizeof(uint64_t));
-			nd->pending--;
-		}
-		nd->pending_ms[nd->pending++] = clock_wall_ms();
+		reserve(m, nd, caller);
 	} else {
 		status = i == SL_ENOTFOUND ? 404 : 503;
 	}
@@ -510,7 +535,8 @@ static void api_route(struct manager *m, struct http_conn *c, const struct http_
 		return;
 	}
 	struct mnode *nd = NULL;
-	int status = mgr_route(m, app, stream, a, region, group, &nd, reason, sizeof(reason));
+	int status = mgr_route(m, app, stream, a, region, group, http_conn_base(c)->peer, &nd,
+	                       reason, sizeof(reason));
 	if (status) {
 		char msg[700];
 		snprintf(msg, sizeof(msg), "%s/%s: %s", app, stream, reason);
@@ -581,20 +607,58 @@ static void api_events(struct manager *m, struct http_conn *c, const struct http
 	http_respond_json(c, 200, json_pack("{s:o}", "events", arr));
 }
 
+static json_t *conn_counts(const struct conn_table *t)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "open", (json_int_t)t->count,
+	                 "max", (json_int_t)t->max, "refusedFull", (json_int_t)t->refused,
+	                 "refusedPerIp", (json_int_t)t->ip.refused_conns,
+	                 "refusedRate", (json_int_t)t->ip.refused_rate);
+}
+
 static void api_manager(struct manager *m, struct http_conn *c)
 {
-	http_respond_json(c, 200, json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:I, s:I, s:i}",
-	                  "version", SLUICE_VERSION, "controller", m->ctl->ops->name,
-	                  "uptimeS", (json_int_t)((clock_wall_ms() - m->started_ms) / 1000),
-	                  "schemaVersion", store_schema_version(m->store), "advertiseUrl", m->advertise,
-	                  "launchConfigs", (json_int_t)m->lcs.count,
-	                  "scalePolicies", (json_int_t)m->sps.count,
-	                  "groups", (json_int_t)m->groups.count, "nodes", m->nnodes));
+	json_t *o = json_pack("{s:s, s:s, s:I, s:i, s:s, s:I, s:I, s:I, s:i}",
+	                      "version", SLUICE_VERSION, "controller", m->ctl->ops->name,
+	                      "uptimeS", (json_int_t)((clock_wall_ms() - m->started_ms) / 1000),
+	                      "schemaVersion", store_schema_version(m->store),
+	                      "advertiseUrl", m->advertise,
+	                      "launchConfigs", (json_int_t)m->lcs.count,
+	                      "scalePolicies", (json_int_t)m->sps.count,
+	                      "groups", (json_int_t)m->groups.count, "nodes", m->nnodes);
+	/* What the limits refused or held back (docs/security.md, Manager). */
+	json_object_set_new(o, "connections", json_pack("{s:o, s:o}", "api",
+	                    conn_counts(&m->conns), "node", conn_counts(&m->node_conns)));
+	json_object_set_new(o, "routesUnreserved", json_integer((json_int_t)m->routes_unreserved));
+	json_object_set_new(o, "nodeCallsRefused", json_integer((json_int_t)m->node_calls_refused));
+	json_object_set_new(o, "probes", json_pack("{s:I, s:I, s:I}", "sent",
+	                    (json_int_t)m->probes, "healthy", (json_int_t)m->probes_healthy,
+	                    "failed", (json_int_t)m->probes_failed));
+	http_respond_json(c, 200, o);
 }
 
 static int path_is(const struct http_request *r, const char *p)
 {
 	return r->path_len == strlen(p) && memcmp(r->path, p, r->path_len) == 0;
+}
+
+void mgr_node_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,
+                          const uint8_t *body, size_t body_len)
+{
+	struct manager *m = ctx;
+	if (path_is(req, "/healthz")) {
+		static const char ok[] = "ok\n";
+		http_respond(c, m->stopping ? 503 : 200, "text/plain", ok, sizeof(ok) - 1);
+	} else if (path_is(req, "/api/v1/cluster/register") ||
+	           path_is(req, "/api/v1/cluster/heartbeat")) {
+		if (req->method != HTTP_POST)
+			http_respond_error(c, 405, "use POST");
+		else
+			mgr_node_call(m, c, req, body, body_len,
+			              path_is(req, "/api/v1/cluster/register"));
+	} else {
+		http_respond_error(c, 404, "the node listener takes only register and heartbeat "
+		                   "(the REST API is on listen)");
+	}
 }
 
 void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,

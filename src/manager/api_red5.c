@@ -92,7 +92,8 @@ static void event_call(struct manager *m, struct http_conn *c, const struct http
 		return;
 	}
 	struct mnode *nd = NULL;
-	int status = mgr_route(m, scope, stream, a, region, NULL, &nd, reason, sizeof(reason));
+	int status = mgr_route(m, scope, stream, a, region, NULL, http_conn_base(c)->peer, &nd,
+	                       reason, sizeof(reason));
 	if (status) {
 		http_respond_error(c, status, reason);
 		return;

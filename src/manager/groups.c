@@ -33,14 +33,15 @@ struct mgroup *mgr_group_find(struct manager *m, const char *name)
 
 static json_t *node_persist_json(const struct mnode *nd)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:s, s:I, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:s, s:I, s:I, s:s}",
 	                 "id", nd->id, "group", nd->group, "role", mrole_name(nd->role),
 	                 "state", node_state_name(nd->state), "region", nd->region,
 	                 "host", nd->place.host, "rtmpPort", nd->place.rtmp_port,
 	                 "httpPort", nd->place.http_port, "pid", nd->place.pid,
 	                 "managed", nd->managed, "origins", nd->origins,
 	                 "launchedMs", (json_int_t)nd->launched_ms,
-	                 "stateSinceMs", (json_int_t)nd->state_since_ms);
+	                 "stateSinceMs", (json_int_t)nd->state_since_ms,
+	                 "keyNonce", nd->nonce);
 }
 
 static void save_json(struct manager *m, enum store_table t, const char *key, json_t *o)
@@ -71,23 +72,26 @@ int64_t mgr_capacity(struct manager *m, const char *group, enum mrole role)
 
 int64_t mgr_node_load(const struct mnode *nd)
 {
-	return nd->rep.publishers + nd->rep.viewers + nd->pending;
+	return nd->rep.publishers + nd->rep.viewers + nd->pending.n;
 }
 
 json_t *mgr_node_json(struct manager *m, const struct mnode *nd)
 {
 	json_t *o = node_persist_json(nd);
+	json_object_del(o, "keyNonce");  /* with the cluster secret it makes the node's key */
 	uint64_t now = clock_wall_ms();
 	int64_t cap = mgr_capacity(m, nd->group, nd->role);
 	int64_t load = mgr_node_load(nd);
 	json_object_set_new(o, "lastHeartbeatMs", json_integer((json_int_t)nd->last_seen_ms));
 	json_object_set_new(o, "heartbeatAgeMs", nd->last_seen_ms ?
 	                    json_integer((json_int_t)(now - nd->last_seen_ms)) : json_null());
+	/* Heartbeats late but the node answered /healthz: kept, and said so. */
+	json_object_set_new(o, "heartbeatsMissing", json_boolean(nd->probe_ok_ms != 0));
 	json_object_set_new(o, "load", json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:I}",
 	                    "connections", (json_int_t)nd->rep.connections,
 	                    "publishers", (json_int_t)nd->rep.publishers,
 	                    "viewers", (json_int_t)nd->rep.viewers,
-	                    "routedPending", (json_int_t)nd->pending,
+	                    "routedPending", (json_int_t)nd->pending.n,
 	                    "capacity", (json_int_t)cap,
 	                    "loadPercent", cap > 0 ? (double)load * 100.0 / (double)cap : 0.0,
 	                    "bandwidthInBps", (json_int_t)nd->rep.bw_in_bps,
@@ -319,6 +323,57 @@ static void handle_dead(struct manager *m, struct mnode *nd, const char *why)
 		mgr_remove(m, nd, 1, "dead (deleteDeadNodes)");
 }
 
+static void probe_done(struct manager *m, const char *node_id, int healthy, const char *detail)
+{
+	struct mnode *nd = mgr_node_find(m, node_id);
+	if (!nd)
+		return;
+	nd->probing = 0;
+	uint64_t now = clock_wall_ms();
+	if (m->stopping || now <= nd->last_seen_ms + m->cfg->dead_after ||
+	    (nd->state != NS_STARTING && nd->state != NS_ALIVE && nd->state != NS_DRAINING))
+		return;  /* a heartbeat came meanwhile, or it is no longer ours to judge */
+	if (healthy) {
+		m->probes_healthy++;
+		if (!nd->probe_ok_ms)
+			mgr_event(m, "node_heartbeats_missing", nd->group, nd->id, "no heartbeat for "
+			          "%llu ms, but %s: kept (heartbeats may be lost on the way; asked "
+			          "again every %llu ms)", (unsigned long long)(now - nd->last_seen_ms),
+			          detail, (unsigned long long)m->cfg->dead_after);
+		nd->probe_ok_ms = now;
+		return;
+	}
+	m->probes_failed++;
+	char why[200];
+	snprintf(why, sizeof(why), "no heartbeat for %llu ms, and %s",
+	         (unsigned long long)(now - nd->last_seen_ms), detail);
+	handle_dead(m, nd, why);
+}
+
+/* No heartbeat for dead-after: a managed node whose process is gone is dead now; any other
+ * is asked for /healthz (probe.c) and dead only if it does not answer.  One that answered
+ * is asked again after dead-after. */
+static void late_heartbeats(struct manager *m, struct mnode *nd, uint64_t now)
+{
+	char why[160];
+	if (nd->managed && !m->ctl->ops->running(m->ctl, nd->id, &nd->place)) {
+		snprintf(why, sizeof(why), "no heartbeat for %llu ms, and its process is gone",
+		         (unsigned long long)(now - nd->last_seen_ms));
+		handle_dead(m, nd, why);
+		return;
+	}
+	if (nd->probing || (nd->probe_ok_ms && now < nd->probe_ok_ms + m->cfg->dead_after))
+		return;
+	nd->probing = 1;
+	/* The callback may run before this returns (a refused connect): nd may be gone then. */
+	if (mgr_probe_start(m, nd->id, nd->place.host, nd->place.http_port, probe_done) < 0) {
+		nd->probing = 0;
+		snprintf(why, sizeof(why), "no heartbeat for %llu ms (no address to ask /healthz at)",
+		         (unsigned long long)(now - nd->last_seen_ms));
+		handle_dead(m, nd, why);
+	}
+}
+
 static void autoscale_group(struct manager *m, struct mgroup *g, uint64_t now)
 {
 	struct scale_policy *sp = strmap_get(&m->sps, g->g.scale_policy);
@@ -423,9 +478,7 @@ void mgr_lifecycle_tick(struct manager *m)
 		case NS_ALIVE:
 		case NS_DRAINING:
 			if (now > nd->last_seen_ms + m->cfg->dead_after) {
-				snprintf(why, sizeof(why), "no heartbeat for %llu ms",
-				         (unsigned long long)(now - nd->last_seen_ms));
-				handle_dead(m, nd, why);
+				late_heartbeats(m, nd, now);
 				break;
 			}
 			if (nd->state != NS_DRAINING)
@@ -489,15 +542,15 @@ static void load_row(void *arg, const char *key, const char *json)
 		json_error_t je;
 		json_t *o = json_loads(json, 0, &je);
 		const char *id = NULL, *group = NULL, *role = NULL, *state = NULL, *region = "",
-		           *host = NULL, *origins = "";
+		           *host = NULL, *origins = "", *nonce = "";
 		json_int_t rport = 0, hport = 0, pid = 0, launched = 0, since = 0;
 		int managed = 0;
 		if (o && json_unpack_ex(o, &je, 0, "{s:s, s:s, s:s, s:s, s?s, s:s, s:I, s:I, s:I, s:b,"
-		                        " s?s, s:I, s:I}", "id", &id, "group", &group, "role", &role,
+		                        " s?s, s:I, s:I, s?s}", "id", &id, "group", &group, "role", &role,
 		                        "state", &state, "region", &region, "host", &host,
 		                        "rtmpPort", &rport, "httpPort", &hport, "pid", &pid,
 		                        "managed", &managed, "origins", &origins, "launchedMs",
-		                        &launched, "stateSinceMs", &since) == 0 &&
+		                        &launched, "stateSinceMs", &since, "keyNonce", &nonce) == 0 &&
 		    mrole_parse(role) >= 0 && node_state_parse(state) >= 0 && mgr_name_valid(id)) {
 			struct mnode *nd = xcalloc(1, sizeof(*nd));
 			snprintf(nd->id, sizeof(nd->id), "%s", id);
@@ -513,6 +566,9 @@ static void load_row(void *arg, const char *key, const char *json)
 			nd->managed = managed;
 			nd->launched_ms = (uint64_t)launched;
 			nd->state_since_ms = (uint64_t)since;
+			/* Its key lives on across the restart: heartbeats go on without re-registering. */
+			if (node_nonce_valid(nonce))
+				mgr_node_set_nonce(m, nd, nonce);
 			list_add_tail(&m->nodes, &nd->link);
 			m->nnodes++;
 			json_decref(o);

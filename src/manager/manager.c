@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,13 @@
 #include "core/net.h"
 
 #define TICK_MS 250
+
+/* The node listener's request and idle timeouts (a node sends its request at once). */
+#define NODE_REQUEST_TIMEOUT_MS 3000
+#define NODE_IDLE_MS 2000
+
+/* Descriptors the two listeners' connection limits need (set before raise_fd_limit). */
+static uint64_t m_fd_need;
 
 static const char usage[] =
 	"usage: sluice manager [options]\n\n"
@@ -73,9 +81,28 @@ static void manager_stop(struct manager *m, const char *why)
 	if (m->http)
 		http_server_stop(m->http);
 	m->http = NULL;
+	if (m->node_http)
+		http_server_stop(m->node_http);
+	m->node_http = NULL;
 	if (m->ctl)
 		m->ctl->ops->close(m->ctl);
 	m->ctl = NULL;
+}
+
+/* Every connection is a descriptor: a soft limit of 1024 would refuse long before
+ * max-connections, so take the hard limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)(m_fd_need + 64))
+		log_warn("fd_limit_low", "nofile=%llu wanted=%llu (raise the hard limit: connections "
+		         "beyond it are refused at accept)", (unsigned long long)rl.rlim_cur,
+		         (unsigned long long)(m_fd_need + 64));
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -100,6 +127,29 @@ static int check_config(struct manager *m, struct manager_config *cfg)
 		fprintf(stderr, "sluice manager: listen: port out of range in '%s'\n", cfg->listen);
 		return 2;
 	}
+	if (cfg->node_listen && *cfg->node_listen) {
+		if (net_split_hostport(cfg->node_listen, m->node_host, sizeof(m->node_host),
+		                       &m->node_port, 5071) < 0 ||
+		    net_addr(m->node_host, m->node_port, &sa) < 0 || m->node_port <= 0 ||
+		    m->node_port > 65535) {
+			fprintf(stderr, "sluice manager: node-listen: expected a numeric ADDR:PORT, got "
+			        "'%s'\n", cfg->node_listen);
+			return 2;
+		}
+	} else {
+		snprintf(m->node_host, sizeof(m->node_host), "%s", m->listen_host);
+		m->node_port = m->listen_port + 1;
+		if (m->node_port > 65535) {
+			fprintf(stderr, "sluice manager: node-listen: set it (listen's port + 1 is out "
+			        "of range)\n");
+			return 2;
+		}
+	}
+	if (strcmp(m->node_host, m->listen_host) == 0 && m->node_port == m->listen_port) {
+		fprintf(stderr, "sluice manager: node-listen: must differ from listen (%s:%d)\n",
+		        m->node_host, m->node_port);
+		return 2;
+	}
 	if (!cfg->admin_token || strlen(cfg->admin_token) < 8) {
 		fprintf(stderr, "sluice manager: admin-token: required, at least 8 characters "
 		        "(the REST API is never open)\n");
@@ -122,10 +172,11 @@ static int check_config(struct manager *m, struct manager_config *cfg)
 	if (cfg->advertise_url && *cfg->advertise_url) {
 		snprintf(m->advertise, sizeof(m->advertise), "%s", cfg->advertise_url);
 	} else {
-		const char *h = m->listen_host;
+		const char *h = m->node_host;
 		if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0 || !*h)
 			h = "127.0.0.1";
-		snprintf(m->advertise, sizeof(m->advertise), "http://%s:%d", h, m->listen_port);
+		snprintf(m->advertise, sizeof(m->advertise), strchr(h, ':') ? "http://[%s]:%d" :
+		         "http://%s:%d", h, m->node_port);
 	}
 	return -1;
 }
@@ -160,13 +211,20 @@ int manager_main(int argc, char **argv)
 	}
 	log_set_level((enum log_level)log_level_parse(cfg.log_level));
 	signal(SIGPIPE, SIG_IGN);
+	m_fd_need = (uint64_t)(cfg.max_connections + cfg.node_max_connections);
+	raise_fd_limit();
 	m->loop = uv_default_loop();
 	m->started_ms = clock_wall_ms();
 	list_init(&m->nodes);
 	strmap_init(&m->lcs);
 	strmap_init(&m->sps);
 	strmap_init(&m->groups);
-	conn_table_init(&m->conns, 4096);
+	conn_table_init(&m->conns, (uint32_t)cfg.max_connections);
+	conn_table_init(&m->node_conns, (uint32_t)cfg.node_max_connections);
+	conn_table_set_ip_limits(&m->conns, (uint32_t)cfg.max_connections_per_ip,
+	                         (uint32_t)cfg.conn_rate_per_ip, (uint32_t)cfg.conn_burst_per_ip);
+	conn_table_set_ip_limits(&m->node_conns, (uint32_t)cfg.max_connections_per_ip,
+	                         (uint32_t)cfg.conn_rate_per_ip, (uint32_t)cfg.conn_burst_per_ip);
 
 	int status = 0;
 	char err[512];
@@ -209,6 +267,22 @@ int manager_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	/* Nodes call apart from the API: a node's request arrives at once, so a short request
+	 * and idle time keep slots turning over. */
+	struct http_server_config ncfg = {
+		.bind = m->node_host, .port = m->node_port, .max_body_bytes = 1 << 20,
+		.request_timeout_ms = NODE_REQUEST_TIMEOUT_MS, .keepalive_timeout_ms = NODE_IDLE_MS,
+		.conns = &m->node_conns, .handler = mgr_node_http_handle, .ctx = m,
+	};
+	if (http_server_start(m->loop, &ncfg, &m->node_http) < 0) {
+		fprintf(stderr, "sluice manager: cannot listen on %s:%d (node-listen)\n", m->node_host,
+		        m->node_port);
+		m->node_http = NULL;
+		http_server_stop(m->http);
+		m->http = NULL;
+		status = 1;
+		goto out;
+	}
 	uv_timer_init(m->loop, &m->tick);
 	m->tick.data = m;
 	uv_timer_start(&m->tick, tick_cb, TICK_MS, TICK_MS);
@@ -217,9 +291,9 @@ int manager_main(int argc, char **argv)
 	m->sig_term.data = m->sig_int.data = m;
 	uv_signal_start(&m->sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&m->sig_int, signal_cb, SIGINT);
-	log_info("manager_started", "version=%s listen=%s db=%s controller=%s advertise=%s "
-	         "schema=%d", SLUICE_VERSION, cfg.listen, cfg.db, m->ctl->ops->name, m->advertise,
-	         store_schema_version(m->store));
+	log_info("manager_started", "version=%s listen=%s node_listen=%s:%d db=%s controller=%s "
+	         "advertise=%s schema=%d", SLUICE_VERSION, cfg.listen, m->node_host, m->node_port,
+	         cfg.db, m->ctl->ops->name, m->advertise, store_schema_version(m->store));
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	log_info("manager_stopped", "nodes=%u", m->nnodes);
 out:
@@ -249,6 +323,7 @@ out:
 	strmap_free(&m->sps);
 	strmap_free(&m->groups);
 	conn_table_free(&m->conns);
+	conn_table_free(&m->node_conns);
 	store_close(m->store);
 	options_free(manager_options, &cfg);
 	free(m);

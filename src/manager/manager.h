@@ -18,13 +18,14 @@
 #include "manager/autoscaler.h"
 #include "manager/controller.h"
 #include "manager/model.h"
-#include "manager/node_sign.h"
+#include "proto/node_sign.h"
 #include "manager/routing.h"
 #include "manager/store.h"
 
 struct manager_config {
 	char *config;
 	char *listen;
+	char *node_listen;
 	char *db;
 	char *admin_token;
 	char *cluster_secret;
@@ -38,6 +39,10 @@ struct manager_config {
 	uint64_t dead_after;
 	uint64_t launch_timeout;
 	uint64_t drain_timeout;
+	uint64_t probe_timeout;
+	int64_t max_connections, node_max_connections;
+	int64_t max_connections_per_ip, conn_rate_per_ip, conn_burst_per_ip;
+	int64_t route_reservations_per_ip;
 	char *log_level;
 };
 
@@ -63,9 +68,12 @@ struct mnode {
 	uint64_t launched_ms;          /* wall clock */
 	uint64_t last_seen_ms;         /* last register or heartbeat */
 	uint64_t state_since_ms;
-	uint64_t last_sig_ms;          /* newest signed time accepted (replay guard) */
-	int64_t pending;               /* clients routed here, not yet seen in a report */
-	uint64_t pending_ms[32];       /* when each was routed (oldest first) */
+	char nonce[NODE_KEY_NONCE_HEX]; /* this registration's (kept in the store), or "" */
+	char key[NODE_SIGN_HEX];       /* its key: heartbeats are signed with it; "" until registered */
+	uint64_t last_seq;             /* newest heartbeat sequence number accepted (replay guard) */
+	uint64_t probe_ok_ms;          /* heartbeats late, but /healthz answered then (0: not now) */
+	int probing;                   /* a /healthz probe is in flight */
+	struct route_pending pending;  /* clients routed here, not yet seen in a report */
 	struct node_report rep;        /* latest stats */
 };
 
@@ -76,11 +84,14 @@ struct manager {
 	struct manager_config *cfg;
 	char listen_host[64];
 	int listen_port;
+	char node_host[64];            /* the node listener (signed node calls only) */
+	int node_port;
 	char advertise[256];
 	struct store *store;
 	struct controller *ctl;
-	struct conn_table conns;
-	struct http_server *http;
+	struct conn_table conns;       /* the API's connections */
+	struct conn_table node_conns;  /* the node listener's: anonymous API clients cannot fill it */
+	struct http_server *http, *node_http;
 	struct strmap lcs;             /* name -> struct launch_config * */
 	struct strmap sps;             /* name -> struct scale_policy * */
 	struct strmap groups;          /* name -> struct mgroup * */
@@ -90,9 +101,13 @@ struct manager {
 	uv_signal_t sig_term, sig_int;
 	uint64_t started_ms;
 	int stopping;
-	/* register replays: signatures seen from nodes not yet known */
+	/* register replays: signatures of registrations accepted lately */
 	char recent_sigs[64][NODE_SIGN_HEX];
 	unsigned recent_next;
+	/* counters shown by /api/v1/manager */
+	uint64_t routes_unreserved;    /* routed without a reservation (the caller held its share) */
+	uint64_t probes, probes_healthy, probes_failed;
+	uint64_t node_calls_refused;   /* register/heartbeat answered 400, 401 or 409 */
 };
 
 /* manager.c */
@@ -131,20 +146,31 @@ void mgr_lifecycle_tick(struct manager *m);
 int mgr_load(struct manager *m, char *err, size_t err_size);
 json_t *mgr_node_json(struct manager *m, const struct mnode *nd);
 
+/* probe.c: asks a node whose heartbeats are late for /healthz; calls back with 1 (it
+ * answered, 200 or 503) or 0 (no answer within probe-timeout). */
+int mgr_probe_start(struct manager *m, const char *node_id, const char *host, int http_port,
+                    void (*done)(struct manager *m, const char *node_id, int healthy,
+                                 const char *detail));
+
 /* registry.c: signed node calls */
+void mgr_node_set_nonce(struct manager *m, struct mnode *nd, const char *nonce);
 void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_request *req,
                    const uint8_t *body, size_t body_len, int is_register);
 
 /* api.c */
 void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,
                      const uint8_t *body, size_t body_len);
+/* The node listener: /healthz and the two signed node calls, nothing else. */
+void mgr_node_http_handle(void *ctx, struct http_conn *c, const struct http_request *req,
+                          const uint8_t *body, size_t body_len);
 /* api_red5.c: Red5 Pro Stream Manager paths; returns 1 if it answered */
 int mgr_red5_handle(struct manager *m, struct http_conn *c, const struct http_request *req,
                     const uint8_t *body, size_t body_len);
-/* Routes a client: 0 with the node, or an HTTP status with reason. */
+/* Routes a client: 0 with the node, or an HTTP status with reason.  caller is the
+ * client's address ("ip:port"): it holds at most route-reservations-per-ip reservations. */
 int mgr_route(struct manager *m, const char *app, const char *stream, enum route_action a,
-              const char *region, const char *group, struct mnode **out, char *reason,
-              size_t reason_size);
+              const char *region, const char *group, const char *caller, struct mnode **out,
+              char *reason, size_t reason_size);
 /* Shared API helpers (api.c) */
 int mgr_authorized(struct manager *m, const struct http_request *req);
 void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnode *nd,

@@ -1,8 +1,9 @@
 /*
  * model.h - what the stream manager knows: launch configurations, scale
- * policies, node groups and the reports nodes send, with pure parsers that
- * accept the reference documents' JSON shapes (numbers as strings too) and
- * refuse anything else with a message naming the field.
+ * policies and node groups (the reports nodes send are proto/heartbeat.h),
+ * with pure parsers that accept the reference documents' JSON shapes
+ * (numbers as strings too) and refuse anything else with a message naming
+ * the field.
  *
  * Parsers do no I/O and keep no state; model_json.c also turns each object
  * back into JSON, and parse(to_json(x)) == x (the fuzz target checks it).
@@ -14,10 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/heartbeat.h"
+
 #define MGR_NAME_MAX 64
 #define MGR_MAX_REGIONS 8
 #define MGR_REGION_MAX 32
-#define MGR_REPORT_MAX_STREAMS 1024
 
 enum mrole { MROLE_ORIGIN, MROLE_EDGE, MROLE_RELAY, MROLE_COUNT };
 
@@ -76,27 +78,6 @@ struct node_group {
 	int64_t created_ms;
 };
 
-struct report_stream {
-	char app[129], name[129];
-	int publishing;                /* a publisher is on this node (not a pull) */
-	int64_t viewers;
-};
-
-/* What a node says about itself at registration and in each heartbeat. */
-struct node_report {
-	char id[MGR_NAME_MAX + 1];
-	char group[MGR_NAME_MAX + 1];
-	char role[16];
-	char host[64];
-	int64_t rtmp_port, http_port;
-	int64_t connections, publishers, viewers;
-	int64_t bw_in_bps, bw_out_bps;
-	double cpu_percent;
-	int64_t rss_bytes;
-	unsigned nstreams;
-	struct report_stream *streams; /* nstreams of them; free with node_report_free */
-};
-
 /* Each returns 0, or SL_EINVAL with err naming the field and what is allowed. */
 int lc_parse(const char *text, size_t len, struct launch_config *out, char *err, size_t n);
 int sp_parse(const char *text, size_t len, struct scale_policy *out, char *err, size_t n);
@@ -105,16 +86,12 @@ int group_parse(const char *text, size_t len, struct node_group *out, char *err,
  * (those absent keep the values *th had). */
 int thresholds_parse(const char *text, size_t len, int *role, struct thresholds *th,
                      char *err, size_t n);
-int node_report_parse(const char *text, size_t len, struct node_report *out, char *err,
-                      size_t n);
 
 void lc_free(struct launch_config *lc);
-void node_report_free(struct node_report *r);
 
 json_t *lc_to_json(const struct launch_config *lc);
 json_t *sp_to_json(const struct scale_policy *sp);
 json_t *group_to_json(const struct node_group *g);
-json_t *node_report_to_json(const struct node_report *r);
 
 /* The limits a policy gives a role, with the documented defaults for a role it omits
  * (origin: 1..1; other roles: 0..0). */

@@ -99,3 +99,42 @@ int routing_pick(const struct route_node *nodes, size_t n, enum route_action act
 	         nodes[pub].id ? nodes[pub].id : "?");
 	return SL_EFULL;
 }
+
+void route_pending_settle(struct route_pending *p, uint64_t now_ms, int64_t settled)
+{
+	int64_t keep = 0;
+	for (int64_t i = 0; i < p->n; i++) {
+		if (now_ms > p->ms[i] + ROUTE_PENDING_MS)
+			continue;
+		if (settled > 0) {
+			settled--;
+			continue;
+		}
+		if (keep != i) {
+			p->ms[keep] = p->ms[i];
+			memcpy(p->by[keep], p->by[i], sizeof(p->by[keep]));
+		}
+		keep++;
+	}
+	p->n = keep;
+}
+
+unsigned route_pending_count(const struct route_pending *p, const char *caller)
+{
+	unsigned c = 0;
+	for (int64_t i = 0; i < p->n; i++)
+		c += strcmp(p->by[i], caller) == 0;
+	return c;
+}
+
+void route_pending_add(struct route_pending *p, uint64_t now_ms, const char *caller)
+{
+	if (p->n == ROUTE_PENDING_MAX) {
+		memmove(p->ms, p->ms + 1, sizeof(p->ms) - sizeof(p->ms[0]));
+		memmove(p->by, p->by + 1, sizeof(p->by) - sizeof(p->by[0]));
+		p->n--;
+	}
+	p->ms[p->n] = now_ms;
+	snprintf(p->by[p->n], sizeof(p->by[p->n]), "%s", caller);
+	p->n++;
+}

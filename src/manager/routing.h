@@ -45,4 +45,30 @@ enum route_action { ROUTE_BROADCAST, ROUTE_SUBSCRIBE };
 int routing_pick(const struct route_node *nodes, size_t n, enum route_action action,
                  const char *region, char *reason, size_t reason_size);
 
+/*
+ * Reservations: a client routed to a node counts against its capacity
+ * until the node's report shows it, or for ROUTE_PENDING_MS (some never
+ * come); at most ROUTE_PENDING_MAX per node, the oldest replaced.  Each
+ * remembers its caller (an address key, core/ratelimit.h), so that the
+ * manager can bound what one caller holds: routing calls are anonymous and
+ * cheap, and unbounded reservations let one caller fill every node.
+ */
+#define ROUTE_PENDING_MAX 32
+#define ROUTE_PENDING_MS 3000
+#define ROUTE_CALLER_MAX 64
+
+struct route_pending {
+	int64_t n;
+	uint64_t ms[ROUTE_PENDING_MAX];           /* when each was made (oldest first) */
+	char by[ROUTE_PENDING_MAX][ROUTE_CALLER_MAX];
+};
+
+/* Forgets reservations older than ROUTE_PENDING_MS, then the oldest `settled` of the rest
+ * (clients the node's report now shows). */
+void route_pending_settle(struct route_pending *p, uint64_t now_ms, int64_t settled);
+/* Reservations caller holds (after a settle). */
+unsigned route_pending_count(const struct route_pending *p, const char *caller);
+/* Adds one for caller, replacing the oldest when full. */
+void route_pending_add(struct route_pending *p, uint64_t now_ms, const char *caller);
+
 #endif

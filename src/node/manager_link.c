@@ -2,7 +2,10 @@
  * manager_link.c - register and heartbeat to the stream manager (see
  * manager_link.h).  One request at a time, Connection: close, a 3 s limit
  * on each; the manager's URL is http://HOST:PORT with a numeric or
- * resolvable host (resolved on each connect, asynchronously).
+ * resolvable host (resolved on each connect, asynchronously).  The body is
+ * proto/heartbeat.h's; requests and answers are signed (proto/node_sign.h):
+ * registration with the cluster secret, heartbeats with this node's own
+ * key, and an answer that is not the manager's is ignored.
  */
 #include "node/manager_link.h"
 
@@ -14,13 +17,17 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "manager/node_sign.h"
+#include "core/ratelimit.h"
 #include "node/manager_reply.h"
+#include "proto/heartbeat.h"
+#include "proto/node_sign.h"
 #include "node/node.h"
 
 #define BEAT_MS 1000
 #define REQUEST_TIMEOUT_MS 3000
 #define MAX_RESPONSE (64 * 1024)
+/* Lines a second about answers refused for their signature: a forger must not flood the log. */
+#define BAD_ANSWER_LOG_PER_SEC 1
 
 enum link_phase { LINK_IDLE, LINK_RESOLVING, LINK_CONNECTING, LINK_BUSY };
 
@@ -43,6 +50,13 @@ struct manager_link {
 	int stopping;
 	int beat_closed;
 	int gai_pending;
+	/* This registration's key (proto/node_sign.h), derived from the nonce the manager's
+	 * signed answer gave; "" until registered.  seq numbers its heartbeats. */
+	char key[NODE_SIGN_HEX];
+	uint64_t seq;
+	char req_sig[NODE_SIGN_HEX]; /* the request in flight: its answer must be bound to it */
+	struct log_throttle bad_answer_log;
+	uint64_t bad_answers;
 };
 
 static struct manager_link *link_;
@@ -85,6 +99,11 @@ int manager_link_init(struct node *n, char *err, size_t err_size)
 		snprintf(err, err_size, "cluster-secret: required with manager (heartbeats are signed)");
 		return -1;
 	}
+	if (strlen(n->name) > HEARTBEAT_NAME_MAX) {
+		snprintf(err, err_size, "name: a managed node's name is at most %d characters",
+		         HEARTBEAT_NAME_MAX);
+		return -1;
+	}
 	if (strcmp(cfg->role, "standalone") == 0) {
 		snprintf(err, err_size, "role: a managed node is an origin, edge or relay");
 		return -1;
@@ -99,10 +118,16 @@ int manager_link_init(struct node *n, char *err, size_t err_size)
 	return 0;
 }
 
-static json_t *report_json(struct node *n)
+/* The heartbeat body (proto/heartbeat.h); free() it. */
+static char *report_body(struct node *n)
 {
 	const struct node_config *cfg = n->cfg;
-	json_t *streams = json_array();
+	struct node_report r;
+	memset(&r, 0, sizeof(r));
+	size_t cap = n->streams.map.count, k = 0;
+	if (cap > HEARTBEAT_MAX_STREAMS)
+		cap = HEARTBEAT_MAX_STREAMS;
+	r.streams = cap ? xcalloc(cap, sizeof(*r.streams)) : NULL;
 	int64_t viewers = 0;
 	size_t it = 0;
 	void *v;
@@ -115,23 +140,34 @@ static json_t *report_json(struct node *n)
 		if (sv < 0)
 			sv = 0;
 		viewers += sv;
-		json_array_append_new(streams, json_pack("{s:s, s:s, s:b, s:I}", "app", s->app,
-		                      "name", s->name, "publishing", s->publisher_id != 0,
-		                      "viewers", (json_int_t)sv));
+		if (k == cap)
+			continue;
+		struct report_stream *rs = &r.streams[k++];
+		snprintf(rs->app, sizeof(rs->app), "%s", s->app);
+		snprintf(rs->name, sizeof(rs->name), "%s", s->name);
+		rs->publishing = s->publisher_id != 0;
+		rs->viewers = sv;
 	}
+	r.nstreams = (unsigned)k;
 	const char *host = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;
-	int64_t rport = cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port;
-	int64_t hport = cfg->public_http_port ? cfg->public_http_port : cfg->http_port;
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:o}",
-	                 "id", n->name, "group", cfg->group, "role", cfg->role, "host", host,
-	                 "rtmpPort", (json_int_t)rport, "httpPort", (json_int_t)hport,
-	                 "connections", (json_int_t)n->conns.count,
-	                 "publishers", (json_int_t)rtmp_server_count(n, 1),
-	                 "viewers", (json_int_t)viewers,
-	                 "bandwidthInBps", (json_int_t)n->bw_in_bps,
-	                 "bandwidthOutBps", (json_int_t)n->bw_out_bps,
-	                 "cpuPercent", n->sys.cpu_percent,
-	                 "memoryRssBytes", (json_int_t)n->sys.rss_bytes, "streams", streams);
+	snprintf(r.id, sizeof(r.id), "%.64s", n->name);  /* init checked it fits */
+	snprintf(r.group, sizeof(r.group), "%s", cfg->group);
+	snprintf(r.role, sizeof(r.role), "%s", cfg->role);
+	snprintf(r.host, sizeof(r.host), "%s", host);
+	r.rtmp_port = cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port;
+	r.http_port = cfg->public_http_port ? cfg->public_http_port : cfg->http_port;
+	r.connections = n->conns.count;
+	r.publishers = rtmp_server_count(n, 1);
+	r.viewers = viewers;
+	r.bw_in_bps = (int64_t)n->bw_in_bps;
+	r.bw_out_bps = (int64_t)n->bw_out_bps;
+	r.cpu_percent = n->sys.cpu_percent;
+	r.rss_bytes = (int64_t)n->sys.rss_bytes;
+	char *body = node_report_build(&r);
+	node_report_free(&r);
+	if (!body)
+		abort();
+	return body;
 }
 
 static void set_reachable(struct manager_link *l, int up, const char *why)
@@ -171,11 +207,27 @@ static void finish(struct manager_link *l)
 		l->phase = LINK_IDLE;
 }
 
+/* The request failed on the way (no connection, no answer, garbage).  The registration
+ * stands: a manager that forgot this node says so (404, register again). */
 static void fail(struct manager_link *l, const char *why)
 {
-	l->registered = 0;
 	set_reachable(l, 0, why);
 	finish(l);
+}
+
+/* Whether the answer is the manager's, to this request: a registration's is signed with the
+ * cluster secret; a heartbeat's with this node's key, or, when the manager does not know
+ * that key (it forgot the node), an error signed with the cluster secret. */
+static int answer_authentic(struct manager_link *l, const struct manager_reply *r)
+{
+	const char *p = (const char *)l->in.data;
+	size_t n = l->in.len;
+	const char *secret = l->node->cfg->cluster_secret;
+	if (l->is_register)
+		return manager_reply_verify(p, n, r, secret, l->req_sig);
+	if (manager_reply_verify(p, n, r, l->key, l->req_sig))
+		return 1;
+	return r->status != 200 && manager_reply_verify(p, n, r, secret, l->req_sig);
 }
 
 /* The whole response is in; act on it. */
@@ -186,7 +238,28 @@ static void handle_response(struct manager_link *l)
 		fail(l, "malformed response");
 		return;
 	}
+	if (!answer_authentic(l, &r)) {
+		/* Not the manager's answer (tampered, forged or unsigned): act on nothing in it. */
+		uint64_t suppressed = 0;
+		l->bad_answers++;
+		if (log_throttle_pass(&l->bad_answer_log, clock_mono_ms(), BAD_ANSWER_LOG_PER_SEC,
+		                      &suppressed))
+			log_warn("manager_answer_refused", "manager=%s:%s status=%d reason=\"%s\" "
+			         "refused=%llu suppressed=%llu", l->host, l->port, r.status,
+			         r.sig[0] ? "bad signature" : "unsigned answer",
+			         (unsigned long long)l->bad_answers, (unsigned long long)suppressed);
+		manager_reply_free(&r);
+		finish(l);
+		return;
+	}
 	set_reachable(l, 1, NULL);
+	if (r.status == 200 && l->is_register && !r.nonce[0]) {
+		log_warn("manager_refused", "status=200 reason=\"registration answer without a "
+		         "keyNonce (an older manager?)\"");
+		manager_reply_free(&r);
+		finish(l);
+		return;
+	}
 	if (r.status == 200) {
 		/* An edge or relay follows the group's origins as the manager sees them now, and
 		 * where each stream is published. */
@@ -202,6 +275,8 @@ static void handle_response(struct manager_link *l)
 			                   "current clients stay" : "the manager ended the drain");
 		}
 		if (l->is_register) {
+			node_key_derive(l->node->cfg->cluster_secret, l->node->name, r.nonce, l->key);
+			l->seq = 0;
 			l->registered = 1;
 			log_info("manager_registered", "manager=%s:%s group=%s state=%s", l->host,
 			         l->port, l->node->cfg->group, r.state[0] ? r.state : "?");
@@ -289,7 +364,6 @@ static void resolved_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *ai)
 	if (status < 0 || !ai) {
 		uv_freeaddrinfo(ai);
 		l->phase = LINK_IDLE;
-		l->registered = 0;
 		set_reachable(l, 0, status < 0 ? uv_strerror(status) : "no address");
 		return;
 	}
@@ -309,19 +383,21 @@ static void build_request(struct manager_link *l)
 	struct node *n = l->node;
 	const char *path = l->registered ? "/api/v1/cluster/heartbeat" : "/api/v1/cluster/register";
 	l->is_register = !l->registered;
-	json_t *rep = report_json(n);
-	char *body = json_dumps(rep, JSON_COMPACT);
-	json_decref(rep);
+	char *body = report_body(n);
 	size_t blen = strlen(body);
 	uint64_t t = clock_wall_ms();
-	char sig[NODE_SIGN_HEX];
-	node_sign(n->cfg->cluster_secret, path, t, body, blen, sig);
+	/* A registration is signed with the cluster secret; heartbeats with this node's key and
+	 * a sequence number the manager sees grow. */
+	uint64_t seq = l->registered ? ++l->seq : 0;
+	const char *key = l->registered ? l->key : n->cfg->cluster_secret;
+	node_sign(key, path, t, seq, body, blen, l->req_sig);
 	bytes_clear(&l->out);
 	bytes_clear(&l->in);
 	bytes_printf(&l->out, "POST %s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: sluice/%s\r\n"
 	             "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-	             "X-Sluice-Time: %llu\r\nX-Sluice-Signature: %s\r\nConnection: close\r\n\r\n",
-	             path, l->host, l->port, SLUICE_VERSION, blen, (unsigned long long)t, sig);
+	             "X-Sluice-Time: %llu\r\nX-Sluice-Seq: %llu\r\nX-Sluice-Signature: %s\r\n"
+	             "Connection: close\r\n\r\n", path, l->host, l->port, SLUICE_VERSION, blen,
+	             (unsigned long long)t, (unsigned long long)seq, l->req_sig);
 	bytes_append(&l->out, body, blen);
 	free(body);
 }

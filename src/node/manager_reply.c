@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/net.h"
 
@@ -46,6 +47,36 @@ static json_t *valid_hints(const json_t *in)
 	return out;
 }
 
+/* The X-Sluice-Signature header among the head's lines, when it is 64 hex digits. */
+static void find_signature(const char *head, size_t n, char out[NODE_SIGN_HEX])
+{
+	static const char name[] = "x-sluice-signature:";
+	const size_t nl = sizeof(name) - 1;
+	out[0] = '\0';
+	const char *p = head, *end = head + n;
+	while (p < end) {
+		const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+		const char *le = eol ? eol : end;
+		if ((size_t)(le - p) > nl && strncasecmp(p, name, nl) == 0) {
+			const char *v = p + nl;
+			while (v < le && (*v == ' ' || *v == '\t'))
+				v++;
+			const char *ve = le;
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+				ve--;
+			if ((size_t)(ve - v) != NODE_SIGN_HEX - 1)
+				return;
+			for (const char *q = v; q < ve; q++)
+				if (!((*q >= '0' && *q <= '9') || (*q >= 'a' && *q <= 'f')))
+					return;
+			memcpy(out, v, NODE_SIGN_HEX - 1);
+			out[NODE_SIGN_HEX - 1] = '\0';
+			return;
+		}
+		p = eol ? eol + 2 : end;
+	}
+}
+
 int manager_reply_parse(const char *p, size_t n, struct manager_reply *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -64,6 +95,9 @@ int manager_reply_parse(const char *p, size_t n, struct manager_reply *out)
 	const char *sep = memmem(p, n, "\r\n\r\n", 4);
 	const char *body = sep ? sep + 4 : p + n;
 	size_t blen = (size_t)(p + n - body);
+	find_signature(p, (size_t)((sep ? sep + 2 : p + n) - p), out->sig);
+	out->body_off = (size_t)(body - p);
+	out->body_len = blen;
 	json_t *o = json_loadb(body, blen, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(o)) {
 		json_decref(o);
@@ -74,6 +108,9 @@ int manager_reply_parse(const char *p, size_t n, struct manager_reply *out)
 		copy_str(out->origins, sizeof(out->origins), json_object_get(o, "origins"));
 		out->hints = valid_hints(json_object_get(o, "streamOrigins"));
 		out->drain = json_is_true(json_object_get(o, "drain"));
+		copy_str(out->nonce, sizeof(out->nonce), json_object_get(o, "keyNonce"));
+		if (out->nonce[0] && !node_nonce_valid(out->nonce))
+			out->nonce[0] = '\0';
 	} else {
 		copy_str(out->error, sizeof(out->error), json_object_get(o, "error"));
 	}
@@ -85,4 +122,12 @@ void manager_reply_free(struct manager_reply *r)
 {
 	json_decref(r->hints);
 	r->hints = NULL;
+}
+
+int manager_reply_verify(const char *p, size_t n, const struct manager_reply *r,
+                         const char *key, const char *req_sig)
+{
+	if (!r->sig[0] || !key || !*key || r->body_off + r->body_len > n)
+		return 0;
+	return node_answer_check(key, r->status, req_sig, p + r->body_off, r->body_len, r->sig);
 }

@@ -5,14 +5,18 @@
  * published, and whether it is draining; for an error, the manager's
  * message.
  *
- * Pure parsing of bytes from the network (the answer is not signed): no
- * I/O; bounded (at most MANAGER_REPLY_HINTS_MAX stream hints, each checked).
+ * Pure parsing of bytes from the network: no I/O; bounded (at most
+ * MANAGER_REPLY_HINTS_MAX stream hints, each checked).  Every answer is
+ * signed (proto/node_sign.h): manager_reply_verify says whether it is, and
+ * the node acts on none that is not.
  */
 #ifndef SLUICE_NODE_MANAGER_REPLY_H
 #define SLUICE_NODE_MANAGER_REPLY_H
 
 #include <jansson.h>
 #include <stddef.h>
+
+#include "proto/node_sign.h"
 
 #define MANAGER_REPLY_HINTS_MAX 1024
 #define MANAGER_REPLY_ORIGINS_MAX 4096
@@ -24,6 +28,9 @@ struct manager_reply {
 	json_t *hints;                   /* 200: {"app/stream": "host:port"} (owned) or NULL */
 	int drain;                       /* 200: drain: true */
 	char error[200];                 /* not 200: the manager's message, or "" */
+	char nonce[NODE_KEY_NONCE_HEX];  /* 200 to a registration: keyNonce, or "" if absent/bad */
+	char sig[NODE_SIGN_HEX];         /* X-Sluice-Signature, or "" if absent/malformed */
+	size_t body_off, body_len;       /* where the body is in the bytes parsed */
 };
 
 /*
@@ -34,5 +41,12 @@ struct manager_reply {
  */
 int manager_reply_parse(const char *p, size_t n, struct manager_reply *out);
 void manager_reply_free(struct manager_reply *r);
+
+/*
+ * 1 when r (parsed from p, n) carries key's signature over its status, its
+ * body and req_sig (the signature of the request it answers), else 0.
+ */
+int manager_reply_verify(const char *p, size_t n, const struct manager_reply *r,
+                         const char *key, const char *req_sig);
 
 #endif

@@ -15,7 +15,6 @@
 #include <cmocka.h>
 
 #include "manager/model.h"
-#include "manager/node_sign.h"
 
 static const char red5_lc[] =
 	"{\"launchconfig\": {\"name\": \"aws-default-v2\", \"description\": \"sample\","
@@ -198,55 +197,6 @@ static void test_group_and_thresholds(void **state)
 	assert_non_null(strstr(err, "scaleIn (40%) must be below scaleOut (30%)"));
 }
 
-static void test_node_report(void **state)
-{
-	(void)state;
-	const char *body = "{\"id\":\"edge-1\",\"group\":\"g\",\"role\":\"edge\",\"host\":\"127.0.1.3\","
-	                   "\"rtmpPort\":1935,\"httpPort\":5080,\"connections\":4,\"publishers\":0,"
-	                   "\"viewers\":3,\"cpuPercent\":1.5,\"streams\":[{\"app\":\"live\","
-	                   "\"name\":\"demo\",\"publishing\":false,\"viewers\":3}]}";
-	struct node_report r;
-	char err[256];
-	assert_int_equal(node_report_parse(body, strlen(body), &r, err, sizeof(err)), 0);
-	assert_int_equal(r.viewers, 3);
-	assert_int_equal(r.nstreams, 1);
-	assert_string_equal(r.streams[0].name, "demo");
-	assert_false(r.streams[0].publishing);
-	node_report_free(&r);
-	const char *bad = "{\"id\":\"edge-1\",\"group\":\"g\",\"role\":\"edge\",\"host\":\"h\","
-	                  "\"rtmpPort\":70000,\"httpPort\":5080}";
-	assert_int_not_equal(node_report_parse(bad, strlen(bad), &r, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "rtmpPort"));
-}
-
-static void test_node_signature(void **state)
-{
-	(void)state;
-	const char *body = "{\"id\":\"n\"}";
-	char sig[NODE_SIGN_HEX], ts[32];
-	uint64_t now = 1767225600123ull, t;
-	const char *why;
-	node_sign("secret-123", "/api/v1/cluster/heartbeat", now, body, strlen(body), sig);
-	snprintf(ts, sizeof(ts), "%llu", (unsigned long long)now);
-	assert_int_equal(node_sign_check("secret-123", "/api/v1/cluster/heartbeat", ts, sig, body,
-	                                 strlen(body), now + 1000, &t, &why), 0);
-	assert_true(t == now);
-	/* Another secret, another path, another body, a stale time: refused. */
-	assert_int_not_equal(node_sign_check("secret-124", "/api/v1/cluster/heartbeat", ts, sig,
-	                                     body, strlen(body), now, &t, &why), 0);
-	assert_int_not_equal(node_sign_check("secret-123", "/api/v1/cluster/register", ts, sig,
-	                                     body, strlen(body), now, &t, &why), 0);
-	assert_int_not_equal(node_sign_check("secret-123", "/api/v1/cluster/heartbeat", ts, sig,
-	                                     "{}", 2, now, &t, &why), 0);
-	assert_int_not_equal(node_sign_check("secret-123", "/api/v1/cluster/heartbeat", ts, sig,
-	                                     body, strlen(body), now + 31000, &t, &why), 0);
-	assert_non_null(strstr(why, "stale"));
-	assert_int_not_equal(node_sign_check("secret-123", "/api/v1/cluster/heartbeat", NULL, NULL,
-	                                     body, strlen(body), now, &t, &why), 0);
-	assert_int_not_equal(node_sign_check("secret-123", "/api/v1/cluster/heartbeat", "12a", sig,
-	                                     body, strlen(body), now, &t, &why), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,8 +204,6 @@ int main(void)
 		cmocka_unit_test(test_red5_policy),
 		cmocka_unit_test(test_refusals_name_the_field),
 		cmocka_unit_test(test_group_and_thresholds),
-		cmocka_unit_test(test_node_report),
-		cmocka_unit_test(test_node_signature),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test_manager_scaling.c - routing picks and autoscaler decisions, from node snapshots. */
+/* test_manager_scaling.c - routing picks, routing reservations and autoscaler decisions,
+ * from node snapshots. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -218,6 +219,35 @@ static void test_pick_drain(void **state)
 	assert_int_equal(autoscale_pick_drain(n, 2, MROLE_RELAY, NULL), -1);
 }
 
+/* Reservations expire, settle oldest first, count per caller, and stay bounded. */
+static void test_route_pending(void **state)
+{
+	(void)state;
+	static struct route_pending p;
+	memset(&p, 0, sizeof(p));
+	route_pending_add(&p, 1000, "10.0.0.1");
+	route_pending_add(&p, 1500, "10.0.0.2");
+	route_pending_add(&p, 2000, "10.0.0.1");
+	assert_int_equal(p.n, 3);
+	assert_int_equal(route_pending_count(&p, "10.0.0.1"), 2);
+	assert_int_equal(route_pending_count(&p, "10.0.0.3"), 0);
+	/* The node reports one new client: the oldest reservation is settled. */
+	route_pending_settle(&p, 2100, 1);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(route_pending_count(&p, "10.0.0.1"), 1);
+	assert_string_equal(p.by[0], "10.0.0.2");
+	/* ROUTE_PENDING_MS after it was made, a reservation lapses. */
+	route_pending_settle(&p, 1500 + ROUTE_PENDING_MS + 1, 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.by[0], "10.0.0.1");
+	/* Full: the oldest is replaced. */
+	for (int i = 0; i < ROUTE_PENDING_MAX + 5; i++)
+		route_pending_add(&p, 3000 + (uint64_t)i, "10.0.0.9");
+	assert_int_equal(p.n, ROUTE_PENDING_MAX);
+	assert_int_equal(route_pending_count(&p, "10.0.0.9"), ROUTE_PENDING_MAX);
+	assert_true(p.ms[0] == 3005);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_min_limit),
 		cmocka_unit_test(test_scale_in_after_cooldown),
 		cmocka_unit_test(test_pick_drain),
+		cmocka_unit_test(test_route_pending),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
