@@ -18,6 +18,7 @@
 #include "media/media_msg.h"
 #include "node/hls_http.h"
 #include "node/manager_link.h"
+#include "node/rtmp_conn.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -48,6 +49,55 @@ static void tick_cb(uv_timer_t *t)
 	n->last_bytes_out = out;
 	stream_registry_tick(&n->streams, now);
 	rtmp_server_sweep(n, now);
+}
+
+/* What the node lends its cluster half for the links other nodes opened to it
+ * (cluster_host.h): those links are RTMP connections. */
+static void cluster_link_send(void *ctx, void *link, struct bytes *b)
+{
+	(void)ctx;
+	rtmp_conn_send(link, b);
+}
+
+static uint32_t cluster_link_chunk_size(void *ctx)
+{
+	(void)ctx;
+	return media_rtmp_chunk_size();
+}
+
+static int cluster_node_stopping(void *ctx)
+{
+	return ((struct node *)ctx)->stopping;
+}
+
+static const struct cluster_link_ops cluster_link_ops = {
+	cluster_link_send, cluster_link_chunk_size, cluster_node_stopping,
+};
+
+/* The cluster's settings, from the node's (the strings stay the config's). */
+static int cluster_setup(struct node *n, char *err, size_t err_size)
+{
+	const struct node_config *cfg = n->cfg;
+	struct cluster_settings *cs = &n->cluster_cfg;
+	cs->role = cfg->role;
+	cs->clustering = cfg->clustering;
+	cs->origins = cfg->origins;
+	cs->secret = cfg->cluster_secret;
+	cs->public_host = cfg->public_host;
+	cs->bind = cfg->bind;
+	cs->rtmp_port = (int)(cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port);
+	cs->http_port = (int)(cfg->public_http_port ? cfg->public_http_port : cfg->http_port);
+	cs->private_node = cfg->private_node;
+	cs->retry_interval_ms = cfg->retry_interval;
+	cs->upstream_timeout_ms = cfg->upstream_timeout;
+	cs->linger_ms = cfg->linger;
+	cs->pull_idle_ms = cfg->pull_idle;
+	cs->rtmp_limits = &n->rtmp_limits;
+	struct cluster_host host = {
+		.loop = n->loop, .name = n->name, .cfg = cs, .streams = &n->streams,
+		.ops = &cluster_link_ops, .ctx = n,
+	};
+	return cluster_init(&n->cluster, &host, err, err_size);
 }
 
 static void close_any(uv_handle_t *h, void *arg)
@@ -138,7 +188,8 @@ int node_main(int argc, char **argv)
 	int rc = configure(n, &cfg, argc, argv);
 	char cerr[300];
 	n->cfg = &cfg;
-	if (rc < 0 && (cluster_init(&n->cluster, n, cerr, sizeof(cerr)) < 0 ||
+	n->loop = uv_default_loop();
+	if (rc < 0 && (cluster_setup(n, cerr, sizeof(cerr)) < 0 ||
 	               manager_link_init(n, cerr, sizeof(cerr)) < 0)) {
 		fprintf(stderr, "sluice node: %s\n", cerr);
 		rc = 2;
@@ -151,8 +202,6 @@ int node_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	n->loop = uv_default_loop();
-	n->cfg = &cfg;
 	n->started_mono_ms = uv_now(n->loop);
 	n->started_wall_ms = clock_wall_ms();
 	sysstat_init(&n->sys);

@@ -49,6 +49,7 @@ struct node {
 	uint64_t bw_in_bps, bw_out_bps;  /* over the last tick */
 	uint64_t last_bytes_in, last_bytes_out;
 	struct node_stats stats;
+	struct cluster_settings cluster_cfg; /* lent to the cluster (cluster_host.h) */
 	struct cluster cluster;
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
 	int stopping;

@@ -457,8 +457,11 @@ static int on_command(struct rtmp_conn *c, const struct rtmp_msg *msg)
 		rc = on_connect(c, &cmd);
 	} else if (strcmp(name, "clusterAuth") == 0) {
 		on_cluster_auth(c, &cmd);
-	} else if (c->cluster_peer && cluster_peer_command(&c->node->cluster, c, &cmd)) {
+	} else if (c->cluster_peer && (rc = cluster_peer_command(&c->node->cluster, c, &cmd))) {
 		/* membership and events from another node */
+		if (rc == CLUSTER_CMD_CONTROL)
+			c->cluster_control = 1;
+		rc = 0;
 	} else if (strcmp(name, "createStream") == 0) {
 		on_create_stream(c, &cmd);
 	} else if (strcmp(name, "publish") == 0) {
