@@ -168,6 +168,8 @@ int cluster_init(struct cluster *cl, const struct cluster_host *host, char *err,
 	cl->host = *host;
 	list_init(&cl->pulls);
 	list_init(&cl->downlinks);
+	pull_gate_init(&cl->gate, cfg->max_pulls, cfg->pull_rate, cfg->pull_miss_hold_ms,
+	               cfg->pull_miss_hold_max_ms);
 	for (int r = 0; r < 4; r++)
 		if (strcmp(cfg->role, role_names[r]) == 0)
 			cl->role = (enum cluster_role)r;
@@ -213,6 +215,18 @@ struct stream *cluster_pull_stream_via(struct cluster *cl, const char *app, cons
 {
 	if (!cl->enabled || (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY) || cl->host.ops->stopping(cl->host.ctx))
 		return NULL;
+	uint64_t now = uv_now(cl->host.loop);
+	enum pull_gate_verdict v = pull_gate_admit(&cl->gate, app, name, cl->npulls, now);
+	if (v != PULL_GATE_OPEN) {
+		/* A name the upstreams lack, or too many pulls: refused here, not upstream. */
+		uint64_t held_back;
+		if (log_throttle_pass(&cl->refused_log, now, 5, &held_back))
+			log_info("pull_refused", "app=%s stream=%s reason=%s max_pulls=%u pull_rate=%u "
+			         "pulls=%u suppressed=%llu", app, name, pull_gate_verdict_name(v),
+			         cl->host.cfg->max_pulls, cl->host.cfg->pull_rate, cl->npulls,
+			         (unsigned long long)held_back);
+		return NULL;
+	}
 	struct stream *s;
 	if (stream_publish(cl->host.streams, app, name, 0, "pulling", &s) < 0)
 		return NULL;
@@ -447,6 +461,7 @@ void cluster_stop(struct cluster *cl)
 		event_msg_free(&cl->events[i].ev);
 	cl->nevents = 0;
 	cluster_set_origin_hints(cl, NULL);
+	pull_gate_free(&cl->gate);
 }
 
 json_t *cluster_to_json(struct cluster *cl)
@@ -465,10 +480,17 @@ json_t *cluster_to_json(struct cluster *cl)
 		                      "rtmp_port", m->rtmp_port, "http_port", m->http_port,
 		                      "private", m->private_node));
 	}
-	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+	const struct pull_gate *g = &cl->gate;
+	json_t *refused = json_pack("{s:I, s:I, s:I}",
+	                            "missing", (json_int_t)g->refused[PULL_GATE_MISSING],
+	                            "rate", (json_int_t)g->refused[PULL_GATE_RATE],
+	                            "full", (json_int_t)g->refused[PULL_GATE_FULL]);
+	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:I, s:o, s:i, s:I, s:I, s:I, s:I}",
 	                 "role", role_names[cl->role], "enabled", cl->enabled,
 	                 "upstreams", ups, "pulls", pulls, "members", members,
 	                 "pulls_started", (json_int_t)cl->pulls_started,
+	                 "pulls_refused", refused,
+	                 "names_held_off", (int)pull_gate_held(g, uv_now(cl->host.loop)),
 	                 "failovers", (json_int_t)cl->failovers,
 	                 "peers_refused", (json_int_t)cl->auth_refused,
 	                 "events_received", (json_int_t)cl->events_received,

@@ -16,8 +16,10 @@
 #include "cluster/cluster_events.h"
 #include "cluster/cluster_host.h"
 #include "cluster/members.h"
+#include "cluster/pull_gate.h"
 #include "core/bytes.h"
 #include "core/list.h"
+#include "core/ratelimit.h"
 #include "media/stream.h"
 #include "proto/amf0.h"
 
@@ -58,6 +60,8 @@ struct cluster {
 	unsigned nup;
 	struct list_node pulls;          /* struct pull */
 	unsigned npulls;
+	struct pull_gate gate;           /* checked before each new pull (pull_gate.h) */
+	struct log_throttle refused_log;
 	struct list_node downlinks;      /* struct cluster_downlink */
 	unsigned ndownlinks;
 	struct members members;

@@ -34,6 +34,10 @@ struct cluster_settings {
 	uint64_t upstream_timeout_ms;
 	uint64_t linger_ms;
 	uint64_t pull_idle_ms;
+	unsigned max_pulls;              /* pulls at once; 0: no limit */
+	unsigned pull_rate;              /* new pulls a second; 0: no limit */
+	uint64_t pull_miss_hold_ms;      /* first hold-off for a name no upstream has; 0: none */
+	uint64_t pull_miss_hold_max_ms;  /* the hold-off doubles up to this */
 	const struct rtmp_reader_limits *rtmp_limits;
 };
 

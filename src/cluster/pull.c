@@ -67,6 +67,7 @@ static void playing(struct pull *p)
 	p->rebase = p->have_out;
 	p->tried = 0;
 	p->not_found = 0;
+	pull_gate_found(&cl->gate, p->app, p->name);
 	snprintf(p->s->publisher_peer, sizeof(p->s->publisher_peer), "%.*s",
 	         (int)sizeof(p->s->publisher_peer) - 1, p->upstream);
 }
@@ -341,6 +342,8 @@ void pull_tick(struct pull *p, uint64_t now)
 	}
 	if (p->state != PULL_PLAYING) {
 		if (!p->ever_played && p->cl->nup && p->not_found >= p->cl->nup) {
+			/* Not asked for again for a while, however many viewers ask (pull_gate.h). */
+			pull_gate_missing(&p->cl->gate, p->app, p->name, now);
 			pull_free(p, "no upstream has the stream");
 			return;
 		}

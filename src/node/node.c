@@ -92,6 +92,10 @@ static int cluster_setup(struct node *n, char *err, size_t err_size)
 	cs->upstream_timeout_ms = cfg->upstream_timeout;
 	cs->linger_ms = cfg->linger;
 	cs->pull_idle_ms = cfg->pull_idle;
+	cs->max_pulls = (unsigned)cfg->max_pulls;
+	cs->pull_rate = (unsigned)cfg->pull_rate;
+	cs->pull_miss_hold_ms = cfg->pull_miss_hold;
+	cs->pull_miss_hold_max_ms = cfg->pull_miss_hold_max;
 	cs->rtmp_limits = &n->rtmp_limits;
 	struct cluster_host host = {
 		.loop = n->loop, .name = n->name, .cfg = cs, .streams = &n->streams,
