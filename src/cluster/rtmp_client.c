@@ -212,10 +212,14 @@ static void setup_reply(struct rtmp_client *c, const struct rtmp_msg *m)
 	if (c->stage == ST_CONNECT && (is_result || is_error) && cmd.txid == 1) {
 		const char *nonce = cmd.nargs ? amf0_str(amf0_get(cmd.args[0], "sluiceNonce")) : NULL;
 		if (is_error || !nonce || strlen(nonce) != CLUSTER_NONCE_HEX) {
-			char esc[96];
-			snprintf(c->reason_buf, sizeof(c->reason_buf), "upstream refused connect: %s",
+			char esc[96], desc_esc[240];
+			const char *desc = cmd.nargs ? amf0_str(amf0_get(cmd.args[0], "description"))
+			                             : NULL;
+			snprintf(c->reason_buf, sizeof(c->reason_buf), "upstream refused connect: %s%s%s",
 			         is_error ? log_escape(info_code(&cmd), esc, sizeof(esc))
-			                  : "no cluster nonce (not a cluster node?)");
+			                  : "no cluster nonce (not a cluster node?)",
+			         is_error && desc ? ": " : "",
+			         is_error && desc ? log_escape(desc, desc_esc, sizeof(desc_esc)) : "");
 			rtmp_client_close(c, c->reason_buf);
 		} else {
 			snprintf(c->server_nonce, sizeof(c->server_nonce), "%s", nonce);

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/name.h"
 #include "media/media_msg.h"
 #include "node/hls_http.h"
 #include "node/manager_link.h"
@@ -148,6 +149,30 @@ static void signal_cb(uv_signal_t *h, int signum)
 	node_stop(h->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/*
+ * Without --name a node is "HOST-BIND-PORT" (or "HOST-PORT" on a wildcard bind): the host
+ * name alone is shared by every node of a machine, and an edge whose pulls carry its
+ * origin's name is taken for a loop.  The listening address is unique on a machine and
+ * stable for the process.  Characters a name may not have become '.'.
+ */
+static void default_name(char *out, size_t size, const char *bind, int64_t port)
+{
+	char host[64];
+	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+		snprintf(host, sizeof(host), "sluice");
+	host[sizeof(host) - 1] = '\0';
+	if (!bind || !*bind || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0)
+		snprintf(out, size, "%s-%lld", host, (long long)port);
+	else
+		snprintf(out, size, "%.63s-%.45s-%lld", host, bind, (long long)port);
+	for (char *p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_.~@+=-", *p)))
+			*p = '.';
+	if (out[0] == '.')
+		out[0] = '_';
+}
+
 static int configure(struct node *n, struct node_config *cfg, int argc, char **argv)
 {
 	struct opt_error err;
@@ -176,10 +201,14 @@ static int configure(struct node *n, struct node_config *cfg, int argc, char **a
 		        (unsigned long long)cfg->viewer_lag_drop);
 		return 2;
 	}
-	if (cfg->name && *cfg->name) {
+	if (cfg->name && *cfg->name)
 		snprintf(n->name, sizeof(n->name), "%s", cfg->name);
-	} else if (gethostname(n->name, sizeof(n->name) - 1) != 0) {
-		snprintf(n->name, sizeof(n->name), "sluice");
+	else
+		default_name(n->name, sizeof(n->name), cfg->bind, cfg->rtmp_port);
+	if (!stream_name_valid(n->name)) {
+		fprintf(stderr, "sluice node: name: '%s' must be 1-128 characters of "
+		        "A-Z a-z 0-9 _ . ~ @ + = -\n", n->name);
+		return 2;
 	}
 	log_set_level((enum log_level)log_level_parse(cfg->log_level));
 	return -1;

@@ -19,7 +19,8 @@ const struct option_def node_options[] = {
 	{ "http-port", OPT_INT, OFF(http_port), "5080", 1, 65535, NULL, "PORT",
 	  "HTTP port (HTTP-FLV playback, API, metrics)" },
 	{ "name", OPT_STRING, OFF(name), "", 0, 0, NULL, "NAME",
-	  "node name shown in the API and logs (default: the host name)" },
+	  "node name in the cluster, the API and logs; unique per node, 1-128 of A-Z a-z 0-9 "
+	  "_ . ~ @ + = - (default: HOST-BIND-PORT, or HOST-PORT on a wildcard bind)" },
 	{ "log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, log_levels, "LEVEL",
 	  "least severe log level written" },
 	{ "max-connections", OPT_INT, OFF(max_connections), "10000", 1, 1000000, NULL, NULL,

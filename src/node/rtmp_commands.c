@@ -124,6 +124,20 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 			               "cluster connect to a node that serves no pulls");
 			return 0;
 		}
+		if (strcmp(cluster_name, c->node->name) == 0) {
+			/* Two nodes share a name (two started on one host with the same --name):
+			 * its pulls would look like our own coming back, a loop, and viewers would
+			 * silently get not found.  Say so, on both sides. */
+			log_warn("cluster_peer_refused", "client=%llu peer=%s name=%s reason=\"duplicate "
+			         "node name: the peer has this node's own name\"",
+			         (unsigned long long)c->base.id, c->base.peer, cluster_name);
+			c->node->cluster.auth_refused++;
+			char desc[300];
+			snprintf(desc, sizeof(desc), "duplicate node name '%s': another node of the "
+			         "cluster has it; give each node its own --name", cluster_name);
+			reject_connect(c, cmd->txid, desc, "duplicate node name");
+			return 0;
+		}
 		c->cluster_asked = 1;
 		snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", cluster_name);
 		cluster_nonce(c->cluster_nonce);

@@ -166,3 +166,51 @@ def test_hls_unknown_names_cost_bounded_pulls(t):
           % (sent, served, bound))
     r = urllib.request.urlopen(e.url("/live/show/index.m3u8"), timeout=10)
     check(r.status == 200 and b"#EXTM3U" in r.read(), "the live stream's playlist")
+
+
+class UnnamedNode(Node):
+    """A node started without --name, as an operator trying two on one machine would."""
+
+    def __init__(self, procs, label, args):
+        from harness import new_addr, port_open
+        self.procs = procs
+        self.addr = new_addr()
+        self.rtmp_port, self.http_port = 1935, 5080
+        self.name = label  # the process label only: the node picks its own name
+        cmd = [SLUICE, "node", "--bind", self.addr, "--rtmp-port", "1935", "--http-port",
+               "5080"] + list(args)
+        self.proc = procs.start(cmd, label)
+        wait_for(lambda: self.proc.poll() is not None or
+                 (port_open(self.addr, 1935) and port_open(self.addr, 5080)),
+                 15, "node %s to listen" % label)
+        check(self.proc.poll() is None, "node exited at start:\n" + self.log())
+
+
+def test_two_unnamed_nodes_on_one_machine_form_a_pair(t):
+    """An origin and an edge started on one machine without --name get different names, and
+    a viewer on the edge plays what is published to the origin."""
+    o = UnnamedNode(t.procs, "origin-unnamed", ["--role", "origin", "--cluster-secret", SECRET])
+    e = UnnamedNode(t.procs, "edge-unnamed", ["--role", "edge", "--cluster-secret", SECRET,
+                                              "--origins", "%s:1935" % o.addr])
+    publish(t.procs, o.rtmp("live", "pair"))
+    o.wait_live("live", "pair")
+    p = play_ffmpeg(t.procs, e.rtmp("live", "pair"), t.path("pair.flv"), 4, name="pair-viewer")
+    rc = p.wait(timeout=30)
+    check(rc == 0, "ffmpeg could not play from the edge (exit %d); edge log:\n%s" %
+          (rc, e.log()[-2000:]))
+    check_media(t.path("pair.flv"), 2, "viewer on the unnamed edge")
+    names = (o.api("/api/v1/node")["name"], e.api("/api/v1/node")["name"])
+    note(t, "default names: %s, %s" % names)
+    check(names[0] != names[1], "two nodes on one machine share the name %s" % names[0])
+
+
+def test_duplicate_names_are_refused_with_a_clear_reason(t):
+    """Two nodes given one name: the origin refuses the edge's links naming the duplicate,
+    and the edge's log says why, instead of viewers silently getting not found."""
+    o = origin(t.procs, "twin")
+    e = downstream(t.procs, "twin-edge", "edge", [o], args=["--name", "twin"])
+    wait_for(lambda: re.search(r"cluster_peer_refused .*name=twin reason=\"duplicate node name",
+                               o.log()), 10, "the origin to refuse the duplicate name")
+    # (the reason comes from the peer, so it is logged escaped: a space is \x20)
+    said = r"cluster_link_down .*duplicate.x20node.x20name.x20'twin'"
+    wait_for(lambda: re.search(said, e.log()), 10, "the edge to log the duplicate name")
