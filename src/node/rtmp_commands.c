@@ -455,6 +455,15 @@ void rtmp_conn_leave(struct rtmp_conn *c)
 		rtmp_conn_set_state(c, RC_READY);
 }
 
+/* A command from another node on its link (cluster.h); 1 if it was one. */
+static int on_cluster_command(struct rtmp_conn *c, const struct rtmp_command *cmd)
+{
+	int r = cluster_peer_command(&c->node->cluster, c, cmd);
+	if (r == CLUSTER_CMD_CONTROL)
+		c->cluster_control = 1; /* its membership/event link: held to upstream-timeout */
+	return r != 0;
+}
+
 static int on_command(struct rtmp_conn *c, const struct rtmp_msg *msg)
 {
 	struct rtmp_command cmd;
@@ -471,11 +480,8 @@ static int on_command(struct rtmp_conn *c, const struct rtmp_msg *msg)
 		rc = on_connect(c, &cmd);
 	} else if (strcmp(name, "clusterAuth") == 0) {
 		on_cluster_auth(c, &cmd);
-	} else if (c->cluster_peer && (rc = cluster_peer_command(&c->node->cluster, c, &cmd))) {
+	} else if (c->cluster_peer && on_cluster_command(c, &cmd)) {
 		/* membership and events from another node */
-		if (rc == CLUSTER_CMD_CONTROL)
-			c->cluster_control = 1;
-		rc = 0;
 	} else if (strcmp(name, "createStream") == 0) {
 		on_create_stream(c, &cmd);
 	} else if (strcmp(name, "publish") == 0) {
