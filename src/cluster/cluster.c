@@ -16,6 +16,8 @@
 
 /* A member whose heartbeat has not risen for this long is forgotten. */
 #define MEMBER_EXPIRE_MS 5000
+/* pull_refused lines a second; the rest are counted in the next line's suppressed=N. */
+#define PULL_REFUSED_LOGS_PER_SEC 5
 
 static const char *const role_names[] = { "standalone", "origin", "edge", "relay" };
 
@@ -213,14 +215,15 @@ struct stream *cluster_pull_stream(struct cluster *cl, const char *app, const ch
 struct stream *cluster_pull_stream_via(struct cluster *cl, const char *app, const char *name,
                                        const char *via)
 {
-	if (!cl->enabled || (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY) || cl->host.ops->stopping(cl->host.ctx))
+	if (!cl->enabled || (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY) ||
+	    cl->host.ops->stopping(cl->host.ctx))
 		return NULL;
 	uint64_t now = uv_now(cl->host.loop);
 	enum pull_gate_verdict v = pull_gate_admit(&cl->gate, app, name, cl->npulls, now);
 	if (v != PULL_GATE_OPEN) {
 		/* A name the upstreams lack, or too many pulls: refused here, not upstream. */
 		uint64_t held_back;
-		if (log_throttle_pass(&cl->refused_log, now, 5, &held_back))
+		if (log_throttle_pass(&cl->refused_log, now, PULL_REFUSED_LOGS_PER_SEC, &held_back))
 			log_info("pull_refused", "app=%s stream=%s reason=%s max_pulls=%u pull_rate=%u "
 			         "pulls=%u suppressed=%llu", app, name, pull_gate_verdict_name(v),
 			         cl->host.cfg->max_pulls, cl->host.cfg->pull_rate, cl->npulls,

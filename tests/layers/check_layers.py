@@ -83,10 +83,12 @@ def main(argv):
     src = argv[1]
     bad = []
     edges = {}
+    used = set()
     for folder, path, no, dep, inc in scan(src):
         if dep == folder or not os.path.isdir(os.path.join(src, dep)):
             continue  # its own headers, or not one of ours
         if (folder, inc) in EXCEPTIONS:
+            used.add((folder, inc))
             continue
         edges.setdefault(folder, set()).add(dep)
         if folder not in ALLOWED:
@@ -95,6 +97,9 @@ def main(argv):
         elif dep not in ALLOWED[folder]:
             bad.append(f"{path}:{no}: src/{folder} may not include {inc} "
                        f"(src/{folder} may use: {', '.join(sorted(ALLOWED[folder])) or 'nothing'})")
+    for folder, inc in sorted(EXCEPTIONS - used):
+        print(f"note: the exception for src/{folder} including {inc} is no longer needed: "
+              f"remove it from EXCEPTIONS")
     for line in bad:
         print(line)
     cycle = find_cycle(edges)
