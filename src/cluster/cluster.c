@@ -219,6 +219,8 @@ struct stream *cluster_pull_stream_via(struct cluster *cl, const char *app, cons
 	    cl->host.ops->stopping(cl->host.ctx))
 		return NULL;
 	uint64_t now = uv_now(cl->host.loop);
+	if (cluster_origin_hint(cl, app, name) >= 0)
+		pull_gate_found(&cl->gate, app, name); /* the manager says it is published now */
 	enum pull_gate_verdict v = pull_gate_admit(&cl->gate, app, name, cl->npulls, now);
 	if (v != PULL_GATE_OPEN) {
 		/* A name the upstreams lack, or too many pulls: refused here, not upstream. */
