@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "core/options.h"
 #include "core/token.h"
-#include "media/stream.h"
+#include "core/name.h"
 
 struct token_args {
 	char *secret;

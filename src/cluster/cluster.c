@@ -9,14 +9,15 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/net.h"
-#include "node/node.h"
-#include "node/rtmp_conn.h"
 #include "proto/rtmp.h"
 #include "proto/rtmp_msg.h"
 
 /* A member whose heartbeat has not risen for this long is forgotten. */
 #define MEMBER_EXPIRE_MS 5000
+/* pull_refused lines a second; the rest are counted in the next line's suppressed=N. */
+#define PULL_REFUSED_LOGS_PER_SEC 5
 
 static const char *const role_names[] = { "standalone", "origin", "edge", "relay" };
 
@@ -161,12 +162,16 @@ int cluster_set_upstreams(struct cluster *cl, const char *list)
 	return 1;
 }
 
-int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size)
+int cluster_init(struct cluster *cl, const struct cluster_host *host, char *err,
+                 size_t err_size)
 {
-	const struct node_config *cfg = n->cfg;
+	const struct cluster_settings *cfg = host->cfg;
 	memset(cl, 0, sizeof(*cl));
-	cl->node = n;
+	cl->host = *host;
 	list_init(&cl->pulls);
+	list_init(&cl->downlinks);
+	pull_gate_init(&cl->gate, cfg->max_pulls, cfg->pull_rate, cfg->pull_miss_hold_ms,
+	               cfg->pull_miss_hold_max_ms);
 	for (int r = 0; r < 4; r++)
 		if (strcmp(cfg->role, role_names[r]) == 0)
 			cl->role = (enum cluster_role)r;
@@ -174,7 +179,7 @@ int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size)
 	if (parse_upstreams(cl, cfg->origins, err, err_size) < 0)
 		return -1;
 	if (cl->enabled) {
-		if (!cfg->cluster_secret || strlen(cfg->cluster_secret) < 8) {
+		if (!cfg->secret || strlen(cfg->secret) < 8) {
 			snprintf(err, err_size, "cluster-secret: role %s needs a cluster secret of at "
 			         "least 8 characters", cfg->role);
 			return -1;
@@ -187,15 +192,15 @@ int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size)
 	}
 	struct member self;
 	memset(&self, 0, sizeof(self));
-	snprintf(self.name, sizeof(self.name), "%s", n->name);
+	snprintf(self.name, sizeof(self.name), "%s", host->name);
 	snprintf(self.role, sizeof(self.role), "%s", cl->role == ROLE_STANDALONE ? "origin" :
 	         role_names[cl->role]);
-	const char *host = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;
-	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-		host = n->name; /* the best guess without a public-host */
-	snprintf(self.host, sizeof(self.host), "%s", host);
-	self.rtmp_port = (int)(cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port);
-	self.http_port = (int)(cfg->public_http_port ? cfg->public_http_port : cfg->http_port);
+	const char *h = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;
+	if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
+		h = host->name; /* the best guess without a public-host */
+	snprintf(self.host, sizeof(self.host), "%s", h);
+	self.rtmp_port = cfg->rtmp_port;
+	self.http_port = cfg->http_port;
 	self.private_node = cfg->private_node;
 	self.beat = clock_wall_ms(); /* above any beat of an earlier run of this node */
 	members_init(&cl->members, &self, MEMBER_EXPIRE_MS);
@@ -210,10 +215,25 @@ struct stream *cluster_pull_stream(struct cluster *cl, const char *app, const ch
 struct stream *cluster_pull_stream_via(struct cluster *cl, const char *app, const char *name,
                                        const char *via)
 {
-	if (!cl->enabled || (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY) || cl->node->stopping)
+	if (!cl->enabled || (cl->role != ROLE_EDGE && cl->role != ROLE_RELAY) ||
+	    cl->host.ops->stopping(cl->host.ctx))
 		return NULL;
+	uint64_t now = uv_now(cl->host.loop);
+	if (cluster_origin_hint(cl, app, name) >= 0)
+		pull_gate_found(&cl->gate, app, name); /* the manager says it is published now */
+	enum pull_gate_verdict v = pull_gate_admit(&cl->gate, app, name, cl->npulls, now);
+	if (v != PULL_GATE_OPEN) {
+		/* A name the upstreams lack, or too many pulls: refused here, not upstream. */
+		uint64_t held_back;
+		if (log_throttle_pass(&cl->refused_log, now, PULL_REFUSED_LOGS_PER_SEC, &held_back))
+			log_info("pull_refused", "app=%s stream=%s reason=%s max_pulls=%u pull_rate=%u "
+			         "pulls=%u suppressed=%llu", app, name, pull_gate_verdict_name(v),
+			         cl->host.cfg->max_pulls, cl->host.cfg->pull_rate, cl->npulls,
+			         (unsigned long long)held_back);
+		return NULL;
+	}
 	struct stream *s;
-	if (stream_publish(&cl->node->streams, app, name, 0, "pulling", &s) < 0)
+	if (stream_publish(cl->host.streams, app, name, 0, "pulling", &s) < 0)
 		return NULL;
 	struct pull *p = pull_open(cl, app, name, s, via);
 	(void)p;
@@ -261,7 +281,7 @@ static void control_ready(struct rtmp_client *c)
 /* A command on any cluster link, either direction. Returns 1 if it was one of ours. */
 static int control_command(struct cluster *cl, const struct rtmp_command *cmd, const void *link)
 {
-	uint64_t now = uv_now(cl->node->loop);
+	uint64_t now = uv_now(cl->host.loop);
 	if (strcmp(cmd->name, "clusterHello") == 0 || strcmp(cmd->name, "clusterView") == 0) {
 		if (cmd->nargs)
 			members_merge_amf(&cl->members, cmd->args[0], now);
@@ -302,7 +322,7 @@ static void control_closed(struct rtmp_client *c, const char *reason)
 		u->failures++;
 	u->up = 0;
 	u->control = NULL;
-	u->next_try_ms = uv_now(u->cl->node->loop) + u->cl->node->cfg->retry_interval;
+	u->next_try_ms = uv_now(u->cl->host.loop) + u->cl->host.cfg->retry_interval_ms;
 }
 
 static const struct rtmp_client_ops control_ops = { control_ready, control_message,
@@ -310,7 +330,7 @@ static const struct rtmp_client_ops control_ops = { control_ready, control_messa
 
 static void control_tick(struct cluster *cl, uint64_t now)
 {
-	const struct node_config *cfg = cl->node->cfg;
+	const struct cluster_settings *cfg = cl->host.cfg;
 	for (unsigned i = 0; i < cl->nup; i++) {
 		struct upstream *u = &cl->up[i];
 		if (!u->control) {
@@ -318,10 +338,10 @@ static void control_tick(struct cluster *cl, uint64_t now)
 				continue;
 			struct rtmp_client_config cc = {
 				.host = u->host, .port = u->port, .app = "_cluster",
-				.secret = cfg->cluster_secret, .name = cl->node->name,
-				.timeout_ms = cfg->upstream_timeout, .limits = &cl->node->rtmp_limits,
+				.secret = cfg->secret, .name = cl->host.name,
+				.timeout_ms = cfg->upstream_timeout_ms, .limits = cfg->rtmp_limits,
 			};
-			u->control = rtmp_client_open(cl->node->loop, &cc, &control_ops, u);
+			u->control = rtmp_client_open(cl->host.loop, &cc, &control_ops, u);
 			continue;
 		}
 		rtmp_client_tick(u->control, now);
@@ -334,19 +354,45 @@ static void control_tick(struct cluster *cl, uint64_t now)
 	}
 }
 
-/* A downstream node's command on its link to us (rtmp_commands.c hands them here). */
-int cluster_peer_command(struct cluster *cl, struct rtmp_conn *c, const struct rtmp_command *cmd)
+static struct cluster_downlink *downlink_find(struct cluster *cl, const void *peer)
 {
-	if (!control_command(cl, cmd, c))
-		return 0;
-	if (strcmp(cmd->name, "clusterHello") == 0) {
-		c->cluster_control = 1;
-		struct bytes b;
-		bytes_init(&b);
-		put_members_command(cl, "clusterView", &b, media_rtmp_chunk_size());
-		rtmp_conn_send(c, &b);
+	struct list_node *it;
+	list_for_each(it, &cl->downlinks) {
+		struct cluster_downlink *d = list_entry(it, struct cluster_downlink, link);
+		if (d->peer == peer)
+			return d;
 	}
-	return 1;
+	return NULL;
+}
+
+/* A downstream node's command on its link to us (rtmp_commands.c hands them here). */
+int cluster_peer_command(struct cluster *cl, void *link, const struct rtmp_command *cmd)
+{
+	if (!control_command(cl, cmd, link))
+		return 0;
+	if (strcmp(cmd->name, "clusterHello") != 0)
+		return CLUSTER_CMD_HANDLED;
+	if (!downlink_find(cl, link)) {
+		struct cluster_downlink *d = xcalloc(1, sizeof(*d));
+		d->peer = link;
+		list_add_tail(&cl->downlinks, &d->link);
+		cl->ndownlinks++;
+	}
+	struct bytes b;
+	bytes_init(&b);
+	put_members_command(cl, "clusterView", &b, cl->host.ops->chunk_size(cl->host.ctx));
+	cl->host.ops->send(cl->host.ctx, link, &b);
+	return CLUSTER_CMD_CONTROL;
+}
+
+void cluster_link_gone(struct cluster *cl, void *link)
+{
+	struct cluster_downlink *d = downlink_find(cl, link);
+	if (!d)
+		return;
+	list_del(&d->link);
+	cl->ndownlinks--;
+	free(d);
 }
 
 void cluster_event_flood(struct cluster *cl, const struct bytes *amf_event, const void *except)
@@ -360,24 +406,24 @@ void cluster_event_flood(struct cluster *cl, const struct bytes *amf_event, cons
 		rtmp_put_command(&b, RTMP_CLIENT_CHUNK_SIZE, 0, amf_event);
 		rtmp_client_send(u, &b);
 	}
+	uint32_t chunk = cl->host.ops->chunk_size(cl->host.ctx);
 	struct list_node *it;
-	list_for_each(it, &cl->node->rtmp_conns) {
-		struct rtmp_conn *c = list_entry(it, struct rtmp_conn, link);
-		if (!c->cluster_control || (const void *)c == except || c->state == RC_FINISHING ||
-		    c->state == RC_CLOSED)
+	list_for_each(it, &cl->downlinks) {
+		struct cluster_downlink *d = list_entry(it, struct cluster_downlink, link);
+		if ((const void *)d->peer == except)
 			continue;
 		struct bytes b;
 		bytes_init(&b);
-		rtmp_put_command(&b, media_rtmp_chunk_size(), 0, amf_event);
-		rtmp_conn_send(c, &b);
+		rtmp_put_command(&b, chunk, 0, amf_event);
+		cl->host.ops->send(cl->host.ctx, d->peer, &b);
 	}
 }
 
 static void timer_cb(uv_timer_t *t)
 {
 	struct cluster *cl = t->data;
-	uint64_t now = uv_now(cl->node->loop);
-	if (cl->node->stopping)
+	uint64_t now = uv_now(cl->host.loop);
+	if (cl->host.ops->stopping(cl->host.ctx))
 		return;
 	if (cl->ticks++ % 4 == 0) {
 		members_beat(&cl->members, now);
@@ -393,7 +439,7 @@ void cluster_start(struct cluster *cl)
 {
 	if (!cl->enabled)
 		return;
-	uv_timer_init(cl->node->loop, &cl->timer);
+	uv_timer_init(cl->host.loop, &cl->timer);
 	cl->timer.data = cl;
 	uv_timer_start(&cl->timer, timer_cb, 250, 250);
 }
@@ -413,10 +459,14 @@ void cluster_stop(struct cluster *cl)
 			rtmp_client_close(c, "node stopping");
 		}
 	}
+	while (!list_empty(&cl->downlinks))
+		cluster_link_gone(cl, list_entry(cl->downlinks.next, struct cluster_downlink,
+		                                 link)->peer);
 	for (unsigned i = 0; i < cl->nevents; i++)
 		event_msg_free(&cl->events[i].ev);
 	cl->nevents = 0;
 	cluster_set_origin_hints(cl, NULL);
+	pull_gate_free(&cl->gate);
 }
 
 json_t *cluster_to_json(struct cluster *cl)
@@ -435,10 +485,17 @@ json_t *cluster_to_json(struct cluster *cl)
 		                      "rtmp_port", m->rtmp_port, "http_port", m->http_port,
 		                      "private", m->private_node));
 	}
-	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+	const struct pull_gate *g = &cl->gate;
+	json_t *refused = json_pack("{s:I, s:I, s:I}",
+	                            "missing", (json_int_t)g->refused[PULL_GATE_MISSING],
+	                            "rate", (json_int_t)g->refused[PULL_GATE_RATE],
+	                            "full", (json_int_t)g->refused[PULL_GATE_FULL]);
+	return json_pack("{s:s, s:b, s:o, s:o, s:o, s:I, s:o, s:i, s:I, s:I, s:I, s:I}",
 	                 "role", role_names[cl->role], "enabled", cl->enabled,
 	                 "upstreams", ups, "pulls", pulls, "members", members,
 	                 "pulls_started", (json_int_t)cl->pulls_started,
+	                 "pulls_refused", refused,
+	                 "names_held_off", (int)pull_gate_held(g, uv_now(cl->host.loop)),
 	                 "failovers", (json_int_t)cl->failovers,
 	                 "peers_refused", (json_int_t)cl->auth_refused,
 	                 "events_received", (json_int_t)cl->events_received,

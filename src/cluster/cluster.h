@@ -14,13 +14,15 @@
 #include <stdint.h>
 
 #include "cluster/cluster_events.h"
+#include "cluster/cluster_host.h"
 #include "cluster/members.h"
+#include "cluster/pull_gate.h"
 #include "core/bytes.h"
 #include "core/list.h"
+#include "core/ratelimit.h"
 #include "media/stream.h"
 #include "proto/amf0.h"
 
-struct node;
 struct rtmp_client;
 
 enum cluster_role { ROLE_STANDALONE, ROLE_ORIGIN, ROLE_EDGE, ROLE_RELAY };
@@ -44,14 +46,24 @@ struct cluster_event {
 	unsigned streams;                /* live streams it was delivered into */
 };
 
+/* A link another node opened to us and said hello on (its membership/event link). */
+struct cluster_downlink {
+	struct list_node link;           /* cluster->downlinks */
+	void *peer;                      /* the node's handle, for host.ops->send */
+};
+
 struct cluster {
-	struct node *node;
+	struct cluster_host host;        /* what the node lends (cluster_host.h) */
 	enum cluster_role role;
 	int enabled;                     /* a role other than standalone, and clustering on */
 	struct upstream up[CLUSTER_MAX_UPSTREAMS];
 	unsigned nup;
 	struct list_node pulls;          /* struct pull */
 	unsigned npulls;
+	struct pull_gate gate;           /* checked before each new pull (pull_gate.h) */
+	struct log_throttle refused_log;
+	struct list_node downlinks;      /* struct cluster_downlink */
+	unsigned ndownlinks;
 	struct members members;
 	uv_timer_t timer;
 	unsigned ticks;
@@ -66,8 +78,10 @@ struct cluster {
 	uint64_t pulls_started, failovers, auth_refused, auth_accepted, events_received;
 };
 
-/* Reads the cluster settings of the node's config; on a bad one writes why to err, returns -1. */
-int cluster_init(struct cluster *cl, struct node *n, char *err, size_t err_size);
+/* Reads the settings the host lends (copied; what it points to must outlive the cluster);
+ * on a bad one writes why to err, returns -1. */
+int cluster_init(struct cluster *cl, const struct cluster_host *host, char *err,
+                 size_t err_size);
 /*
  * An edge or relay gets a new upstream list ("host[:port],...", e.g. from the stream
  * manager as origins come and go): links to upstreams that stay are kept, the others
@@ -105,10 +119,18 @@ const char *cluster_role_name(enum cluster_role r);
 /* {role, upstreams, pulls:[...], members:[...], failovers, ...} */
 json_t *cluster_to_json(struct cluster *cl);
 
-struct rtmp_conn;
 struct rtmp_command;
-/* A command from a downstream node on its authenticated link; returns 1 if it was a cluster one. */
-int cluster_peer_command(struct cluster *cl, struct rtmp_conn *c, const struct rtmp_command *cmd);
+/*
+ * A command from a downstream node on its authenticated link (link: the node's handle for
+ * it).  Returns 0 if it was not a cluster command, CLUSTER_CMD_HANDLED, or
+ * CLUSTER_CMD_CONTROL when the link just became a membership/event link: the cluster now
+ * floods events along it, until the node calls cluster_link_gone().
+ */
+#define CLUSTER_CMD_HANDLED 1
+#define CLUSTER_CMD_CONTROL 2
+int cluster_peer_command(struct cluster *cl, void *link, const struct rtmp_command *cmd);
+/* A downstream link is going away: forget it (harmless for one never registered). */
+void cluster_link_gone(struct cluster *cl, void *link);
 
 /* Events (cluster_events.c). */
 /* Validates a JSON body from POST /api/v1/cluster/events, then delivers and floods it.

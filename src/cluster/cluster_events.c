@@ -12,7 +12,6 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
-#include "node/node.h"
 
 static int seen(struct cluster *cl, const char *id)
 {
@@ -36,7 +35,7 @@ static unsigned deliver(struct cluster *cl, const struct event_msg *ev)
 	unsigned n = 0;
 	size_t it = 0;
 	void *v;
-	while (strmap_next(&cl->node->streams.map, &it, NULL, &v)) {
+	while (strmap_next(&cl->host.streams->map, &it, NULL, &v)) {
 		struct stream *s = v;
 		if (strcmp(s->app, ev->app) != 0)
 			continue;
@@ -65,7 +64,7 @@ static void handle(struct cluster *cl, struct event_msg *ev, const void *from_li
 {
 	const char *role = cl->members.m[0].role;
 	flood(cl, ev, from_link);
-	if (event_targets(ev, role, cl->node->name)) {
+	if (event_targets(ev, role, cl->host.name)) {
 		struct cluster_event *slot;
 		if (cl->nevents < CLUSTER_EVENTS_KEPT) {
 			slot = &cl->events[cl->nevents++];
@@ -102,8 +101,8 @@ int cluster_event_post(struct cluster *cl, const char *body, size_t len, char id
 	uint8_t raw[16];
 	random_bytes(raw, sizeof(raw));
 	hex_encode(raw, sizeof(raw), ev.id);
-	snprintf(ev.from, sizeof(ev.from), "%s", cl->node->name);
-	event_sign(cl->node->cfg->cluster_secret, &ev, ev.sig);
+	snprintf(ev.from, sizeof(ev.from), "%s", cl->host.name);
+	event_sign(cl->host.cfg->secret, &ev, ev.sig);
 	snprintf(id, 33, "%s", ev.id);
 	seen(cl, ev.id);
 	handle(cl, &ev, NULL);
@@ -117,7 +116,7 @@ void cluster_event_receive(struct cluster *cl, const struct amf0_value *obj, con
 		log_info("cluster_event_refused", "reason=\"malformed\"");
 		return;
 	}
-	if (!event_sig_ok(cl->node->cfg->cluster_secret, &ev)) {
+	if (!event_sig_ok(cl->host.cfg->secret, &ev)) {
 		char eid[160], efrom[160]; /* unproven: whatever the link sent */
 		log_throttled(LOG_WARN, "cluster_event_refused", "id=%s from=%s reason=\"bad "
 		              "signature\"", log_escape(ev.id, eid, sizeof(eid)),

@@ -8,7 +8,7 @@
 
 #include "core/crypto.h"
 #include "core/mem.h"
-#include "media/stream.h"
+#include "core/name.h"
 
 static const char *const targets[] = { "all", "edges", "origins", "relays", "node", "except",
                                        NULL };

@@ -1,7 +1,7 @@
 /* members.c - the gossiped member table (see members.h). */
 #include "cluster/members.h"
 
-#include "media/stream.h"
+#include "core/name.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,6 @@
 #include "cluster/rtmp_client.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "node/node.h"
 #include "proto/amf0.h"
 #include "proto/rtmp.h"
 #include "proto/rtmp_msg.h"
@@ -52,7 +51,7 @@ static void send_play(struct pull *p)
 static void playing(struct pull *p)
 {
 	struct cluster *cl = p->cl;
-	uint64_t now = uv_now(cl->node->loop);
+	uint64_t now = uv_now(cl->host.loop);
 	snprintf(p->upstream, sizeof(p->upstream), "%s", rtmp_client_peer(p->link_c));
 	if (p->ever_played) {
 		p->failovers++;
@@ -68,6 +67,7 @@ static void playing(struct pull *p)
 	p->rebase = p->have_out;
 	p->tried = 0;
 	p->not_found = 0;
+	pull_gate_found(&cl->gate, p->app, p->name);
 	snprintf(p->s->publisher_peer, sizeof(p->s->publisher_peer), "%.*s",
 	         (int)sizeof(p->s->publisher_peer) - 1, p->upstream);
 }
@@ -91,7 +91,7 @@ static void lost(struct pull *p, const char *why, int not_found)
 		rtmp_client_close(c, why);
 	}
 	p->upstream[0] = '\0';
-	try_next(p, uv_now(p->cl->node->loop));
+	try_next(p, uv_now(p->cl->host.loop));
 }
 
 static void on_status(struct pull *p, const struct rtmp_command *cmd)
@@ -163,7 +163,7 @@ static void on_media(struct pull *p, struct rtmp_msg *m)
 		return;
 	if (m->type == RTMP_MSG_DATA_AMF0 && skip_data(m))
 		return;
-	p->last_live_ms = uv_now(p->cl->node->loop);
+	p->last_live_ms = uv_now(p->cl->host.loop);
 	if (p->rebase) {
 		/*
 		 * Continue after everything viewers were shown: past the last decode time,
@@ -243,7 +243,7 @@ static void try_next(struct pull *p, uint64_t now)
 	if (p->tried >= cl->nup) {
 		/* A round is over; not_found stays for pull_tick to see. */
 		p->tried = 0;
-		p->next_try_ms = now + cl->node->cfg->retry_interval;
+		p->next_try_ms = now + cl->host.cfg->retry_interval_ms;
 		p->state = PULL_WAITING;
 		return;
 	}
@@ -260,12 +260,12 @@ static void try_next(struct pull *p, uint64_t now)
 	struct upstream *u = &cl->up[p->up];
 	struct rtmp_client_config cc = {
 		.host = u->host, .port = u->port, .app = p->app,
-		.secret = cl->node->cfg->cluster_secret, .name = cl->node->name, .via = p->via,
-		.timeout_ms = cl->node->cfg->upstream_timeout, .limits = &cl->node->rtmp_limits,
+		.secret = cl->host.cfg->secret, .name = cl->host.name, .via = p->via,
+		.timeout_ms = cl->host.cfg->upstream_timeout_ms, .limits = cl->host.cfg->rtmp_limits,
 	};
 	p->state = PULL_CONNECTING;
 	p->attempts++;
-	p->link_c = rtmp_client_open(cl->node->loop, &cc, &pull_ops, p);
+	p->link_c = rtmp_client_open(cl->host.loop, &cc, &pull_ops, p);
 }
 
 struct pull *pull_open(struct cluster *cl, const char *app, const char *name, struct stream *s,
@@ -276,15 +276,15 @@ struct pull *pull_open(struct cluster *cl, const char *app, const char *name, st
 	p->s = s;
 	snprintf(p->app, sizeof(p->app), "%s", app);
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	size_t vlen = via ? strlen(via) : 0, nlen = strlen(cl->node->name);
+	size_t vlen = via ? strlen(via) : 0, nlen = strlen(cl->host.name);
 	if (vlen && vlen + nlen + 2 <= sizeof(p->via)) {
 		memcpy(p->via, via, vlen);
 		p->via[vlen] = ',';
-		memcpy(p->via + vlen + 1, cl->node->name, nlen + 1);
+		memcpy(p->via + vlen + 1, cl->host.name, nlen + 1);
 	} else {
-		snprintf(p->via, sizeof(p->via), "%s", cl->node->name);
+		snprintf(p->via, sizeof(p->via), "%s", cl->host.name);
 	}
-	uint64_t now = uv_now(cl->node->loop);
+	uint64_t now = uv_now(cl->host.loop);
 	p->started_ms = p->last_live_ms = now;
 	p->up = 0;
 	list_add_tail(&cl->pulls, &p->link);
@@ -311,14 +311,14 @@ void pull_free(struct pull *p, const char *why)
 	detach_link(p);
 	list_del(&p->link);
 	p->cl->npulls--;
-	stream_unpublish(&p->cl->node->streams, p->s);
+	stream_unpublish(p->cl->host.streams, p->s);
 	stream_unref(p->s);
 	free(p);
 }
 
 void pull_tick(struct pull *p, uint64_t now)
 {
-	const struct node_config *cfg = p->cl->node->cfg;
+	const struct cluster_settings *cfg = p->cl->host.cfg;
 	if (p->link_c)
 		rtmp_client_tick(p->link_c, now); /* may call lost() and move on */
 	unsigned viewers = 0;
@@ -329,19 +329,21 @@ void pull_tick(struct pull *p, uint64_t now)
 		p->no_viewers_since = 0;
 	} else if (!p->no_viewers_since) {
 		p->no_viewers_since = now;
-	} else if (now - p->no_viewers_since >= cfg->pull_idle) {
+	} else if (now - p->no_viewers_since >= cfg->pull_idle_ms) {
 		pull_free(p, "no viewers");
 		return;
 	}
 	/* Counted from the last media, whatever the links say: an upstream that answers
 	 * Play.Start and then sends nothing cannot hold viewers past the linger. */
-	if (now - p->last_live_ms >= cfg->linger) {
+	if (now - p->last_live_ms >= cfg->linger_ms) {
 		pull_free(p, p->ever_played ? "upstream gone past linger" :
 		          "no upstream sent the stream in time");
 		return;
 	}
 	if (p->state != PULL_PLAYING) {
 		if (!p->ever_played && p->cl->nup && p->not_found >= p->cl->nup) {
+			/* Not asked for again for a while, however many viewers ask (pull_gate.h). */
+			pull_gate_missing(&p->cl->gate, p->app, p->name, now);
 			pull_free(p, "no upstream has the stream");
 			return;
 		}

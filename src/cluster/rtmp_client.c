@@ -37,7 +37,7 @@ struct rtmp_client {
 	struct rtmp_reader reader;
 	char server_nonce[CLUSTER_NONCE_HEX + 1];
 	char client_nonce[CLUSTER_NONCE_HEX + 1];
-	uint64_t bytes_in, bytes_out, queued;
+	uint64_t queued;                 /* bytes handed to libuv, not yet written */
 	uint64_t acked;
 	uint32_t peer_window;
 	const char *close_reason;
@@ -85,9 +85,8 @@ void rtmp_client_close(struct rtmp_client *c, const char *reason)
 	enum stage was = c->stage;
 	c->stage = ST_CLOSING;
 	if (was == ST_RESOLVING) {
-		/* uv_cancel fails once the lookup is running: its callback then sees ST_CLOSING. */
-		if (uv_cancel((uv_req_t *)&c->resolve) == 0)
-			return; /* resolved_cb runs with UV_ECANCELED and finishes */
+		/* Cancelled or already running, resolved_cb comes, sees ST_CLOSING and finishes. */
+		uv_cancel((uv_req_t *)&c->resolve);
 		return;
 	}
 	if (was == ST_CONNECTING) {
@@ -129,7 +128,6 @@ static void send_raw(struct rtmp_client *c, const uint8_t *p, size_t n)
 		return;
 	}
 	c->queued += n;
-	c->bytes_out += n;
 }
 
 static void queue(struct rtmp_client *c, struct bytes *b)
@@ -202,25 +200,27 @@ static const char *info_code(const struct rtmp_command *cmd)
 	return code ? code : "";
 }
 
-/* Handles replies during set-up. Returns 0, or closes and returns -1. */
-static int setup_reply(struct rtmp_client *c, const struct rtmp_msg *m)
+/* Handles replies during set-up; a refusal closes the link. */
+static void setup_reply(struct rtmp_client *c, const struct rtmp_msg *m)
 {
 	struct rtmp_command cmd;
 	static const struct amf0_limits lim = { 8, 256 };
 	if (rtmp_command_decode(m->type, m->body->data, m->body->len, &lim, &cmd) < 0)
-		return 0; /* not a command we read: ignore during set-up */
+		return; /* not a command we read: ignore during set-up */
 	int is_result = strcmp(cmd.name, "_result") == 0;
 	int is_error = strcmp(cmd.name, "_error") == 0;
-	int rc = 0;
 	if (c->stage == ST_CONNECT && (is_result || is_error) && cmd.txid == 1) {
 		const char *nonce = cmd.nargs ? amf0_str(amf0_get(cmd.args[0], "sluiceNonce")) : NULL;
 		if (is_error || !nonce || strlen(nonce) != CLUSTER_NONCE_HEX) {
-			char esc[96];
-			snprintf(c->reason_buf, sizeof(c->reason_buf), "upstream refused connect: %s",
+			char esc[96], desc_esc[240];
+			const char *desc = cmd.nargs ? amf0_str(amf0_get(cmd.args[0], "description"))
+			                             : NULL;
+			snprintf(c->reason_buf, sizeof(c->reason_buf), "upstream refused connect: %s%s%s",
 			         is_error ? log_escape(info_code(&cmd), esc, sizeof(esc))
-			                  : "no cluster nonce (not a cluster node?)");
+			                  : "no cluster nonce (not a cluster node?)",
+			         is_error && desc ? ": " : "",
+			         is_error && desc ? log_escape(desc, desc_esc, sizeof(desc_esc)) : "");
 			rtmp_client_close(c, c->reason_buf);
-			rc = -1;
 		} else {
 			snprintf(c->server_nonce, sizeof(c->server_nonce), "%s", nonce);
 			send_auth(c);
@@ -229,11 +229,9 @@ static int setup_reply(struct rtmp_client *c, const struct rtmp_msg *m)
 		const char *proof = cmd.nargs ? amf0_str(amf0_get(cmd.args[0], "proof")) : NULL;
 		if (is_error) {
 			rtmp_client_close(c, "upstream refused our cluster proof (wrong secret?)");
-			rc = -1;
 		} else if (cluster_proof_check(c->secret, CLUSTER_UPSTREAM, c->server_nonce,
 		                               c->client_nonce, c->name, proof) != 0) {
 			rtmp_client_close(c, "upstream could not prove it holds the cluster secret");
-			rc = -1;
 		} else {
 			c->stage = ST_READY;
 			if (c->owner)
@@ -241,7 +239,6 @@ static int setup_reply(struct rtmp_client *c, const struct rtmp_msg *m)
 		}
 	}
 	rtmp_command_free(&cmd);
-	return rc;
 }
 
 static void control(struct rtmp_client *c, const struct rtmp_msg *m)
@@ -314,7 +311,6 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->last_rx_ms = uv_now(c->loop);
-	c->bytes_in += (uint64_t)nread;
 	const uint8_t *p = (const uint8_t *)buf->base;
 	size_t n = (size_t)nread;
 	if (c->stage == ST_HANDSHAKE) {
@@ -440,11 +436,6 @@ void *rtmp_client_owner(const struct rtmp_client *c)
 	return c->owner;
 }
 
-int rtmp_client_ready(const struct rtmp_client *c)
-{
-	return c->stage == ST_READY;
-}
-
 void rtmp_client_set_owner(struct rtmp_client *c, void *owner)
 {
 	c->owner = owner;
@@ -453,14 +444,4 @@ void rtmp_client_set_owner(struct rtmp_client *c, void *owner)
 const char *rtmp_client_peer(const struct rtmp_client *c)
 {
 	return c->peer;
-}
-
-uint64_t rtmp_client_bytes_in(const struct rtmp_client *c)
-{
-	return c->bytes_in;
-}
-
-uint64_t rtmp_client_bytes_out(const struct rtmp_client *c)
-{
-	return c->bytes_out;
 }

@@ -53,13 +53,9 @@ void rtmp_client_close(struct rtmp_client *c, const char *reason);
 void rtmp_client_tick(struct rtmp_client *c, uint64_t now_ms);
 
 void *rtmp_client_owner(const struct rtmp_client *c);
-/* Set up and authenticated: rtmp_client_send() delivers (before, it drops). */
-int rtmp_client_ready(const struct rtmp_client *c);
 /* An owner that goes away first sets NULL: callbacks then find no owner. */
 void rtmp_client_set_owner(struct rtmp_client *c, void *owner);
 /* "host:port" as configured. */
 const char *rtmp_client_peer(const struct rtmp_client *c);
-uint64_t rtmp_client_bytes_in(const struct rtmp_client *c);
-uint64_t rtmp_client_bytes_out(const struct rtmp_client *c);
 
 #endif

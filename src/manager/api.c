@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "manager/manager.h"
-#include "media/stream.h"
+#include "core/name.h"
 
 #define MAX_SEGS 6
 #define SEG_MAX 160

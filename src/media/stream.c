@@ -22,20 +22,6 @@ void stream_registry_init(struct stream_registry *r, uv_loop_t *loop,
 	fanout_flusher_init(&r->flusher, loop, &r->fcfg);
 }
 
-int stream_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > STREAM_NAME_MAX || s[0] == '.')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      strchr("_.~@+=-", c)))
-			return 0;
-	}
-	return 1;
-}
-
 struct stream *stream_find(struct stream_registry *r, const char *app, const char *name)
 {
 	char key[2 * STREAM_NAME_MAX + 2];

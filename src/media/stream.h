@@ -13,12 +13,12 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "core/name.h"
 #include "core/rbuf.h"
 #include "core/strmap.h"
 #include "media/fanout.h"
 #include "proto/flv.h"
 
-#define STREAM_NAME_MAX 128
 
 struct stream {
 	uint32_t refs;
@@ -101,11 +101,5 @@ void stream_unref(struct stream *s);
 
 /* Once a second: rates and viewer limits for every stream. */
 void stream_registry_tick(struct stream_registry *r, uint64_t now_ms);
-
-/*
- * Checks an app or stream name: 1..128 bytes of [A-Za-z0-9_.~@+=-], not
- * starting with '.'.  Names reach logs, URLs and (with recording) paths.
- */
-int stream_name_valid(const char *s);
 
 #endif

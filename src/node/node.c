@@ -15,9 +15,11 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/name.h"
 #include "media/media_msg.h"
 #include "node/hls_http.h"
 #include "node/manager_link.h"
+#include "node/rtmp_conn.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -48,6 +50,59 @@ static void tick_cb(uv_timer_t *t)
 	n->last_bytes_out = out;
 	stream_registry_tick(&n->streams, now);
 	rtmp_server_sweep(n, now);
+}
+
+/* What the node lends its cluster half for the links other nodes opened to it
+ * (cluster_host.h): those links are RTMP connections. */
+static void cluster_link_send(void *ctx, void *link, struct bytes *b)
+{
+	(void)ctx;
+	rtmp_conn_send(link, b);
+}
+
+static uint32_t cluster_link_chunk_size(void *ctx)
+{
+	(void)ctx;
+	return media_rtmp_chunk_size();
+}
+
+static int cluster_node_stopping(void *ctx)
+{
+	return ((struct node *)ctx)->stopping;
+}
+
+static const struct cluster_link_ops cluster_link_ops = {
+	cluster_link_send, cluster_link_chunk_size, cluster_node_stopping,
+};
+
+/* The cluster's settings, from the node's (the strings stay the config's). */
+static int cluster_setup(struct node *n, char *err, size_t err_size)
+{
+	const struct node_config *cfg = n->cfg;
+	struct cluster_settings *cs = &n->cluster_cfg;
+	cs->role = cfg->role;
+	cs->clustering = cfg->clustering;
+	cs->origins = cfg->origins;
+	cs->secret = cfg->cluster_secret;
+	cs->public_host = cfg->public_host;
+	cs->bind = cfg->bind;
+	cs->rtmp_port = (int)(cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port);
+	cs->http_port = (int)(cfg->public_http_port ? cfg->public_http_port : cfg->http_port);
+	cs->private_node = cfg->private_node;
+	cs->retry_interval_ms = cfg->retry_interval;
+	cs->upstream_timeout_ms = cfg->upstream_timeout;
+	cs->linger_ms = cfg->linger;
+	cs->pull_idle_ms = cfg->pull_idle;
+	cs->max_pulls = (unsigned)cfg->max_pulls;
+	cs->pull_rate = (unsigned)cfg->pull_rate;
+	cs->pull_miss_hold_ms = cfg->pull_miss_hold;
+	cs->pull_miss_hold_max_ms = cfg->pull_miss_hold_max;
+	cs->rtmp_limits = &n->rtmp_limits;
+	struct cluster_host host = {
+		.loop = n->loop, .name = n->name, .cfg = cs, .streams = &n->streams,
+		.ops = &cluster_link_ops, .ctx = n,
+	};
+	return cluster_init(&n->cluster, &host, err, err_size);
 }
 
 static void close_any(uv_handle_t *h, void *arg)
@@ -94,6 +149,30 @@ static void signal_cb(uv_signal_t *h, int signum)
 	node_stop(h->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
+/*
+ * Without --name a node is "HOST-BIND-PORT" (or "HOST-PORT" on a wildcard bind): the host
+ * name alone is shared by every node of a machine, and an edge whose pulls carry its
+ * origin's name is taken for a loop.  The listening address is unique on a machine and
+ * stable for the process.  Characters a name may not have become '.'.
+ */
+static void default_name(char *out, size_t size, const char *bind, int64_t port)
+{
+	char host[64];
+	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+		snprintf(host, sizeof(host), "sluice");
+	host[sizeof(host) - 1] = '\0';
+	if (!bind || !*bind || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0)
+		snprintf(out, size, "%s-%lld", host, (long long)port);
+	else
+		snprintf(out, size, "%.63s-%.45s-%lld", host, bind, (long long)port);
+	for (char *p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_.~@+=-", *p)))
+			*p = '.';
+	if (out[0] == '.')
+		out[0] = '_';
+}
+
 static int configure(struct node *n, struct node_config *cfg, int argc, char **argv)
 {
 	struct opt_error err;
@@ -122,10 +201,14 @@ static int configure(struct node *n, struct node_config *cfg, int argc, char **a
 		        (unsigned long long)cfg->viewer_lag_drop);
 		return 2;
 	}
-	if (cfg->name && *cfg->name) {
+	if (cfg->name && *cfg->name)
 		snprintf(n->name, sizeof(n->name), "%s", cfg->name);
-	} else if (gethostname(n->name, sizeof(n->name) - 1) != 0) {
-		snprintf(n->name, sizeof(n->name), "sluice");
+	else
+		default_name(n->name, sizeof(n->name), cfg->bind, cfg->rtmp_port);
+	if (!stream_name_valid(n->name)) {
+		fprintf(stderr, "sluice node: name: '%s' must be 1-128 characters of "
+		        "A-Z a-z 0-9 _ . ~ @ + = -\n", n->name);
+		return 2;
 	}
 	log_set_level((enum log_level)log_level_parse(cfg->log_level));
 	return -1;
@@ -138,7 +221,8 @@ int node_main(int argc, char **argv)
 	int rc = configure(n, &cfg, argc, argv);
 	char cerr[300];
 	n->cfg = &cfg;
-	if (rc < 0 && (cluster_init(&n->cluster, n, cerr, sizeof(cerr)) < 0 ||
+	n->loop = uv_default_loop();
+	if (rc < 0 && (cluster_setup(n, cerr, sizeof(cerr)) < 0 ||
 	               manager_link_init(n, cerr, sizeof(cerr)) < 0)) {
 		fprintf(stderr, "sluice node: %s\n", cerr);
 		rc = 2;
@@ -151,8 +235,6 @@ int node_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
 
-	n->loop = uv_default_loop();
-	n->cfg = &cfg;
 	n->started_mono_ms = uv_now(n->loop);
 	n->started_wall_ms = clock_wall_ms();
 	sysstat_init(&n->sys);

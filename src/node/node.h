@@ -62,6 +62,7 @@ struct node {
 	uint64_t partial_bytes;          /* allocated for partial messages, every connection */
 	struct ipcount partial_by_ip;
 	struct log_throttle limit_log;   /* publish refusals and partial-bytes closes */
+	struct cluster_settings cluster_cfg; /* lent to the cluster (cluster_host.h) */
 	struct cluster cluster;
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
 	int stopping;

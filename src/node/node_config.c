@@ -19,7 +19,8 @@ const struct option_def node_options[] = {
 	{ "http-port", OPT_INT, OFF(http_port), "5080", 1, 65535, NULL, "PORT",
 	  "HTTP port (HTTP-FLV playback, API, metrics)" },
 	{ "name", OPT_STRING, OFF(name), "", 0, 0, NULL, "NAME",
-	  "node name shown in the API and logs (default: the host name)" },
+	  "node name in the cluster, the API and logs; unique per node, 1-128 of A-Z a-z 0-9 "
+	  "_ . ~ @ + = - (default: HOST-BIND-PORT, or HOST-PORT on a wildcard bind)" },
 	{ "log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, log_levels, "LEVEL",
 	  "least severe log level written" },
 	{ "max-connections", OPT_INT, OFF(max_connections), "10000", 1, 1000000, NULL, NULL,
@@ -138,6 +139,17 @@ const struct option_def node_options[] = {
 	  "viewers of a pulled stream stay connected this long while no upstream has it" },
 	{ "pull-idle", OPT_MS, OFF(pull_idle), "3s", 0, 3600000, NULL, NULL,
 	  "a pull is dropped this long after its last viewer leaves" },
+	{ "max-pulls", OPT_INT, OFF(max_pulls), "1000", 0, 1000000, NULL, NULL,
+	  "streams an edge or relay pulls at once; a viewer of one more is told it is not "
+	  "found (0: no limit)" },
+	{ "pull-rate", OPT_INT, OFF(pull_rate), "20", 0, 100000, NULL, NULL,
+	  "new pulls an edge or relay starts a second (a bucket as deep); keep it under the "
+	  "origins' conn-rate-per-ip (0: no limit)" },
+	{ "pull-miss-hold", OPT_MS, OFF(pull_miss_hold), "1s", 0, 3600000, NULL, NULL,
+	  "a stream no upstream has is not pulled again for this long, doubling with each miss "
+	  "in a row (0: ask every time)" },
+	{ "pull-miss-hold-max", OPT_MS, OFF(pull_miss_hold_max), "30s", 0, 3600000, NULL, NULL,
+	  "the longest pull-miss-hold grows to" },
 	{ "manager", OPT_STRING, OFF(manager), NULL, 0, 0, NULL, "URL",
 	  "stream manager to register with and heartbeat to (http://HOST:PORT)" },
 	{ "group", OPT_STRING, OFF(group), NULL, 0, 0, NULL, "NAME",

@@ -76,6 +76,10 @@ struct node_config {
 	uint64_t upstream_timeout;
 	uint64_t linger;
 	uint64_t pull_idle;
+	int64_t max_pulls;               /* pulls at once; 0: no limit */
+	int64_t pull_rate;               /* new pulls a second; 0: no limit */
+	uint64_t pull_miss_hold;         /* a name no upstream has is not pulled again for this */
+	uint64_t pull_miss_hold_max;     /* ... doubling each miss in a row up to this */
 
 	/* stream manager (src/node/manager_link.c) */
 	char *manager;                   /* http://HOST:PORT; NULL: not managed */

@@ -257,6 +257,12 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	       "Cluster connections refused (wrong secret, replay, not serving).");
 	bytes_printf(&b, "sluice_cluster_peers_refused_total %llu\n",
 	             (unsigned long long)n->cluster.auth_refused);
+	metric(&b, "sluice_cluster_pulls_refused_total", "counter",
+	       "Pulls not started: the name is held off as missing upstream, pull-rate, max-pulls.");
+	for (int v = PULL_GATE_MISSING; v <= PULL_GATE_FULL; v++)
+		bytes_printf(&b, "sluice_cluster_pulls_refused_total{reason=\"%s\"} %llu\n",
+		             pull_gate_verdict_name((enum pull_gate_verdict)v),
+		             (unsigned long long)n->cluster.gate.refused[v]);
 	metric(&b, "sluice_cluster_members", "gauge", "Cluster members known, this node included.");
 	bytes_printf(&b, "sluice_cluster_members %u\n", n->cluster.members.n);
 	metric(&b, "sluice_connections", "gauge", "Open client connections.");

@@ -124,6 +124,20 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 			               "cluster connect to a node that serves no pulls");
 			return 0;
 		}
+		if (strcmp(cluster_name, c->node->name) == 0) {
+			/* Two nodes share a name (two started on one host with the same --name):
+			 * its pulls would look like our own coming back, a loop, and viewers would
+			 * silently get not found.  Say so, on both sides. */
+			log_warn("cluster_peer_refused", "client=%llu peer=%s name=%s reason=\"duplicate "
+			         "node name: the peer has this node's own name\"",
+			         (unsigned long long)c->base.id, c->base.peer, cluster_name);
+			c->node->cluster.auth_refused++;
+			char desc[300];
+			snprintf(desc, sizeof(desc), "duplicate node name '%s': another node of the "
+			         "cluster has it; give each node its own --name", cluster_name);
+			reject_connect(c, cmd->txid, desc, "duplicate node name");
+			return 0;
+		}
 		c->cluster_asked = 1;
 		snprintf(c->cluster_name, sizeof(c->cluster_name), "%s", cluster_name);
 		cluster_nonce(c->cluster_nonce);
@@ -502,6 +516,15 @@ void rtmp_conn_leave(struct rtmp_conn *c)
 		rtmp_conn_set_state(c, RC_READY);
 }
 
+/* A command from another node on its link (cluster.h); 1 if it was one. */
+static int on_cluster_command(struct rtmp_conn *c, const struct rtmp_command *cmd)
+{
+	int r = cluster_peer_command(&c->node->cluster, c, cmd);
+	if (r == CLUSTER_CMD_CONTROL)
+		c->cluster_control = 1; /* its membership/event link: held to upstream-timeout */
+	return r != 0;
+}
+
 static int on_command(struct rtmp_conn *c, const struct rtmp_msg *msg)
 {
 	struct rtmp_command cmd;
@@ -534,7 +557,7 @@ static int on_command(struct rtmp_conn *c, const struct rtmp_msg *msg)
 		rc = on_connect(c, &cmd);
 	} else if (strcmp(name, "clusterAuth") == 0) {
 		on_cluster_auth(c, &cmd);
-	} else if (c->cluster_peer && cluster_peer_command(&c->node->cluster, c, &cmd)) {
+	} else if (c->cluster_peer && on_cluster_command(c, &cmd)) {
 		/* membership and events from another node */
 	} else if (strcmp(name, "createStream") == 0) {
 		on_create_stream(c, &cmd);

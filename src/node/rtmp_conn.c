@@ -94,6 +94,8 @@ static void on_closed(uv_handle_t *h)
 	struct rtmp_conn *c = h->data;
 	struct node *n = c->node;
 	conn_table_remove(&n->conns, &c->base);
+	if (c->cluster_control)
+		cluster_link_gone(&n->cluster, c);
 	list_del(&c->link);
 	rtmp_reader_free(&c->reader);
 	rtmp_conn_charge_partial(c); /* gives back what it held */

@@ -13,6 +13,7 @@
 #include "cluster/cluster_auth.h"
 #include "cluster/cluster_events.h"
 #include "cluster/members.h"
+#include "cluster/pull_gate.h"
 #include "core/err.h"
 
 static void test_proof_round_trip_and_refusals(void **state)
@@ -201,10 +202,84 @@ static void test_event_payload_becomes_amf0(void **state)
 	event_msg_free(&ev);
 }
 
+/* A name every upstream lacks is held off, twice as long each miss in a row, up to the
+ * maximum; found, it is forgotten; long gone, it starts again from the first hold. */
+static void test_pull_gate_missing_backoff(void **state)
+{
+	(void)state;
+	struct pull_gate g;
+	pull_gate_init(&g, 0, 0, 1000, 4000);
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 0), PULL_GATE_OPEN);
+	pull_gate_missing(&g, "live", "x", 100);
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 1099), PULL_GATE_MISSING);
+	assert_int_equal(pull_gate_admit(&g, "live", "y", 0, 1099), PULL_GATE_OPEN);
+	assert_int_equal(pull_gate_held(&g, 1099), 1);
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 1100), PULL_GATE_OPEN);
+	pull_gate_missing(&g, "live", "x", 1200);           /* 2 s */
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 3199), PULL_GATE_MISSING);
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 3200), PULL_GATE_OPEN);
+	pull_gate_missing(&g, "live", "x", 3300);           /* 4 s */
+	pull_gate_missing(&g, "live", "x", 7300);           /* capped at 4 s */
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 11299), PULL_GATE_MISSING);
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 11300), PULL_GATE_OPEN);
+	assert_int_equal(g.refused[PULL_GATE_MISSING], 3);
+	/* long after its hold ended, a miss starts over at 1 s */
+	pull_gate_missing(&g, "live", "x", 11300 + 4000 + 10);
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 15310 + 1000), PULL_GATE_OPEN);
+	/* found: forgotten at once */
+	pull_gate_missing(&g, "live", "x", 20000);
+	pull_gate_found(&g, "live", "x");
+	assert_int_equal(pull_gate_admit(&g, "live", "x", 0, 20001), PULL_GATE_OPEN);
+	pull_gate_free(&g);
+}
+
+/* The table of missing names stays bounded under a flood of names. */
+static void test_pull_gate_bounded(void **state)
+{
+	(void)state;
+	struct pull_gate g;
+	pull_gate_init(&g, 0, 0, 1000, 30000);
+	char name[32];
+	for (int i = 0; i < 3 * PULL_GATE_MISSES; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		pull_gate_missing(&g, "live", name, (uint64_t)i);
+		assert_true(g.misses.count <= PULL_GATE_MISSES);
+	}
+	/* the newest are still held off */
+	assert_int_equal(pull_gate_admit(&g, "live", name, 0, 3 * PULL_GATE_MISSES),
+	                 PULL_GATE_MISSING);
+	pull_gate_free(&g);
+}
+
+/* New pulls a second, and pulls at once. */
+static void test_pull_gate_rate_and_max(void **state)
+{
+	(void)state;
+	struct pull_gate g;
+	pull_gate_init(&g, 3, 10, 1000, 1000);
+	unsigned opened = 0;
+	char name[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		opened += pull_gate_admit(&g, "live", name, 0, 1000) == PULL_GATE_OPEN;
+	}
+	assert_int_equal(opened, 10);                        /* the bucket */
+	assert_int_equal(g.refused[PULL_GATE_RATE], 90);
+	assert_int_equal(pull_gate_admit(&g, "live", "a", 0, 1050), PULL_GATE_RATE);
+	assert_int_equal(pull_gate_admit(&g, "live", "a", 0, 1100), PULL_GATE_OPEN);
+	/* refilled, but three pulls already run */
+	assert_int_equal(pull_gate_admit(&g, "live", "b", 3, 5000), PULL_GATE_FULL);
+	assert_int_equal(pull_gate_admit(&g, "live", "b", 2, 5000), PULL_GATE_OPEN);
+	pull_gate_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proof_round_trip_and_refusals),
+		cmocka_unit_test(test_pull_gate_missing_backoff),
+		cmocka_unit_test(test_pull_gate_bounded),
+		cmocka_unit_test(test_pull_gate_rate_and_max),
 		cmocka_unit_test(test_members_gossip_and_expiry),
 		cmocka_unit_test(test_round_robin_public_only),
 		cmocka_unit_test(test_event_requests),

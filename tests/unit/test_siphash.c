@@ -14,7 +14,7 @@
 static uint64_t vector_hash(size_t n)
 {
 	struct siphash_key key = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
-	unsigned char msg[64];
+	unsigned char msg[64] = {0};
 	for (size_t i = 0; i < n; i++)
 		msg[i] = (unsigned char)i;
 	return siphash24(&key, msg, n);
