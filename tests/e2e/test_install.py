@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from harness import (SANITIZED, SLUICE, Node, check, fixture, new_addr, play_ffmpeg, publish,
@@ -365,3 +366,53 @@ def test_sighup_reload_keeps_viewers(t):
               "%d then %d bytes" % (before, os.path.getsize(o)))
     check(node.proc.poll() is None, "the node exited")
     check("viewer_too_slow" not in node.log(), "a viewer was dropped")
+
+
+def test_manager_reload_changes_token(t):
+    addr = new_addr()
+    conf = t.path("manager.conf")
+    base = "listen = %s:5070\ndb = sqlite:%s\ncluster-secret = 0123456789ab\n" \
+           "node-dir = %s\nlocal-addr-base = 127.%d.9\n" % (
+               addr, t.path("m.db"), t.path("nodes"), int(addr.split(".")[1]))
+    with open(conf, "w") as f:
+        f.write(base + "admin-token = first-token-123\n")
+    n = Notify("sluice-e2e-mnotify-%d" % os.getpid())
+    p = t.procs.start([SLUICE, "manager", "--config", conf], "manager",
+                      env=dict(os.environ, NOTIFY_SOCKET=n.addr))
+    n.wait("READY=1")
+
+    def status(token):
+        req = urllib.request.Request("http://%s:5070/api/v1/groups" % addr,
+                                     headers={"Authorization": "Bearer " + token})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    check(status("first-token-123") == 200 and status("second-token-456") == 401,
+          "tokens before the reload")
+    with open(conf, "w") as f:
+        f.write(base.replace(":5070", ":5071") + "admin-token = second-token-456\n"
+                "dead-after = 3s\nlog-level = warn\n")
+    p.send_signal(signal.SIGHUP)
+    n.wait("RELOADING=1")
+    n.wait("READY=1")
+    log = open(p.log_path).read()
+    for line in ("config_reloaded key=admin-token old=(hidden) new=(hidden)",
+                 "config_reloaded key=dead-after old=2000ms new=3000ms",
+                 "config_reloaded key=log-level old=info new=warn",
+                 "config_needs_restart key=listen"):
+        check(line in log, "manager log lacks %r:\n%s" % (line, log[-2000:]))
+    check("first-token" not in log and "second-token" not in log, "a token was logged")
+    check(status("second-token-456") == 200 and status("first-token-123") == 401,
+          "tokens after the reload")
+    with open(conf, "w") as f:
+        f.write(base + "admin-token = short\n")
+    p.send_signal(signal.SIGHUP)
+    wait_for(lambda: "config_reload_failed" in open(p.log_path).read(), 5, "failed reload")
+    check(status("second-token-456") == 200, "a bad reload changed the token")
+    p.send_signal(signal.SIGTERM)
+    n.wait("STOPPING=1")
+    check(p.wait(timeout=10) == 0, "manager exit %s" % p.returncode)
+    n.sock.close()
