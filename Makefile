@@ -101,7 +101,7 @@ install: build
 	@meson configure $(BUILD) -Dprefix=$(PREFIX) -Dsysconfdir=/etc >/dev/null
 	DESTDIR="$(if $(DESTDIR),$(abspath $(DESTDIR)))" meson install -C $(BUILD) --quiet
 
-deb:
+deb: deps
 	@scripts/deps.sh deb
 	@scripts/deb.sh
 

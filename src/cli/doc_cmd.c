@@ -10,7 +10,9 @@
 #include "cli/commands.h"
 #include "core/options_doc.h"
 #include "manager/manager.h"
+#include "manager/manager_reload.h"
 #include "node/node_config.h"
+#include "node/node_reload.h"
 
 static const struct man_extra extras[] = {
 	{ "--check-config", "read and check the settings (config file and flags) as a start "
@@ -23,16 +25,7 @@ static const char node_trailer[] =
 	".SH FILES\n"
 	".TP\n.I /etc/sluice/node.conf\n"
 	"The config of the packaged service (every key commented out with its default).\n"
-	".SH SIGNALS\n"
-	".TP\n.B SIGHUP\n"
-	"Re\\-reads the config file and applies, without dropping a client: log\\-level, "
-	"max\\-connections, max\\-connections\\-per\\-ip, conn\\-rate\\-per\\-ip, "
-	"conn\\-burst\\-per\\-ip, handshake\\-timeout, idle\\-timeout, publish\\-timeout, "
-	"send\\-timeout, http\\-request\\-timeout, viewer\\-lag\\-skip, viewer\\-lag\\-drop, "
-	"publish\\-secret, play\\-secret, api\\-token, metrics\\-token, metrics\\-stream\\-labels, "
-	"retry\\-interval, upstream\\-timeout, linger, pull\\-idle, hls\\-idle. "
-	"Other keys need a restart. Each changed key is logged; a bad file is logged and the "
-	"running config kept.\n"
+	"@SIGHUP@"
 	".TP\n.B SIGTERM, SIGINT\n"
 	"Stops gracefully: viewers are told their streams ended, then connections close.\n"
 	".SH EXIT STATUS\n"
@@ -48,11 +41,7 @@ static const char manager_trailer[] =
 	"The config of the packaged service (every key commented out with its default).\n"
 	".TP\n.I /var/lib/sluice\n"
 	"The packaged service's working directory: its SQLite store and the nodes it starts.\n"
-	".SH SIGNALS\n"
-	".TP\n.B SIGHUP\n"
-	"Re\\-reads the config file and applies log\\-level, admin\\-token, public\\-routing, "
-	"dead\\-after, launch\\-timeout and drain\\-timeout. Other keys need a restart. Each "
-	"changed key is logged; a bad file is logged and the running config kept.\n"
+	"@SIGHUP@"
 	".TP\n.B SIGTERM, SIGINT\n"
 	"Stops (the nodes it started keep running unless stop\\-nodes\\-on\\-exit is set).\n"
 	".SH EXIT STATUS\n"
@@ -74,7 +63,7 @@ static const struct man_page node_page = {
 		"Settings come from the built-in defaults, then the config file, then flags. Logs are "
 		"key=value lines on standard error (journald under systemd). Under systemd "
 		"(Type=notify) the node reports READY=1 once it listens.",
-	.extras = extras, .trailer = node_trailer,
+	.extras = extras,
 };
 
 static const struct man_page manager_page = {
@@ -87,7 +76,7 @@ static const struct man_page manager_page = {
 		"autoscaling. The REST API is under /api/v1; sluice ctl drives it.\n\n"
 		"Settings come from the built-in defaults, then the config file, then flags; "
 		"admin-token and cluster-secret are required.",
-	.extras = extras, .trailer = manager_trailer,
+	.extras = extras,
 };
 
 static int ctl_page(void)
@@ -110,21 +99,40 @@ static int ctl_page(void)
 	return 0;
 }
 
+/* The trailer, with a SIGNALS section whose SIGHUP entry lists the very keys a reload
+ * applies (the reload's own table). */
+static void trailer(const char *text, const char *const *keys)
+{
+	const char *at = strstr(text, "@SIGHUP@");
+	fwrite(text, 1, (size_t)(at - text), stdout);
+	fputs(".SH SIGNALS\n.TP\n.B SIGHUP\nRe\\-reads the config file and applies, without "
+	      "dropping a client: ", stdout);
+	for (size_t i = 0; keys[i]; i++) {
+		fputs(i ? ", " : "", stdout);
+		roff_escape(stdout, keys[i]);
+	}
+	fputs(". Every other key needs a restart. Each changed key is logged; a file that does "
+	      "not parse or check is logged and the running config kept.\n", stdout);
+	fputs(at + strlen("@SIGHUP@"), stdout);
+}
+
 int doc_main(const char *cmd, const char *what)
 {
 	int man = strcmp(what, "--help-man") == 0;
 	if (strcmp(cmd, "node") == 0) {
-		if (man)
+		if (man) {
 			options_print_man(stdout, &node_page, node_options);
-		else
+			trailer(node_trailer, node_reload_keys);
+		} else
 			options_print_conf(stdout, "/etc/sluice/node.conf - settings of `sluice node` "
 			                   "(sluice-node.service)", node_options);
 		return 0;
 	}
 	if (strcmp(cmd, "manager") == 0) {
-		if (man)
+		if (man) {
 			options_print_man(stdout, &manager_page, manager_options);
-		else
+			trailer(manager_trailer, manager_reload_keys);
+		} else
 			options_print_conf(stdout, "/etc/sluice/manager.conf - settings of `sluice "
 			                   "manager` (sluice-manager.service)", manager_options);
 		return 0;
