@@ -26,7 +26,8 @@ static const char usage[] =
 	"usage: sluice manager [options]\n\n"
 	"Runs the stream manager: node groups from launch configurations and scale policies,\n"
 	"nodes that register and heartbeat, routing of publishers and viewers, autoscaling.\n"
-	"The REST API is under /api/v1 (see docs/api.md); `sluice ctl` drives it.";
+	"The REST API is under /api/v1 (see docs/api.md); `sluice ctl` drives it.\n"
+	"Check a config without starting: sluice manager --config FILE --check-config.";
 
 void mgr_event(struct manager *m, const char *kind, const char *group, const char *node,
                const char *fmt, ...)

@@ -28,7 +28,8 @@ static const char usage[] =
 	"usage: sluice node [options]\n\n"
 	"Runs a media node: publishers push RTMP to rtmp://HOST:RTMP_PORT/APP/STREAM;\n"
 	"viewers play the same URL over RTMP, or http://HOST:HTTP_PORT/APP/STREAM.flv.\n"
-	"HTTP also serves /healthz, /metrics and the JSON API under /api/v1.";
+	"HTTP also serves /healthz, /metrics and the JSON API under /api/v1.\n"
+	"Check a config without starting: sluice node --config FILE --check-config.";
 
 static void raise_fd_limit(void)
 {

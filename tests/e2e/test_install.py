@@ -219,7 +219,8 @@ def test_debian_package_builds_and_installs(t):
         return
     out = t.path("deb")
     start = time.monotonic()
-    r = run([os.path.join(ROOT, "scripts", "deb.sh")], cwd=ROOT, timeout=200,
+    # niced: the e2e files beside it measure time.
+    r = run(["nice", "-n", "10", os.path.join(ROOT, "scripts", "deb.sh")], cwd=ROOT, timeout=200,
             env=dict(os.environ, SLUICE_DEB_OUT=out))
     took = time.monotonic() - start
     check(r.returncode == 0, "deb.sh: %s %s" % (r.stdout[-2000:], r.stderr[-3000:]))
