@@ -348,7 +348,22 @@ def test_sighup_reload_keeps_viewers(t):
     # The new level applies: a new connection is now logged at debug.
     probe = socket.create_connection((addr, 1935), timeout=2)
     wait_for(lambda: "rtmp_accept" in node.log(), 5, "a debug line after the reload")
+    # And the new limit: with the publisher, two viewers and this probe held, 7 leaves room
+    # for 3 more connections; the rest are refused (closed at once, logged with the limit).
+    extra = [socket.create_connection((addr, 1935), timeout=2) for _ in range(6)]
+    time.sleep(1.0)
+    closed = 0
+    for s in extra:
+        s.setblocking(False)
+        try:
+            closed += s.recv(1) == b""
+        except BlockingIOError:
+            pass
+        s.close()
     probe.close()
+    check(closed == 3, "%d of 6 extra connections refused at max-connections 7, expected 3"
+          % closed)
+    check("limit=7" in node.log(), "the refusal does not name the new limit")
 
     # A bad file is refused whole: the running config stays, the node goes on.
     with open(conf, "w") as f:
