@@ -8,6 +8,9 @@
 #   make fuzz         long libFuzzer campaigns (FUZZ_SECONDS per target)
 #   make bench        the side-by-side benchmark against nginx-rtmp
 #   make bench-hls    how far behind live Chromium plays HLS and LL-HLS
+#   make install      the binary, man pages, /etc/sluice/*.conf and the systemd units
+#                     (PREFIX=/usr/local, DESTDIR= for a staging root)
+#   make deb          the Debian package, into build-deb/
 #
 # Every target installs missing Debian packages first (scripts/deps.sh).
 
@@ -17,13 +20,15 @@ FUZZ_BUILD ?= build-fuzz
 WERROR     ?= 0
 E2E_JOBS   ?= 2
 FUZZ_SECONDS ?= 600
+PREFIX     ?= /usr/local
+DESTDIR    ?=
 
 ifeq ($(WERROR),1)
 WERROR_OPT := -Dwerror=true
 endif
 
 .PHONY: all build run test test-unit test-e2e test-sanitize fuzz-build fuzz-replay \
-        fuzz-smoke fuzz bench bench-hls deps clean
+        fuzz-smoke fuzz bench bench-hls deps clean install deb
 
 all: build
 
@@ -45,7 +50,7 @@ test-unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
 test-e2e: build
-	@scripts/deps.sh test browser
+	@scripts/deps.sh test browser deb
 	python3 tests/e2e/run.py --bin $(BUILD)/sluice --jobs $(E2E_JOBS)
 
 # Sanitized build with clang: also proves the tree builds warning-free with clang.
@@ -91,5 +96,14 @@ bench-hls: build
 	@scripts/deps.sh test browser
 	@python3 bench/hls_latency.py
 
+# The configs go to /etc/sluice whatever the prefix (where operators look for them).
+install: build
+	@meson configure $(BUILD) -Dprefix=$(PREFIX) -Dsysconfdir=/etc >/dev/null
+	DESTDIR="$(if $(DESTDIR),$(abspath $(DESTDIR)))" meson install -C $(BUILD) --quiet
+
+deb: deps
+	@scripts/deps.sh deb
+	@scripts/deb.sh
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-deb

@@ -7,6 +7,8 @@
 #   scripts/deps.sh bench     + nginx with the RTMP module, the peer we measure against
 #   scripts/deps.sh browser   + Debian's chromium, the real browser the watch-page tests drive
 #   scripts/deps.sh npm       npm (when no npm is on the PATH), for web/ (scripts/web.sh)
+#   scripts/deps.sh deb       + the Debian packaging tools (make deb) and systemd's
+#                             systemd-analyze, which checks the units (make test-deb)
 #
 # Called by the Makefile before it builds, so a fresh Debian 12 needs no other step.
 set -eu
@@ -17,6 +19,7 @@ fuzz="$build clang llvm libclang-rt-14-dev"
 bench="$test nginx-light libnginx-mod-rtmp util-linux"
 browser="chromium"
 npm="npm"
+deb="$build dpkg-dev debhelper fakeroot systemd python3"
 
 [ $# -gt 0 ] || set -- build
 want=""
@@ -27,8 +30,9 @@ for group in "$@"; do
 	fuzz) want="$want $fuzz" ;;
 	bench) want="$want $bench" ;;
 	browser) want="$want $browser" ;;
+	deb) want="$want $deb" ;;
 	npm) command -v npm >/dev/null 2>&1 || want="$want $npm" ;;
-	*) echo "deps.sh: unknown group '$group' (build, test, fuzz, bench, browser, npm)" >&2; exit 2 ;;
+	*) echo "deps.sh: unknown group '$group' (build, test, fuzz, bench, browser, npm, deb)" >&2; exit 2 ;;
 	esac
 done
 

@@ -648,3 +648,9 @@ int ctl_main(int argc, char **argv)
 	}
 	return usage_error("unknown command");
 }
+
+/* For `sluice ctl --help-man` (doc_cmd.c): the page shows the same text as --help. */
+const char *ctl_usage_text(void)
+{
+	return usage;
+}

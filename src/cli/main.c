@@ -31,6 +31,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
+	if (argc == 3 && (strcmp(argv[2], "--help-man") == 0 || strcmp(argv[2], "--help-conf") == 0))
+		return doc_main(cmd, argv[2]);
 	if (strcmp(cmd, "node") == 0)
 		return node_main(argc - 2, argv + 2);
 	if (strcmp(cmd, "token") == 0)

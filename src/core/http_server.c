@@ -551,6 +551,17 @@ static void handle_closed(uv_handle_t *h)
 	maybe_free_server(s);
 }
 
+void http_server_set_timeouts(struct http_server *s, uint64_t request_ms, uint64_t keepalive_ms,
+                              uint64_t send_ms)
+{
+	if (request_ms)
+		s->cfg.request_timeout_ms = request_ms;
+	if (keepalive_ms)
+		s->cfg.keepalive_timeout_ms = keepalive_ms;
+	if (send_ms)
+		s->cfg.send_timeout_ms = send_ms;
+}
+
 int http_server_start(uv_loop_t *loop, const struct http_server_config *cfg,
                       struct http_server **out)
 {

@@ -45,6 +45,10 @@ int http_server_start(uv_loop_t *loop, const struct http_server_config *cfg,
                       struct http_server **out);
 /* Stops listening and closes every connection; frees the server once they are gone. */
 void http_server_stop(struct http_server *s);
+/* Changes the three timeouts of a running server (a config reload); 0 keeps one as it is.
+ * Open connections are held to the new values from the next sweep on. */
+void http_server_set_timeouts(struct http_server *s, uint64_t request_ms, uint64_t keepalive_ms,
+                              uint64_t send_ms);
 
 /* Adds a header to the next response on c ("Name: value", no CRLF). */
 void http_add_header(struct http_conn *c, const char *name, const char *value);

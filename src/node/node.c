@@ -16,9 +16,12 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/name.h"
+#include "core/options_doc.h"
+#include "core/sdnotify.h"
 #include "media/media_msg.h"
 #include "node/hls_http.h"
 #include "node/manager_link.h"
+#include "node/node_reload.h"
 #include "node/rtmp_conn.h"
 
 #define SHUTDOWN_GRACE_MS 3000
@@ -27,7 +30,8 @@ static const char usage[] =
 	"usage: sluice node [options]\n\n"
 	"Runs a media node: publishers push RTMP to rtmp://HOST:RTMP_PORT/APP/STREAM;\n"
 	"viewers play the same URL over RTMP, or http://HOST:HTTP_PORT/APP/STREAM.flv.\n"
-	"HTTP also serves /healthz, /metrics and the JSON API under /api/v1.";
+	"HTTP also serves /healthz, /metrics and the JSON API under /api/v1.\n"
+	"Check a config without starting: sluice node --config FILE --check-config.";
 
 static void raise_fd_limit(void)
 {
@@ -126,6 +130,8 @@ static void node_stop(struct node *n, const char *why)
 	if (n->stopping)
 		return;
 	n->stopping = 1;
+	sd_notify_stopping();
+	node_reload_stop();
 	log_info("shutting_down", "reason=%s streams=%zu connections=%u", why,
 	         n->streams.map.count, n->conns.count);
 	uv_close((uv_handle_t *)&n->sig_term, NULL);
@@ -217,6 +223,8 @@ static int configure(struct node *n, struct node_config *cfg, int argc, char **a
 int node_main(int argc, char **argv)
 {
 	static struct node_config cfg;
+	/* --check-config: everything a start checks, then "ok" (or the error, exit 2), no bind. */
+	int check_only = options_take_flag(&argc, argv, "--check-config");
 	struct node *n = xcalloc(1, sizeof(*n));
 	int rc = configure(n, &cfg, argc, argv);
 	char cerr[300];
@@ -226,6 +234,10 @@ int node_main(int argc, char **argv)
 	               manager_link_init(n, cerr, sizeof(cerr)) < 0)) {
 		fprintf(stderr, "sluice node: %s\n", cerr);
 		rc = 2;
+	}
+	if (rc < 0 && check_only) {
+		printf("ok\n");
+		rc = 0;
 	}
 	if (rc >= 0) {
 		options_free(node_options, &cfg);
@@ -295,6 +307,7 @@ int node_main(int argc, char **argv)
 	n->sig_term.data = n->sig_int.data = n;
 	uv_signal_start(&n->sig_term, signal_cb, SIGTERM);
 	uv_signal_start(&n->sig_int, signal_cb, SIGINT);
+	node_reload_start(n, argc, argv);
 
 	if ((!cfg.api_token || !*cfg.api_token) && strcmp(cfg.bind, "127.0.0.1") != 0 &&
 	    strncmp(cfg.bind, "127.", 4) != 0)
@@ -306,6 +319,7 @@ int node_main(int argc, char **argv)
 	         cfg.bind, (long long)cfg.http_port,
 	         cfg.publish_secret && *cfg.publish_secret ? "on" : "off",
 	         cfg.play_secret && *cfg.play_secret ? "on" : "off");
+	sd_notify_ready();
 	uv_run(n->loop, UV_RUN_DEFAULT);
 	log_info("node_stopped", "name=%s", n->name);
 out:
