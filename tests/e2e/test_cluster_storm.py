@@ -177,6 +177,7 @@ class UnnamedNode(Node):
         self.addr = new_addr()
         self.rtmp_port, self.http_port = 1935, 5080
         self.name = label  # the process label only: the node picks its own name
+        self.token = None
         cmd = [SLUICE, "node", "--bind", self.addr, "--rtmp-port", "1935", "--http-port",
                "5080"] + list(args)
         self.proc = procs.start(cmd, label)
