@@ -79,8 +79,9 @@ static const struct cluster_link_ops cluster_link_ops = {
 	cluster_link_send, cluster_link_chunk_size, cluster_node_stopping,
 };
 
-/* The cluster's settings, from the node's (the strings stay the config's). */
-static int cluster_setup(struct node *n, char *err, size_t err_size)
+/* The cluster's settings, from the node's (the strings stay the config's); again
+ * after a reload, since the cluster reads them where they are used. */
+void node_cluster_settings(struct node *n)
 {
 	const struct node_config *cfg = n->cfg;
 	struct cluster_settings *cs = &n->cluster_cfg;
@@ -102,8 +103,13 @@ static int cluster_setup(struct node *n, char *err, size_t err_size)
 	cs->pull_miss_hold_ms = cfg->pull_miss_hold;
 	cs->pull_miss_hold_max_ms = cfg->pull_miss_hold_max;
 	cs->rtmp_limits = &n->rtmp_limits;
+}
+
+static int cluster_setup(struct node *n, char *err, size_t err_size)
+{
+	node_cluster_settings(n);
 	struct cluster_host host = {
-		.loop = n->loop, .name = n->name, .cfg = cs, .streams = &n->streams,
+		.loop = n->loop, .name = n->name, .cfg = &n->cluster_cfg, .streams = &n->streams,
 		.ops = &cluster_link_ops, .ctx = n,
 	};
 	return cluster_init(&n->cluster, &host, err, err_size);

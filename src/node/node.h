@@ -71,6 +71,8 @@ struct node {
 
 /* Runs a node until SIGTERM/SIGINT; returns the process exit status. */
 int node_main(int argc, char **argv);
+/* (Re)fills n->cluster_cfg from n->cfg: at start and after a reload. */
+void node_cluster_settings(struct node *n);
 
 /* RTMP listener and connections (rtmp_conn.c). */
 int rtmp_server_start(struct node *n);
