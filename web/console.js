@@ -6,7 +6,6 @@
 'use strict';
 
 const POLL_MS = 2000;
-const HISTORY_MS = 10000;
 const EVENTS_LIMIT = 500;
 
 const state = {
@@ -103,7 +102,9 @@ async function poll() {
       api('GET', '/api/v1/streams'), api('GET', '/api/v1/events?limit=' + EVENTS_LIMIT)]);
     state.manager = mg; state.groups = g.groups; state.nodes = n.nodes;
     state.streams = s.streams; state.events = ev.events;
-    if (Date.now() - state.lastHistory >= HISTORY_MS) {
+    // The charts gain a point every intervalMs (console-sample-interval): fetched that often.
+    const every = Math.max(POLL_MS, state.history ? state.history.intervalMs : 0);
+    if (Date.now() - state.lastHistory >= every - 100) {
       state.history = await api('GET', '/console/history');
       state.lastHistory = Date.now();
     }
