@@ -29,11 +29,15 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
+let flashTimer = null;
+// Errors stay until the next message; a success fades after a few seconds.
 function flash(msg, ok) {
   const f = $('flash');
   f.textContent = msg;
   f.className = ok ? 'ok' : '';
   f.hidden = !msg;
+  clearTimeout(flashTimer);
+  if (ok) flashTimer = setTimeout(() => { f.hidden = true; }, 5000);
 }
 
 class ApiError extends Error {
