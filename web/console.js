@@ -235,7 +235,7 @@ function renderGroups() {
       el('td', {},
         el('button', { type: 'button', class: 'add-origin', onclick: () => act('Add an origin to ' + g.name +
           ' (and the scale policy\'s minimum of edges)?', 'POST', gp + '/origins', {}, 'Origin launched.') }, 'Add origin'), ' ',
-        el('button', { type: 'button', onclick: () => setThresholds(g) }, 'Thresholds'), ' ',
+        el('button', { type: 'button', class: 'thresholds', onclick: () => setThresholds(g) }, 'Thresholds'), ' ',
         el('button', { type: 'button', class: 'danger delete-group', onclick: () => act('Delete group ' + g.name +
           ' and stop all its nodes? Viewers and publishers on them are cut off.', 'DELETE', gp, null,
           'Group deleted.') }, 'Delete')));

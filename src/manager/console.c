@@ -66,50 +66,50 @@ static int path_has_prefix(const struct http_request *r, const char *p)
 
 /* ---- history ---- */
 
+static int live(const struct mnode *nd)
+{
+	return nd->state == NS_ALIVE || nd->state == NS_DRAINING;
+}
+
 static void sample(struct console *con)
 {
 	struct manager *m = con->m;
 	struct console_history *h = &con->history;
 	console_history_tick(h, clock_wall_ms());
+	struct list_node *li;
 	size_t it = 0;
 	void *v;
-	/* Every group gets a point, 0 when it has no live node, so its line does not stop. */
-	while (strmap_next(&m->groups, &it, NULL, &v))
-		console_history_put(h, CS_GROUP, ((struct mgroup *)v)->g.name, 0, 0, -1, 0);
-	/* A group's CPU is the mean of its live nodes'. */
-	struct { char name[MGR_NAME_MAX + 1]; double cpu; unsigned n; } cpu[64];
-	unsigned ncpu = 0;
-	struct list_node *li;
+	/* A group: its live nodes' viewers and bandwidth summed, their CPU averaged; 0 (not a
+	 * gap) while it has none, so its line goes on. */
+	while (strmap_next(&m->groups, &it, NULL, &v)) {
+		const char *g = ((struct mgroup *)v)->g.name;
+		double viewers = 0, bw = 0, cpu = 0;
+		unsigned n = 0;
+		list_for_each(li, &m->nodes) {
+			struct mnode *nd = list_entry(li, struct mnode, link);
+			if (!live(nd) || strcmp(nd->group, g) != 0)
+				continue;
+			viewers += (double)nd->rep.viewers;
+			bw += (double)nd->rep.bw_out_bps;
+			cpu += nd->rep.cpu_percent;
+			n++;
+		}
+		console_history_put(h, CS_GROUP, g, viewers, bw, n ? cpu / n : 0, 0);
+	}
 	list_for_each(li, &m->nodes) {
 		struct mnode *nd = list_entry(li, struct mnode, link);
-		if (nd->state != NS_ALIVE && nd->state != NS_DRAINING)
+		if (!live(nd))
 			continue;
 		const struct node_report *r = &nd->rep;
 		console_history_put(h, CS_NODE, nd->id, (double)r->viewers, (double)r->bw_out_bps,
 		                    r->cpu_percent, 0);
-		console_history_put(h, CS_GROUP, nd->group, (double)r->viewers,
-		                    (double)r->bw_out_bps, -1, 1);
-		unsigned k;
-		for (k = 0; k < ncpu && strcmp(cpu[k].name, nd->group) != 0; k++)
-			;
-		if (k == ncpu && ncpu < sizeof(cpu) / sizeof(cpu[0])) {
-			snprintf(cpu[k].name, sizeof(cpu[k].name), "%s", nd->group);
-			cpu[k].cpu = 0;
-			cpu[k].n = 0;
-			ncpu++;
-		}
-		if (k < ncpu) {
-			cpu[k].cpu += r->cpu_percent;
-			cpu[k].n++;
-		}
+		/* A stream's viewers on every node that carries it, summed. */
 		for (unsigned i = 0; i < r->nstreams; i++) {
 			char key[CONSOLE_SERIES_NAME_MAX + 1];
 			snprintf(key, sizeof(key), "%s/%s", r->streams[i].app, r->streams[i].name);
 			console_history_put(h, CS_STREAM, key, (double)r->streams[i].viewers, -1, -1, 1);
 		}
 	}
-	for (unsigned k = 0; k < ncpu; k++)
-		console_history_put(h, CS_GROUP, cpu[k].name, 0, 0, cpu[k].cpu / cpu[k].n, 1);
 }
 
 static void sample_cb(uv_timer_t *t)

@@ -29,7 +29,7 @@ async function step(name) {
   throw new Error('the test did not go on after ' + name);
 }
 
-const report = { console: [], pageErrors: [], steps: [] };
+const report = { console: [], pageErrors: [], steps: [], httpErrors: [] };
 const t0 = Date.now();
 const mark = (s) => report.steps.push([s, Date.now() - t0]);
 const browser = await chromium.launch({
@@ -41,6 +41,9 @@ try {
   const page = await ctx.newPage();
   page.on('console', (m) => { if (m.type() === 'error') report.console.push(m.text()); });
   page.on('pageerror', (e) => report.pageErrors.push(String(e)));
+  // Every answer of 400 or more, with its URL: the test tells the refusals it provoked from
+  // anything else.
+  page.on('response', (r) => { if (r.status() >= 400) report.httpErrors.push([r.status(), r.request().method(), r.url()]); });
   const shot = (name) => page.screenshot({ path: path.join(outDir, name + '.png'), fullPage: true });
   const confirm = async () => {
     await page.waitForSelector('#confirm[open]', { timeout: 5000 });
@@ -160,8 +163,28 @@ try {
     const r = document.querySelector('#nodes tr[data-node="' + id + '"] .state');
     return r ? r.textContent : 'removed';
   }, edgeId);
-  report.flashAfterDrain = await page.textContent('#flash');
   await shot('6-drained');
+
+  // Set the edges' thresholds from the page: the group's row shows the new values.
+  await page.click('#groups tr[data-group="web"] button.thresholds');
+  await page.waitForSelector('#th-dialog[open]');
+  await page.selectOption('#th-role', 'edge');
+  await page.fill('#th-out', '75');
+  await page.fill('#th-in', '25');
+  await page.click('#th-ok');
+  await confirm();
+  await page.waitForFunction(() => document.querySelector('#groups tr[data-group="web"]')
+    .textContent.includes('edge 75/25'), null, { timeout: 5000 });
+  // A refusal is shown as the API words it (scaleIn must be below scaleOut).
+  await page.click('#groups tr[data-group="web"] button.thresholds');
+  await page.waitForSelector('#th-dialog[open]');
+  await page.fill('#th-out', '20');
+  await page.fill('#th-in', '30');
+  await page.click('#th-ok');
+  await confirm();
+  await page.waitForFunction(() => document.querySelector('#flash').textContent.includes('scaleIn'),
+    null, { timeout: 5000 });
+  report.thresholdError = await page.textContent('#flash');
 
   // The node's own status page (the origin's), from the link in the nodes table.
   const originUrl = await page.$$eval('#nodes tbody tr', (rs) => rs.filter((r) =>
@@ -178,6 +201,13 @@ try {
   }));
   await sp.screenshot({ path: path.join(outDir, '7-node-status.png'), fullPage: true });
   await sp.close();
+
+  // Delete the group from the page: it goes, with its nodes.
+  await page.click('#groups tr[data-group="web"] button.delete-group');
+  await confirm();
+  await page.waitForFunction(() => !document.querySelector('#groups tr[data-group="web"]') &&
+    !document.querySelector('#nodes tbody tr'), null, { timeout: 10000, polling: 200 });
+  report.deleted = true;
 
   // Log out: the API then refuses the same browser.
   await page.click('#logout');

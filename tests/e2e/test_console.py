@@ -110,6 +110,7 @@ def test_console_in_a_browser(t):
         st, out = m.route("live", "demo", "broadcast")
         check(st == 200 and out["role"] == "origin", "broadcast route: %d %s" % (st, out))
         publish(t.procs, out["urls"]["rtmp"])
+        origin = out["node"]
         go("group-up")
         wait_step("live")
         edge = m.nodes("edge", ["alive"])[0]
@@ -122,9 +123,20 @@ def test_console_in_a_browser(t):
         check(drv.returncode == 0 and lines, "the browser driver exited %s" % drv.returncode)
         r = json.loads(lines[-1])
         check("failure" not in r, "browser: %s (steps %s)" % (r.get("failure"), r["steps"]))
-        # The refusals this test provokes (401 before login and after logout, 403 for the
-        # CSRF-less call) are logged by the browser as failed loads; nothing else may be.
-        errs = [e for e in r["console"] if not re.search(r"status of 40[13] ", e)]
+        # The refusals this test provokes are the only failed answers: 401 for the session
+        # before login and after logout, the wrong login, the API without a session; 403 for
+        # the CSRF-less call; 400 for bad thresholds; and 503 when the stream page asks where
+        # a viewer would go while the one alive edge is full (its two viewers fill it; the
+        # page asks again until the edge the autoscaler started is up).  The browser logs
+        # each as a console error without its URL: they are told apart by their answers here.
+        expected = {(401, "GET", "/console/session"), (401, "POST", "/console/login"),
+                    (401, "GET", "/api/v1/groups"), (401, "GET", "/console/history"),
+                    (403, "DELETE", "/api/v1/groups/web"),
+                    (400, "PUT", "/api/v1/groups/web/thresholds"),
+                    (503, "GET", "/api/v1/streams/live/demo?action=subscribe")}
+        bad = [e for e in r["httpErrors"] if (e[0], e[1], "/" + e[2].split("/", 3)[3]) not in expected]
+        check(not bad, "failed answers: %s" % bad)
+        errs = [e for e in r["console"] if not re.search(r"status of (40[013]|503) ", e)]
         check(not r["pageErrors"] and not errs,
               "page errors %s, console errors %s" % (r["pageErrors"], errs))
         check("script-src 'self'" in r["csp"] and "unsafe" not in r["csp"], "CSP: %s" % r["csp"])
@@ -136,7 +148,6 @@ def test_console_in_a_browser(t):
               "session id: %r" % r["cookieVisibleToScript"])
         check(any("Create node group web" in x for x in r["confirmText"]) and
               any("Drain" in x for x in r["confirmText"]), "confirmations: %s" % r["confirmText"])
-        origin = m.nodes("origin")[0]["id"]
         check(r["origin"] == origin, "page says origin %s, the API %s" % (r["origin"], origin))
         check(r["viewers"] >= 2 and r["viewersCard"] >= 2, "viewers on the page: %s, card %s" % (
             r["viewers"], r["viewersCard"]))
@@ -148,12 +159,18 @@ def test_console_in_a_browser(t):
               "event filter: %s" % r["eventKinds"])
         check(r["csrfless"][0] == 403 and "CSRF" in r["csrfless"][1],
               "a DELETE without the CSRF token: %s" % r["csrfless"])
-        check(m.ok("/api/v1/groups/web")["name"] == "web", "the group survived the refused call")
+        kinds = [e["kind"] for e in m.events()]
+        check("thresholds_set" in kinds and "group_deleted" in kinds and
+              kinds.count("group_deleted") == 1, "events: %s" % kinds)
         check(r["drainedState"] in ("draining", "removed"), "drained: %s" % r["drainedState"])
         states = {n["id"]: n["state"] for n in m.nodes()}
         check(states.get(r["drained"], "removed") != "alive", "API after drain: %s" % states)
         check("origin" in r["status"]["who"] and r["status"]["watch"] == "/live/demo/",
               "status page: %s" % r["status"])
+        check("scaleIn" in r["thresholdError"] and "below" in r["thresholdError"],
+              "a refused threshold said %r" % r["thresholdError"])
+        check(r.get("deleted") and m.ok("/api/v1/groups")["groups"] == [] and not m.nodes(),
+              "the group deleted from the page is gone: %s" % m.nodes())
         check(r["afterLogout"] == 401 and r["noSession"] == [401, 401],
               "after logout %s, no session %s" % (r["afterLogout"], r["noSession"]))
         for shot in ("1-login", "2-group-up", "3-overview-viewers", "4-stream", "5-events",
