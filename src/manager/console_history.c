@@ -117,7 +117,12 @@ static json_t *values(const struct console_history *h, const float *a)
 	unsigned first = (h->head + h->npoints + 1 - h->filled) % h->npoints;
 	for (unsigned k = 0; k < h->filled; k++) {
 		float v = a[(first + k) % h->npoints];
-		json_array_append_new(arr, isnan(v) ? json_null() : json_real(v));
+		/* Counts and bit rates as integers, CPU to a hundredth: a float printed in full
+		 * ("0.40000000596046448") would triple the answer's size for nothing. */
+		json_t *x = isnan(v) ? json_null() :
+		            v == floorf(v) && fabsf(v) < 1e15f ? json_integer((json_int_t)v) :
+		            json_real(round((double)v * 100.0) / 100.0);
+		json_array_append_new(arr, x);
 	}
 	return arr;
 }

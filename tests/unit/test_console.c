@@ -128,11 +128,17 @@ static void test_history_ring_and_bounds(void **state)
 	json_t *n1 = series(o, "n1");
 	assert_non_null(n1);
 	json_t *v = json_object_get(n1, "viewers");
-	assert_true(json_real_value(json_array_get(v, 0)) == 2.0);
+	assert_int_equal(json_integer_value(json_array_get(v, 0)), 2);
 	assert_true(json_is_null(json_array_get(v, 1)));      /* not seen at sample 4 */
-	assert_true(json_real_value(json_array_get(v, 2)) == 4.0);
+	assert_int_equal(json_integer_value(json_array_get(v, 2)), 4);
+	/* CPU to a hundredth. */
+	console_history_put(&h, CS_NODE, "n1", 4, 40, 12.3456, 0);
+	json_decref(o);
+	o = console_history_json(&h);
+	n1 = series(o, "n1");
+	assert_true(json_real_value(json_array_get(json_object_get(n1, "cpu"), 2)) == 12.35);
 	json_t *g = series(o, "g");
-	assert_true(json_real_value(json_array_get(json_object_get(g, "viewers"), 2)) == 5.0);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(g, "viewers"), 2)), 5);
 	assert_int_equal(nvalues(json_object_get(g, "cpu")), 0);  /* cpu < 0: never set */
 	json_decref(o);
 	/* Unseen for a whole window: the slot is freed. */
