@@ -137,6 +137,12 @@ function fmtUptime(s) {
   return (d ? d + 'd ' : '') + (d || h ? h + 'h ' : '') + m + 'm';
 }
 
+// {"rtmp": 2, "flv": 0, "hls": 1} -> "rtmp 2 · hls 1" (what nodes report; older nodes: none).
+function fmtProtocols(p) {
+  const parts = Object.entries(p || {}).filter(([, v]) => v > 0).map(([k, v]) => k + ' ' + v);
+  return parts.join(' · ') || '–';
+}
+
 function fill(tbody, rows) {
   tbody.replaceChildren(...rows);
 }
@@ -276,6 +282,7 @@ function renderStreams() {
     el('td', {}, el('a', { href: streamHref(s) }, s.app + '/' + s.name)),
     el('td', { class: 'origin' }, s.origin || '(not published)'), el('td', {}, s.group || ''),
     el('td', { class: 'num viewers' }, s.viewers),
+    el('td', { class: 'protocols' }, fmtProtocols(s.protocols)),
     el('td', {}, s.nodes.map((n) => n.id + ' (' + n.viewers + ')').join(', ')))));
 }
 
@@ -363,8 +370,8 @@ async function renderStream(app, name) {
     const nd = byId[n.id];
     const url = nd ? 'http://' + nd.host + ':' + nd.httpPort + '/' : '';
     return el('tr', { 'data-node': n.id }, el('td', {}, n.id), el('td', {}, n.role), el('td', {}, n.publishing ? 'yes' : ''),
-      el('td', { class: 'num viewers' }, n.viewers),
-      el('td', {}, url ? el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, 'viewers per protocol') : ''));
+      el('td', { class: 'num viewers' }, n.viewers), el('td', { class: 'protocols' }, fmtProtocols(n.protocols)),
+      el('td', {}, url ? el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, 'status page') : ''));
   }));
   if (state.history) {
     const series = state.history.series.filter((x) => x.kind === 'stream' && x.name === key);

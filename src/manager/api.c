@@ -568,9 +568,12 @@ static void api_streams(struct manager *m, struct http_conn *c)
 			}
 			json_int_t v = json_integer_value(json_object_get(s, "viewers")) + rs->viewers;
 			json_object_set_new(s, "viewers", json_integer(v));
-			json_array_append_new(json_object_get(s, "nodes"), json_pack("{s:s, s:s, s:b, s:I}",
-			                      "id", nd->id, "role", mrole_name(nd->role), "publishing",
-			                      rs->publishing, "viewers", (json_int_t)rs->viewers));
+			json_t *on = json_pack("{s:s, s:s, s:b, s:I}", "id", nd->id, "role",
+			                       mrole_name(nd->role), "publishing", rs->publishing,
+			                       "viewers", (json_int_t)rs->viewers);
+			console_protocols_add(s, rs);
+			console_protocols_add(on, rs);
+			json_array_append_new(json_object_get(s, "nodes"), on);
 		}
 	}
 	json_t *arr = json_array();

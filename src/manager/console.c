@@ -161,6 +161,22 @@ json_t *console_stats_json(const struct console *con)
 	                 "historyDropped", (json_int_t)con->history.dropped);
 }
 
+void console_protocols_add(json_t *obj, const struct report_stream *rs)
+{
+	if (!rs->nprotocols)
+		return;
+	json_t *p = json_object_get(obj, "protocols");
+	if (!p) {
+		p = json_object();
+		json_object_set_new(obj, "protocols", p);
+	}
+	for (unsigned i = 0; i < rs->nprotocols && i < HEARTBEAT_MAX_PROTOCOLS; i++) {
+		const struct report_protocol *rp = &rs->protocols[i];
+		json_int_t v = json_integer_value(json_object_get(p, rp->name)) + rp->viewers;
+		json_object_set_new(p, rp->name, json_integer(v));
+	}
+}
+
 /* ---- sessions ---- */
 
 static struct console_session *session_of(struct console *con, const struct http_request *req)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/http_server.h"
+#include "proto/heartbeat.h"
 
 struct manager;
 struct console;
@@ -37,6 +38,10 @@ int console_handle(struct manager *m, struct http_conn *c, const struct http_req
 /* 1 when req carries a live console session (and, for a call that changes state, its
  * CSRF token from the same site); else 0.  con may be NULL (no console: 0). */
 int console_authorized(struct console *con, const struct http_request *req);
+
+/* Adds a stream report's viewers by protocol into obj's "protocols" object (created when
+ * missing; counts summed), for /api/v1/streams.  Nothing when the node sent none. */
+void console_protocols_add(json_t *obj, const struct report_stream *rs);
 
 /* Counters for /api/v1/manager: sessions, logins, refusals. */
 json_t *console_stats_json(const struct console *con);

@@ -101,7 +101,11 @@ try {
     const v = document.querySelector('#streams tr[data-stream="live/demo"] .viewers');
     return v && Number(v.textContent) >= 2;
   }, null, { timeout: 20000, polling: 250 });
+  // Nodes report viewers by protocol a heartbeat later than the total: wait for both.
+  await page.waitForFunction(() => document.querySelector('#streams tr[data-stream="live/demo"] .protocols')
+    .textContent.includes('rtmp 2'), null, { timeout: 10000, polling: 250 });
   report.viewers = Number(await page.textContent('#streams tr[data-stream="live/demo"] .viewers'));
+  report.protocols = await page.textContent('#streams tr[data-stream="live/demo"] .protocols');
   report.viewersCard = Number(await page.textContent('#card-viewers b'));
   mark('viewers');
   // Charts drawn, with the group's and the stream's lines.

@@ -151,6 +151,7 @@ def test_console_in_a_browser(t):
         check(r["origin"] == origin, "page says origin %s, the API %s" % (r["origin"], origin))
         check(r["viewers"] >= 2 and r["viewersCard"] >= 2, "viewers on the page: %s, card %s" % (
             r["viewers"], r["viewersCard"]))
+        check(r["protocols"].startswith("rtmp 2"), "by protocol: %r" % r["protocols"])
         check(r["charts"]["points"] >= 2 and "group:web" in r["charts"]["series"] and
               "stream:live/demo" in r["charts"]["series"], "charts: %s" % r["charts"])
         check(r["playerSrc"].endswith("/live/demo/") and r["playerPlayed"],
