@@ -49,7 +49,7 @@ static int split_path(const struct http_request *req, size_t prefix_len, struct 
 /* The admin token; with none set, nothing is authorized (the manager refuses to start). */
 int mgr_authorized(struct manager *m, const struct http_request *req)
 {
-	return http_bearer_ok(req, m->cfg->admin_token);
+	return http_bearer_ok(req, m->cfg->admin_token) || console_authorized(m->console, req);
 }
 
 static int query(const struct http_request *req, const char *name, char *out, size_t n)
@@ -568,9 +568,12 @@ static void api_streams(struct manager *m, struct http_conn *c)
 			}
 			json_int_t v = json_integer_value(json_object_get(s, "viewers")) + rs->viewers;
 			json_object_set_new(s, "viewers", json_integer(v));
-			json_array_append_new(json_object_get(s, "nodes"), json_pack("{s:s, s:s, s:b, s:I}",
-			                      "id", nd->id, "role", mrole_name(nd->role), "publishing",
-			                      rs->publishing, "viewers", (json_int_t)rs->viewers));
+			json_t *on = json_pack("{s:s, s:s, s:b, s:I}", "id", nd->id, "role",
+			                       mrole_name(nd->role), "publishing", rs->publishing,
+			                       "viewers", (json_int_t)rs->viewers);
+			console_protocols_add(s, rs);
+			console_protocols_add(on, rs);
+			json_array_append_new(json_object_get(s, "nodes"), on);
 		}
 	}
 	json_t *arr = json_array();
@@ -630,6 +633,7 @@ static void api_manager(struct manager *m, struct http_conn *c)
 	                    conn_counts(&m->conns), "node", conn_counts(&m->node_conns)));
 	json_object_set_new(o, "routesUnreserved", json_integer((json_int_t)m->routes_unreserved));
 	json_object_set_new(o, "nodeCallsRefused", json_integer((json_int_t)m->node_calls_refused));
+	json_object_set_new(o, "console", console_stats_json(m->console));
 	json_object_set_new(o, "probes", json_pack("{s:I, s:I, s:I}", "sent",
 	                    (json_int_t)m->probes, "healthy", (json_int_t)m->probes_healthy,
 	                    "failed", (json_int_t)m->probes_failed));
@@ -684,6 +688,8 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 			mgr_node_call(m, c, req, body, body_len, path_is(req, "/api/v1/cluster/register"));
 		return;
 	}
+	if (console_handle(m, c, req, body, body_len))
+		return;
 	if (req->path_len >= 15 && memcmp(req->path, "/streammanager/", 15) == 0) {
 		if (!mgr_red5_handle(m, c, req, body, body_len))
 			http_respond_error(c, 404, "no such Stream Manager endpoint");

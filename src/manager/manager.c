@@ -82,6 +82,8 @@ static void manager_stop(struct manager *m, const char *why)
 	}
 	uv_timer_stop(&m->tick);
 	uv_close((uv_handle_t *)&m->tick, NULL);
+	console_stop(m->console);
+	m->console = NULL;
 	uv_close((uv_handle_t *)&m->sig_term, NULL);
 	uv_close((uv_handle_t *)&m->sig_int, NULL);
 	if (m->http)
@@ -296,6 +298,7 @@ int manager_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	m->console = console_new(m);
 	uv_timer_init(m->loop, &m->tick);
 	m->tick.data = m;
 	uv_timer_start(&m->tick, tick_cb, TICK_MS, TICK_MS);

@@ -16,6 +16,7 @@
 #include "core/list.h"
 #include "core/strmap.h"
 #include "manager/autoscaler.h"
+#include "manager/console.h"
 #include "manager/controller.h"
 #include "manager/model.h"
 #include "proto/node_sign.h"
@@ -44,6 +45,8 @@ struct manager_config {
 	int64_t max_connections_per_ip, conn_rate_per_ip, conn_burst_per_ip;
 	int64_t route_reservations_per_ip;
 	char *log_level;
+	uint64_t console_session_ttl, console_sample_interval;  /* console.c */
+	int64_t console_max_sessions;
 };
 
 extern const struct option_def manager_options[];
@@ -108,6 +111,7 @@ struct manager {
 	uint64_t routes_unreserved;    /* routed without a reservation (the caller held its share) */
 	uint64_t probes, probes_healthy, probes_failed;
 	uint64_t node_calls_refused;   /* register/heartbeat answered 400, 401 or 409 */
+	struct console *console;       /* the web console (console.c); NULL when stopped */
 };
 
 /* manager.c */

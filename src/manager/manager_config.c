@@ -63,5 +63,11 @@ const struct option_def manager_options[] = {
 	  "(each for 3 s or until the node reports the client); more are answered without" },
 	{ "log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, log_levels, "LEVEL",
 	  "least severe log level written" },
+	{ "console-session-ttl", OPT_MS, OFF(console_session_ttl), "12h", 60000, 604800000, NULL,
+	  NULL, "a console login lasts this long (the session cookie's expiry)" },
+	{ "console-max-sessions", OPT_INT, OFF(console_max_sessions), "64", 1, 4096, NULL, NULL,
+	  "console sessions held at once; a login beyond it ends the least recently used one" },
+	{ "console-sample-interval", OPT_MS, OFF(console_sample_interval), "10s", 1000, 60000,
+	  NULL, NULL, "how often the console's charts take a point (they keep the last hour)" },
 	OPT_END
 };

@@ -147,6 +147,12 @@ static char *report_body(struct node *n)
 		snprintf(rs->name, sizeof(rs->name), "%s", s->name);
 		rs->publishing = s->publisher_id != 0;
 		rs->viewers = sv;
+		/* By protocol, for the console; pulls by other nodes are RTMP and not viewers. */
+		int64_t rtmp = (int64_t)s->fanout.nviewers[WIRE_RTMP] - s->cluster_viewers;
+		rs->protocols[0] = (struct report_protocol){ "rtmp", rtmp > 0 ? rtmp : 0 };
+		rs->protocols[1] = (struct report_protocol){ "flv", s->fanout.nviewers[WIRE_FLV] };
+		rs->protocols[2] = (struct report_protocol){ "hls", s->hls_viewers };
+		rs->nprotocols = 3;
 	}
 	r.nstreams = (unsigned)k;
 	const char *host = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;

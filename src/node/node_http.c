@@ -12,6 +12,7 @@
 #include "core/http_auth.h"
 #include "core/log.h"
 #include "node/hls_http.h"
+#include "node/status_page.h"
 #include "node/watch_page.h"
 #include "node/node.h"
 #include "proto/flv.h"
@@ -547,6 +548,8 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 		}
 		return;
 	}
+	if (status_page_handle(c, req))
+		return;
 	if (watch_page_serve_asset(c, req))
 		return;
 	if (hls_http_handle(n, c, req))

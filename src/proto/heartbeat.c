@@ -121,6 +121,35 @@ static int get_str(json_t *obj, const char *key, const char *prefix, size_t max,
 	return 0;
 }
 
+/* "protocols": {"rtmp": 2, ...}, optional (older nodes do not send it). */
+static int get_protocols(json_t *s, const char *prefix, struct report_stream *rs, char *err,
+                         size_t n)
+{
+	json_t *o = json_object_get(s, "protocols");
+	if (!o)
+		return 0;
+	char p[64];
+	field_path(p, sizeof(p), prefix, "protocols");
+	if (!json_is_object(o))
+		return fail(err, n, "%s: expected an object of viewer counts", p);
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v) {
+		size_t kl = strlen(k);
+		if (kl == 0 || kl > 15 || strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789-") != kl)
+			return fail(err, n, "%s: protocol names are 1-15 of a-z 0-9 -", p);
+		if (rs->nprotocols == HEARTBEAT_MAX_PROTOCOLS)
+			return fail(err, n, "%s: at most %d protocols", p, HEARTBEAT_MAX_PROTOCOLS);
+		struct report_protocol *rp = &rs->protocols[rs->nprotocols];
+		snprintf(rp->name, sizeof(rp->name), "%s", k);
+		int rc = get_int(o, k, p, 0, INT32_MAX, 1, &rp->viewers, err, n);
+		if (rc)
+			return rc;
+		rs->nprotocols++;
+	}
+	return 0;
+}
+
 static int get_name(json_t *obj, const char *key, char *out, char *err, size_t n)
 {
 	out[0] = '\0';
@@ -240,6 +269,8 @@ int node_report_parse(const char *text, size_t len, struct node_report *out, cha
 			rc = get_bool(s, "publishing", p, &rs->publishing, err, n);
 		if (!rc)
 			rc = get_int(s, "viewers", p, 0, INT32_MAX, 0, &rs->viewers, err, n);
+		if (!rc)
+			rc = get_protocols(s, p, rs, err, n);
 		if (!rc && (!rs->app[0] || !rs->name[0]))
 			rc = fail(err, n, "%s: app and name must not be empty", p);
 		if (rc)
@@ -263,11 +294,19 @@ void node_report_free(struct node_report *r)
 json_t *node_report_to_json(const struct node_report *r)
 {
 	json_t *streams = json_array();
-	for (unsigned i = 0; i < r->nstreams; i++)
-		json_array_append_new(streams, json_pack("{s:s, s:s, s:b, s:I}", "app",
-		                      r->streams[i].app, "name", r->streams[i].name, "publishing",
-		                      r->streams[i].publishing, "viewers",
-		                      (json_int_t)r->streams[i].viewers));
+	for (unsigned i = 0; i < r->nstreams; i++) {
+		const struct report_stream *rs = &r->streams[i];
+		json_t *s = json_pack("{s:s, s:s, s:b, s:I}", "app", rs->app, "name", rs->name,
+		                      "publishing", rs->publishing, "viewers", (json_int_t)rs->viewers);
+		if (rs->nprotocols) {
+			json_t *pr = json_object();
+			for (unsigned k = 0; k < rs->nprotocols && k < HEARTBEAT_MAX_PROTOCOLS; k++)
+				json_object_set_new(pr, rs->protocols[k].name,
+				                    json_integer((json_int_t)rs->protocols[k].viewers));
+			json_object_set_new(s, "protocols", pr);
+		}
+		json_array_append_new(streams, s);
+	}
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:o}",
 	                 "id", r->id, "group", r->group, "role", r->role, "host", r->host,
 	                 "rtmpPort", (json_int_t)r->rtmp_port, "httpPort", (json_int_t)r->http_port,
