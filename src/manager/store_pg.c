@@ -119,7 +119,8 @@ static int connect_now(struct pg_store *s, char *err, size_t n)
 	char timeout_s[16], options[96];
 	unsigned secs = (pg_timeout_ms + 999) / 1000;
 	snprintf(timeout_s, sizeof(timeout_s), "%u", secs < 2 ? 2 : secs);
-	snprintf(options, sizeof(options), "-c statement_timeout=%u", pg_timeout_ms);
+	snprintf(options, sizeof(options), "-c statement_timeout=%u -c client_min_messages=warning",
+	         pg_timeout_ms);
 	const char *const keys[] = { "dbname", "connect_timeout", "options", "application_name",
 	                             pg_password ? "password" : NULL, NULL };
 	const char *const vals[] = { s->url, timeout_s, options, "sluice-manager", pg_password,
@@ -536,7 +537,7 @@ static int pg_hot_put(struct store *st_, const struct store_hot *hot, size_t n)
 	struct pg_store *s = (struct pg_store *)st_;
 	for (size_t off = 0; off < n; off += PG_HOT_BATCH) {
 		size_t k = n - off < PG_HOT_BATCH ? n - off : PG_HOT_BATCH;
-		size_t cap = 256 + k * 40;
+		size_t cap = 512 + k * 48;
 		char *sql = xmalloc(cap);
 		const char **p = xcalloc(k * 4, sizeof(*p));
 		char (*nums)[24] = xcalloc(k * 2, sizeof(*nums));

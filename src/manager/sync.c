@@ -216,6 +216,9 @@ static void node_apply(struct manager *m, const struct mnode *rec)
 	nd->role = rec->role;
 	if (nd->state != rec->state)
 		nd->state_since_ms = rec->state_since_ms;
+	/* It registered through another manager: it is judged from now on, not from 0. */
+	if (!nd->last_seen_ms && rec->state != NS_LAUNCHING && rec->state != NS_DEAD)
+		nd->last_seen_ms = clock_wall_ms();
 	nd->state = rec->state;
 	nd->place = rec->place;
 	nd->managed = rec->managed;
