@@ -96,6 +96,9 @@ def test_leader_killed_under_routing_load_and_ctl_through_lb(t):
         time.sleep(4)  # past dead-after on the new leader
         load.stop()
         check(load.ok > before_ok + 50, "routing stalled after the kill (%d answers)" % load.ok)
+        with open(t.path("figures.txt"), "w") as f:
+            f.write("new leader after %.2f s; routing %d ok, %d failed\n" % (
+                took, load.ok, len(load.failed)))
         check(len(load.failed) <= 3, "%d routing calls failed across the kill (only those in "
               "flight may): %s" % (len(load.failed), load.failed[:5]))
         _same_nodes_alive(c, nodes, "after the leader was killed")
