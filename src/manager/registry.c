@@ -160,10 +160,11 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 		return;
 	}
 	struct mnode *nd = mgr_node_find(m, rep.id);
-	/* Registered through another manager (several share a store): its record may be newer
-	 * in the store than here. */
-	if (!is_register && store_shared(m->store) && (!nd || !nd->key[0] ||
-	    nd->state == NS_LAUNCHING) && mgr_node_refresh(m, rep.id))
+	/* Launched or registered through another manager (several share a store): its record
+	 * may be newer in the store than here (a node registers within milliseconds of its
+	 * launch, before the next sync). */
+	if (store_shared(m->store) && (!nd || (!is_register && (!nd->key[0] ||
+	    nd->state == NS_LAUNCHING))) && mgr_node_refresh(m, rep.id))
 		nd = mgr_node_find(m, rep.id);
 	if (!is_register && (!nd || !nd->key[0] || nd->state == NS_LAUNCHING ||
 	                     nd->state == NS_DEAD)) {

@@ -259,7 +259,8 @@ static int reload_nodes(struct manager *m)
 		for (it = m->nodes.next; it != &m->nodes; it = next) {
 			next = it->next;
 			struct mnode *nd = list_entry(it, struct mnode, link);
-			if (!strmap_get(&r.seen, nd->id) && !nd->probing)
+			/* A probe in flight finds its node by id, and finds none. */
+			if (!strmap_get(&r.seen, nd->id))
 				node_free(m, nd);
 		}
 	}

@@ -13,11 +13,13 @@ import signal
 import threading
 import time
 
-from harness import check, wait_for
+from harness import check, check_media, play_ffmpeg, publish, wait_for
 from manager_util import scale_policy
 from pg_util import Cluster, events_of
 
 PG_OUTAGE_S = float(os.environ.get("SLUICE_PG_OUTAGE_S", "12"))
+# The "all managers down for 60 s", shortened: past dead-after and every lease.
+ALL_DOWN_S = float(os.environ.get("SLUICE_ALL_MANAGERS_DOWN_S", "8"))
 
 
 class RoutingLoad:
@@ -60,8 +62,10 @@ def _setup(c):
     nodes = {n["id"]: n for n in c.lb.nodes()}
     check(len(nodes) == 2, "expected an origin and an edge, got %s" % list(nodes))
     for m in c.managers:
-        wait_for(lambda: sorted(n["id"] for n in m.nodes(states=["alive"])) == sorted(nodes), 5,
-                 "%s to see both nodes alive" % m.mname)
+        # Every manager knows both, alive, and as launched by the controller (a node registers
+        # within milliseconds of its launch, often through a manager that did not launch it).
+        wait_for(lambda: sorted(n["id"] for n in m.nodes(states=["alive"]) if n["managed"]) ==
+                 sorted(nodes), 5, "%s to see both nodes alive and managed" % m.mname)
     return nodes
 
 
@@ -207,5 +211,41 @@ def test_postgres_outage_routing_from_memory_writes_503(t):
         check(not events_of(c.lb, "node_dead"), "a node was declared dead: %s" %
               events_of(c.lb, "node_dead"))
         check(len(events_of(c.lb, "node_launched")) == launched, "nodes were launched")
+    finally:
+        c.cleanup()
+
+
+def test_all_managers_killed_streams_flow_and_nodes_adopted(t):
+    c = Cluster(t)
+    try:
+        nodes = _setup(c)
+        pids = {i: n["pid"] for i, n in nodes.items()}
+        launched = len(events_of(c.lb, "node_launched"))
+        st, out = c.lb.route("live", "ha", "broadcast")
+        check(st == 200, "publish route: %d %s" % (st, out))
+        publish(t.procs, out["urls"]["rtmp"])
+        # Viewers are routed by any manager: the origin's report reached each through the
+        # shared hot state, whichever manager its heartbeats went to.
+        for m in c.managers:
+            wait_for(lambda: m.route("live", "ha", "subscribe")[0] == 200, 10,
+                     "%s to route a viewer of the live stream" % m.mname)
+        st, out = c.lb.route("live", "ha", "subscribe")
+        check(st == 200 and out["urls"]["rtmp"], "subscribe route: %d %s" % (st, out))
+        watch_s = ALL_DOWN_S + 10
+        viewer = play_ffmpeg(t.procs, out["urls"]["rtmp"], t.path("viewer.flv"), watch_s)
+        time.sleep(1)
+        for m in c.managers:
+            m.kill(signal.SIGKILL)
+        time.sleep(ALL_DOWN_S)
+        for i, m in enumerate(c.managers):
+            m.start("%s-again" % m.mname)
+        c.wait_leader(timeout=6)
+        wait_for(lambda: {n["id"]: n["pid"] for n in c.lb.nodes(states=["alive"])} == pids, 10,
+                 "the running nodes adopted, alive, same processes")
+        viewer.wait(timeout=watch_s + 20)
+        check_media(t.path("viewer.flv"), watch_s - 3, "a viewer while every manager was down")
+        check(len(events_of(c.lb, "node_launched")) == launched, "nodes were launched again")
+        check(not events_of(c.lb, "node_dead"), "a node was declared dead: %s" %
+              events_of(c.lb, "node_dead"))
     finally:
         c.cleanup()
