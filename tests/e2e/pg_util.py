@@ -83,6 +83,12 @@ class Postgres:
                           "-U", DB_USER, "-d", "postgres", "-c", "CREATE DATABASE sluice"])
         check(r.returncode == 0, "createdb failed: %s" % r.stderr[-2000:])
 
+    def psql(self, sql):
+        r = _as_postgres([os.path.join(PG_BIN, "psql"), "-h", self.sock, "-p", str(self.port),
+                          "-U", DB_USER, "-d", "sluice", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        check(r.returncode == 0, "psql %r failed: %s" % (sql, r.stderr[-1000:]))
+        return r.stdout
+
     @property
     def url(self):
         return "postgresql://%s@%s:%d/sluice" % (DB_USER, self.addr, self.port)

@@ -8,13 +8,15 @@ The lease is 2 s, dead-after 3 s and the sync 250 ms (pg_util.py) so failover fi
 the PostgreSQL outage lasts 12 s instead of the issue's 30 s: four times dead-after and six
 leases, the same situation (every lease lapsed, every node past dead-after on some manager),
 in less time."""
+import json
 import os
 import signal
+import subprocess
 import threading
 import time
 
-from harness import check, check_media, play_ffmpeg, publish, wait_for
-from manager_util import scale_policy
+from harness import SLUICE, check, check_media, play_ffmpeg, publish, wait_for
+from manager_util import SECRET, TOKEN, scale_policy
 from pg_util import Cluster, events_of
 
 PG_OUTAGE_S = float(os.environ.get("SLUICE_PG_OUTAGE_S", "12"))
@@ -122,7 +124,6 @@ def test_leader_killed_under_routing_load_and_ctl_through_lb(t):
               (r.stdout, r.stderr))
         pol = t.path("policy.json")
         with open(pol, "w") as f:
-            import json
             json.dump(scale_policy("via ctl", edges=(1, 2), origins=(1, 1)), f)
         r = c.lb.ctl("policy", "replace", "e2e", pol)
         check(r.returncode == 0, "ctl policy replace through haproxy: %s %s" % (r.stdout,
@@ -135,6 +136,18 @@ def test_leader_killed_under_routing_load_and_ctl_through_lb(t):
                      "%s to see the policy written through another manager" % m.mname)
         r = c.lb.ctl("route", "live/ctl", "--publish")
         check(r.returncode == 0, "ctl route through haproxy: %s %s" % (r.stdout, r.stderr))
+
+        # A manager refuses a database newer than it knows, and a password in the URL.
+        c.pg.psql("UPDATE sluice_schema SET version = 99")
+        base = [SLUICE, "manager", "--listen", "%s:5090" % c.lb_addr, "--admin-token", TOKEN,
+                "--cluster-secret", SECRET, "--db-password-file", c.pg.password_file]
+        r = subprocess.run(base + ["--db", c.pg.url], capture_output=True, text=True, timeout=20)
+        check(r.returncode == 2 and "schema version 99, newer than this sluice knows" in
+              r.stderr, "newer schema: exit %d: %s" % (r.returncode, r.stderr))
+        r = subprocess.run(base + ["--db", c.pg.url.replace("sluice@", "sluice:hunter22@")],
+                           capture_output=True, text=True, timeout=20)
+        check(r.returncode == 2 and "password" in r.stderr and "hunter22" not in r.stderr,
+              "password in the URL: exit %d: %s" % (r.returncode, r.stderr))
     finally:
         c.cleanup()
 
