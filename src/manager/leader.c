@@ -114,7 +114,9 @@ void mgr_leader_release(struct manager *m)
 json_t *mgr_leader_json(struct manager *m)
 {
 	struct mgr_leader *l = &m->leader;
-	return json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:{s:s, s:b}}",
+	const struct mgr_sync *y = &m->sync;
+	return json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:{s:s, s:b},"
+	                 " s:{s:I, s:I, s:I, s:I}}",
 	                 "name", m->name, "isLeader", l->is_leader, "leader", l->holder,
 	                 "leaderUrl", l->holder_url, "leaderSinceMs", (json_int_t)l->since_ms,
 	                 "token", (json_int_t)l->token, "leaseUnknown", l->store_down,
@@ -122,7 +124,11 @@ json_t *mgr_leader_json(struct manager *m)
 	                 "deferredActions", (json_int_t)l->deferred,
 	                 "writesRefused", (json_int_t)l->writes_refused,
 	                 "store", "backend", store_backend(m->store), "healthy",
-	                 store_healthy(m->store));
+	                 store_healthy(m->store),
+	                 "sync", "tableReloads", (json_int_t)y->reloads,
+	                 "hotRowsWritten", (json_int_t)y->hot_out,
+	                 "hotRowsApplied", (json_int_t)y->hot_in,
+	                 "nodeRowsRead", (json_int_t)y->refreshed);
 }
 
 int mgr_ha_leader_health(struct manager *m, struct http_conn *c)

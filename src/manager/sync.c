@@ -57,14 +57,21 @@ static void hot_flush(struct manager *m)
 		rows[k++] = (struct store_hot){ .node = nd->id, .last_seen_ms = (int64_t)nd->last_seen_ms,
 		                                .seq = (int64_t)nd->last_seq, .report = nd->hot_body };
 	}
-	if (store_hot_put(m->store, rows, k) == 0) {
+	/* Sent, or refused by a database that answers (a row it will never take must not hold
+	 * back every later batch): either way done.  Unreachable: kept for the next sync. */
+	int rc = store_hot_put(m->store, rows, k);
+	if (rc < 0 && store_healthy(m->store))
+		log_throttled(LOG_ERROR, "hot_state_dropped", "nodes=%zu reason=\"the database "
+		              "refused the batch\"", k);
+	if (rc == 0 || store_healthy(m->store)) {
 		list_for_each(it, &m->nodes) {
 			struct mnode *nd = list_entry(it, struct mnode, link);
 			nd->hot_dirty = 0;
 			free(nd->hot_body);
 			nd->hot_body = NULL;
 		}
-		m->sync.hot_out += k;
+		if (rc == 0)
+			m->sync.hot_out += k;
 	}
 	free(rows);
 }
