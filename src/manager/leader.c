@@ -55,6 +55,16 @@ void mgr_leader_tick(struct manager *m)
 			/* Heartbeats this manager did not see itself arrived through the store; any
 			 * node late now gets one more dead-after to show up before it is judged. */
 			uint64_t now = clock_wall_ms();
+			/* The scaling clocks were the old leader's: a full cooldown passes before a
+			 * load-based decision here (minLimit launches count the shared node table and
+			 * need no clock). */
+			size_t gi = 0;
+			void *v;
+			while (store_shared(m->store) && strmap_next(&m->groups, &gi, NULL, &v)) {
+				struct mgroup *g = v;
+				for (int r = 0; r < MROLE_COUNT; r++)
+					g->last_out_ms[r] = g->last_in_ms[r] = now;
+			}
 			struct list_node *it;
 			list_for_each(it, &m->nodes) {
 				struct mnode *nd = list_entry(it, struct mnode, link);
