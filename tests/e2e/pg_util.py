@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """pg_util.py - several `sluice manager`s on a real PostgreSQL behind a real haproxy, for the
-tests of docs/operations.md: the database (initdb/pg_ctl as user postgres, in a temp dir, on
-127.X.0.N and a free port), haproxy (its config written here), the managers, and the load
+tests of docs/operations.md: the database (initdb as user postgres through runuser, the
+postmaster a child of the test running as postgres, in a temp dir, on 127.X.0.N and a free
+port), haproxy (its config written here), the managers, and the load
 balancer's address as a Manager-like endpoint.  Everything is stopped by PID at the end.
 
 PostgreSQL and haproxy are installed by scripts/deps.sh: a missing binary fails the test
@@ -29,7 +30,7 @@ DEAD_AFTER = "3s"
 
 
 def need_binaries():
-    missing = [p for p in (os.path.join(PG_BIN, "initdb"), os.path.join(PG_BIN, "pg_ctl"),
+    missing = [p for p in (os.path.join(PG_BIN, "initdb"), os.path.join(PG_BIN, "pg_isready"),
                            os.path.join(PG_BIN, "postgres"), HAPROXY) if not os.access(p, os.X_OK)]
     if missing or not shutil.which("runuser"):
         raise TestFailure("missing %s: these tests need PostgreSQL 15 and haproxy "
@@ -61,7 +62,6 @@ class Postgres:
         os.chmod(self.root, 0o755)
         self.data = os.path.join(self.root, "data")
         self.sock = os.path.join(self.root, "sock")
-        self.log = os.path.join(self.root, "postgres.log")
         os.mkdir(self.sock)
         pwfile = os.path.join(self.root, "pw")
         with open(pwfile, "w") as f:
@@ -94,37 +94,28 @@ class Postgres:
         return "postgresql://%s@%s:%d/sluice" % (DB_USER, self.addr, self.port)
 
     def start(self):
-        r = _as_postgres([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.log, "-w",
-                          "-t", "20", "-o", "-c listen_addresses=%s -p %d -k %s -c fsync=off "
-                          "-c max_connections=40" % (self.addr, self.port, self.sock), "start"])
-        check(r.returncode == 0, "pg_ctl start failed: %s %s" % (r.stdout[-1000:],
-                                                                 self._log_tail()))
-        self.pid = self.postmaster_pid()
-
-    def postmaster_pid(self):
-        with open(os.path.join(self.data, "postmaster.pid")) as f:
-            return int(f.readline())
+        """The postmaster as this test's own child (user postgres), so the runner stops it
+        by PID even if the test dies; waits until it takes connections."""
+        self.proc = self.t.procs.start(
+            [os.path.join(PG_BIN, "postgres"), "-D", self.data, "-c",
+             "listen_addresses=" + self.addr, "-p", str(self.port), "-k", self.sock,
+             "-c", "fsync=off", "-c", "max_connections=40"], "postgres", user="postgres",
+            group="postgres")
+        self.pid = self.proc.pid
+        ready = os.path.join(PG_BIN, "pg_isready")
+        wait_for(lambda: self.proc.poll() is not None or subprocess.run(
+            [ready, "-q", "-h", self.addr, "-p", str(self.port)], timeout=5).returncode == 0, 20,
+            "PostgreSQL to take connections")
+        check(self.proc.poll() is None, "postgres exited: %s" % log_text(self.proc)[-2000:])
 
     def stop(self):
         """Fast shutdown by PID (SIGINT to the postmaster); waits until it is gone."""
         if not self.pid:
             return
-        try:
+        if self.proc.poll() is None:
             os.kill(self.pid, signal.SIGINT)
-        except ProcessLookupError:
-            self.pid = None
-            return
-        wait_for(lambda: not os.path.exists("/proc/%d" % self.pid) or
-                 open("/proc/%d/stat" % self.pid).read().split()[2] == "Z", 20,
-                 "PostgreSQL to stop")
+            self.proc.wait(timeout=20)
         self.pid = None
-
-    def _log_tail(self):
-        try:
-            with open(self.log) as f:
-                return f.read()[-2000:]
-        except OSError:
-            return ""
 
     def cleanup(self):
         try:
