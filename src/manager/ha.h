@@ -23,6 +23,7 @@ struct mgr_leader {
 	int64_t since_ms;              /* when the current leader took the lease */
 	char holder[128], holder_url[256];
 	int store_down;                /* the last renewal could not reach the database */
+	uint64_t store_down_ms;        /* since when (monotonic) */
 	uint64_t terms;                /* times this manager became leader */
 	uint64_t fenced;               /* actions refused: the token was stale */
 	uint64_t deferred;             /* actions put off: the database could not say */

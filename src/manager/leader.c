@@ -37,12 +37,19 @@ void mgr_leader_tick(struct manager *m)
 	if (store_lease(m->store, m->name, m->api_url, m->cfg->lease, &ls) < 0) {
 		/* Nobody can be elected while the database is away; this manager keeps its belief,
 		 * but every action it tries is refused by the fence until it returns. */
-		if (!l->store_down)
-			log_warn("leader_unknown", "name=%s reason=\"the database is unreachable: no "
-			         "leader action until it returns\"", m->name);
+		if (!l->store_down) {
+			l->store_down_ms = clock_mono_ms();
+			/* Recorded in the store too: queued, it is written when the database returns. */
+			mgr_event(m, "store_unreachable", NULL, NULL, "%s cannot reach the database: "
+			          "routing and heartbeats go on from memory, API writes are refused, no "
+			          "leader action runs", m->name);
+		}
 		l->store_down = 1;
 		return;
 	}
+	if (l->store_down)
+		mgr_event(m, "store_reachable", NULL, NULL, "%s reaches the database again after "
+		          "%llu ms", m->name, (unsigned long long)(clock_mono_ms() - l->store_down_ms));
 	l->store_down = 0;
 	snprintf(l->holder, sizeof(l->holder), "%s", ls.holder);
 	snprintf(l->holder_url, sizeof(l->holder_url), "%s", ls.url);

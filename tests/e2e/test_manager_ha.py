@@ -229,6 +229,11 @@ def test_postgres_outage_routing_from_memory_writes_503(t):
         check(not events_of(c.lb, "node_dead"), "a node was declared dead: %s" %
               events_of(c.lb, "node_dead"))
         check(len(events_of(c.lb, "node_launched")) == launched, "nodes were launched")
+        # What each manager recorded while the database was away was queued, then written.
+        for kind in ("store_unreachable", "store_reachable"):
+            names = sorted(m.mname for m in c.managers
+                           if any(m.mname + " " in e["message"] for e in events_of(c.lb, kind)))
+            check(names == ["m1", "m2", "m3"], "%s events from %s only" % (kind, names))
     finally:
         c.cleanup()
 
