@@ -631,6 +631,7 @@ static void api_manager(struct manager *m, struct http_conn *c)
 	/* What the limits refused or held back (docs/security.md, Manager). */
 	json_object_set_new(o, "connections", json_pack("{s:o, s:o}", "api",
 	                    conn_counts(&m->conns), "node", conn_counts(&m->node_conns)));
+	json_object_set_new(o, "leadership", mgr_leader_json(m));
 	json_object_set_new(o, "routesUnreserved", json_integer((json_int_t)m->routes_unreserved));
 	json_object_set_new(o, "nodeCallsRefused", json_integer((json_int_t)m->node_calls_refused));
 	json_object_set_new(o, "console", console_stats_json(m->console));
@@ -681,6 +682,8 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 		http_respond(c, m->stopping ? 503 : 200, "text/plain", ok, sizeof(ok) - 1);
 		return;
 	}
+	if (path_is(req, "/healthz/leader") && mgr_ha_leader_health(m, c))
+		return;
 	if (path_is(req, "/api/v1/cluster/register") || path_is(req, "/api/v1/cluster/heartbeat")) {
 		if (req->method != HTTP_POST)
 			http_respond_error(c, 405, "use POST");
@@ -711,6 +714,8 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 		return;
 	}
 	const char *seg0 = sg.s[0];
+	if (!routing && mgr_ha_gate(m, c, seg0, get))
+		return;
 	if (routing) {
 		if (!get)
 			http_respond_error(c, 405, "use GET");

@@ -18,6 +18,7 @@
 #include "manager/autoscaler.h"
 #include "manager/console.h"
 #include "manager/controller.h"
+#include "manager/ha.h"
 #include "manager/model.h"
 #include "proto/node_sign.h"
 #include "manager/routing.h"
@@ -47,6 +48,12 @@ struct manager_config {
 	char *log_level;
 	uint64_t console_session_ttl, console_sample_interval;  /* console.c */
 	int64_t console_max_sessions;
+	/* several managers on one PostgreSQL (ha.h, docs/operations.md) */
+	char *name;
+	char *db_password_file;
+	uint64_t db_timeout;
+	uint64_t lease;
+	uint64_t sync_interval;
 };
 
 extern const struct option_def manager_options[];
@@ -78,6 +85,8 @@ struct mnode {
 	int probing;                   /* a /healthz probe is in flight */
 	struct route_pending pending;  /* clients routed here, not yet seen in a report */
 	struct node_report rep;        /* latest stats */
+	int hot_dirty;                 /* heartbeat not yet shared with other managers (sync.c) */
+	char *hot_body;                /* that heartbeat's body, or NULL */
 };
 
 #define MGR_EVENTS_RING 256
@@ -112,6 +121,11 @@ struct manager {
 	uint64_t probes, probes_healthy, probes_failed;
 	uint64_t node_calls_refused;   /* register/heartbeat answered 400, 401 or 409 */
 	struct console *console;       /* the web console (console.c); NULL when stopped */
+	/* several managers (ha.h) */
+	char name[128];                /* in the leader lease */
+	char api_url[160];             /* where the leader's API is, for the others to say */
+	struct mgr_leader leader;
+	struct mgr_sync sync;
 };
 
 /* manager.c */
@@ -149,6 +163,8 @@ void mgr_lifecycle_tick(struct manager *m);
 /* Loads everything from the store and re-adopts running nodes. */
 int mgr_load(struct manager *m, char *err, size_t err_size);
 json_t *mgr_node_json(struct manager *m, const struct mnode *nd);
+/* A node's stored record into *nd (zeroed by the caller); 0, or SL_EINVAL. */
+int mgr_node_parse(struct manager *m, const char *json, struct mnode *nd);
 
 /* probe.c: asks a node whose heartbeats are late for /healthz; calls back with 1 (it
  * answered, 200 or 503) or 0 (no answer within probe-timeout). */
