@@ -42,6 +42,9 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL, group_name TEXT, node TEXT, message TEXT NOT NULL);",
 	/* 2: events are read newest first */
 	"CREATE INDEX events_ts ON events (ts_ms);",
+	/* 3: settings that are not objects (store_setting_*) */
+	"CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL,"
+	"  updated_ms INTEGER NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -262,4 +265,52 @@ int store_events(struct store *s, int limit, store_event_fn fn, void *arg)
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : SL_EIO;
+}
+
+int store_setting_put(struct store *s, const char *name, const char *value)
+{
+	sqlite3_stmt *st = prepare(s, "INSERT OR REPLACE INTO settings (name, value, updated_ms) "
+	                              "VALUES (?, ?, ?)");
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)clock_wall_ms());
+	return finish(s, st, "setting_put");
+}
+
+char *store_setting_get(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT value FROM settings WHERE name = ?");
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	char *out = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+int store_setting_delete(struct store *s, const char *name)
+{
+	sqlite3_stmt *st = prepare(s, "DELETE FROM settings WHERE name = ?");
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	return finish(s, st, "setting_delete");
+}
+
+long store_setting_count(struct store *s, const char *prefix)
+{
+	sqlite3_stmt *st = prepare(s, "SELECT COUNT(*) FROM settings WHERE substr(name, 1, ?) = ?");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, (int)strlen(prefix));
+	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_TRANSIENT);
+	long n = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
 }

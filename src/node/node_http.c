@@ -435,8 +435,10 @@ static void cluster_rr(struct node *n, struct http_conn *c, const struct http_re
 		                  "rtmp", rtmp, "http", http));
 		return;
 	}
+	/* Red5's servlet answers a bare address; the port only where it is not RTMP's default. */
 	char text[300];
-	int len = snprintf(text, sizeof(text), "%s:%d\n", m->host, m->rtmp_port);
+	int len = m->rtmp_port == 1935 ? snprintf(text, sizeof(text), "%s\n", m->host)
+	                               : snprintf(text, sizeof(text), "%s:%d\n", m->host, m->rtmp_port);
 	http_respond(c, 200, "text/plain", text, (size_t)len);
 }
 
