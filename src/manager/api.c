@@ -554,7 +554,9 @@ int mgr_route_opts(struct manager *m, const char *app, const char *stream, enum 
 			.id = nd->id, .role = nd->role, .state = nd->state, .region = nd->region,
 			.load = mgr_node_load(nd), .capacity = mgr_capacity(m, nd->group, nd->role),
 			.publishing = node_publishes(nd, app, stream),
+			.overloaded = nd->rep.overloaded[0] != 0,
 		};
+		m->routes_overloaded += nd->rep.overloaded[0] != 0 && nd->state == NS_ALIVE;
 		map[n++] = nd;
 	}
 	int i = routing_pick(rn, n, a, region, reason, reason_size);
@@ -709,6 +711,8 @@ static void api_manager(struct manager *m, struct http_conn *c)
 	json_object_set_new(o, "connections", json_pack("{s:o, s:o}", "api",
 	                    conn_counts(&m->conns), "node", conn_counts(&m->node_conns)));
 	json_object_set_new(o, "routesUnreserved", json_integer((json_int_t)m->routes_unreserved));
+	json_object_set_new(o, "routesSkippedOverloaded",
+	                    json_integer((json_int_t)m->routes_overloaded));
 	json_object_set_new(o, "nodeCallsRefused", json_integer((json_int_t)m->node_calls_refused));
 	json_object_set_new(o, "probes", json_pack("{s:I, s:I, s:I}", "sent",
 	                    (json_int_t)m->probes, "healthy", (json_int_t)m->probes_healthy,

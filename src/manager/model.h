@@ -68,6 +68,7 @@ struct scale_policy {
 
 struct thresholds {
 	int64_t out_pct, in_pct;
+	int64_t cpu_out_pct;           /* also scale out above this mean machine CPU; 0: off */
 };
 
 struct node_group {

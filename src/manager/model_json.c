@@ -505,6 +505,8 @@ static int thresholds_obj(json_t *o, const char *p, struct thresholds *th, char 
 	int rc = get_int(o, "scaleOut", p, 1, 1000, 0, &th->out_pct, err, n);
 	if (!rc)
 		rc = get_int(o, "scaleIn", p, 0, 1000, 0, &th->in_pct, err, n);
+	if (!rc)
+		rc = get_int(o, "cpuScaleOut", p, 0, 100, 0, &th->cpu_out_pct, err, n);
 	if (!rc && th->in_pct >= th->out_pct)
 		rc = fail(err, n, "%s: scaleIn (%lld%%) must be below scaleOut (%lld%%)", p,
 		          (long long)th->in_pct, (long long)th->out_pct);
@@ -606,8 +608,9 @@ json_t *group_to_json(const struct node_group *g)
 	json_t *th = json_object();
 	for (int r = 0; r < MROLE_COUNT; r++)
 		json_object_set_new(th, mrole_name((enum mrole)r),
-		                    json_pack("{s:I, s:I}", "scaleOut", (json_int_t)g->th[r].out_pct,
-		                              "scaleIn", (json_int_t)g->th[r].in_pct));
+		                    json_pack("{s:I, s:I, s:I}", "scaleOut", (json_int_t)g->th[r].out_pct,
+		                              "scaleIn", (json_int_t)g->th[r].in_pct, "cpuScaleOut",
+		                              (json_int_t)g->th[r].cpu_out_pct));
 	return json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:o, s:I}", "name", g->name,
 	                 "regions", regions, "launchConfig", g->launch_config,
 	                 "scalePolicy", g->scale_policy, "replaceDeadNodes", g->replace_dead,

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/http_auth.h"
 #include "core/log.h"
+#include "node/admission.h"
 #include "node/hls_http.h"
 #include "node/watch_page.h"
 #include "node/node.h"
@@ -108,6 +109,7 @@ static json_t *node_json(struct node *n)
 	json_object_set_new(o, "cpu_percent", json_real(n->sys.cpu_percent));
 	json_object_set_new(o, "memory_rss_bytes", json_integer((json_int_t)n->sys.rss_bytes));
 	json_object_set_new(o, "draining", json_boolean(n->draining));
+	json_object_set_new(o, "admission", node_admission_json(n));
 	json_object_set_new(o, "cluster", cluster_to_json(&n->cluster));
 	return o;
 }
@@ -265,6 +267,7 @@ static void api_metrics(struct node *n, struct http_conn *c)
 		             (unsigned long long)n->cluster.gate.refused[v]);
 	metric(&b, "sluice_cluster_members", "gauge", "Cluster members known, this node included.");
 	bytes_printf(&b, "sluice_cluster_members %u\n", n->cluster.members.n);
+	node_admission_metrics(n, &b);
 	metric(&b, "sluice_connections", "gauge", "Open client connections.");
 	bytes_printf(&b, "sluice_connections %u\n", n->conns.count);
 	metric(&b, "sluice_connections_max", "gauge", "Connection limit.");
@@ -496,6 +499,14 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 			http_respond_error(c, 405, "use GET");
 		else
 			cluster_rr(n, c, req);
+		return;
+	}
+	if (path_has_prefix(req, "/rest/v2/")) {
+		/* Ant Media's paths (admission.c), guarded like the API. */
+		if (!token_ok(n->cfg->api_token, req))
+			refuse(n, c, req, 401, "missing or wrong API token");
+		else
+			node_antmedia_handle(n, c, req);
 		return;
 	}
 	if (path_is(req, "/metrics")) {

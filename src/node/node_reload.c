@@ -16,6 +16,7 @@ const char *const node_reload_keys[] = {
 	"viewer-lag-skip", "viewer-lag-drop",
 	"publish-secret", "play-secret", "api-token", "metrics-token", "metrics-stream-labels",
 	"retry-interval", "upstream-timeout", "linger", "pull-idle", "hls-idle",
+	"cpu-limit", "memory-limit",
 	NULL
 };
 

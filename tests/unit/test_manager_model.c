@@ -211,11 +211,19 @@ static void test_group_and_thresholds(void **state)
 	json_decref(j);
 
 	int role;
-	struct thresholds th = { 60, 20 };
+	struct thresholds th = { 60, 20, 0 };
 	const char *t = "{\"role\":\"edge\",\"scaleOut\":\"80\"}";
 	assert_int_equal(thresholds_parse(t, strlen(t), &role, &th, err, sizeof(err)), 0);
 	assert_int_equal(role, MROLE_EDGE);
 	assert_int_equal(th.out_pct, 80);
+	const char *cpu = "{\"role\":\"edge\",\"cpuScaleOut\":70}";
+	assert_int_equal(thresholds_parse(cpu, strlen(cpu), &role, &th, err, sizeof(err)), 0);
+	assert_int_equal(th.cpu_out_pct, 70);
+	assert_int_equal(th.out_pct, 80);
+	const char *cpu_bad = "{\"role\":\"edge\",\"cpuScaleOut\":170}";
+	assert_int_equal(thresholds_parse(cpu_bad, strlen(cpu_bad), &role, &th, err, sizeof(err)),
+	                 SL_EINVAL);
+	assert_non_null(strstr(err, "cpuScaleOut"));
 	assert_int_equal(th.in_pct, 20);
 	t = "{\"role\":\"edge\",\"scaleOut\":30,\"scaleIn\":40}";
 	assert_int_not_equal(thresholds_parse(t, strlen(t), &role, &th, err, sizeof(err)), 0);
