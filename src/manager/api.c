@@ -617,8 +617,10 @@ static void api_route(struct manager *m, struct http_conn *c, const struct http_
 		return;
 	}
 	struct mnode *nd = NULL;
-	int status = mgr_route(m, app, stream, a, region, group, http_conn_base(c)->peer, &nd,
-	                       reason, sizeof(reason));
+	/* A retried broadcast of a name not yet live goes to the same origin (name_hold.h). */
+	struct route_opts o = { .hold = 1 };
+	int status = mgr_route_opts(m, app, stream, a, region, group, http_conn_base(c)->peer, &o,
+	                            &nd, reason, sizeof(reason));
 	if (status) {
 		char msg[700];
 		snprintf(msg, sizeof(msg), "%s/%s: %s", app, stream, reason);

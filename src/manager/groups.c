@@ -288,6 +288,7 @@ void mgr_remove(struct manager *m, struct mnode *nd, int force, const char *why)
 	mgr_event(m, "node_removed", nd->group, nd->id, "%s %s at %s: %s", mrole_name(nd->role),
 	          nd->id, nd->place.host, why);
 	store_delete(m->store, ST_NODES, nd->id);
+	name_hold_forget_node(&m->holds, nd->id);
 	list_del(&nd->link);
 	m->nnodes--;
 	node_report_free(&nd->rep);
