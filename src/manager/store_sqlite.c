@@ -43,8 +43,8 @@ static const char *const migrations[] = {
 	/* 2: events are read newest first */
 	"CREATE INDEX events_ts ON events (ts_ms);",
 	/* 3: settings that are not objects (store_setting_*) */
-	"CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL,"
-	"  updated_ms INTEGER NOT NULL);",
+	("CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL,"
+	 "  updated_ms INTEGER NOT NULL);"),
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
