@@ -82,7 +82,7 @@ static struct scale_input base_input(void)
 		.role = MROLE_EDGE,
 		.lim = { 1, 1, 3, 1, 2000, 1000 },
 		.capacity = 2,
-		.th = { 60, 20 },
+		.th = { 60, 20, 0 },
 		.alive = 1,
 		.now_ms = 100000,
 	};
