@@ -459,22 +459,7 @@ static void reserve(struct manager *m, struct mnode *nd, const char *caller)
 
 int mgr_scope_valid(const char *app)
 {
-	size_t n = strlen(app);
-	if (n == 0 || n > STREAM_NAME_MAX)
-		return 0;
-	char level[STREAM_NAME_MAX + 1];
-	const char *p = app;
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		memcpy(level, p, len);
-		level[len] = '\0';
-		if (!stream_name_valid(level))
-			return 0;
-		if (!slash)
-			return 1;
-		p = slash + 1;
-	}
+	return app_name_valid(app);
 }
 
 int mgr_route(struct manager *m, const char *app, const char *stream, enum route_action a,

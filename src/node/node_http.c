@@ -401,11 +401,12 @@ static const char *mutation_refusal(struct node *n, const struct http_request *r
 	return http_cross_site_refusal(req);
 }
 
-/* "/app/name.flv" -> app, name.  Returns 0, or -1 if the path is not of that shape. */
+/* "/app/name.flv" -> app, name (the app may have levels: "/live/room1/name.flv").  Returns
+ * 0, or -1 if the path is not of that shape. */
 static int flv_path(const struct http_request *req, char *app, char *name)
 {
 	const char *p = req->path + 1, *end = req->path + req->path_len;
-	const char *slash = memchr(p, '/', (size_t)(end - p));
+	const char *slash = memrchr(p, '/', (size_t)(end - p));
 	if (!slash || end - req->path < 6 || memcmp(end - 4, ".flv", 4) != 0)
 		return -1;
 	size_t alen = (size_t)(slash - p), nlen = (size_t)(end - 4 - slash - 1);
@@ -570,9 +571,10 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 			http_respond_error(c, 405, "use GET");
 			return;
 		}
-		if (!stream_name_valid(app) || !stream_name_valid(name)) {
+		if (!app_name_valid(app) || !stream_name_valid(name)) {
 			http_respond_error(c, 400, "app and stream names are 1-128 characters of "
-			                           "A-Z a-z 0-9 _ . ~ @ + = -");
+			                           "A-Z a-z 0-9 _ . ~ @ + = - (an app may have levels: "
+			                           "live/room1)");
 			return;
 		}
 		flv_viewer_serve(n, c, app, name, req);

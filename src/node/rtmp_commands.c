@@ -99,13 +99,14 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 	size_t len = strlen(appbuf);
 	if (len && appbuf[len - 1] == '/')
 		appbuf[len - 1] = '\0';
-	if (!stream_name_valid(appbuf)) {
+	if (!app_name_valid(appbuf)) {
 		char esc[96];
 		log_info("rtmp_connect_refused", "client=%llu peer=%s app=%s reason=\"bad app name\"",
 		         (unsigned long long)c->base.id, c->base.peer,
 		         log_escape(appbuf, esc, sizeof(esc)));
 		reject_connect(c, cmd->txid,
-		               "app name must be 1-128 characters of A-Z a-z 0-9 _ . ~ @ + = -",
+		               "app name must be 1-128 characters of A-Z a-z 0-9 _ . ~ @ + = - "
+		               "(levels separated by /)",
 		               "bad app name");
 		return 0;
 	}

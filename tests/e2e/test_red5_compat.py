@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import check, publish, wait_for
+from harness import check, check_media, play_ffmpeg, publish, wait_for
 from manager_util import TOKEN, Manager
 
 Q = "?accessToken=" + TOKEN
@@ -146,6 +146,24 @@ def test_red5_sm1_operator_session(t):
         st, stats = m.http("/streammanager/api/4.0/event/live/demo/stats" + Q, token=None)
         check(st == 200 and stats["serverAddress"] == origin["host"] and
               "subscriberCount" in stats, "stats: %d %s" % (st, stats))
+
+        # A nested scope end to end: published to the origin the name is held on, watched
+        # over HTTP-FLV on the edge routing names.
+        held = [n for n in pub if n["host"] == addrs.copy().pop()][0]
+        publish(t.procs, "rtmp://%s:%d/live/room1/held" % (held["host"], held["rtmpPort"]),
+                name="publisher-nested", extra=["-rtmp_app", "live/room1",
+                                                "-rtmp_playpath", "held"])
+        wait_for(lambda: any(s["app"] == "live/room1" and s["name"] == "held" and s["origin"]
+                             for s in m.ok("/api/v1/streams")["streams"]), 20,
+                 "live/room1/held live")
+        st, out = m.http("/streammanager/api/2.0/event/live/room1/held?action=subscribe",
+                         token=None)
+        check(st == 200 and out["scope"] == "live/room1" and out["serverAddress"] == edge["address"],
+              "nested subscribe: %d %s" % (st, out))
+        v = play_ffmpeg(t.procs, "http://%s:%d/live/room1/held.flv" % (edge["address"],
+                        edge["httpPort"]), t.path("nested.flv"), 4, name="viewer-nested")
+        v.wait(timeout=30)
+        check_media(t.path("nested.flv"), 3, "a viewer of a nested scope through the edge")
 
         meta = {"meta": {"authentication": {"username": "", "password": ""},
                          "stream": [{"name": "demo_1", "level": 1, "properties": {}}],
