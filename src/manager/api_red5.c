@@ -257,13 +257,10 @@ static void event_route(struct manager *m, struct http_conn *c, const struct htt
 	int status = mgr_route_opts(m, scope, stream, a, region, NULL, http_conn_base(c)->peer, &o,
 	                            &nd, reason, sizeof(reason));
 	if (status) {
-		char msg[700];
-		snprintf(msg, sizeof(msg), "%s/%s: %s%s", scope, stream, reason,
-		         o.strict_region ? " (strict: only region " : "");
-		if (o.strict_region) {
-			size_t len = strlen(msg);
-			snprintf(msg + len, sizeof(msg) - len, "%s)", region);
-		}
+		char msg[800];
+		snprintf(msg, sizeof(msg), "%s/%s: %s%s%s%s", scope, stream, reason,
+		         o.strict_region ? " (strict: region " : "", o.strict_region ? region : "",
+		         o.strict_region ? " only)" : "");
 		mgr_red5_error(c, status, msg);
 		return;
 	}
