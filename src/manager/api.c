@@ -700,6 +700,7 @@ static void api_manager(struct manager *m, struct http_conn *c)
 	json_object_set_new(o, "routesUnreserved", json_integer((json_int_t)m->routes_unreserved));
 	json_object_set_new(o, "routesSkippedOverloaded",
 	                    json_integer((json_int_t)m->routes_overloaded));
+	json_object_set_new(o, "sm2Refused", json_integer((json_int_t)m->sm2_refused));
 	json_object_set_new(o, "nodeCallsRefused", json_integer((json_int_t)m->node_calls_refused));
 	json_object_set_new(o, "probes", json_pack("{s:I, s:I, s:I}", "sent",
 	                    (json_int_t)m->probes, "healthy", (json_int_t)m->probes_healthy,

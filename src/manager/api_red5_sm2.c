@@ -89,6 +89,7 @@ static int sm2_authorized(struct manager *m, struct http_conn *c, const struct h
 			return 0;
 	}
 	char msg[160];
+	m->sm2_refused++;
 	snprintf(msg, sizeof(msg), "unauthorized: %s", why);
 	log_throttled(LOG_WARN, "sm2_refused", "peer=%s reason=\"%s\"", http_conn_base(c)->peer,
 	              why);
@@ -109,6 +110,7 @@ static void login(struct manager *m, struct http_conn *c, const struct http_requ
 	size_t plen = colon ? (size_t)n - (size_t)(colon + 1 - (const char *)dec) : 0;
 	if (!colon || colon == (const char *)dec || !*want || plen != strlen(want) ||
 	    !ct_equal(colon + 1, want, plen)) {
+		m->sm2_refused++;
 		log_throttled(LOG_WARN, "sm2_login_refused", "peer=%s", http_conn_base(c)->peer);
 		http_add_header(c, "WWW-Authenticate", "Basic realm=\"sluice\"");
 		sm2_error(c, 401, "wrong user or password (Basic credentials: any user, the "

@@ -114,6 +114,7 @@ struct manager {
 	int red5_alarm_loaded;         /* red5_alarm read from the store */
 	struct name_hold holds;        /* broadcast names held on an origin (name_hold.h) */
 	uint64_t routes_overloaded;    /* nodes skipped by routing: above their CPU or memory limit */
+	uint64_t sm2_refused;          /* /as/v1 logins and tokens refused (api_red5_sm2.c) */
 };
 
 /* manager.c */

@@ -232,6 +232,8 @@ def test_red5_sm2_login_and_routing(t):
         bad = jwt[:-2] + ("AA" if not jwt.endswith("AA") else "BB")
         st, out = m.http("/as/v1/admin/nodegroup", token=bad)
         check(st == 401, "a tampered token: %d %s" % (st, out))
+        check(m.ok("/api/v1/manager")["sm2Refused"] == 4, "refusals counted (a wrong password, "
+              "no token, an expired and a tampered one)")
 
         cfg = {"name": "sm2group", "cloudPlatform": "LOCAL", "cloudProperties": "",
                "images": {"default": {"name": "sluice"}},
