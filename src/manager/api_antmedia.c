@@ -6,6 +6,7 @@
  *   GET /rest/v2/cluster-nodes                 [ClusterNode], one per node the manager knows
  *   GET /rest/v2/cluster-nodes/{id}            ClusterNode
  *   GET /rest/v2/cluster-nodes/count           {"number": N}
+ *   GET /rest/v2/cluster-nodes/list/{offset}/{size}   a page of the list
  *   GET /rest/v2/system-resources-info         the cluster's totals and the nodes' machine load
  *
  * A ClusterNode is {"id", "ip", "lastUpdateTime", "status": ALIVE|DEAD, "cpu", "memory"}
@@ -17,6 +18,8 @@
 
 #include "core/clock.h"
 #include "manager/manager.h"
+
+#define AM_PAGE_MAX 1000   /* nodes one paged answer lists */
 
 static json_t *cluster_node(const struct mnode *nd)
 {
@@ -92,6 +95,21 @@ int mgr_antmedia_handle(struct manager *m, struct http_conn *c, const struct htt
 		struct list_node *it;
 		list_for_each(it, &m->nodes)
 			json_array_append_new(arr, cluster_node(list_entry(it, struct mnode, link)));
+		http_respond_json(c, 200, arr);
+		return 1;
+	}
+	unsigned off, size;
+	char tail;
+	if (sscanf(rest, "cluster-nodes/list/%u/%u%c", &off, &size, &tail) == 2) {
+		/* Ant Media's paged form: nodes [off, off + size), at most AM_PAGE_MAX. */
+		json_t *arr = json_array();
+		unsigned i = 0;
+		struct list_node *it;
+		list_for_each(it, &m->nodes) {
+			if (i >= off && json_array_size(arr) < size && json_array_size(arr) < AM_PAGE_MAX)
+				json_array_append_new(arr, cluster_node(list_entry(it, struct mnode, link)));
+			i++;
+		}
 		http_respond_json(c, 200, arr);
 		return 1;
 	}

@@ -50,6 +50,9 @@ def test_antmedia_cluster_nodes_and_admission(t):
                   n["role"] == mine[n["id"]]["role"] and isinstance(n["lastUpdateTime"], int) and
                   isinstance(n["cpu"], str) and isinstance(n["memory"], str) for n in am),
               "cluster-nodes %s\nvs /api/v1/nodes %s" % (am, list(mine.values())))
+        st, page = m.http("/rest/v2/cluster-nodes/list/1/5")
+        check(st == 200 and [n["id"] for n in page] == [n["id"] for n in am][1:],
+              "a page: %d %s" % (st, page))
         st, cnt = m.http("/rest/v2/cluster-nodes/count")
         check(st == 200 and cnt["number"] == len(mine), "count: %d %s" % (st, cnt))
         one = sorted(mine)[0]
