@@ -241,7 +241,11 @@ int mgr_create_group(struct manager *m, const char *body, size_t len, struct mgr
 	}
 	g->g.active = 0;
 	g->g.created_ms = (int64_t)clock_wall_ms();
-	mgr_red5_apply_default_alarms(m, g);
+	/* Red5's stored default alarms start a group that names no thresholds of its own. */
+	json_t *peek = json_loadb(body, len, 0, NULL);
+	if (!json_object_get(peek, "thresholds"))
+		mgr_red5_apply_default_alarms(m, g);
+	json_decref(peek);
 	strmap_put(&m->groups, g->g.name, g);
 	mgr_save_group(m, g);
 	mgr_event(m, "group_created", g->g.name, NULL, "launch config %s, scale policy %s, "

@@ -96,9 +96,7 @@ void mgr_red5_apply_default_alarms(struct manager *m, struct mgroup *g)
 	load_alarms(m);
 	for (int r = 0; r < MROLE_COUNT; r++) {
 		struct thresholds *th = &g->g.th[r];
-		/* Only where the body left the built-in default: an explicit value wins. */
-		if (m->red5_alarm[r] <= 0 || th->out_pct != DEFAULT_SCALE_OUT_PCT ||
-		    th->in_pct != DEFAULT_SCALE_IN_PCT)
+		if (m->red5_alarm[r] <= 0)
 			continue;
 		th->out_pct = m->red5_alarm[r];
 		if (th->in_pct >= th->out_pct)

@@ -193,7 +193,8 @@ int mgr_route_opts(struct manager *m, const char *app, const char *stream, enum 
 int mgr_scope_valid(const char *app);
 /* api_red5.c: answers an error in Red5's shape {"errorMessage", "timestamp"}. */
 void mgr_red5_error(struct http_conn *c, int status, const char *message);
-/* api_red5.c: Red5's default scale-out alarms, applied to a group being created. */
+/* api_red5.c: Red5's default scale-out alarms, applied to a group being created (one whose
+ * body names no thresholds). */
 void mgr_red5_apply_default_alarms(struct manager *m, struct mgroup *g);
 /* api_red5_sm2.c: Red5 Pro Stream Manager 2 paths (/as/v1); 1 if it answered */
 int mgr_red5_sm2_handle(struct manager *m, struct http_conn *c, const struct http_request *req,
