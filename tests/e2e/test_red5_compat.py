@@ -43,6 +43,14 @@ SP = {"policy": {
         {"role": "transcoder", "minLimit": "0", "maxLimit": "1"}]}}}
 
 
+def _get_body(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read()
+    except urllib.error.HTTPError:
+        return b""
+
+
 def _red5_error(st, out, status, words):
     check(st == status and isinstance(out, dict) and words in out.get("errorMessage", "") and
           isinstance(out.get("timestamp"), int), "want %d with errorMessage ~ %r, got %d %s" %
@@ -164,6 +172,8 @@ def test_red5_sm1_operator_session(t):
                         edge["httpPort"]), t.path("nested.flv"), 4, name="viewer-nested")
         v.wait(timeout=30)
         check_media(t.path("nested.flv"), 3, "a viewer of a nested scope through the edge")
+        hls = "http://%s:%d/live/room1/held/index.m3u8" % (edge["address"], edge["httpPort"])
+        wait_for(lambda: b"#EXTINF" in _get_body(hls), 20, "an HLS playlist of the nested scope")
 
         meta = {"meta": {"authentication": {"username": "", "password": ""},
                          "stream": [{"name": "demo_1", "level": 1, "properties": {}}],
