@@ -9,6 +9,7 @@
  *   POST/GET /as/v1/admin/nodegroup, GET/DELETE /as/v1/admin/nodegroup/{name},
  *   GET  /as/v1/admin/nodegroup/status/{name}
  *   GET  /as/v1/streams/stream/{group}[/publish|subscribe/{streamGuid}]
+ *   POST/GET/DELETE /as/v1/streams/provision/{group}/{streamGuid}   kept, not applied
  *   *    /as/v1/proxy/{whip,whep}/{streamGuid}   307 to the chosen node's /APP/STREAM/whip|whep
  *
  * A NodeGroupConfig becomes a launch configuration, a scale policy and a
@@ -37,6 +38,8 @@
 #define SM2_MAX_SEGS 10
 #define SM2_DEFAULT_SCOPE "live"     /* a streamGuid without a scope */
 #define SM2_KEY_LABEL "sluice-sm2-jwt"
+#define SM2_PROVISIONS_MAX 1000      /* stream provisions kept */
+#define SM2_PROVISION_BYTES 16384    /* one provision's JSON */
 
 struct segs {
 	char s[SM2_MAX_SEGS][300];
@@ -444,6 +447,53 @@ static void stream_list(struct manager *m, struct http_conn *c, const char *grou
 	http_respond_json(c, 200, arr);
 }
 
+/* /as/v1/streams/provision/{group}/{streamGuid}: kept and answered back; not applied (no
+ * ABR ladder, per-stream credentials or recording yet). */
+static void provision_call(struct manager *m, struct http_conn *c, const struct http_request *req,
+                           const char *group, const char *app, const char *stream,
+                           const uint8_t *body, size_t len)
+{
+	char key[400];
+	snprintf(key, sizeof(key), "sm2.provision.%.64s/%.128s/%.128s", group, app, stream);
+	char *old = store_setting_get(m->store, key);
+	if (req->method == HTTP_GET || req->method == HTTP_DELETE) {
+		if (!old) {
+			sm2_error(c, 404, "no provision for this stream");
+			return;
+		}
+		if (req->method == HTTP_DELETE)
+			store_setting_delete(m->store, key);
+		http_respond(c, 200, "application/json", old, strlen(old));
+		free(old);
+		return;
+	}
+	if (req->method != HTTP_POST && req->method != HTTP_PUT) {
+		free(old);
+		sm2_error(c, 405, "use GET, POST, PUT or DELETE");
+		return;
+	}
+	json_t *b = len <= SM2_PROVISION_BYTES ? json_loadb((const char *)body, len, 0, NULL) : NULL;
+	if (!json_is_object(b) && !json_is_array(b)) {
+		free(old);
+		json_decref(b);
+		sm2_error(c, 400, "body: expected a JSON object or array of at most 16384 bytes");
+		return;
+	}
+	if (!old && store_setting_count(m->store, "sm2.provision.") >= SM2_PROVISIONS_MAX) {
+		json_decref(b);
+		sm2_error(c, 409, "at most 1000 stream provisions are kept");
+		return;
+	}
+	free(old);
+	char *text = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	if (!text || store_setting_put(m->store, key, text) < 0)
+		sm2_error(c, 500, "cannot write to the store");
+	else
+		http_respond(c, 201, "application/json", text, strlen(text));
+	free(text);
+}
+
 int mgr_red5_sm2_handle(struct manager *m, struct http_conn *c, const struct http_request *req,
                         const uint8_t *body, size_t body_len)
 {
@@ -473,6 +523,22 @@ int mgr_red5_sm2_handle(struct manager *m, struct http_conn *c, const struct htt
 		return 1;
 	}
 	char app[300], stream[300];
+	if (strcmp(area, "streams") == 0 && sg.n >= 6 && strcmp(sg.s[3], "provision") == 0) {
+		if (routing && m->cfg->public_routing && sm2_authorized(m, c, req) < 0)
+			return 1;  /* provisions are admin data even where routing is public */
+		if (!mgr_group_find(m, sg.s[4])) {
+			char msg[400];
+			snprintf(msg, sizeof(msg), "no node group named %.64s", sg.s[4]);
+			sm2_error(c, 404, msg);
+		} else if (guid_split(&sg, 5, app, sizeof(app), stream, sizeof(stream)) < 0 ||
+		           !app_name_valid(app) || !stream_name_valid(stream)) {
+			sm2_error(c, 400, "streamGuid: scope/stream, 1-128 characters of A-Z a-z 0-9 "
+			          "_ . ~ @ + = -");
+		} else {
+			provision_call(m, c, req, sg.s[4], app, stream, body, body_len);
+		}
+		return 1;
+	}
 	if (strcmp(area, "streams") == 0 && sg.n >= 5 && strcmp(sg.s[3], "stream") == 0) {
 		const char *group = sg.s[4];
 		if (!mgr_group_find(m, group)) {

@@ -287,6 +287,17 @@ def test_red5_sm2_login_and_routing(t):
         st, out = m.http("/as/v1/streams/stream/sm2group", token=jwt)
         check(st == 200 and any(s["streamGuid"] == "live/cam1" and s["publishing"] for s in out),
               "stream list: %d %s" % (st, out))
+        prov = [{"guid": "live/cam1", "level": 1, "name": "cam1_1",
+                 "properties": {"videoWidth": 640, "videoBPS": 1000000}}]
+        path = "/as/v1/streams/provision/sm2group/live/cam1"
+        st, out = m.http(path, "POST", prov, token=None)
+        check(st == 401, "a provision without a token, routing public or not: %d" % st)
+        st, out = m.http(path, "POST", prov, token=jwt)
+        check(st == 201 and out == prov, "provision: %d %s" % (st, out))
+        st, out = m.http(path, token=jwt)
+        check(st == 200 and out == prov, "provision read back: %d %s" % (st, out))
+        st, out = m.http(path, "DELETE", token=jwt)
+        check(st == 200 and m.http(path, token=jwt)[0] == 404, "provision deleted: %d" % st)
         # WHEP through the proxy path: a redirect to the edge's own endpoint.
         class NoRedirect(urllib.request.HTTPRedirectHandler):
             def redirect_request(self, *a, **k):
