@@ -11,6 +11,7 @@ import urllib.request
 
 from harness import check, publish, wait_for
 from manager_util import TOKEN, Manager
+from rtmp_raw import RawRtmp
 
 LC = {"launchconfig": {"name": "am", "image": "sluice", "version": "1",
                        "targets": {"target": [
@@ -98,12 +99,39 @@ def test_antmedia_cluster_nodes_and_admission(t):
         # A viewer sent straight to the overloaded edge is refused, and told why.
         st, body = _get("http://%s:%d/live/am.flv" % (hot["host"], hot["httpPort"]))
         check(st == 503 and b"memory-limit of 1%" in body, "direct viewer: %d %s" % (st, body))
+        # Over RTMP too: play is refused with the reason.
+        c = RawRtmp(hot["host"], hot["rtmpPort"])
+        c.handshake()
+        c.connect("live")
+        reply = c.play(c.create_stream(), "am")
+        c.close()
+        check(any("NetStream.Play.Failed" in x for x in reply) and
+              any("memory-limit of 1%" in x for x in reply), "RTMP play: %s" % reply)
         st, body = _get("http://%s:%d/api/v1/node" % (hot["host"], hot["httpPort"]))
         adm = json.loads(body)["admission"]
-        check(adm["overloaded"] and adm["reason"] == "memory" and adm["refused"]["memory"] == 1,
+        check(adm["overloaded"] and adm["reason"] == "memory" and adm["refused"]["memory"] == 2,
               "node stats: %s" % adm)
         st, body = _get("http://%s:%d/metrics" % (hot["host"], hot["httpPort"]))
-        check(b'sluice_admission_refused_total{reason="memory"} 1' in body and
+        check(b'sluice_admission_refused_total{reason="memory"} 2' in body and
               b"sluice_overloaded 1" in body, "metrics: %s" % body[:300])
+
+        # An overloaded origin refuses a new publisher (the one already there stays).
+        with open(os.path.join(m.node_dir, origin["id"] + ".conf"), "a") as f:
+            f.write("memory-limit = 1\n")
+        os.kill(origin["pid"], signal.SIGHUP)
+        wait_for(lambda: m.ok("/api/v1/nodes/" + origin["id"])["machine"]["overloaded"] ==
+                 "memory", 10, "the origin overloaded")
+        c = RawRtmp(origin["host"], origin["rtmpPort"])
+        c.handshake()
+        c.connect("live")
+        reply = c.publish(c.create_stream(), "am2")
+        c.close()
+        check(any("NetStream.Publish.Rejected" in x for x in reply) and
+              any("memory-limit of 1%" in x for x in reply), "RTMP publish: %s" % reply)
+        st, r = m.route("live", "am3", "broadcast")
+        check(st == 503 and "above their CPU or memory limit" in r["error"],
+              "routing has no origin to offer: %d %s" % (st, r))
+        check(any(s["name"] == "am" and s["origin"] for s in m.ok("/api/v1/streams")["streams"]),
+              "the publisher already there stays")
     finally:
         m.cleanup()
