@@ -105,6 +105,9 @@ json_t *mgr_node_json(struct manager *m, const struct mnode *nd)
 		                      "publishing", nd->rep.streams[i].publishing,
 		                      "viewers", (json_int_t)nd->rep.streams[i].viewers));
 	json_object_set_new(o, "streams", streams);
+	json_object_set_new(o, "machine", json_pack("{s:f, s:f, s:s}", "cpuPercent",
+	                    nd->rep.sys_cpu_percent, "memoryPercent", nd->rep.mem_percent,
+	                    "overloaded", nd->rep.overloaded));
 	json_object_set_new(o, "controller", json_string(nd->managed ? m->ctl->ops->name : "none"));
 	return o;
 }
@@ -293,6 +296,7 @@ void mgr_remove(struct manager *m, struct mnode *nd, int force, const char *why)
 	mgr_event(m, "node_removed", nd->group, nd->id, "%s %s at %s: %s", mrole_name(nd->role),
 	          nd->id, nd->place.host, why);
 	store_delete(m->store, ST_NODES, nd->id);
+	name_hold_forget_node(&m->holds, nd->id);
 	list_del(&nd->link);
 	m->nnodes--;
 	node_report_free(&nd->rep);
@@ -411,10 +415,13 @@ static void autoscale_group(struct manager *m, struct mgroup *g, uint64_t now)
 			} else if (nd->state == NS_ALIVE) {
 				in.alive++;
 				in.connections += mgr_node_load(nd);
+				in.cpu_pct += nd->rep.sys_cpu_percent;  /* summed; the mean below */
 			} else if (nd->state == NS_DRAINING) {
 				in.draining++;
 			}
 		}
+		if (in.alive)
+			in.cpu_pct /= in.alive;
 		/* Edges need an origin to pull from: nothing to scale until one runs. */
 		if (r != MROLE_ORIGIN && count_role(m, g->g.name, MROLE_ORIGIN, 1) == 0)
 			continue;

@@ -263,6 +263,7 @@ int manager_main(int argc, char **argv)
 	strmap_init(&m->lcs);
 	strmap_init(&m->sps);
 	strmap_init(&m->groups);
+	name_hold_init(&m->holds);
 	conn_table_init(&m->conns, (uint32_t)cfg.max_connections);
 	conn_table_init(&m->node_conns, (uint32_t)cfg.node_max_connections);
 	conn_table_set_ip_limits(&m->conns, (uint32_t)cfg.max_connections_per_ip,
@@ -384,6 +385,7 @@ out:
 	strmap_free(&m->lcs);
 	strmap_free(&m->sps);
 	strmap_free(&m->groups);
+	name_hold_free(&m->holds);
 	conn_table_free(&m->conns);
 	conn_table_free(&m->node_conns);
 	if (m->store)

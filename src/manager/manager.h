@@ -20,6 +20,7 @@
 #include "manager/controller.h"
 #include "manager/ha.h"
 #include "manager/model.h"
+#include "manager/name_hold.h"
 #include "proto/node_sign.h"
 #include "manager/routing.h"
 #include "manager/store.h"
@@ -126,6 +127,12 @@ struct manager {
 	char api_url[160];             /* where the leader's API is, for the others to say */
 	struct mgr_leader leader;
 	struct mgr_sync sync;
+	/* compatibility surfaces (api_red5.c, api_red5_sm2.c, api_antmedia.c) */
+	int64_t red5_alarm[MROLE_COUNT]; /* Red5's default scale-out alarm for later groups; 0: none */
+	int red5_alarm_loaded;         /* red5_alarm read from the store */
+	struct name_hold holds;        /* broadcast names held on an origin (name_hold.h) */
+	uint64_t routes_overloaded;    /* nodes skipped by routing: above their CPU or memory limit */
+	uint64_t sm2_refused;          /* /as/v1 logins and tokens refused (api_red5_sm2.c) */
 };
 
 /* manager.c */
@@ -191,6 +198,29 @@ int mgr_red5_handle(struct manager *m, struct http_conn *c, const struct http_re
 int mgr_route(struct manager *m, const char *app, const char *stream, enum route_action a,
               const char *region, const char *group, const char *caller, struct mnode **out,
               char *reason, size_t reason_size);
+/* mgr_route with options: strict_region keeps to nodes of that region only; hold sends
+ * a broadcast for a name to the origin it was sent to last, for NAME_HOLD_MS. */
+struct route_opts {
+	int strict_region;
+	int hold;
+};
+int mgr_route_opts(struct manager *m, const char *app, const char *stream, enum route_action a,
+                   const char *region, const char *group, const char *caller,
+                   const struct route_opts *o, struct mnode **out, char *reason,
+                   size_t reason_size);
+/* 1 when app is one or more '/'-separated levels, each a valid stream name (Red5 scopes
+ * such as live/room1), at most STREAM_NAME_MAX characters in all. */
+int mgr_scope_valid(const char *app);
+/* api_red5.c: answers an error in Red5's shape {"errorMessage", "timestamp"}. */
+void mgr_red5_error(struct http_conn *c, int status, const char *message);
+/* api_red5.c: Red5's default scale-out alarms, applied to a group being created (one whose
+ * body names no thresholds). */
+void mgr_red5_apply_default_alarms(struct manager *m, struct mgroup *g);
+/* api_red5_sm2.c: Red5 Pro Stream Manager 2 paths (/as/v1); 1 if it answered */
+int mgr_red5_sm2_handle(struct manager *m, struct http_conn *c, const struct http_request *req,
+                        const uint8_t *body, size_t body_len);
+/* api_antmedia.c: Ant Media Server paths (/rest/v2); 1 if it answered */
+int mgr_antmedia_handle(struct manager *m, struct http_conn *c, const struct http_request *req);
 /* Shared API helpers (api.c) */
 int mgr_authorized(struct manager *m, const struct http_request *req);
 void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnode *nd,

@@ -121,6 +121,15 @@ static int get_int(json_t *obj, const char *key, const char *prefix, int64_t min
 	int64_t x;
 	if (json_is_integer(v)) {
 		x = (int64_t)json_integer_value(v);
+	} else if (json_is_real(v)) {
+		/* Red5's provisioning scripts write 40.0: a whole number is an integer. */
+		double d = json_real_value(v);
+		if (!(d >= -9.0e18 && d <= 9.0e18) || d != (double)(int64_t)d) {
+			describe(v, got, sizeof(got));
+			return fail(err, n, "%s: expected an integer from %lld to %lld, got %s", path,
+			            (long long)min, (long long)max, got);
+		}
+		x = (int64_t)d;
 	} else if (json_is_string(v)) {
 		const char *s = json_string_value(v);
 		size_t len = json_string_length(v);
@@ -219,6 +228,9 @@ static json_t *target_array(json_t *targets)
 	return NULL;
 }
 
+#define ROLE_TRANSCODER MROLE_COUNT
+
+/* A role, or ROLE_TRANSCODER (accepted in targets, kept, not launched), or an error. */
 static int get_role(json_t *t, const char *path, char *err, size_t n)
 {
 	char p[200], got[48];
@@ -226,16 +238,23 @@ static int get_role(json_t *t, const char *path, char *err, size_t n)
 	json_t *v = json_object_get(t, "role");
 	if (!json_is_string(v)) {
 		if (!v)
-			return fail(err, n, "%s: required (origin, edge or relay)", p);
+			return fail(err, n, "%s: required (origin, edge, relay or transcoder)", p);
 		describe(v, got, sizeof(got));
-		return fail(err, n, "%s: expected origin, edge or relay, got %s", p, got);
+		return fail(err, n, "%s: expected origin, edge, relay or transcoder, got %s", p, got);
 	}
 	int r = mrole_parse(json_string_value(v));
+	if (r < 0 && strcmp(json_string_value(v), "transcoder") == 0)
+		return ROLE_TRANSCODER;
 	if (r < 0) {
 		describe(v, got, sizeof(got));
-		return fail(err, n, "%s: expected origin, edge or relay, got %s", p, got);
+		return fail(err, n, "%s: expected origin, edge, relay or transcoder, got %s", p, got);
 	}
 	return r;
+}
+
+static const char *role_label(int r)
+{
+	return r == ROLE_TRANSCODER ? "transcoder" : mrole_name((enum mrole)r);
 }
 
 /* ---- launch configurations ---- */
@@ -281,9 +300,9 @@ int lc_parse(const char *text, size_t len, struct launch_config *out, char *err,
 			rc = r;
 			goto done;
 		}
-		struct lc_target *lt = &out->t[r];
+		struct lc_target *lt = r == ROLE_TRANSCODER ? &out->transcoder : &out->t[r];
 		if (lt->present) {
-			rc = fail(err, n, "%s.role: %s is listed twice", p, mrole_name((enum mrole)r));
+			rc = fail(err, n, "%s.role: %s is listed twice", p, role_label(r));
 			goto done;
 		}
 		lt->present = 1;
@@ -327,11 +346,11 @@ void lc_free(struct launch_config *lc)
 json_t *lc_to_json(const struct launch_config *lc)
 {
 	json_t *arr = json_array();
-	for (int r = 0; r < MROLE_COUNT; r++) {
-		const struct lc_target *t = &lc->t[r];
+	for (int r = 0; r <= ROLE_TRANSCODER; r++) {
+		const struct lc_target *t = r == ROLE_TRANSCODER ? &lc->transcoder : &lc->t[r];
 		if (!t->present)
 			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "role", mrole_name((enum mrole)r),
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "role", role_label(r),
 		                                     "instanceType", t->instance_type,
 		                                     "connectionCapacity", (json_int_t)t->capacity));
 	}
@@ -355,9 +374,9 @@ static int sp_target_parse(json_t *t, const char *p, struct scale_policy *out, c
 	int r = get_role(t, p, err, n);
 	if (r < 0)
 		return r;
-	struct sp_target *st = &out->t[r];
+	struct sp_target *st = r == ROLE_TRANSCODER ? &out->transcoder : &out->t[r];
 	if (st->present)
-		return fail(err, n, "%s.role: %s is listed twice", p, mrole_name((enum mrole)r));
+		return fail(err, n, "%s.role: %s is listed twice", p, role_label(r));
 	st->present = 1;
 	st->adjust = 1;
 	st->cooldown_ms = 180000;
@@ -396,7 +415,7 @@ int sp_parse(const char *text, size_t len, struct scale_policy *out, char *err, 
 		rc = get_str(o, "description", pre, 255, 0, out->description,
 		             sizeof(out->description), err, n);
 	if (!rc)
-		rc = get_str(o, "type", pre, 31, 0, out->type, sizeof(out->type), err, n);
+		rc = get_str(o, "type", pre, SP_TYPE_MAX, 0, out->type, sizeof(out->type), err, n);
 	if (rc)
 		goto done;
 	field_path(tp, sizeof(tp), pre, "targets");
@@ -454,12 +473,12 @@ done:
 json_t *sp_to_json(const struct scale_policy *sp)
 {
 	json_t *arr = json_array();
-	for (int r = 0; r < MROLE_COUNT; r++) {
-		const struct sp_target *t = &sp->t[r];
+	for (int r = 0; r <= ROLE_TRANSCODER; r++) {
+		const struct sp_target *t = r == ROLE_TRANSCODER ? &sp->transcoder : &sp->t[r];
 		if (!t->present)
 			continue;
 		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
-		                      "role", mrole_name((enum mrole)r),
+		                      "role", role_label(r),
 		                      "minLimit", (json_int_t)t->min, "maxLimit", (json_int_t)t->max,
 		                      "scaleAdjustment", (json_int_t)t->adjust,
 		                      "coolDownPeriod", (json_int_t)t->cooldown_ms,
@@ -486,6 +505,8 @@ static int thresholds_obj(json_t *o, const char *p, struct thresholds *th, char 
 	int rc = get_int(o, "scaleOut", p, 1, 1000, 0, &th->out_pct, err, n);
 	if (!rc)
 		rc = get_int(o, "scaleIn", p, 0, 1000, 0, &th->in_pct, err, n);
+	if (!rc)
+		rc = get_int(o, "cpuScaleOut", p, 0, 100, 0, &th->cpu_out_pct, err, n);
 	if (!rc && th->in_pct >= th->out_pct)
 		rc = fail(err, n, "%s: scaleIn (%lld%%) must be below scaleOut (%lld%%)", p,
 		          (long long)th->in_pct, (long long)th->out_pct);
@@ -587,8 +608,9 @@ json_t *group_to_json(const struct node_group *g)
 	json_t *th = json_object();
 	for (int r = 0; r < MROLE_COUNT; r++)
 		json_object_set_new(th, mrole_name((enum mrole)r),
-		                    json_pack("{s:I, s:I}", "scaleOut", (json_int_t)g->th[r].out_pct,
-		                              "scaleIn", (json_int_t)g->th[r].in_pct));
+		                    json_pack("{s:I, s:I, s:I}", "scaleOut", (json_int_t)g->th[r].out_pct,
+		                              "scaleIn", (json_int_t)g->th[r].in_pct, "cpuScaleOut",
+		                              (json_int_t)g->th[r].cpu_out_pct));
 	return json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:o, s:I}", "name", g->name,
 	                 "regions", regions, "launchConfig", g->launch_config,
 	                 "scalePolicy", g->scale_policy, "replaceDeadNodes", g->replace_dead,

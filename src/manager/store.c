@@ -133,6 +133,26 @@ int store_events(struct store *s, int limit, store_event_fn fn, void *arg)
 	return s->ops->events(s, limit, fn, arg);
 }
 
+int store_setting_put(struct store *s, const char *name, const char *value)
+{
+	return s->ops->setting_put(s, name, value);
+}
+
+char *store_setting_get(struct store *s, const char *name)
+{
+	return s->ops->setting_get(s, name);
+}
+
+int store_setting_delete(struct store *s, const char *name)
+{
+	return s->ops->setting_delete(s, name);
+}
+
+long store_setting_count(struct store *s, const char *prefix)
+{
+	return s->ops->setting_count(s, prefix);
+}
+
 const char *store_backend(struct store *s) { return s->ops->name; }
 
 int store_shared(struct store *s) { return s->ops->lease != NULL; }

@@ -43,6 +43,14 @@ typedef void (*store_event_fn)(void *arg, const struct store_event *ev);
 /* The newest `limit` events, oldest first. */
 int store_events(struct store *s, int limit, store_event_fn fn, void *arg);
 
+/* Settings: small named values that are not objects (Red5's default scale-out alarms,
+ * stream provisions), in their own table.  get returns a malloc'd copy or NULL. */
+int store_setting_put(struct store *s, const char *name, const char *value);
+char *store_setting_get(struct store *s, const char *name);
+int store_setting_delete(struct store *s, const char *name);
+/* How many settings have names starting with prefix (-1 on error). */
+long store_setting_count(struct store *s, const char *prefix);
+
 /* ---- added for several managers on one shared store (docs/operations.md) ---- */
 
 enum store_kind { STORE_SQLITE, STORE_PG };
@@ -139,6 +147,11 @@ struct store_ops {
 	             struct store_lease *out);
 	int (*fence)(struct store *s, const char *me, int64_t token);
 	int (*release)(struct store *s, const char *me, int64_t token);
+	/* settings (store_setting_*) */
+	int (*setting_put)(struct store *s, const char *name, const char *value);
+	char *(*setting_get)(struct store *s, const char *name);
+	int (*setting_delete)(struct store *s, const char *name);
+	long (*setting_count)(struct store *s, const char *prefix);
 };
 
 /* Every backend's handle starts with this. */

@@ -111,6 +111,9 @@ static const char *const migrations[] = {
 	"  holder TEXT NOT NULL, url TEXT NOT NULL, token BIGINT NOT NULL,"
 	"  since TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL);"
 	"INSERT INTO sluice_leader VALUES (1, '', '', 0, now(), now());",
+	/* 2: settings that are not objects (store_setting_*) */
+	"CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL,"
+	"  updated_ms BIGINT NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -671,6 +674,51 @@ static int pg_release(struct store *st_, const char *me, int64_t token)
 	return r ? 0 : SL_EIO;
 }
 
+/* Settings are read and written at once, not queued: an operator's write while the
+ * database is away gets the 503 every other write gets. */
+static int pg_setting_put(struct store *st_, const char *name, const char *value)
+{
+	char ms[24];
+	snprintf(ms, sizeof(ms), "%" PRIu64, clock_wall_ms());
+	const char *p[] = { name, value, ms };
+	PGresult *r = run((struct pg_store *)st_, "setting_put", "INSERT INTO settings (name, "
+	                  "value, updated_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET "
+	                  "value = EXCLUDED.value, updated_ms = EXCLUDED.updated_ms", 3, p);
+	PQclear(r);
+	return r ? 0 : SL_EIO;
+}
+
+static char *pg_setting_get(struct store *st_, const char *name)
+{
+	const char *p[] = { name };
+	PGresult *r = run((struct pg_store *)st_, "setting_get",
+	                  "SELECT value FROM settings WHERE name = $1", 1, p);
+	char *out = r && PQntuples(r) == 1 ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+	PQclear(r);
+	return out;
+}
+
+static int pg_setting_delete(struct store *st_, const char *name)
+{
+	const char *p[] = { name };
+	PGresult *r = run((struct pg_store *)st_, "setting_delete",
+	                  "DELETE FROM settings WHERE name = $1", 1, p);
+	PQclear(r);
+	return r ? 0 : SL_EIO;
+}
+
+static long pg_setting_count(struct store *st_, const char *prefix)
+{
+	char len[24];
+	snprintf(len, sizeof(len), "%zu", strlen(prefix));
+	const char *p[] = { len, prefix };
+	PGresult *r = run((struct pg_store *)st_, "setting_count", "SELECT COUNT(*) FROM settings "
+	                  "WHERE substr(name, 1, $1::int) = $2", 2, p);
+	long n = r && PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+	PQclear(r);
+	return n;
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -690,4 +738,8 @@ const struct store_ops store_pg_ops = {
 	.lease = pg_lease,
 	.fence = pg_fence,
 	.release = pg_release,
+	.setting_put = pg_setting_put,
+	.setting_get = pg_setting_get,
+	.setting_delete = pg_setting_delete,
+	.setting_count = pg_setting_count,
 };

@@ -44,6 +44,9 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL, group_name TEXT, node TEXT, message TEXT NOT NULL);",
 	/* 2: events are read newest first */
 	"CREATE INDEX events_ts ON events (ts_ms);",
+	/* 3: settings that are not objects (store_setting_*) */
+	("CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL,"
+	 "  updated_ms INTEGER NOT NULL);"),
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -279,6 +282,58 @@ static int sqlite_get(struct store *st_, enum store_table t, const char *key, st
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SL_EIO;
 }
 
+static int sqlite_setting_put(struct store *st_, const char *name, const char *value)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	sqlite3_stmt *st = prepare(s, "INSERT OR REPLACE INTO settings (name, value, updated_ms) "
+	                              "VALUES (?, ?, ?)");
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)clock_wall_ms());
+	return finish(s, st, "setting_put");
+}
+
+static char *sqlite_setting_get(struct store *st_, const char *name)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	sqlite3_stmt *st = prepare(s, "SELECT value FROM settings WHERE name = ?");
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	char *out = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int sqlite_setting_delete(struct store *st_, const char *name)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	sqlite3_stmt *st = prepare(s, "DELETE FROM settings WHERE name = ?");
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	return finish(s, st, "setting_delete");
+}
+
+static long sqlite_setting_count(struct store *st_, const char *prefix)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	sqlite3_stmt *st = prepare(s, "SELECT COUNT(*) FROM settings WHERE substr(name, 1, ?) = ?");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, (int)strlen(prefix));
+	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_TRANSIENT);
+	long n = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* One manager on its file: no lease, no shared hot state (store.c answers for them). */
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
@@ -291,4 +346,8 @@ const struct store_ops store_sqlite_ops = {
 	.get = sqlite_get,
 	.event_add = sqlite_event_add,
 	.events = sqlite_events,
+	.setting_put = sqlite_setting_put,
+	.setting_get = sqlite_setting_get,
+	.setting_delete = sqlite_setting_delete,
+	.setting_count = sqlite_setting_count,
 };

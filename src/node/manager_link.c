@@ -7,6 +7,7 @@
  * registration with the cluster secret, heartbeats with this node's own
  * key, and an answer that is not the manager's is ignored.
  */
+#include "node/admission.h"
 #include "node/manager_link.h"
 
 #include <stdio.h>
@@ -169,6 +170,11 @@ static char *report_body(struct node *n)
 	r.bw_out_bps = (int64_t)n->bw_out_bps;
 	r.cpu_percent = n->sys.cpu_percent;
 	r.rss_bytes = (int64_t)n->sys.rss_bytes;
+	r.sys_cpu_percent = n->load.cpu_percent;
+	r.mem_percent = n->load.mem_percent;
+	enum overload ov = node_overload(n);
+	snprintf(r.overloaded, sizeof(r.overloaded), "%s", ov == OVERLOAD_CPU ? "cpu" :
+	         ov == OVERLOAD_MEMORY ? "memory" : "");
 	char *body = node_report_build(&r);
 	node_report_free(&r);
 	if (!body)

@@ -47,6 +47,7 @@ static void tick_cb(uv_timer_t *t)
 	struct node *n = t->data;
 	uint64_t now = uv_now(n->loop);
 	sysstat_sample(&n->sys);
+	sysload_sample(&n->load);
 	uint64_t in = conn_table_bytes_in(&n->conns), out = conn_table_bytes_out(&n->conns);
 	n->bw_in_bps = (in - n->last_bytes_in) * 8;
 	n->bw_out_bps = (out - n->last_bytes_out) * 8;
@@ -256,6 +257,7 @@ int node_main(int argc, char **argv)
 	n->started_mono_ms = uv_now(n->loop);
 	n->started_wall_ms = clock_wall_ms();
 	sysstat_init(&n->sys);
+	sysload_init(&n->load);
 	conn_table_init(&n->conns, (uint32_t)cfg.max_connections);
 	conn_table_set_ip_limits(&n->conns, (uint32_t)cfg.max_connections_per_ip,
 	                         (uint32_t)cfg.conn_rate_per_ip, (uint32_t)cfg.conn_burst_per_ip);

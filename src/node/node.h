@@ -12,6 +12,7 @@
 #include "core/conn.h"
 #include "core/http_server.h"
 #include "core/list.h"
+#include "core/sysload.h"
 #include "core/sysstat.h"
 #include "media/stream.h"
 #include "node/node_config.h"
@@ -67,6 +68,8 @@ struct node {
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
 	int stopping;
 	int draining;                    /* the stream manager is draining this node */
+	struct sysload load;             /* the machine's CPU and memory (admission.c) */
+	uint64_t overload_refused[2];    /* publishers and viewers refused: cpu, memory */
 };
 
 /* Runs a node until SIGTERM/SIGINT; returns the process exit status. */

@@ -92,6 +92,11 @@ struct node_config {
 	uint64_t hls_idle;               /* packaging stops this long after the last request */
 	char *hls_format;                /* "fmp4" (CMAF) or "ts" */
 	uint64_t hls_buffer_max;         /* packaged bytes one stream holds */
+
+	/* admission by machine load (src/node/admission.c), Ant Media's server.cpu_limit and
+	 * server.memory_limit */
+	int64_t cpu_limit;               /* percent of all cores; 100: never refuse */
+	int64_t memory_limit;            /* percent of memory in use; 100: never refuse */
 };
 
 extern const struct option_def node_options[];

@@ -17,6 +17,7 @@ const char *const node_reload_keys[] = {
 	"max-publishers", "max-publishers-per-ip", "max-streams", "partial-bytes-max",
 	"partial-bytes-per-ip", "rtmp-command-rate", "rtmp-command-burst", "stream-messages-max",
 	"max-pulls", "pull-rate", "pull-miss-hold", "pull-miss-hold-max",
+	"cpu-limit", "memory-limit",
 	NULL
 };
 

@@ -243,6 +243,26 @@ int node_report_parse(const char *text, size_t len, struct node_report *out, cha
 		rc = fail(err, n, "cpuPercent: out of range");
 		goto done;
 	}
+	const char *pcts[2] = { "systemCpuPercent", "memoryPercent" };
+	double *pv[2] = { &out->sys_cpu_percent, &out->mem_percent };
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_object_get(o, pcts[i]);
+		if (v && !json_is_number(v)) {
+			rc = fail(err, n, "%s: expected a number", pcts[i]);
+			goto done;
+		}
+		*pv[i] = v ? json_number_value(v) : 0;
+		if (!(*pv[i] >= 0 && *pv[i] <= 100)) {
+			rc = fail(err, n, "%s: out of range (0 to 100)", pcts[i]);
+			goto done;
+		}
+	}
+	rc = get_str(o, "overloaded", NULL, 7, 0, out->overloaded, sizeof(out->overloaded), err, n);
+	if (!rc && out->overloaded[0] && strcmp(out->overloaded, "cpu") != 0 &&
+	    strcmp(out->overloaded, "memory") != 0)
+		rc = fail(err, n, "overloaded: expected \"\", \"cpu\" or \"memory\"");
+	if (rc)
+		goto done;
 	json_t *streams = json_object_get(o, "streams");
 	if (streams && !json_is_array(streams)) {
 		rc = fail(err, n, "streams: expected an array");
@@ -307,7 +327,7 @@ json_t *node_report_to_json(const struct node_report *r)
 		}
 		json_array_append_new(streams, s);
 	}
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:o}",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:o}",
 	                 "id", r->id, "group", r->group, "role", r->role, "host", r->host,
 	                 "rtmpPort", (json_int_t)r->rtmp_port, "httpPort", (json_int_t)r->http_port,
 	                 "connections", (json_int_t)r->connections,
@@ -315,6 +335,12 @@ json_t *node_report_to_json(const struct node_report *r)
 	                 "bandwidthInBps", (json_int_t)r->bw_in_bps,
 	                 "bandwidthOutBps", (json_int_t)r->bw_out_bps, "cpuPercent", r->cpu_percent,
 	                 "memoryRssBytes", (json_int_t)r->rss_bytes, "streams", streams);
+	if (o) {
+		json_object_set_new(o, "systemCpuPercent", json_real(r->sys_cpu_percent));
+		json_object_set_new(o, "memoryPercent", json_real(r->mem_percent));
+		json_object_set_new(o, "overloaded", json_string(r->overloaded));
+	}
+	return o;
 }
 
 char *node_report_build(const struct node_report *r)

@@ -6,7 +6,7 @@
  *   {"id": "edge-1", "group": "g1", "role": "edge", "host": "10.0.0.5",
  *    "rtmpPort": 1935, "httpPort": 5080, "connections": 12, "publishers": 0,
  *    "viewers": 11, "bandwidthInBps": 0, "bandwidthOutBps": 0, "cpuPercent": 3.5,
- *    "memoryRssBytes": 0,
+ *    "memoryRssBytes": 0, "systemCpuPercent": 40.5, "memoryPercent": 30.1, "overloaded": "",
  *    "streams": [{"app": "live", "name": "a", "publishing": false, "viewers": 11,
  *                 "protocols": {"rtmp": 9, "flv": 2, "hls": 3}}]}
  *
@@ -54,6 +54,10 @@ struct node_report {
 	int64_t rss_bytes;
 	unsigned nstreams;
 	struct report_stream *streams; /* nstreams of them; free with node_report_free */
+	/* the machine's load and the node's admission limits ("systemCpuPercent",
+	 * "memoryPercent", "overloaded": "" or "cpu" or "memory"); optional */
+	double sys_cpu_percent, mem_percent;
+	char overloaded[8];
 };
 
 /* Returns 0 (free with node_report_free), or SL_EINVAL with err naming the field. */
