@@ -199,7 +199,8 @@ class Client:
         for caps in (b"application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96,"
                      b"packetization-mode=(string)1,profile-level-id=(string)42e01f,"
                      b"level-asymmetry-allowed=(string)1",
-                     b"application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111"):
+                     b"application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111,"
+                     b"encoding-params=(string)2"):
             tr = P()
             gobject.g_signal_emit_by_name(P(w), ctypes.c_char_p(b"add-transceiver"),
                                           ctypes.c_int(RECVONLY), P(gst.gst_caps_from_string(caps)),
