@@ -48,9 +48,10 @@ int audio_tx_available(void);
 /*
  * A transcoder for the AAC stream whose AudioSpecificConfig is asc[0..n).
  * bitrate 0 means AUDIO_TX_DEFAULT_BITRATE.  Returns NULL with a reason in
- * err[0..errlen) when the config is refused (not AAC-LC/HE-AAC, more than 8
- * channels) or the build has no AAC decoder ("built without libavcodec: no
- * AAC decoding, WebRTC audio is off").
+ * err[0..errlen) when the config is refused (an object type other than
+ * AAC Main/LC/LTP or HE-AAC on an LC core; channel configuration 0 or over
+ * 8 channels) or the build has no AAC decoder ("built without libavcodec:
+ * no AAC decoding, WebRTC audio is off").
  */
 struct audio_tx *audio_tx_new(const uint8_t *asc, size_t n, int bitrate,
                               audio_tx_emit_fn emit, void *ud, char *err, size_t errlen);

@@ -55,7 +55,7 @@ struct h264_packer {
 	size_t max_payload;
 	uint8_t len_size;
 	const struct avc_config *params;
-	int params_state;        /* 0: none due, 1: due before the next NAL, 2: sent */
+	int params_state;        /* 0: none due, 1: STAP-A due, 2: sent, 3: one per packet */
 	size_t param_idx;        /* when params go one per packet */
 	const uint8_t *nal;      /* NAL being fragmented, or NULL */
 	size_t nal_len;
@@ -77,8 +77,9 @@ void h264_pack_init(struct h264_packer *pk, const uint8_t *au, size_t n,
  * Writes the next RTP payload into out[0..cap) (cap >= max_payload) and
  * sets *marker (1 on the last payload of the access unit).  Returns its
  * length, 0 when the unit is done, or SL_EPROTO when the AVCC framing is
- * broken (a length past the end; payloads already written stay valid, the
- * rest of the unit is lost) or SL_EINVAL for bad arguments.
+ * broken (a length past the end, a zero-length NAL: h264_pack_init checks
+ * the whole unit, so then no payload at all is produced) or SL_EINVAL for
+ * bad arguments.
  */
 int h264_pack_next(struct h264_packer *pk, uint8_t *out, size_t cap, int *marker);
 
@@ -98,6 +99,7 @@ struct h264_depack {
 	uint16_t next_seq;       /* expected sequence number */
 	int have_seq;
 	int broken;              /* a fragment or packet of this unit was lost/refused */
+	int complete;            /* buf holds a finished unit, cleared by the next push */
 	/* Counters for the caller's /metrics. */
 	uint64_t units;          /* access units completed */
 	uint64_t dropped_units;  /* access units discarded (loss, over cap) */
