@@ -12,6 +12,7 @@
 #include "core/http_auth.h"
 #include "core/log.h"
 #include "node/hls_http.h"
+#include "node/whep_http.h"
 #include "node/watch_page.h"
 #include "node/node.h"
 #include "proto/flv.h"
@@ -469,6 +470,8 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 	struct node *n = ctx;
 	int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
 
+	if (whep_http_handle(n, c, req, body, body_len))
+		return;
 	if (req->method == HTTP_OPTIONS) {
 		http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE, OPTIONS");
 		http_add_header(c, "Access-Control-Allow-Headers", "Authorization, Content-Type");

@@ -13,6 +13,7 @@
 #include "core/ratelimit.h"
 #include "core/strmap.h"
 #include "proto/avc.h"
+#include "proto/sdp.h"
 #include "webrtc/dtls_cert.h"
 #include "webrtc/rtc.h"
 
@@ -31,7 +32,7 @@ struct rtc_session {
 	char id[RTC_SESSION_ID_LEN + 1];
 	char ufrag[9];                /* ours */
 	char pwd[33];
-	char remote_ufrag[64];
+	char remote_ufrag[SDP_MAX_TOKEN];
 	char peer_ip[64];             /* of the HTTP request, for the per-address limit */
 	char addr_key[64];            /* the ICE peer's "ip:port" once known */
 	struct sockaddr_storage peer;
@@ -52,6 +53,8 @@ struct rtc_session {
 	int wait_key;                 /* send nothing until the next keyframe */
 	uint16_t seq_delta;           /* our seq = the feed's - seq_delta (skips leave no gap) */
 	uint16_t last_seq;            /* the last sequence number we sent */
+	uint32_t ts_delta;            /* our RTP time = the feed's + ts_delta (a restart keeps it rising) */
+	uint64_t last_pli_ms;
 	int sent_any;
 	uint32_t packets_sent, octets_sent; /* for SR */
 	uint32_t last_rtp_ts;

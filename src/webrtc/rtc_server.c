@@ -72,6 +72,7 @@ int rtc_send_rtp(struct rtc_session *s, const uint8_t *pkt, size_t n, uint16_t s
 	/* The shared packet carries the feed's numbering; each viewer gets its own PT and SSRC. */
 	srv->tx[1] = (uint8_t)((srv->tx[1] & 0x80) | s->video_pt);
 	wr_u16be(srv->tx + 2, seq);
+	wr_u32be(srv->tx + 4, rd_u32be(srv->tx + 4) + s->ts_delta);
 	wr_u32be(srv->tx + 8, s->video_ssrc);
 	int len = (int)n;
 	if (srtp_protect(s->srtp_out, srv->tx, &len) != srtp_err_status_ok)
