@@ -24,6 +24,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "media/audio_tx.h"
 #include "media/rtp_history.h"
 #include "media/stream.h"
 #include "proto/flv.h"
@@ -49,6 +50,10 @@ struct rtc_feed {
 	struct avc_config avc;
 	int have_avc;
 	uint8_t payload[RTC_MTU];
+	/* Audio: AAC -> Opus once for the stream, while the feed lives (that is, while anyone watches). */
+	struct audio_tx *atx;
+	int atx_failed;               /* the stream's AAC was refused: no audio for this feed */
+	uint16_t aseq;
 };
 
 static void feed_key(const struct stream *st, char *out, size_t n)
@@ -97,7 +102,8 @@ static void set_avc(struct rtc_feed *f, struct rbuf *body, const struct flv_vide
 static void send_to(struct rtc_feed *f, struct rtc_session *s, struct rbuf *pkt)
 {
 	uint16_t fseq = rd_u16be(pkt->data + 2);
-	if (rtc_send_rtp(s, pkt->data, pkt->len, (uint16_t)(fseq - s->seq_delta)) == -2) {
+	if (rtc_send_rtp(s, &s->video, pkt->data, pkt->len, (uint16_t)(fseq - s->seq_delta),
+	                 s->ts_delta) == -2) {
 		s->wait_key = 1;
 		f->srv->stats.skips++;
 	}
@@ -111,9 +117,10 @@ static void start_on_gop(struct rtc_feed *f, struct rtc_session *s)
 		return;
 	}
 	uint16_t first = rd_u16be(f->gop[0]->data + 2);
-	s->seq_delta = s->sent_any ? (uint16_t)(first - (uint16_t)(s->last_seq + 1)) : 0;
+	s->seq_delta = s->video.sent_any ? (uint16_t)(first - (uint16_t)(s->video.last_seq + 1)) : 0;
 	/* Time goes on too: the resent keyframe comes one frame (at 30/s) after the last sent. */
-	s->ts_delta = s->sent_any ? s->last_rtp_ts + 3000 - rd_u32be(f->gop[0]->data + 4) : 0;
+	s->ts_delta = s->video.sent_any ? s->video.last_rtp_ts + 3000 - rd_u32be(f->gop[0]->data + 4)
+	                                : 0;
 	s->wait_key = 0;
 	for (size_t i = 0; i < f->ngop && !s->wait_key; i++)
 		send_to(f, s, f->gop[i]);
@@ -138,7 +145,8 @@ static void on_video(struct rtc_feed *f, const struct media_msg *m)
 		list_for_each(pos, &f->live) {
 			struct rtc_session *s = list_entry(pos, struct rtc_session, feed_link);
 			if (s->wait_key) {
-				s->seq_delta = s->sent_any ? (uint16_t)(f->seq - (uint16_t)(s->last_seq + 1)) : 0;
+				s->seq_delta = s->video.sent_any ?
+				               (uint16_t)(f->seq - (uint16_t)(s->video.last_seq + 1)) : 0;
 				s->wait_key = 0;
 			}
 		}
@@ -173,11 +181,70 @@ static void on_video(struct rtc_feed *f, const struct media_msg *m)
 	}
 }
 
+static void on_opus(void *ud, const uint8_t *opus, size_t n, uint32_t rtp_ts)
+{
+	struct rtc_feed *f = ud;
+	if (n + RTP_HEADER_SIZE + RTC_SRTP_OVERHEAD > RTC_MTU)
+		return;
+	uint8_t pkt[RTC_MTU];
+	rtp_write_simple(pkt, 0, 0, f->aseq, rtp_ts, 0);
+	memcpy(pkt + RTP_HEADER_SIZE, opus, n);
+	struct list_node *pos;
+	list_for_each(pos, &f->live) {
+		struct rtc_session *s = list_entry(pos, struct rtc_session, feed_link);
+		if (s->audio_on)
+			rtc_send_rtp(s, &s->audio, pkt, RTP_HEADER_SIZE + n, f->aseq, 0);
+	}
+	f->aseq++;
+}
+
+static void set_aac(struct rtc_feed *f, const struct media_msg *m)
+{
+	struct flv_audio fa;
+	if (flv_parse_audio(m->body->data, m->body->len, &fa) != 0 || fa.codec != FLV_CODEC_AAC ||
+	    !fa.is_seq_header || !audio_tx_available())
+		return;
+	char err[200];
+	struct audio_tx *t = audio_tx_new(fa.data, fa.len, 0, on_opus, f, err, sizeof(err));
+	if (!t) {
+		char ename[160];
+		f->atx_failed = 1;
+		log_warn("webrtc_audio_off", "stream=%s reason=\"%s\"",
+		         log_escape(f->st->key, ename, sizeof(ename)), err);
+		return;
+	}
+	if (f->atx)
+		audio_tx_free(f->atx);
+	f->atx = t;
+}
+
+static void on_audio(struct rtc_feed *f, const struct media_msg *m)
+{
+	if (m->flags & MSG_SEQ_HEADER) {
+		set_aac(f, m);
+		return;
+	}
+	struct flv_audio fa;
+	if (!f->atx || f->nlive == 0 || flv_parse_audio(m->body->data, m->body->len, &fa) != 0 ||
+	    fa.codec != FLV_CODEC_AAC || fa.is_seq_header)
+		return;
+	audio_tx_feed(f->atx, fa.data, fa.len, m->ts);
+}
+
 static void on_media(void *arg, const struct media_msg *m)
 {
 	struct rtc_feed *f = arg;
 	if (m->type == 9)
 		on_video(f, m);
+	else if (m->type == 8)
+		on_audio(f, m);
+}
+
+int rtc_feed_audio_possible(struct rtc_feed *f)
+{
+	if (!audio_tx_available() || f->atx_failed)
+		return 0;
+	return f->st->acodec == FLV_CODEC_AAC || f->st->acodec == FLV_CODEC_UNKNOWN;
 }
 
 struct rtc_feed *rtc_feed_get(struct rtc_server *srv, struct stream *st)
@@ -194,12 +261,15 @@ struct rtc_feed *rtc_feed_get(struct rtc_server *srv, struct stream *st)
 	list_init(&f->live);
 	f->nsessions = 1;
 	random_bytes(&f->seq, sizeof(f->seq));
+	random_bytes(&f->aseq, sizeof(f->aseq));
 	f->hist = rtp_history_new(0, 0);
 	strmap_put(&srv->feeds, f->key, f);
 	/* Catch up: the stream's video header and its cached GOP become our first packets. */
 	struct fanout *fo = &st->fanout;
 	if (fo->hdr[FANOUT_HDR_VIDEO])
 		on_video(f, fo->hdr[FANOUT_HDR_VIDEO]);
+	if (fo->hdr[FANOUT_HDR_AUDIO])
+		set_aac(f, fo->hdr[FANOUT_HDR_AUDIO]);
 	if (fo->has_gop && fo->gop_seq >= fo->first_seq)
 		for (uint64_t q = fo->gop_seq; q < fo->next_seq; q++) {
 			struct media_msg *m = fo->ring[q & fo->mask];
@@ -237,6 +307,8 @@ void rtc_feed_detach(struct rtc_feed *f, struct rtc_session *s)
 	gop_clear(f);
 	free(f->gop);
 	rtp_history_free(f->hist);
+	if (f->atx)
+		audio_tx_free(f->atx);
 	if (f->avc_body)
 		rbuf_unref(f->avc_body);
 	stream_unref(f->st);
@@ -249,12 +321,12 @@ static void on_nack(void *ud, uint32_t sender_ssrc, uint32_t media_ssrc, const u
 {
 	(void)sender_ssrc;
 	struct rtc_session *s = ud;
-	if (!s->feed || media_ssrc != s->video_ssrc)
+	if (!s->feed || media_ssrc != s->video.ssrc)
 		return;
 	s->srv->stats.nacks += n;
 	for (size_t i = 0; i < n; i++) {
 		struct rbuf *pkt = rtp_history_get(s->feed->hist, (uint16_t)(seqs[i] + s->seq_delta));
-		if (pkt && rtc_send_rtp(s, pkt->data, pkt->len, seqs[i]) == 0)
+		if (pkt && rtc_send_rtp(s, &s->video, pkt->data, pkt->len, seqs[i], s->ts_delta) == 0)
 			s->srv->stats.retransmits++;
 	}
 }
@@ -272,7 +344,7 @@ static void on_pli(void *ud, uint32_t sender_ssrc, uint32_t media_ssrc)
 {
 	(void)sender_ssrc;
 	struct rtc_session *s = ud;
-	if (media_ssrc != s->video_ssrc)
+	if (media_ssrc != s->video.ssrc)
 		return;
 	s->srv->stats.plis++;
 	restart(s);
@@ -283,7 +355,7 @@ static void on_fir(void *ud, uint32_t sender_ssrc, uint32_t target_ssrc, uint8_t
 	(void)sender_ssrc;
 	(void)seq_nr;
 	struct rtc_session *s = ud;
-	if (target_ssrc != s->video_ssrc)
+	if (target_ssrc != s->video.ssrc)
 		return;
 	s->srv->stats.firs++;
 	restart(s);
@@ -299,22 +371,24 @@ void rtc_feed_on_rtcp(struct rtc_session *s, const uint8_t *p, size_t n)
 }
 
 /* Sender reports, so players map RTP time to wall time (and sync audio with video). */
-static void send_sr(struct rtc_session *s, uint64_t now_ms)
+static void send_sr(struct rtc_session *s, const struct rtc_track *t)
 {
-	if (!s->sent_any)
+	if (!t->sent_any)
 		return;
+	uint64_t now_us = clock_wall_ms() * 1000;
+	/* The RTP time of "now": the last packet's, moved on by the time since it went. */
+	uint64_t since = now_us > t->last_send_us ? now_us - t->last_send_us : 0;
 	struct rtcp_sender_info si = {
-		.ssrc = s->video_ssrc,
-		.ntp = rtcp_ntp_from_unix_us(clock_wall_ms() * 1000),
-		.rtp_ts = s->last_rtp_ts,
-		.packets = s->packets_sent,
-		.octets = s->octets_sent,
+		.ssrc = t->ssrc,
+		.ntp = rtcp_ntp_from_unix_us(now_us),
+		.rtp_ts = t->last_rtp_ts + (uint32_t)(since * t->clock / 1000000),
+		.packets = t->packets,
+		.octets = t->octets,
 	};
 	uint8_t buf[64];
 	int n = rtcp_write_sr(buf, sizeof(buf), &si, NULL, 0);
 	if (n > 0)
 		rtc_send_rtcp(s, buf, (size_t)n);
-	s->last_sr_ms = now_ms;
 }
 
 void rtc_feed_tick(struct rtc_server *srv, uint64_t now_ms)
@@ -329,8 +403,12 @@ void rtc_feed_tick(struct rtc_server *srv, uint64_t now_ms)
 		struct list_node *pos;
 		list_for_each(pos, &f->live) {
 			struct rtc_session *s = list_entry(pos, struct rtc_session, feed_link);
-			if (now_ms - s->last_sr_ms >= srv->cfg.sr_interval_ms)
-				send_sr(s, now_ms);
+			if (now_ms - s->last_sr_ms >= srv->cfg.sr_interval_ms) {
+				send_sr(s, &s->video);
+				if (s->audio_on)
+					send_sr(s, &s->audio);
+				s->last_sr_ms = now_ms;
+			}
 		}
 		if (!f->st->live) {
 			/* The stream ended: every session of it goes (collected: ending frees the feed). */

@@ -27,6 +27,18 @@ struct rtc_feed;
 
 enum rtc_state { RTC_ICE, RTC_DTLS, RTC_MEDIA, RTC_CLOSED };
 
+/* What one sending track of a session has sent: for its header patch and its sender reports. */
+struct rtc_track {
+	uint32_t ssrc;
+	uint8_t pt;
+	uint32_t clock;               /* RTP clock rate */
+	int sent_any;
+	uint16_t last_seq;
+	uint32_t last_rtp_ts;
+	uint64_t last_send_us;        /* wall clock of the last packet, to extrapolate SR times */
+	uint32_t packets, octets;
+};
+
 struct rtc_session {
 	struct rtc_server *srv;
 	char id[RTC_SESSION_ID_LEN + 1];
@@ -45,19 +57,15 @@ struct rtc_session {
 	srtp_t srtp_out, srtp_in;
 	int srtp_ready;
 
-	/* Media: one video m-line (and audio, rejected while no transcoder exists). */
+	/* Media: a video track, and an audio one when the offer's Opus was accepted. */
 	struct rtc_feed *feed;
 	struct list_node feed_link;
-	uint32_t video_ssrc;
-	uint8_t video_pt;
-	int wait_key;                 /* send nothing until the next keyframe */
-	uint16_t seq_delta;           /* our seq = the feed's - seq_delta (skips leave no gap) */
-	uint16_t last_seq;            /* the last sequence number we sent */
-	uint32_t ts_delta;            /* our RTP time = the feed's + ts_delta (a restart keeps it rising) */
+	struct rtc_track video, audio;
+	int audio_on;
+	int wait_key;                 /* send no video until the next keyframe */
+	uint16_t seq_delta;           /* video: our seq = the feed's - seq_delta (skips leave no gap) */
+	uint32_t ts_delta;            /* video: our RTP time = the feed's + ts_delta (restarts keep it rising) */
 	uint64_t last_pli_ms;
-	int sent_any;
-	uint32_t packets_sent, octets_sent; /* for SR */
-	uint32_t last_rtp_ts;
 	uint64_t last_sr_ms;
 	uint64_t bytes_out;
 };
@@ -81,8 +89,12 @@ struct rtc_server {
 
 /* Sends p[0..n) to the session's peer (plain; SRTP already applied). 0 or -1. */
 int rtc_send_raw(struct rtc_session *s, const uint8_t *p, size_t n);
-/* Patches PT/SSRC/seq into a copy of the shared packet, protects and sends it. 0 or -1 (EAGAIN: -2). */
-int rtc_send_rtp(struct rtc_session *s, const uint8_t *pkt, size_t n, uint16_t seq);
+/*
+ * Patches the track's PT and SSRC, seq and the RTP time plus ts_delta into a copy of
+ * the shared packet, protects and sends it.  0, -1, or -2 when the socket is full.
+ */
+int rtc_send_rtp(struct rtc_session *s, struct rtc_track *t, const uint8_t *pkt, size_t n,
+                 uint16_t seq, uint32_t ts_delta);
 /* Protects an RTCP packet and sends it. */
 int rtc_send_rtcp(struct rtc_session *s, const uint8_t *pkt, size_t n);
 /* Ends a session now (logs reason). */
@@ -96,6 +108,8 @@ uint8_t rtc_feed_profile_idc(const struct rtc_feed *f);
 void rtc_feed_on_rtcp(struct rtc_session *s, const uint8_t *p, size_t n);
 void rtc_feed_tick(struct rtc_server *srv, uint64_t now_ms);
 unsigned rtc_feed_viewers(const struct rtc_feed *f);
+/* 1 when the feed can give Opus: a transcoder is built in and the stream's audio is AAC (or not known yet). */
+int rtc_feed_audio_possible(struct rtc_feed *f);
 struct rtc_feed *rtc_feed_find(struct rtc_server *srv, const struct stream *st);
 
 #endif

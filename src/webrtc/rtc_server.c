@@ -63,27 +63,29 @@ int rtc_send_raw(struct rtc_session *s, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int rtc_send_rtp(struct rtc_session *s, const uint8_t *pkt, size_t n, uint16_t seq)
+int rtc_send_rtp(struct rtc_session *s, struct rtc_track *t, const uint8_t *pkt, size_t n,
+                 uint16_t seq, uint32_t ts_delta)
 {
 	struct rtc_server *srv = s->srv;
 	if (!s->srtp_ready || n < 12 || n + RTC_SRTP_OVERHEAD > sizeof(srv->tx))
 		return -1;
 	memcpy(srv->tx, pkt, n);
 	/* The shared packet carries the feed's numbering; each viewer gets its own PT and SSRC. */
-	srv->tx[1] = (uint8_t)((srv->tx[1] & 0x80) | s->video_pt);
+	srv->tx[1] = (uint8_t)((srv->tx[1] & 0x80) | t->pt);
 	wr_u16be(srv->tx + 2, seq);
-	wr_u32be(srv->tx + 4, rd_u32be(srv->tx + 4) + s->ts_delta);
-	wr_u32be(srv->tx + 8, s->video_ssrc);
+	wr_u32be(srv->tx + 4, rd_u32be(srv->tx + 4) + ts_delta);
+	wr_u32be(srv->tx + 8, t->ssrc);
 	int len = (int)n;
 	if (srtp_protect(s->srtp_out, srv->tx, &len) != srtp_err_status_ok)
 		return -1;
 	int rc = rtc_send_raw(s, srv->tx, (size_t)len);
 	if (rc == 0) {
-		s->last_seq = seq;
-		s->sent_any = 1;
-		s->packets_sent++;
-		s->octets_sent += (uint32_t)(n - 12);
-		s->last_rtp_ts = rd_u32be(srv->tx + 4);
+		t->last_seq = seq;
+		t->sent_any = 1;
+		t->packets++;
+		t->octets += (uint32_t)(n - 12);
+		t->last_rtp_ts = rd_u32be(srv->tx + 4);
+		t->last_send_us = clock_wall_ms() * 1000;
 	}
 	return rc;
 }
@@ -491,20 +493,35 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	struct sdp_answer_params ap;
 	memset(&ap, 0, sizeof(ap));
 	struct rtc_session *s = xcalloc(1, sizeof(*s));
-	int video = -1;
+	int video = -1, audio = -1;
+	int can_audio = rtc_feed_audio_possible(feed);
 	for (unsigned i = 0; i < o.nmedia; i++) {
 		ap.media[i].format = -1;
-		if (video < 0 && o.media[i].kind == SDP_VIDEO && o.media[i].port != 0) {
+		if (o.media[i].port == 0)
+			continue;
+		if (video < 0 && o.media[i].kind == SDP_VIDEO) {
 			int f = sdp_pick_h264(&o.media[i], rtc_feed_profile_idc(feed));
 			if (f >= 0) {
 				video = (int)i;
 				ap.media[i].format = f;
-				random_bytes(&s->video_ssrc, sizeof(s->video_ssrc));
-				ap.media[i].ssrc = s->video_ssrc;
-				s->video_pt = o.media[i].fmt[f].pt;
+				random_bytes(&s->video.ssrc, sizeof(s->video.ssrc));
+				ap.media[i].ssrc = s->video.ssrc;
+				s->video.pt = o.media[i].fmt[f].pt;
+				s->video.clock = 90000;
+			}
+		} else if (audio < 0 && o.media[i].kind == SDP_AUDIO && can_audio) {
+			/* Opus transcoded from the stream's AAC, once per stream (rtc_feed.c). */
+			int f = sdp_pick_opus(&o.media[i]);
+			if (f >= 0) {
+				audio = (int)i;
+				ap.media[i].format = f;
+				random_bytes(&s->audio.ssrc, sizeof(s->audio.ssrc));
+				ap.media[i].ssrc = s->audio.ssrc;
+				s->audio.pt = o.media[i].fmt[f].pt;
+				s->audio.clock = 48000;
+				s->audio_on = 1;
 			}
 		}
-		/* Audio: no Opus source yet (docs/webrtc.md); the m-line is rejected. */
 	}
 	if (video < 0) {
 		free(s);
@@ -544,9 +561,10 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	srv->stats.sessions_now++;
 	memcpy(id, s->id, RTC_SESSION_ID_LEN + 1);
 	char eapp[160], ename[160];
-	log_info("webrtc_session_start", "session=%s peer=%s app=%s stream=%s pt=%u",
+	log_info("webrtc_session_start", "session=%s peer=%s app=%s stream=%s video_pt=%u audio=%s",
 	         s->id, peer_ip, log_escape(st->app, eapp, sizeof(eapp)),
-	         log_escape(st->name, ename, sizeof(ename)), s->video_pt);
+	         log_escape(st->name, ename, sizeof(ename)), s->video.pt,
+	         s->audio_on ? "opus" : can_audio ? "not offered" : "rejected (no transcoder)");
 	return 0;
 }
 
