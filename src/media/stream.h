@@ -54,6 +54,7 @@ struct stream {
 	/* WebRTC packaging (webrtc/rtc_feed.c), the same way; NULL while no WebRTC viewer watches. */
 	void (*on_media_rtc)(void *arg, const struct media_msg *m);
 	void *on_media_rtc_arg;
+	uint32_t rtc_viewers;                /* WebRTC sessions watching (they keep a pull alive) */
 };
 
 struct stream_registry {

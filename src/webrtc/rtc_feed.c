@@ -251,7 +251,7 @@ struct rtc_feed *rtc_feed_get(struct rtc_server *srv, struct stream *st)
 {
 	struct rtc_feed *f = rtc_feed_find(srv, st);
 	if (f) {
-		f->nsessions++;
+		st->rtc_viewers = ++f->nsessions;
 		return f;
 	}
 	f = xcalloc(1, sizeof(*f));
@@ -260,6 +260,7 @@ struct rtc_feed *rtc_feed_get(struct rtc_server *srv, struct stream *st)
 	feed_key(st, f->key, sizeof(f->key));
 	list_init(&f->live);
 	f->nsessions = 1;
+	st->rtc_viewers = 1;
 	random_bytes(&f->seq, sizeof(f->seq));
 	random_bytes(&f->aseq, sizeof(f->aseq));
 	f->hist = rtp_history_new(0, 0);
@@ -297,7 +298,8 @@ void rtc_feed_detach(struct rtc_feed *f, struct rtc_session *s)
 	}
 	if (s)
 		s->feed = NULL;
-	if (--f->nsessions > 0)
+	f->st->rtc_viewers = --f->nsessions;
+	if (f->nsessions > 0)
 		return;
 	if (f->st->on_media_rtc_arg == f) {
 		f->st->on_media_rtc = NULL;
