@@ -92,6 +92,15 @@ struct node_config {
 	uint64_t hls_idle;               /* packaging stops this long after the last request */
 	char *hls_format;                /* "fmp4" (CMAF) or "ts" */
 	uint64_t hls_buffer_max;         /* packaged bytes one stream holds */
+
+	/* WebRTC playback, WHEP (docs/webrtc.md) */
+	int webrtc;
+	int64_t webrtc_port;             /* UDP; 0: the same number as http-port */
+	char *webrtc_public_ip;          /* advertised candidate; NULL/empty: the bind address */
+	int64_t webrtc_max_sessions;
+	int64_t webrtc_max_sessions_per_ip;
+	uint64_t webrtc_dtls_timeout;
+	uint64_t webrtc_consent_timeout;
 };
 
 extern const struct option_def node_options[];

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: Apache-2.0
+"""WebRTC playback over WHEP with a real browser: Debian's chromium (headless, its own
+RTCPeerConnection, driven by tests/browser/whep.mjs) plays a stream published with ffmpeg
+over RTMP from an origin and through an edge that pulls it; video frames keep decoding and
+Opus audio (transcoded from the publisher's AAC) keeps arriving for 10 s.  And the WHEP
+endpoint's refusals: bad SDP, wrong content type, unknown stream or session."""
+import json
+import os
+import re
+import subprocess
+
+from cluster_util import downstream, origin
+from harness import check, fixture, publish
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DRIVER = os.path.join(HERE, "..", "browser", "whep.mjs")
+SECONDS = 10
+
+
+def play(procs, node, app, stream, name):
+    """Chromium plays app/stream over WHEP from node for SECONDS; returns its report."""
+    p = procs.start(["node", DRIVER, node.url("/healthz"), node.url("/%s/%s/whep" % (app, stream)),
+                     str(SECONDS), "audio"], name, stdout=subprocess.PIPE)
+    out, _ = p.communicate(timeout=SECONDS + 90)
+    lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.startswith("{")]
+    check(p.returncode == 0 and lines, "%s: the browser driver exited with %s" % (name,
+                                                                              p.returncode))
+    return json.loads(lines[-1])
+
+
+def check_played(r, what, audio):
+    check("failure" not in r and not r["pageErrors"], "%s: %s %s" % (
+        what, r.get("failure"), r["pageErrors"]))
+    check(r.get("status") == 201, "%s: WHEP answered %s: %s" % (what, r.get("status"),
+                                                                 r.get("error")))
+    check(re.match(r"^/live/\w+/whep/[0-9a-f]{32}$", r.get("location") or ""),
+          "%s: Location %s" % (what, r.get("location")))
+    check(r["connectionState"] == "connected", "%s: connection %s (states %s)" % (
+        what, r["connectionState"], r["states"]))
+    check(r["firstFrameMs"] < 5000, "%s: first frame after %d ms" % (what, r["firstFrameMs"]))
+    frames = [f for _, f in r["samples"]]
+    # Decoding all along: every 2 s window added frames, and about the stream's rate in all.
+    for i in range(4, len(frames)):
+        check(frames[i] > frames[i - 4], "%s: no frames decoded between samples %d and %d (%s)"
+              % (what, i - 4, i, frames))
+    check(frames[-1] - frames[0] >= 25 * SECONDS * 0.6, "%s: %d frames decoded in %d s (%s)"
+          % (what, frames[-1] - frames[0], SECONDS, frames))
+    check(r["end"]["w"] == 320 and r["end"]["h"] == 240, "%s: video is %sx%s" % (
+        what, r["end"]["w"], r["end"]["h"]))
+    if audio:
+        a = r["audioPackets"]
+        check(a[-1] - a[0] >= 50 * SECONDS * 0.6, "%s: %d Opus packets in %d s (%s)" % (
+            what, a[-1] - a[0], SECONDS, a))
+    check(r.get("deleteStatus") == 200, "%s: DELETE answered %s" % (what, r.get("deleteStatus")))
+
+
+def test_whep_chromium_origin_and_edge(t):
+    o = origin(t.procs, "origin-whep")
+    e = downstream(t.procs, "edge-whep", "edge", [o])
+    # No B-frames: WebRTC players decode in sending order.
+    publish(t.procs, o.rtmp("live", "rtc"), media=fixture(bframes=0))
+    o.wait_live("live", "rtc")
+    r = play(t.procs, o, "live", "rtc", "chromium-whep-origin")
+    audio = "opus/48000/2" in (r.get("answer") or "")
+    if not audio:
+        check("m=audio 0 " in (r.get("answer") or ""), "origin: audio neither sent nor refused")
+    check_played(r, "WHEP on the origin", audio)
+    r = play(t.procs, e, "live", "rtc", "chromium-whep-edge")
+    check_played(r, "WHEP through the edge", audio)
+
+    # The node counted what it sent.
+    status, _, body = o.http("/metrics")
+    m = body.decode()
+    check(status == 200 and re.search(r"^sluice_webrtc_sessions_total [1-9]", m, re.M) and
+          re.search(r"^sluice_webrtc_bytes_total [1-9]\d{5,}", m, re.M),
+          "origin metrics lack WebRTC sessions or bytes")
+
+
+def test_whep_refusals(t):
+    n = origin(t.procs, "origin-whep-refusals")
+    publish(t.procs, n.rtmp("live", "r"), media=fixture(bframes=0))
+    n.wait_live("live", "r")
+    sdp = {"Content-Type": "application/sdp"}
+    status, _, body = n.http("/live/r/whep", method="POST", headers=sdp, data=b"hello")
+    check(status == 400 and b"SDP" in body, "bad SDP: %d %s" % (status, body[:200]))
+    status, _, _ = n.http("/live/r/whep", method="POST",
+                          headers={"Content-Type": "text/plain"}, data=b"v=0\r\n")
+    check(status == 415, "wrong content type: %d" % status)
+    offer = ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+             "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
+             "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
+             "a=fingerprint:sha-256 " + ":".join(["AB"] * 32) + "\r\na=setup:actpass\r\n"
+             "a=recvonly\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\n").encode()
+    status, _, body = n.http("/live/r/whep", method="POST", headers=sdp, data=offer)
+    check(status == 400 and b"H.264" in body, "VP8-only offer: %d %s" % (status, body[:200]))
+    h264 = offer.replace(b"VP8/90000", b"H264/90000") + b"a=fmtp:96 packetization-mode=1\r\n"
+    status, _, body = n.http("/live/nope/whep", method="POST", headers=sdp, data=h264)
+    check(status == 404, "unknown stream: %d" % status)
+    status, headers, body = n.http("/live/r/whep", method="POST", headers=sdp, data=h264)
+    check(status == 201 and body.startswith(b"v=0") and b"a=ice-lite" in body and
+          b"a=setup:passive" in body and "Location" in headers,
+          "H.264 offer: %d %s" % (status, body[:200]))
+    check("Location" in headers.get("Access-Control-Expose-Headers", ""),
+          "Location is not exposed to scripts: %s" % headers)
+    loc = headers["Location"]
+    status, _, _ = n.http(loc, method="PATCH",
+                          headers={"Content-Type": "application/trickle-ice-sdpfrag"}, data=b"")
+    check(status == 204, "PATCH: %d" % status)
+    status, _, _ = n.http(loc, method="DELETE")
+    check(status == 200, "DELETE: %d" % status)
+    status, _, _ = n.http(loc, method="DELETE")
+    check(status == 404, "DELETE again: %d" % status)
+    status, headers, _ = n.http("/live/r/whep", method="OPTIONS")
+    check(status == 204 and headers.get("Accept-Post") == "application/sdp" and
+          "POST" in headers.get("Access-Control-Allow-Methods", ""),
+          "OPTIONS: %d %s" % (status, headers))
