@@ -3,14 +3,17 @@
 """whep_gst.py - a WHEP client on GStreamer's webrtcbin, the second WebRTC stack the
 tests play with (the first is Chromium).
 
-    whep_gst.py WHEP_URL SECONDS
+    whep_gst.py [--local-ip ADDR] WHEP_URL SECONDS
+
+--local-ip: the only address ICE gathers (libnice leaves out loopback addresses, and a
+test node listens on one).
 
 POSTs webrtcbin's offer (recvonly H.264 video and Opus audio, ICE candidates gathered
 first: no trickle) to WHEP_URL, applies the 201's answer, then for SECONDS decodes what
 arrives (rtph264depay ! avdec_h264, rtpopusdepay ! opusdec) and prints one JSON line a
 second: {"t", "video_frames", "audio_buffers", "ice", "pc"}, then a final line with
-"done": true, the resource URL, and "errors" (bus errors; an empty list when all went
-well). It DELETEs the resource at the end. Exit status 0 when the session ran its
+"done": true, the resource URL, the SDP answer, and "errors" (bus errors; an empty list
+when all went well). Both transceivers ask for retransmissions (do-nack). It DELETEs the resource at the end. Exit status 0 when the session ran its
 course, 1 on a setup failure (with {"failure": why} as the last line).
 
 Debian's GStreamer ships no typelibs here (gir1.2-gstreamer-1.0 is not a dependency of
@@ -183,15 +186,25 @@ class Client:
             gst.gst_mini_object_unref(msg)
         gst.gst_object_unref(bus)
 
-    def run(self, url, seconds):
+    def run(self, url, seconds, local_ip=None):
         gst.gst_init(None, None)
         err = P()
         # One element parses to the element itself, not a bin: put it in a pipeline.
-        w = gst.gst_parse_launch(b"webrtcbin name=w bundle-policy=max-bundle", ctypes.byref(err))
+        w = gst.gst_parse_launch(b"webrtcbin name=w bundle-policy=max-compat", ctypes.byref(err))
         if not w:
             return fail("cannot create webrtcbin (gstreamer1.0-plugins-bad, gstreamer1.0-nice)")
         self.pipe = gst.gst_pipeline_new(b"whep")
         gst.gst_bin_add(self.pipe, w)
+        if local_ip:
+            # libnice gathers no loopback address while the host has another one, and pairs
+            # none of those with a server on 127.0.0.0/8: name the address to use instead.
+            ice = P()
+            gobject.g_object_get(P(w), ctypes.c_char_p(b"ice-agent"), ctypes.byref(ice), P(None))
+            ok = ctypes.c_int(0)
+            gobject.g_signal_emit_by_name(ice, ctypes.c_char_p(b"add-local-ip-address"),
+                                          ctypes.c_char_p(local_ip.encode()), ctypes.byref(ok))
+            if not ok.value:
+                return fail("webrtcbin's ICE agent refused local address %s" % local_ip)
         cb = PAD_ADDED(self._on_pad)
         self._keep.append(cb)
         gobject.g_signal_connect_data(w, b"pad-added", ctypes.cast(cb, P), None, None, 0)
@@ -205,6 +218,10 @@ class Client:
             gobject.g_signal_emit_by_name(P(w), ctypes.c_char_p(b"add-transceiver"),
                                           ctypes.c_int(RECVONLY), P(gst.gst_caps_from_string(caps)),
                                           ctypes.byref(tr))
+            if not tr:
+                return fail("webrtcbin refused a transceiver")
+            # Ask for lost packets again (RFC 4585 generic NACK): off by default in webrtcbin.
+            gobject.g_object_set(tr, ctypes.c_char_p(b"do-nack"), ctypes.c_int(1), P(None))
         gst.gst_element_set_state(self.pipe, GST_STATE_PLAYING)
 
         promise = gst.gst_promise_new()
@@ -263,7 +280,7 @@ class Client:
         with self.lock:
             print(json.dumps({"done": True, "video_frames": self.video_frames,
                               "audio_buffers": self.audio_buffers, "resource": resource,
-                              "errors": self.errors}), flush=True)
+                              "answer": answer, "errors": self.errors}), flush=True)
         return 0
 
 
@@ -273,10 +290,14 @@ def fail(why):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: whep_gst.py WHEP_URL SECONDS", file=sys.stderr)
+    args = sys.argv[1:]
+    local_ip = None
+    if len(args) == 4 and args[0] == "--local-ip":
+        local_ip, args = args[1], args[2:]
+    if len(args) != 2:
+        print("usage: whep_gst.py [--local-ip ADDR] WHEP_URL SECONDS", file=sys.stderr)
         return 2
-    return Client().run(sys.argv[1], float(sys.argv[2]))
+    return Client().run(args[0], float(args[1]), local_ip)
 
 
 if __name__ == "__main__":
