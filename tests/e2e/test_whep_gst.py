@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """WebRTC playback with a second, independent WebRTC stack: GStreamer's webrtcbin (libnice
 for ICE, its own DTLS-SRTP, rtph264depay + avdec_h264, opusdec), driven as a WHEP client by
-whep_gst.py.  It plays a stream published with ffmpeg over RTMP; and, in a network
-path whose node-to-viewer UDP loses 5 % of its media packets, it keeps decoding
-video because the node answers its NACKs from the stream's RTP history.
+whep_gst.py.  It plays a stream published with ffmpeg over RTMP, from an origin and
+through an edge that pulls it: video frames and Opus packets decode all along.  And behind
+a path that loses 5 % of the media the node sends, it keeps decoding video because the
+node answers its NACKs from the stream's RTP history.
 
 The lossy path is a small user-space relay (udp_loss.py), not tc netem in a network
 namespace: the kernels this suite runs on may lack sch_netem (this one does, and
@@ -14,6 +15,7 @@ import re
 import subprocess
 import sys
 
+from cluster_util import downstream, origin
 from harness import Node, check, fixture, new_addr, publish, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -60,19 +62,21 @@ def metric(text, name):
     return int(m.group(1)) if m else None
 
 
-def test_whep_gstreamer_webrtcbin(t):
-    n = Node(t.procs, name="node-gst-whep")
-    publish(t.procs, n.rtmp("live", "gst"), media=fixture(bframes=0))
-    n.wait_live("live", "gst")
+def test_whep_gstreamer_webrtcbin_origin_and_edge(t):
+    o = origin(t.procs, "node-gst-origin")
+    e = downstream(t.procs, "node-gst-edge", "edge", [o])
+    publish(t.procs, o.rtmp("live", "gst"), media=fixture(bframes=0))
+    o.wait_live("live", "gst")
     seconds = 8
-    samples, last = run_client(t.procs, [], new_addr(), n.url("/live/gst/whep"), seconds,
-                               "gst-whep")
-    check_decoding(samples, last, "webrtcbin on the node", seconds, 0.6)
-    # The client's DELETE ended the session on the node.
-    wait_for(lambda: metric(n.http("/metrics")[2].decode(), "sluice_webrtc_sessions") == 0,
-             5, "the WebRTC session to end after DELETE")
-    check(metric(n.http("/metrics")[2].decode(), "sluice_webrtc_sessions_total") == 1,
-          "sessions_total is not 1")
+    for node, what in ((o, "webrtcbin on the origin"), (e, "webrtcbin through the edge")):
+        samples, last = run_client(t.procs, [], new_addr(), node.url("/live/gst/whep"), seconds,
+                                   "gst-whep-" + node.name)
+        check_decoding(samples, last, what, seconds, 0.6)
+        # The client's DELETE ended the session on the node.
+        wait_for(lambda: metric(node.http("/metrics")[2].decode(), "sluice_webrtc_sessions") == 0,
+                 5, "the WebRTC session on %s to end after DELETE" % node.name)
+        check(metric(node.http("/metrics")[2].decode(), "sluice_webrtc_sessions_total") == 1,
+              "%s: sessions_total is not 1" % node.name)
 
 
 def test_whep_nack_under_loss(t):
