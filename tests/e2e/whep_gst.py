@@ -73,6 +73,7 @@ for f, res, args in [
         (gst.gst_promise_wait, ctypes.c_int, [P]),
         (gst.gst_promise_get_reply, P, [P]),
         (gst.gst_structure_get_value, P, [P, ctypes.c_char_p]),
+        (gst.gst_structure_has_field, ctypes.c_int, [P, ctypes.c_char_p]),
         (gst.gst_element_get_bus, P, [P]),
         (gst.gst_bus_timed_pop_filtered, P, [P, ctypes.c_uint64, ctypes.c_int]),
         (gst.gst_message_parse_error, None, [P, ctypes.POINTER(P), ctypes.POINTER(P)]),
@@ -259,6 +260,11 @@ class Client:
         promise = gst.gst_promise_new()
         gobject.g_signal_emit_by_name(P(w), ctypes.c_char_p(b"set-remote-description"), P(desc), P(promise))
         gst.gst_promise_wait(promise)
+        reply = gst.gst_promise_get_reply(promise)
+        if reply and gst.gst_structure_has_field(reply, b"error"):
+            gerr = gobject.g_value_get_boxed(gst.gst_structure_get_value(reply, b"error"))
+            text = ctypes.cast(gerr, ctypes.POINTER(GError)).contents.message if gerr else b"?"
+            return fail("webrtcbin refused the answer: %s" % text.decode(errors="replace"))
 
         start = time.monotonic()
         for i in range(1, int(seconds) + 1):
