@@ -14,6 +14,7 @@ from harness import check, fixture, publish
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "..", "browser", "whep.mjs")
+WATCH = os.path.join(HERE, "..", "browser", "watch.mjs")
 SECONDS = 10
 
 
@@ -67,6 +68,24 @@ def test_whep_chromium_origin_and_edge(t):
     check_played(r, "WHEP on the origin", audio)
     r = play(t.procs, e, "live", "rtc", "chromium-whep-edge")
     check_played(r, "WHEP through the edge", audio)
+
+    # The watch page plays WebRTC by default, and shows how far behind live it is.
+    p = t.procs.start(["node", WATCH, o.url("/live/rtc/"), "6"], "chromium-watch-webrtc",
+                      stdout=subprocess.PIPE)
+    out, _ = p.communicate(timeout=100)
+    w = json.loads([ln for ln in out.decode(errors="replace").splitlines()
+                    if ln.startswith("{")][-1])
+    check("failure" not in w and not w["pageErrors"], "watch page: %s %s" % (
+        w.get("failure"), w["pageErrors"]))
+    check(w["watch"]["engine"] == "webrtc" and w["watch"]["mode"] == "webrtc",
+          "watch page played %s/%s (errors %s)" % (w["watch"]["engine"], w["watch"]["mode"],
+                                                   w["watch"]["errors"]))
+    check(w["advancedS"] >= 0.6 * w["wallS"], "watch page: video advanced %.1f s in %.1f s" % (
+        w["advancedS"], w["wallS"]))
+    # Sub-second on loopback; a few ms either side of zero is the two clocks' estimate.
+    lat = sorted(w["latenciesMs"])
+    check(lat and -100 <= lat[len(lat) // 2] < 1000,
+          "watch page: latency behind live %s ms" % lat)
 
     # The node counted what it sent.
     status, _, body = o.http("/metrics")
