@@ -22,6 +22,7 @@
   var lowLatency = params.get('ll') !== '0';
   var wantWebrtc = params.get('webrtc') !== '0' && !!window.RTCPeerConnection;
   var WEBRTC_WAIT_MS = 8000;
+  var WEBRTC_RETRIES = 5;         /* WHEP asked again, a second apart, after a playing session ended */
   var NTP_UNIX_OFFSET_MS = 2208988800000;
   var token = params.get('token');
   var src = 'index.m3u8' + (token ? '?token=' + encodeURIComponent(token) : '');
@@ -150,7 +151,7 @@
   }
 
   /* WHEP: offer recvonly video and audio, play what comes, fall back to HLS on failure. */
-  function startWebrtc() {
+  function startWebrtc(retries) {
     var done = false;
     function fail(why) {
       if (done) return;
@@ -158,6 +159,12 @@
       noteError('webrtc: ' + why, false);
       if (pc) pc.close();
       pc = null;
+      /* After WebRTC played, give a restarting publisher a few seconds before HLS. */
+      if (w.webrtcPlayed && retries > 0) {
+        setState('reconnecting (' + why + ')', true);
+        setTimeout(function () { startWebrtc(retries - 1); }, 1000);
+        return;
+      }
       video.srcObject = null;
       w.engine = null;
       mode.textContent = (lowLatency ? 'Low-Latency HLS' : 'HLS') + ' (WebRTC failed: ' + why + ')';
@@ -178,8 +185,26 @@
     pc.addTransceiver('audio', { direction: 'recvonly' });
     var ms = new MediaStream();
     pc.ontrack = function (e) { ms.addTrack(e.track); video.srcObject = ms; play(); };
+    video.addEventListener('playing', function () { if (pc === mine) w.webrtcPlayed = true; });
+    var mine = pc, lostTimer = null;
+    /* The session ended under a playing page (DTLS closed by the node, consent lost: the
+     * publisher restarted, the node went away): ask again; a stream not live any more
+     * answers 404, and the page falls back to HLS, which waits for it. */
+    function lost(why) {
+      if (done || pc !== mine) return;
+      if (!w.webrtcPlayed) { fail(why); return; }
+      done = true;
+      w.webrtcRestarts = (w.webrtcRestarts || 0) + 1;
+      setState('reconnecting (' + why + ')', true);
+      pc.close();
+      pc = null;
+      setTimeout(function () { startWebrtc(WEBRTC_RETRIES); }, 1000);
+    }
     pc.onconnectionstatechange = function () {
-      if (pc && pc.connectionState === 'failed') fail('connection failed');
+      var st = mine.connectionState;
+      clearTimeout(lostTimer);
+      if (st === 'failed' || st === 'closed') lost('connection ' + st);
+      else if (st === 'disconnected') lostTimer = setTimeout(function () { lost(st); }, 3000);
     };
     var url = 'whep' + (token ? '?token=' + encodeURIComponent(token) : '');
     pc.createOffer().then(function (o) { return pc.setLocalDescription(o); }).then(function () {
@@ -189,15 +214,26 @@
       return res.text().then(function (body) {
         if (res.status !== 201) throw new Error(res.status + ' ' + body.trim());
         w.whepResource = res.headers.get('Location');
-        return pc.setRemoteDescription({ type: 'answer', sdp: body });
+        return mine.setRemoteDescription({ type: 'answer', sdp: body });
       });
+    }).then(function () {
+      var dtls = mine.getTransceivers()[0].receiver.transport;
+      if (dtls) dtls.onstatechange = function () { if (dtls.state === 'closed') lost('DTLS closed'); };
     }).catch(function (e) { fail(String(e && e.message || e)); });
-    setTimeout(function () { if (!done && !(video.currentTime > 0)) fail('no picture in time'); },
-               WEBRTC_WAIT_MS);
-    window.addEventListener('pagehide', function () {
-      if (w.whepResource) fetch(w.whepResource, { method: 'DELETE', keepalive: true });
-    });
+    setTimeout(function () {
+      if (done || pc !== mine) return;
+      mine.getStats().then(function (st) {
+        var frames = 0;
+        st.forEach(function (x) {
+          if (x.type === 'inbound-rtp' && x.kind === 'video') frames = x.framesDecoded || 0;
+        });
+        if (!frames) fail('no picture in time');
+      });
+    }, WEBRTC_WAIT_MS);
   }
+  window.addEventListener('pagehide', function () {
+    if (pc && w.whepResource) fetch(w.whepResource, { method: 'DELETE', keepalive: true });
+  });
 
   function webrtcLatency() {
     pc.getStats().then(function (st) {
@@ -214,7 +250,7 @@
     });
   }
 
-  if (wantWebrtc) startWebrtc(); else startHls();
+  if (wantWebrtc) startWebrtc(WEBRTC_RETRIES); else startHls();
 
   function programDate() {
     if (hls) return hls.playingDate;
