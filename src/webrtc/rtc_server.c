@@ -525,8 +525,7 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	}
 	if (video < 0) {
 		free(s);
-		if (rtc_feed_viewers(feed) == 0)
-			rtc_feed_detach(feed, NULL);
+		rtc_feed_detach(feed, NULL); /* drops what rtc_feed_get took; frees a feed no one else holds */
 		srv->stats.refused_sdp++;
 		snprintf(err, errlen, "the offer has no H.264 video with packetization-mode=1");
 		return SL_EUNSUPP;
