@@ -489,6 +489,11 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 		srv->stats.refused_sdp++;
 		return rc;
 	}
+	if (o.setup == SDP_SETUP_PASSIVE) {
+		srv->stats.refused_sdp++;
+		snprintf(err, errlen, "the node is the DTLS server: offer a=setup:actpass or active");
+		return SL_EUNSUPP;
+	}
 	struct rtc_feed *feed = rtc_feed_get(srv, st);
 	struct sdp_answer_params ap;
 	memset(&ap, 0, sizeof(ap));
