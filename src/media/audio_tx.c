@@ -140,7 +140,7 @@ static int setup_swr(struct audio_tx *t, const AVFrame *f)
 	    t->swr_channels == f->ch_layout.nb_channels)
 		return 0;
 	swr_free(&t->swr);
-	AVChannelLayout out, in;
+	AVChannelLayout out, in = { 0 };
 	av_channel_layout_default(&out, t->channels);
 	/* FFmpeg 5.1 takes the input layout by non-const pointer: hand it a copy. */
 	if (av_channel_layout_copy(&in, &f->ch_layout) < 0)

@@ -47,6 +47,18 @@ static int take_nal(const uint8_t *au, size_t n, uint8_t ls, size_t *pos,
 	return 1;
 }
 
+/*
+ * Whether a NAL of the access unit goes on the wire.  AUDs are dropped (the
+ * marker bit says the same); so are NALs with the forbidden bit or a type
+ * H.264 leaves unspecified (0, 24..31), which RTP uses for its own
+ * aggregation and fragmentation units and a receiver would misread.
+ */
+static int nal_sendable(uint8_t h)
+{
+	uint8_t type = h & 0x1f;
+	return !(h & 0x80) && type >= 1 && type <= 23 && type != H264_NAL_AUD;
+}
+
 static int valid_len_size(uint8_t ls)
 {
 	return ls == 1 || ls == 2 || ls == 4;
@@ -60,7 +72,7 @@ int h264_au_is_idr(const uint8_t *au, size_t n, uint8_t nal_length_size)
 	const uint8_t *nal;
 	size_t len;
 	while (take_nal(au, n, nal_length_size, &pos, &nal, &len) > 0)
-		if ((nal[0] & 0x1f) == H264_NAL_IDR)
+		if (nal_sendable(nal[0]) && (nal[0] & 0x1f) == H264_NAL_IDR)
 			return 1;
 	return 0;
 }
@@ -101,7 +113,7 @@ void h264_pack_init(struct h264_packer *pk, const uint8_t *au, size_t n,
 	size_t len;
 	int rc, idr = 0;
 	while ((rc = take_nal(au, n, nal_length_size, &pos, &nal, &len)) > 0)
-		if ((nal[0] & 0x1f) == H264_NAL_IDR)
+		if (nal_sendable(nal[0]) && (nal[0] & 0x1f) == H264_NAL_IDR)
 			idr = 1;
 	if (rc < 0) {
 		pk->error = SL_EPROTO;
@@ -119,14 +131,14 @@ void h264_pack_init(struct h264_packer *pk, const uint8_t *au, size_t n,
 		pk->params_state = 1;
 }
 
-/* Whether an AU NAL worth sending (not an AUD) follows pos. */
+/* Whether an AU NAL worth sending follows pos. */
 static int au_has_more(const struct h264_packer *pk)
 {
 	size_t pos = pk->pos;
 	const uint8_t *nal;
 	size_t len;
 	while (take_nal(pk->au, pk->au_len, pk->len_size, &pos, &nal, &len) > 0)
-		if ((nal[0] & 0x1f) != H264_NAL_AUD)
+		if (nal_sendable(nal[0]))
 			return 1;
 	return 0;
 }
@@ -144,7 +156,7 @@ static int load_next_nal(struct h264_packer *pk)
 	const uint8_t *nal;
 	size_t len;
 	while (take_nal(pk->au, pk->au_len, pk->len_size, &pk->pos, &nal, &len) > 0) {
-		if ((nal[0] & 0x1f) == H264_NAL_AUD)
+		if (!nal_sendable(nal[0]))
 			continue;
 		pk->nal = nal;
 		pk->nal_len = len;

@@ -12,7 +12,9 @@
  *     its own packet when together they do not fit, so a viewer joining on
  *     any keyframe can decode it;
  *   - access unit delimiters (type 9) are dropped: RTP's marker bit carries
- *     the same fact; the marker is set on the last payload of the unit.
+ *     the same fact; the marker is set on the last payload of the unit;
+ *   - so are NALs no receiver could take: the forbidden bit set, or a type
+ *     H.264 leaves unspecified (0, 24..31), which RTP reuses for STAP/FU.
  * It is an iterator writing into caller buffers and never allocates: the
  * sender packetizes once per stream, writing each payload right behind the
  * RTP header of a new shared packet (struct rbuf), and every viewer sends
