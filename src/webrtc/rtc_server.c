@@ -502,8 +502,8 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	int can_audio = rtc_feed_audio_possible(feed);
 	for (unsigned i = 0; i < o.nmedia; i++) {
 		ap.media[i].format = -1;
-		if (o.media[i].port == 0)
-			continue;
+		if (o.media[i].port == 0 && !o.media[i].bundle_only)
+			continue; /* refused by the offerer itself */
 		if (video < 0 && o.media[i].kind == SDP_VIDEO) {
 			int f = sdp_pick_h264(&o.media[i], rtc_feed_profile_idc(feed));
 			if (f >= 0) {
