@@ -268,6 +268,11 @@ static void stun_input(struct rtc_server *srv, const uint8_t *p, size_t n,
 	uint8_t out[256];
 	if (!s || !stun_check_integrity(p, n, &m, s->pwd, strlen(s->pwd))) {
 		srv->stats.stun_bad++;
+		char from_key[64];
+		addr_key(from, from_key, sizeof(from_key));
+		log_limited(&srv->log_lim, LOG_THROTTLE_PER_SEC, LOG_INFO, "webrtc_stun_refused",
+		            "from=%s reason=\"%s\"", from_key,
+		            s ? "wrong MESSAGE-INTEGRITY" : "no session has this ufrag");
 		size_t len = stun_build_error(out, sizeof(out), m.tid, s ? 401 : 400,
 		                              s ? "Unauthorized" : "Bad Request", NULL, 0);
 		uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
