@@ -304,6 +304,7 @@ int node_main(int argc, char **argv)
 		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
 		http_server_stop(n->http);
 		n->http = NULL;
+		stream_registry_close(&n->streams);
 		goto out;
 	}
 	uv_timer_init(n->loop, &n->tick);

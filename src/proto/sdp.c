@@ -327,6 +327,8 @@ static int parse_attr(const char *a, const char *end, struct sdp_offer *o, struc
 		rc = parse_rtcp_fb(v, end, m);
 	} else if (m && attr_is(a, alen, "rtcp-mux", &v) && v == end) {
 		m->rtcp_mux = 1;
+	} else if (m && attr_is(a, alen, "bundle-only", &v) && v == end) {
+		m->bundle_only = 1;
 	} else if (m && attr_is(a, alen, "sendrecv", &v) && v == end) {
 		m->dir = SDP_SENDRECV;
 	} else if (m && attr_is(a, alen, "sendonly", &v) && v == end) {
@@ -467,8 +469,12 @@ char *sdp_answer_build(const struct sdp_offer *o, const struct sdp_answer_params
 		const struct sdp_media *m = &o->media[i];
 		const struct sdp_answer_media *am = &p->media[i];
 		if (am->format < 0 || (unsigned)am->format >= m->nformats) {
-			bytes_printf(&b, "m=%s 0 %s %u\r\nc=IN IP4 0.0.0.0\r\na=mid:%s\r\na=inactive\r\n",
+			/* Refused: port 0.  Some stacks (GStreamer's webrtcbin) still want the
+			 * transport attributes on every m-line, so they are given here too. */
+			bytes_printf(&b, "m=%s 0 %s %u\r\nc=IN IP4 0.0.0.0\r\na=mid:%s\r\n",
 			             m->kind_name, m->proto, m->nformats ? m->fmt[0].pt : 0, m->mid);
+			bytes_printf(&b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", p->ice_ufrag, p->ice_pwd);
+			bytes_printf(&b, "a=fingerprint:sha-256 %s\r\na=setup:passive\r\na=inactive\r\n", fp);
 			continue;
 		}
 		const struct sdp_format *f = &m->fmt[am->format];

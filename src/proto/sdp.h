@@ -58,6 +58,7 @@ struct sdp_media {
 	char mid[64];
 	enum sdp_dir dir;
 	int rtcp_mux;
+	int bundle_only;       /* a=bundle-only: port 0 yet part of the BUNDLE (RFC 8843 6) */
 	unsigned nformats;
 	struct sdp_format fmt[SDP_MAX_FORMATS];
 };

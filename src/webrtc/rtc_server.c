@@ -268,6 +268,11 @@ static void stun_input(struct rtc_server *srv, const uint8_t *p, size_t n,
 	uint8_t out[256];
 	if (!s || !stun_check_integrity(p, n, &m, s->pwd, strlen(s->pwd))) {
 		srv->stats.stun_bad++;
+		char from_key[64];
+		addr_key(from, from_key, sizeof(from_key));
+		log_limited(&srv->log_lim, LOG_THROTTLE_PER_SEC, LOG_INFO, "webrtc_stun_refused",
+		            "from=%s reason=\"%s\"", from_key,
+		            s ? "wrong MESSAGE-INTEGRITY" : "no session has this ufrag");
 		size_t len = stun_build_error(out, sizeof(out), m.tid, s ? 401 : 400,
 		                              s ? "Unauthorized" : "Bad Request", NULL, 0);
 		uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
@@ -489,6 +494,11 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 		srv->stats.refused_sdp++;
 		return rc;
 	}
+	if (o.setup == SDP_SETUP_PASSIVE) {
+		srv->stats.refused_sdp++;
+		snprintf(err, errlen, "the node is the DTLS server: offer a=setup:actpass or active");
+		return SL_EUNSUPP;
+	}
 	struct rtc_feed *feed = rtc_feed_get(srv, st);
 	struct sdp_answer_params ap;
 	memset(&ap, 0, sizeof(ap));
@@ -497,8 +507,8 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	int can_audio = rtc_feed_audio_possible(feed);
 	for (unsigned i = 0; i < o.nmedia; i++) {
 		ap.media[i].format = -1;
-		if (o.media[i].port == 0)
-			continue;
+		if (o.media[i].port == 0 && !o.media[i].bundle_only)
+			continue; /* refused by the offerer itself */
 		if (video < 0 && o.media[i].kind == SDP_VIDEO) {
 			int f = sdp_pick_h264(&o.media[i], rtc_feed_profile_idc(feed));
 			if (f >= 0) {

@@ -9,6 +9,7 @@ import hmac
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -16,7 +17,7 @@ import time
 import zlib
 
 from cluster_util import downstream, origin
-from harness import check, fixture, publish, stop_gently
+from harness import check, fixture, publish, stop_gently, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "..", "browser", "whep.mjs")
@@ -225,3 +226,29 @@ def test_whep_refusals(t):
     check(status == 204 and headers.get("Accept-Post") == "application/sdp" and
           "POST" in headers.get("Access-Control-Allow-Methods", ""),
           "OPTIONS: %d %s" % (status, headers))
+
+
+def test_whep_consent_freshness(t):
+    """A browser that vanishes (killed: no DELETE, no DTLS close) stops its ICE consent
+    checks; the node ends its session after webrtc-consent-timeout (RFC 7675)."""
+    n = origin(t.procs, "origin-whep-consent", args=["--webrtc-consent-timeout", "3s"])
+    publish(t.procs, n.rtmp("live", "c"), media=fixture(bframes=0))
+    n.wait_live("live", "c")
+    p = t.procs.start(["node", DRIVER, n.url("/healthz"), n.url("/live/c/whep"), "30"],
+                      "chromium-consent", stdout=subprocess.PIPE, start_new_session=True)
+
+    def media_flowing():
+        m = n.http("/metrics")[2].decode()
+        sent = re.search(r"^sluice_webrtc_packets_total (\d+)", m, re.M)
+        return n.stream("live", "c")["viewers"]["webrtc"] == 1 and sent and int(sent.group(1)) > 200
+    wait_for(media_flowing, 30, "the browser's WebRTC session to play")
+    os.killpg(p.pid, signal.SIGKILL)  # the driver and its browser: a group we started
+    p.wait()
+    killed = time.monotonic()
+    wait_for(lambda: n.stream("live", "c")["viewers"]["webrtc"] == 0, 10,
+             "the vanished browser's session to end")
+    waited = time.monotonic() - killed
+    m = n.http("/metrics")[2].decode()
+    check(re.search(r'^sluice_webrtc_timeouts_total\{reason="consent"\} 1$', m, re.M),
+          "the session did not end by consent timeout (after %.1f s)" % waited)
+    check(waited >= 1.0, "the session ended %.1f s after the browser died: not by consent" % waited)

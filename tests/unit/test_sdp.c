@@ -50,6 +50,7 @@ static void test_chromium_offer(void **state)
 	assert_true(o.media[0].rtcp_mux);
 	assert_string_equal(o.media[1].mid, "1");
 	assert_int_equal(o.media[1].nformats, 25);
+	assert_false(o.media[1].bundle_only);
 
 	int a = sdp_pick_opus(&o.media[0]);
 	assert_int_equal(o.media[0].fmt[a].pt, 111);
@@ -76,6 +77,10 @@ static void test_chromium_offer(void **state)
 	assert_non_null(strstr(ans, "a=ice-lite\r\n"));
 	assert_non_null(strstr(ans, "a=group:BUNDLE 1\r\n"));
 	assert_non_null(strstr(ans, "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\n"));
+	/* Even the refused line carries the fingerprint (webrtcbin wants it on every line). */
+	const char *fp = strstr(ans, "a=fingerprint:");
+	assert_non_null(fp);
+	assert_true(fp < strstr(ans, "m=video"));
 	assert_non_null(strstr(ans, "m=video 41000 UDP/TLS/RTP/SAVPF 106\r\n"));
 	assert_non_null(strstr(ans, "a=candidate:1 1 udp 2130706431 192.0.2.7 41000 typ host\r\n"));
 	assert_non_null(strstr(ans, "a=setup:passive\r\n"));
@@ -90,6 +95,25 @@ static void test_chromium_offer(void **state)
 	assert_int_equal(back.setup, SDP_SETUP_PASSIVE);
 	assert_int_equal(back.media[1].dir, SDP_SENDONLY);
 	free(ans);
+}
+
+static void test_bundle_only(void **state)
+{
+	(void)state;
+	/* Max-bundle offers (webrtcbin, some players) give every line but the first port 0. */
+	const char *s = "v=0\r\na=ice-ufrag:a\r\na=ice-pwd:b\r\na=group:BUNDLE v a\r\n"
+	                "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+	                "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n"
+	                "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v\r\n"
+	                "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=mid:a\r\na=bundle-only\r\n"
+	                "a=rtpmap:111 opus/48000/2\r\n";
+	static struct sdp_offer o;
+	char err[128];
+	assert_int_equal(sdp_offer_parse(s, strlen(s), &o, err, sizeof(err)), 0);
+	assert_false(o.media[0].bundle_only);
+	assert_true(o.media[1].bundle_only);
+	assert_int_equal(o.media[1].port, 0);
+	assert_int_equal(sdp_pick_opus(&o.media[1]), 0);
 }
 
 static void test_refusals(void **state)
@@ -132,6 +156,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chromium_offer),
+		cmocka_unit_test(test_bundle_only),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
