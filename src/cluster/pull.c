@@ -325,6 +325,7 @@ void pull_tick(struct pull *p, uint64_t now)
 	for (int w = 0; w < WIRE_COUNT; w++)
 		viewers += p->s->fanout.nviewers[w];
 	viewers += p->s->hls_viewers;
+	viewers += p->s->rtc_viewers;
 	if (viewers) {
 		p->no_viewers_since = 0;
 	} else if (!p->no_viewers_since) {

@@ -570,7 +570,7 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
                        const char *app, const char *stream, enum route_action a)
 {
 	(void)m;
-	char rtmp[512], flv[512], hls[560], watch[512];
+	char rtmp[512], flv[512], hls[560], watch[512], whep[560];
 	snprintf(rtmp, sizeof(rtmp), "rtmp://%s:%d/%s/%s", nd->place.host, nd->place.rtmp_port, app,
 	         stream);
 	snprintf(flv, sizeof(flv), "http://%s:%d/%s/%s.flv", nd->place.host, nd->place.http_port,
@@ -578,9 +578,11 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
 	snprintf(watch, sizeof(watch), "http://%s:%d/%s/%s/", nd->place.host, nd->place.http_port,
 	         app, stream);
 	snprintf(hls, sizeof(hls), "%sindex.m3u8", watch);
+	snprintf(whep, sizeof(whep), "%swhep", watch); /* WebRTC playback (docs/webrtc.md) */
 	json_t *urls = a == ROUTE_BROADCAST ? json_pack("{s:s}", "rtmp", rtmp)
-	                                    : json_pack("{s:s, s:s, s:s, s:s}", "rtmp", rtmp,
-	                                                "flv", flv, "hls", hls, "watch", watch);
+	                                    : json_pack("{s:s, s:s, s:s, s:s, s:s}", "rtmp", rtmp,
+	                                                "flv", flv, "hls", hls, "watch", watch,
+	                                                "whep", whep);
 	http_respond_json(c, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}",
 	                  "action", a == ROUTE_BROADCAST ? "broadcast" : "subscribe",
 	                  "app", app, "stream", stream, "node", nd->id,

@@ -241,6 +241,8 @@ void stream_media(struct stream *s, uint8_t type, uint32_t ts, struct rbuf *body
 	}
 	if (m && s->on_media)
 		s->on_media(s->on_media_arg, m);
+	if (m && s->on_media_rtc)
+		s->on_media_rtc(s->on_media_rtc_arg, m);
 	if (m)
 		fanout_append(&s->fanout, m);
 }

@@ -51,6 +51,10 @@ struct stream {
 	void (*on_media)(void *arg, const struct media_msg *m);
 	void *on_media_arg;
 	uint32_t hls_viewers;                /* HLS clients seen lately, while packaged */
+	/* WebRTC packaging (webrtc/rtc_feed.c), the same way; NULL while no WebRTC viewer watches. */
+	void (*on_media_rtc)(void *arg, const struct media_msg *m);
+	void *on_media_rtc_arg;
+	uint32_t rtc_viewers;                /* WebRTC sessions watching (they keep a pull alive) */
 };
 
 struct stream_registry {

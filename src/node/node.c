@@ -5,6 +5,7 @@
  * close; whatever has not closed after a few seconds is closed anyway).
  */
 #include "node/node.h"
+#include "node/whep_http.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -146,6 +147,7 @@ static void node_stop(struct node *n, const char *why)
 	cluster_stop(&n->cluster);
 	manager_link_stop();
 	hls_server_stop(n);
+	whep_stop(n);
 	stream_registry_close(&n->streams);
 	rtmp_server_stop(n);
 	if (n->http)
@@ -303,6 +305,14 @@ int node_main(int argc, char **argv)
 		n->http = NULL;
 		status = 1;
 		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
+		goto out;
+	}
+	if (whep_start(n) < 0) {
+		status = 1;
+		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
+		http_server_stop(n->http);
+		n->http = NULL;
+		stream_registry_close(&n->streams);
 		goto out;
 	}
 	uv_timer_init(n->loop, &n->tick);

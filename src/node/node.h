@@ -18,6 +18,8 @@
 #include "node/node_config.h"
 #include "proto/rtmp_chunk.h"
 
+struct rtc_server;
+
 struct node_stats {
 	uint64_t publishes;              /* accepted */
 	uint64_t publish_refused;        /* key busy, bad name */
@@ -66,6 +68,7 @@ struct node {
 	struct cluster_settings cluster_cfg; /* lent to the cluster (cluster_host.h) */
 	struct cluster cluster;
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
+	struct rtc_server *rtc;          /* WebRTC playback (whep_http.c); NULL when off */
 	int stopping;
 	int draining;                    /* the stream manager is draining this node */
 	struct sysload load;             /* the machine's CPU and memory (admission.c) */

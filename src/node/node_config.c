@@ -177,5 +177,23 @@ const struct option_def node_options[] = {
 	{ "memory-limit", OPT_INT, OFF(memory_limit), "75", 1, 100, NULL, NULL,
 	  "new publishers and viewers are refused while the machine's memory in use is at or "
 	  "above this percentage, and routing skips the node; 100: never" },
+	{ "webrtc", OPT_BOOL, OFF(webrtc), "true", 0, 0, NULL, NULL,
+	  "WebRTC playback over WHEP (POST /APP/STREAM/whep)" },
+	{ "webrtc-port", OPT_INT, OFF(webrtc_port), "0", 0, 65535, NULL, "PORT",
+	  "UDP port every WebRTC session shares (ICE, DTLS, SRTP); 0: the number of http-port" },
+	{ "webrtc-public-ip", OPT_STRING, OFF(webrtc_public_ip), NULL, 0, 0, NULL, "ADDR",
+	  "address put in WebRTC candidates, for a node behind NAT (default: the bind address; "
+	  "on a wildcard bind, public-host if it is an address)" },
+	{ "webrtc-max-sessions", OPT_INT, OFF(webrtc_max_sessions), "1000", 1, 1000000, NULL, NULL,
+	  "WebRTC sessions this node holds at once; more offers are refused (503)" },
+	{ "webrtc-max-sessions-per-ip", OPT_INT, OFF(webrtc_max_sessions_per_ip), "50", 0, 1000000,
+	  NULL, NULL, "WebRTC sessions one address may hold at once; more are refused (429); "
+	  "0: no limit" },
+	{ "webrtc-dtls-timeout", OPT_MS, OFF(webrtc_dtls_timeout), "10s", 1000, 600000, NULL, NULL,
+	  "time from a WHEP offer to a finished ICE check and DTLS handshake; later, the session "
+	  "ends" },
+	{ "webrtc-consent-timeout", OPT_MS, OFF(webrtc_consent_timeout), "30s", 1000, 600000, NULL,
+	  NULL, "a WebRTC session whose browser sent no ICE consent check for this long ends "
+	  "(RFC 7675)" },
 	OPT_END
 };

@@ -97,6 +97,14 @@ struct node_config {
 	 * server.memory_limit */
 	int64_t cpu_limit;               /* percent of all cores; 100: never refuse */
 	int64_t memory_limit;            /* percent of memory in use; 100: never refuse */
+	/* WebRTC playback, WHEP (docs/webrtc.md) */
+	int webrtc;
+	int64_t webrtc_port;             /* UDP; 0: the same number as http-port */
+	char *webrtc_public_ip;          /* advertised candidate; NULL/empty: the bind address */
+	int64_t webrtc_max_sessions;
+	int64_t webrtc_max_sessions_per_ip;
+	uint64_t webrtc_dtls_timeout;
+	uint64_t webrtc_consent_timeout;
 };
 
 extern const struct option_def node_options[];

@@ -14,6 +14,8 @@
 #include "node/admission.h"
 #include "node/hls_http.h"
 #include "node/status_page.h"
+#include "node/whep_http.h"
+#include "webrtc/rtc.h"
 #include "node/watch_page.h"
 #include "node/node.h"
 #include "proto/flv.h"
@@ -115,7 +117,7 @@ static json_t *node_json(struct node *n)
 	return o;
 }
 
-static json_t *stream_json(struct stream *s)
+static json_t *stream_json(struct node *n, struct stream *s)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "app", json_string(s->app));
@@ -148,8 +150,10 @@ static json_t *stream_json(struct stream *s)
 	json_object_set_new(o, "publisher", p);
 	json_t *vj = viewers_json(s->fanout.nviewers);
 	json_object_set_new(vj, "hls", json_integer(s->hls_viewers));
+	unsigned rtc = rtc_stream_viewers(n->rtc, s);
+	json_object_set_new(vj, "webrtc", json_integer(rtc));
 	json_object_set_new(vj, "total", json_integer(s->fanout.nviewers[WIRE_RTMP] +
-	                    s->fanout.nviewers[WIRE_FLV] + s->hls_viewers));
+	                    s->fanout.nviewers[WIRE_FLV] + s->hls_viewers + rtc));
 	json_object_set_new(o, "viewers", vj);
 	json_object_set_new(o, "cluster_pulls", json_integer(s->cluster_viewers));
 	json_object_set_new(o, "started_ms", json_integer((json_int_t)s->started_ms));
@@ -167,7 +171,7 @@ static void api_streams(struct node *n, struct http_conn *c)
 	size_t it = 0;
 	void *v;
 	while (strmap_next(&n->streams.map, &it, NULL, &v))
-		json_array_append_new(arr, stream_json(v));
+		json_array_append_new(arr, stream_json(n, v));
 	json_t *o = json_object();
 	json_object_set_new(o, "streams", arr);
 	http_respond_json(c, 200, o);
@@ -299,6 +303,11 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	while (strmap_next(&n->streams.map, &hit, NULL, &hv))
 		hls_total += ((struct stream *)hv)->hls_viewers;
 	bytes_printf(&b, "sluice_viewers{protocol=\"hls\"} %u\n", hls_total);
+	if (n->rtc) {
+		bytes_printf(&b, "sluice_viewers{protocol=\"webrtc\"} %llu\n",
+		             (unsigned long long)rtc_server_stats(n->rtc)->sessions_now);
+		rtc_metrics(n->rtc, &b);
+	}
 	const struct sendbatch *sb = &n->streams.flusher.sb;
 	metric(&b, "sluice_io_uring", "gauge",
 	       "1 while viewers' writes go out through io_uring, many per system call.");
@@ -476,6 +485,8 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 	struct node *n = ctx;
 	int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
 
+	if (whep_http_handle(n, c, req, body, body_len))
+		return;
 	if (req->method == HTTP_OPTIONS) {
 		http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE, OPTIONS");
 		http_add_header(c, "Access-Control-Allow-Headers", "Authorization, Content-Type");

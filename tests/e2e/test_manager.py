@@ -258,7 +258,8 @@ def test_edges_follow_origins_added_and_lost(t):
         route = _viewer_url(m, "live", "late")
         check(route["node"] == edge["id"], "viewer routed to the edge: %s" % route)
         check(route["urls"]["hls"].endswith("/live/late/index.m3u8") and
-              route["urls"]["watch"].endswith("/live/late/"), "route URLs %s" % route["urls"])
+              route["urls"]["watch"].endswith("/live/late/") and
+              route["urls"]["whep"].endswith("/live/late/whep"), "route URLs %s" % route["urls"])
         v = play_ffmpeg(t.procs, route["urls"]["rtmp"], t.path("late.flv"), 6, name="viewer-late")
         v.wait(timeout=40)
         check_media(t.path("late.flv"), 4.5, "a stream of the added origin, through the edge")

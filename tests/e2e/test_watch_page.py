@@ -57,7 +57,7 @@ def test_watch_page_plays_ll_hls_and_hls(t):
     o.wait_live("live", "watch")
     seconds = 10
     # Low-latency from the origin, and from an edge that has to pull the stream first.
-    ll = watch(t.procs, o.url("/live/watch/"), seconds, "chromium-ll")
+    ll = watch(t.procs, o.url("/live/watch/?webrtc=0"), seconds, "chromium-ll")
     r = report(ll, seconds, "LL-HLS on the origin")
     check_played(r, "LL-HLS on the origin", seconds)
     check(r["watch"]["mode"] == "ll-hls" and r["watch"]["levelParts"] and
@@ -66,7 +66,7 @@ def test_watch_page_plays_ll_hls_and_hls(t):
               r["watch"]["partsLoaded"], r["watch"]["levelParts"]))
     check(r["latenciesMs"], "the page showed no latency behind live")
 
-    plain = watch(t.procs, e.url("/live/watch/?ll=0"), seconds, "chromium-plain")
+    plain = watch(t.procs, e.url("/live/watch/?ll=0&webrtc=0"), seconds, "chromium-plain")
     r = report(plain, seconds, "plain HLS on the edge")
     check_played(r, "plain HLS on the edge", seconds)
     check(r["watch"]["mode"] == "hls" and r["watch"]["partsLoaded"] == 0 and
@@ -94,7 +94,7 @@ def test_watch_page_rides_publisher_restart(t):
     pub = publish(t.procs, o.rtmp("live", "again"), name="publisher-1")
     o.wait_live("live", "again")
     seconds = 20
-    b = watch(t.procs, o.url("/live/again/"), seconds, "chromium-restart")
+    b = watch(t.procs, o.url("/live/again/?webrtc=0"), seconds, "chromium-restart")
     # Let it play, stop the publisher, and publish again a second later.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and o.stream("live", "again")["viewers"]["hls"] < 1:

@@ -18,9 +18,10 @@ ALLOWED = {
     "media": {"core", "proto"},
     "hls": {"core", "proto"},
     "cluster": {"core", "proto", "media"},
-    "node": {"core", "proto", "media", "hls", "cluster"},
+    "webrtc": {"core", "proto", "media"},
+    "node": {"core", "proto", "media", "hls", "cluster", "webrtc"},
     "manager": {"core", "proto"},
-    "cli": {"core", "proto", "media", "hls", "cluster", "node", "manager"},
+    "cli": {"core", "proto", "media", "hls", "cluster", "node", "manager", "webrtc"},
 }
 
 # Single files allowed across the rule, each with why.  Keep this list short.

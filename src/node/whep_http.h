@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* whep_http.h - WHEP signalling on the node's HTTP port (see whep_http.c, docs/webrtc.md). */
+#ifndef SLUICE_NODE_WHEP_HTTP_H
+#define SLUICE_NODE_WHEP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct node;
+struct http_conn;
+struct http_request;
+
+#define WHEP_SR_INTERVAL_MS 1000   /* RTCP sender reports to each WebRTC viewer */
+
+/* Starts the WebRTC transport when the webrtc setting is on: 0, or -1 (logged). */
+int whep_start(struct node *n);
+/* Ends every session; before the streams are closed. */
+void whep_stop(struct node *n);
+/* Answers a WHEP request; 0 if the path is not a WHEP one. */
+int whep_http_handle(struct node *n, struct http_conn *c, const struct http_request *req,
+                     const uint8_t *body, size_t body_len);
+
+#endif
