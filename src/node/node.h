@@ -65,6 +65,7 @@ struct node {
 	struct cluster_settings cluster_cfg; /* lent to the cluster (cluster_host.h) */
 	struct cluster cluster;
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
+	struct srt_server *srt;          /* SRT listener (srt_server.c); NULL when off */
 	int stopping;
 	int draining;                    /* the stream manager is draining this node */
 };

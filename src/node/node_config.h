@@ -92,6 +92,14 @@ struct node_config {
 	uint64_t hls_idle;               /* packaging stops this long after the last request */
 	char *hls_format;                /* "fmp4" (CMAF) or "ts" */
 	uint64_t hls_buffer_max;         /* packaged bytes one stream holds */
+
+	/* SRT (docs/srt.md) */
+	int srt;                         /* listen for SRT callers */
+	int64_t srt_port;                /* UDP */
+	uint64_t srt_latency;            /* SRTO_LATENCY */
+	char *srt_passphrase;            /* NULL: no encryption */
+	uint64_t srt_buffer;             /* SRTO_RCVBUF / SRTO_SNDBUF per socket */
+	uint64_t srt_viewer_buffer;      /* TS bytes one viewer may hold for libsrt */
 };
 
 extern const struct option_def node_options[];

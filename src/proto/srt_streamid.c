@@ -85,6 +85,7 @@ int srt_streamid_parse(const char *s, size_t n, struct srt_streamid *out)
 		return SL_EPROTO;
 	if (n >= 4 && memcmp(s, "#!::", 4) == 0) {
 		int rc = convention(s + 4, n - 4, out);
+		out->mode_set = 1;
 		if (rc < 0)
 			memset(out, 0, sizeof(*out));
 		return rc;

@@ -10,7 +10,9 @@
  * convention's "type" key, whose values stream/file/auth we accept (only
  * stream is served) and any other value is taken as our signed token (so
  * `t=` carries tokens as the issue asks); `token=` works too.  Unknown keys
- * are ignored, as the convention says.  Pure: bytes in, result or error out.
+ * are ignored, as the convention says.  The #!:: form without m= means
+ * request, as the convention says; the plain form does not say (mode_set
+ * 0): the node decides by whether the caller sends media.  Pure: bytes in, result or error out.
  */
 #ifndef SLUICE_PROTO_SRT_STREAMID_H
 #define SLUICE_PROTO_SRT_STREAMID_H
@@ -26,6 +28,7 @@ struct srt_streamid {
 	char app[STREAM_NAME_MAX + 1];
 	char name[STREAM_NAME_MAX + 1];
 	int publish;                   /* m=publish; else play */
+	int mode_set;                  /* the id said which (m=, or the #!:: form's default) */
 	char token[SRT_TOKEN_MAX];     /* "" when none */
 };
 

@@ -23,6 +23,7 @@ static void test_plain(void **state)
 	assert_string_equal(id.app, "live");
 	assert_string_equal(id.name, "cam1");
 	assert_int_equal(id.publish, 0);
+	assert_int_equal(id.mode_set, 0);
 	assert_string_equal(id.token, "");
 	assert_int_equal(parse("live/cam1?token=a.b-c", &id), 0);
 	assert_string_equal(id.token, "a.b-c");
@@ -36,6 +37,7 @@ static void test_convention(void **state)
 	assert_string_equal(id.app, "live");
 	assert_string_equal(id.name, "cam1");
 	assert_int_equal(id.publish, 1);
+	assert_int_equal(id.mode_set, 1);
 	assert_int_equal(parse("#!::m=request,t=tok,r=app/s", &id), 0);
 	assert_int_equal(id.publish, 0);
 	assert_string_equal(id.token, "tok");
