@@ -127,10 +127,16 @@ void srt_conn_close(struct srt_conn *c, const char *reason)
 	c->closing = 1;
 	struct srt_server *s = c->srv;
 	struct node *n = s->n;
+	/* What SRT did for the link: losses it saw, what it resent, what came too late. */
+	SRT_TRACEBSTATS st;
+	memset(&st, 0, sizeof(st));
+	srt_bstats(c->sock, &st, 0);
 	log_info("srt_close", "client=%llu peer=%s app=%s stream=%s reason=\"%s\" bytes_in=%llu "
-	         "bytes_out=%llu", (unsigned long long)c->base.id, c->base.peer, c->app, c->name,
+	         "bytes_out=%llu rcv_loss=%d rcv_drop=%d snd_loss=%d retrans=%d snd_drop=%d "
+	         "rtt_ms=%.1f", (unsigned long long)c->base.id, c->base.peer, c->app, c->name,
 	         reason, (unsigned long long)c->base.bytes_in,
-	         (unsigned long long)c->base.bytes_out);
+	         (unsigned long long)c->base.bytes_out, st.pktRcvLossTotal, st.pktRcvDropTotal,
+	         st.pktSndLossTotal, st.pktRetransTotal, st.pktSndDropTotal, st.msRTT);
 	srt_epoll_remove_usock(s->eid, c->sock);
 	strmap_del(&s->socks, c->key);
 	srt_close(c->sock);
@@ -425,17 +431,14 @@ int srt_server_start(struct node *n)
 		goto fail;
 	}
 	s->lsn = srt_create_socket();
-	int no = 0, yes = 1;
+	int no = 0;
 	int latency = (int)cfg->srt_latency;
 	int buf = (int)cfg->srt_buffer;
-	int64_t maxbw = 0;
-	(void)yes;
 	if (set_flag(s->lsn, SRTO_RCVSYN, &no, sizeof(no), "rcvsyn") < 0 ||
 	    set_flag(s->lsn, SRTO_SNDSYN, &no, sizeof(no), "sndsyn") < 0 ||
 	    set_flag(s->lsn, SRTO_LATENCY, &latency, sizeof(latency), "srt-latency") < 0 ||
 	    set_flag(s->lsn, SRTO_RCVBUF, &buf, sizeof(buf), "srt-buffer") < 0 ||
-	    set_flag(s->lsn, SRTO_SNDBUF, &buf, sizeof(buf), "srt-buffer") < 0 ||
-	    set_flag(s->lsn, SRTO_MAXBW, &maxbw, sizeof(maxbw), "maxbw") < 0)
+	    set_flag(s->lsn, SRTO_SNDBUF, &buf, sizeof(buf), "srt-buffer") < 0)
 		goto fail_sock;
 	if (cfg->srt_passphrase && *cfg->srt_passphrase &&
 	    set_flag(s->lsn, SRTO_PASSPHRASE, cfg->srt_passphrase,
@@ -553,6 +556,18 @@ void srt_server_metrics(struct node *n, struct bytes *b)
 	struct srt_server *s = server_of(n);
 	if (!s)
 		return;
+	/* Publishers still connected count too (their totals join the stats when they go). */
+	uint64_t cc = s->stats.ts_cc_errors, pes = s->stats.ts_pes_dropped;
+	size_t it = 0;
+	const char *key;
+	void *val;
+	while (strmap_next(&s->socks, &it, &key, &val)) {
+		struct srt_conn *c = val;
+		if (c->publishing) {
+			cc += c->demux.stats.cc_errors;
+			pes += c->demux.stats.pes_dropped;
+		}
+	}
 	metric(b, "sluice_srt_connections", "gauge", "SRT connections open.", s->socks.count);
 	metric(b, "sluice_srt_accepted_total", "counter", "SRT connections accepted.",
 	       s->stats.accepted);
@@ -570,8 +585,8 @@ void srt_server_metrics(struct node *n, struct bytes *b)
 	       s->stats.viewer_overflows);
 	metric(b, "sluice_srt_ts_cc_errors_total", "counter",
 	       "Transport stream packets SRT publishers lost (continuity counter jumps).",
-	       s->stats.ts_cc_errors);
+	       cc);
 	metric(b, "sluice_srt_ts_pes_dropped_total", "counter",
 	       "Damaged or over-long PES packets from SRT publishers, dropped.",
-	       s->stats.ts_pes_dropped);
+	       pes);
 }

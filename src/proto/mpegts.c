@@ -266,6 +266,8 @@ static void pes_done(struct mpegts_demux *d, struct mpegts_pes *s)
 static void pes_payload(struct mpegts_demux *d, struct mpegts_pes *s, int pusi, uint8_t cc,
                         const uint8_t *p, size_t n)
 {
+	if (n == 0)
+		pusi = 0;   /* nothing to start a PES with */
 	if (s->cc_valid && cc == s->cc) {
 		return;   /* a duplicate packet (allowed once by the standard) */
 	}
@@ -394,10 +396,11 @@ static void packet(struct mpegts_demux *d, const uint8_t *p)
 			return;
 		off = 5 + alen;
 	}
-	if (!(afc & 1) || off >= MPEGTS_PACKET_SIZE)
-		return;   /* no payload */
-	const uint8_t *pl = p + off;
-	size_t n = MPEGTS_PACKET_SIZE - off;
+	if (!(afc & 1))
+		return;   /* no payload: the continuity counter does not move */
+	/* A payload flag with the adaptation field filling the packet still counts. */
+	const uint8_t *pl = p + (off < MPEGTS_PACKET_SIZE ? off : MPEGTS_PACKET_SIZE);
+	size_t n = off < MPEGTS_PACKET_SIZE ? MPEGTS_PACKET_SIZE - off : 0;
 	if (pid == PID_PAT)
 		parse_pat(d, pl, n, pusi);
 	else if (d->pmt_pid && pid == d->pmt_pid)
