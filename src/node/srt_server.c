@@ -181,6 +181,19 @@ static void describe(struct conn *base, json_t *o)
 		json_object_set_new(o, "stream", json_string(c->name));
 	if (c->playing)
 		json_object_set_new(o, "skips", json_integer((json_int_t)c->v.skips));
+	/* What SRT did for the link so far. */
+	SRT_TRACEBSTATS st;
+	memset(&st, 0, sizeof(st));
+	if (srt_bstats(c->sock, &st, 0) == 0) {
+		json_t *l = json_object();
+		json_object_set_new(l, "rtt_ms", json_real(st.msRTT));
+		json_object_set_new(l, "recv_lost", json_integer(st.pktRcvLossTotal));
+		json_object_set_new(l, "recv_dropped", json_integer(st.pktRcvDropTotal));
+		json_object_set_new(l, "sent_lost", json_integer(st.pktSndLossTotal));
+		json_object_set_new(l, "retransmitted", json_integer(st.pktRetransTotal));
+		json_object_set_new(l, "send_dropped", json_integer(st.pktSndDropTotal));
+		json_object_set_new(o, "srt", l);
+	}
 }
 
 static const struct conn_ops srt_conn_ops = { kick, describe };

@@ -238,20 +238,18 @@ def test_srt_under_5_percent_loss(t):
     """Publisher and viewer each reach the node through a relay that drops 5 % of datagrams both
     ways: the viewer's recording decodes without an error, and SRT retransmitted (the node saw
     no transport stream packet lost once the publisher's connection was up)."""
-    node = Node(t.procs, args=["--srt", "true", "--srt-latency", "300ms"])
-    # The publisher's link turns lossy once the connection is up: with loss from its first
-    # datagram, the node's ingest lost one TS packet at the start in every run (libsrt
-    # recovered everything after that); docs/srt.md says so.  The viewer's link is lossy
-    # from its first datagram.
-    pub_link = LossyUdpRelay(node.addr, (node.addr, SRT_PORT), 0.05, seed=1, lossless_s=2.0)
+    node = Node(t.procs, args=["--srt", "true", "--srt-latency", "1000ms"])
+    # With 300 ms of latency libsrt gave up on one or two packets a run (recv_dropped: too
+    # late) through this relay; with 1 s none.  docs/srt.md recommends as much on lossy links.
+    pub_link = LossyUdpRelay(node.addr, (node.addr, SRT_PORT), 0.05, seed=1)
     view_link = LossyUdpRelay(node.addr, (node.addr, SRT_PORT), 0.05, seed=2)
     try:
         pub = publish_srt(t.procs, srt_url(node.addr, "#!::r=live/lossy,m=publish",
-                                           port=pub_link.port, extra="&latency=300000"))
+                                           port=pub_link.port, extra="&latency=1000000"))
         node.wait_live("live", "lossy")
         time.sleep(1)
         v = play_srt_ffmpeg(t.procs, srt_url(node.addr, "#!::r=live/lossy,m=request",
-                                             port=view_link.port, extra="&latency=300000"),
+                                             port=view_link.port, extra="&latency=1000000"),
                             t.path("lossy.mkv"), 8, "ffmpeg-srt-lossy")
         check(v.wait(timeout=40) == 0, "SRT viewer over the lossy link failed:\n" +
               log_text(v)[-800:])
@@ -262,8 +260,7 @@ def test_srt_under_5_percent_loss(t):
           "the relays dropped too little to mean anything (%d of %d, %d of %d)" % (
               pub_link.dropped, pub_link.sent, view_link.dropped, view_link.sent))
     check_media(t.path("lossy.mkv"), 6, "ffmpeg over SRT with 5 % loss")
-    stop_gently(pub)
-    wait_for(lambda: node.stream("live", "lossy") is None, 10, "the publisher to leave")
     lost = metric(node, "sluice_srt_ts_cc_errors_total")
+    links = [c.get("srt") for c in node.api("/api/v1/clients")["clients"]]
     check(lost == 0, "%s transport stream packets were lost despite SRT's retransmission "
-          "(relay dropped %d of %d)" % (lost, pub_link.dropped, pub_link.sent))
+          "(relay dropped %d of %d; SRT: %s)" % (lost, pub_link.dropped, pub_link.sent, links))
