@@ -191,6 +191,8 @@ int node_report_parse(const char *text, size_t len, struct node_report *out, cha
 	if (!rc)
 		rc = get_int(o, "httpPort", NULL, 1, 65535, 1, &out->http_port, err, n);
 	if (!rc)
+		rc = get_int(o, "srtPort", NULL, 0, 65535, 0, &out->srt_port, err, n);
+	if (!rc)
 		rc = get_int(o, "connections", NULL, 0, INT32_MAX, 0, &out->connections, err, n);
 	if (!rc)
 		rc = get_int(o, "publishers", NULL, 0, INT32_MAX, 0, &out->publishers, err, n);
@@ -268,7 +270,7 @@ json_t *node_report_to_json(const struct node_report *r)
 		                      r->streams[i].app, "name", r->streams[i].name, "publishing",
 		                      r->streams[i].publishing, "viewers",
 		                      (json_int_t)r->streams[i].viewers));
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:o}",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:o}",
 	                 "id", r->id, "group", r->group, "role", r->role, "host", r->host,
 	                 "rtmpPort", (json_int_t)r->rtmp_port, "httpPort", (json_int_t)r->http_port,
 	                 "connections", (json_int_t)r->connections,
@@ -276,6 +278,9 @@ json_t *node_report_to_json(const struct node_report *r)
 	                 "bandwidthInBps", (json_int_t)r->bw_in_bps,
 	                 "bandwidthOutBps", (json_int_t)r->bw_out_bps, "cpuPercent", r->cpu_percent,
 	                 "memoryRssBytes", (json_int_t)r->rss_bytes, "streams", streams);
+	if (j && r->srt_port > 0)
+		json_object_set_new(j, "srtPort", json_integer((json_int_t)r->srt_port));
+	return j;
 }
 
 char *node_report_build(const struct node_report *r)
