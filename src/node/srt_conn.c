@@ -225,7 +225,7 @@ static void pipe_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct srt_conn *c = h->data;
 	(void)hint;
-	bytes_reserve(&c->flv, 64 * 1024);
+	bytes_reserve(&c->flv, SRT_PIPE_READ_CHUNK);
 	buf->base = (char *)c->flv.data + c->flv.len;
 	buf->len = c->flv.cap - c->flv.len;
 }

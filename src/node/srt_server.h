@@ -35,7 +35,7 @@
 
 #define SRT_READ_MAX 1500          /* one live-mode message (payload 1316) fits */
 #define SRT_SEND_CHUNK 1316        /* 7 TS packets: libsrt's live payload size */
-#define SRT_PIPE_READ_MAX (256u * 1024)   /* FLV bytes read from the viewer's pipe at once */
+#define SRT_PIPE_READ_CHUNK (64u * 1024)  /* FLV bytes read from a viewer's pipe at once */
 
 struct srt_server;
 

@@ -130,9 +130,15 @@ def test_srt_through_edge(t):
     o.wait_live("live", "edge1")
     srt_v = play_srt_ffmpeg(t.procs, srt_url(e, "#!::r=live/edge1,m=request"), t.path("e.mkv"),
                             5, "ffmpeg-srt-edge")
+    rtmp_v = t.procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-i",
+                            e.rtmp("live", "edge1"), "-t", "5", "-c", "copy", "-f", "flv", "-y",
+                            t.path("e.flv")], "ffmpeg-rtmp-edge")
     check(srt_v.wait(timeout=40) == 0, "SRT viewer of the edge failed:\n" +
           log_text(srt_v)[-800:])
+    check(rtmp_v.wait(timeout=40) == 0, "RTMP viewer of the edge failed:\n" +
+          log_text(rtmp_v)[-800:])
     check_media(t.path("e.mkv"), 3.5, "ffmpeg over SRT from an edge")
+    check_media(t.path("e.flv"), 3.5, "ffmpeg over RTMP from an edge, SRT-published")
     check(metric(e, "sluice_srt_plays_total") == 1, "the edge counted its SRT viewer")
 
 
