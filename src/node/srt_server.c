@@ -413,7 +413,6 @@ static void on_wake(uv_async_t *h)
 		if ((ev[i].events & SRT_EPOLL_OUT) && c->playing)
 			srt_conn_play_flush(c);
 	}
-	s->stats.bad_streamid = atomic_load(&s->bad_streamid);
 	uv_sem_post(&s->resume);
 }
 
@@ -535,7 +534,12 @@ void srt_server_sweep(struct node *n, uint64_t now_ms)
 	struct srt_server *s = server_of(n);
 	if (!s)
 		return;
-	s->stats.bad_streamid = atomic_load(&s->bad_streamid);
+	/* Handshake refusals happen on libsrt's thread: logged here, one line a second at most. */
+	uint64_t bad = atomic_load(&s->bad_streamid);
+	if (bad > s->stats.bad_streamid)
+		log_info("srt_refused", "reason=\"bad streamid\" count=%llu total=%llu",
+		         (unsigned long long)(bad - s->stats.bad_streamid), (unsigned long long)bad);
+	s->stats.bad_streamid = bad;
 	size_t it = 0;
 	const char *key;
 	void *val;

@@ -163,6 +163,8 @@ def test_srt_refusals(t):
     check(p.wait(timeout=20) != 0, "a bad stream id was not refused")
     wait_for(lambda: metric(node, "sluice_srt_bad_streamid_total") >= 1, 5,
              "the bad stream id to be counted")
+    wait_for(lambda: 'srt_refused reason="bad streamid"' in node.log(), 5,
+             "the bad stream id to be logged")
 
     good = mint("pub-s3cret", "publish", "tok")
     publish_srt(t.procs, srt_url(node, "#!::r=live/tok,m=publish,t=" + good), name="token")
