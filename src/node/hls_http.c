@@ -24,6 +24,8 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/ratelimit.h"
+#include "hls/dash_mpd.h"
+#include "hls/fmp4_split.h"
 #include "hls/hls_playlist.h"
 #include "hls/hls_request.h"
 #include "hls/hls_stream.h"
@@ -139,6 +141,43 @@ static void respond_playlist(struct hls_live *hl, struct http_conn *c, const cha
 	bytes_free(&b);
 }
 
+static void respond_mpd(struct hls_live *hl, struct http_conn *c, const char *q)
+{
+	struct bytes b;
+	bytes_init(&b);
+	int n = dash_mpd_build(&hl->seg, clock_wall_ms(), q, &b);
+	if (n <= 0) {
+		http_respond_error(c, n < 0 ? 404 : 503, n < 0 ? "DASH needs hls-format fmp4"
+		                                               : "the stream has no complete segment yet");
+	} else {
+		http_add_header(c, "Cache-Control", "max-age=1");
+		http_respond(c, 200, "application/dash+xml", b.data, b.len);
+	}
+	bytes_free(&b);
+}
+
+/*
+ * One track of a segment or init (DASH): cut from the packager's bytes on each request
+ * (a copy the size of that track's share), never stored.
+ */
+static void respond_track(struct http_conn *c, const struct rbuf *const *pieces, unsigned n,
+                          int init, unsigned track)
+{
+	struct bytes b;
+	bytes_init(&b);
+	int rc = 0;
+	for (unsigned i = 0; i < n && rc == 0; i++)
+		rc = init ? fmp4_split_init(pieces[i]->data, pieces[i]->len, track, &b)
+		          : fmp4_split_fragments(pieces[i]->data, pieces[i]->len, track, &b);
+	if (rc < 0) {
+		http_respond_error(c, 404, "the stream has no such track");
+	} else {
+		http_add_header(c, "Cache-Control", "max-age=3600, immutable");
+		http_respond(c, 200, mp4_type, b.data, b.len);
+	}
+	bytes_free(&b);
+}
+
 /* Parts are sent from where the packager holds them, by reference: no copy per request. */
 static void respond_parts(struct http_conn *c, const struct hls_part *parts, unsigned n,
                           const char *type)
@@ -184,6 +223,22 @@ static enum readiness playlist_ready(const struct hls_live *hl, const struct hls
 	return WAIT;
 }
 
+/* DASH's seg-tT: the held segment starting at media time T (ms), as an MSN. */
+static void resolve_time(const struct hls_stream *h, struct hls_request *r)
+{
+	if (!r->by_time)
+		return;
+	uint64_t t = r->msn;
+	r->msn = UINT64_MAX;   /* none: answered as gone */
+	for (uint64_t m = h->first_msn; m < h->next_msn; m++) {
+		const struct hls_segment *s = hls_stream_segment(h, m);
+		if (s && s->start_ms + HLS_TS_OFFSET_MS == t) {
+			r->msn = m;
+			return;
+		}
+	}
+}
+
 static enum readiness media_ready(const struct hls_live *hl, const struct hls_request *r)
 {
 	const struct hls_stream *h = &hl->seg;
@@ -201,6 +256,8 @@ static enum readiness media_ready(const struct hls_live *hl, const struct hls_re
 
 static enum readiness readiness(const struct hls_live *hl, const struct hls_request *r)
 {
+	if (r->file == HLS_MPD)
+		return hls_stream_complete_count(&hl->seg) ? READY : WAIT;
 	if (r->file == HLS_INIT)
 		return hls_stream_init_segment(&hl->seg, (uint32_t)r->msn) ? READY : GONE;
 	return r->file == HLS_PLAYLIST ? playlist_ready(hl, r) : media_ready(hl, r);
@@ -222,10 +279,18 @@ static void answer(struct hls_live *hl, struct http_conn *c, const struct hls_re
 		respond_playlist(hl, c, q);
 		return;
 	}
+	if (r->file == HLS_MPD) {
+		respond_mpd(hl, c, q);
+		return;
+	}
 	if (r->file == HLS_INIT) {
 		const struct rbuf *init = hls_stream_init_segment(&hl->seg, (uint32_t)r->msn);
 		if (st != READY || !init) {
 			http_respond_error(c, 404, "no such initialization segment");
+			return;
+		}
+		if (r->track) {
+			respond_track(c, &init, 1, 1, r->track);
 			return;
 		}
 		struct http_body_ref ref = { init->data, init->len, (struct rbuf *)init };
@@ -240,6 +305,13 @@ static void answer(struct hls_live *hl, struct http_conn *c, const struct hls_re
 		return;
 	}
 	const char *type = hl->seg.cfg.fmp4 ? mp4_type : ts_type;
+	if (r->file == HLS_SEGMENT && r->track) {
+		const struct rbuf *pieces[HLS_MAX_PARTS];
+		for (unsigned i = 0; i < s->nparts; i++)
+			pieces[i] = s->parts[i].data;
+		respond_track(c, pieces, s->nparts, 0, r->track);
+		return;
+	}
 	if (r->file == HLS_SEGMENT)
 		respond_parts(c, s->parts, s->nparts, type);
 	else
@@ -558,7 +630,7 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 	}
 	struct hls_server *srv = server(n);
 	struct stream *s = stream_find(&n->streams, r.app, r.name);
-	if (!s && r.file == HLS_PLAYLIST && req->method == HTTP_GET)
+	if (!s && (r.file == HLS_PLAYLIST || r.file == HLS_MPD) && req->method == HTTP_GET)
 		s = cluster_pull_stream(&n->cluster, r.app, r.name);
 	struct hls_live *hl = live_get(srv, r.app, r.name, s);
 	if (!hl) {
@@ -568,11 +640,12 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 		http_respond_error(c, 404, msg);
 		return 1;
 	}
-	if (r.file != HLS_PLAYLIST && (r.container == HLS_FMP4) != (hl->seg.cfg.fmp4 != 0)) {
+	if (r.file != HLS_PLAYLIST && r.file != HLS_MPD && (r.container == HLS_FMP4) != (hl->seg.cfg.fmp4 != 0)) {
 		http_respond_error(c, 404, hl->seg.cfg.fmp4 ? "this node packages HLS as fMP4 (.m4s)"
 		                                            : "this node packages HLS as MPEG-TS (.ts)");
 		return 1;
 	}
+	resolve_time(&hl->seg, &r);
 	uint64_t now = now_ms(srv);
 	hl->last_request_ms = now;
 	note_client(hl, base->peer, now);
@@ -580,7 +653,8 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 	if (st == WAIT && hl->s) {
 		/* The configured target, not the longest segment seen: the publisher makes those. */
 		uint64_t wait = 3 * (uint64_t)srv->cfg.segment_ms;
-		if (r.file == HLS_PLAYLIST && !r.block && wait < FIRST_SEGMENT_WAIT_MS)
+		if ((r.file == HLS_PLAYLIST || r.file == HLS_MPD) && !r.block &&
+		    wait < FIRST_SEGMENT_WAIT_MS)
 			wait = FIRST_SEGMENT_WAIT_MS;
 		hold(hl, c, &r, q, wait < HOLD_MAX_MS ? wait : HOLD_MAX_MS);
 		return 1;
