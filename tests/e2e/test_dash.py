@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: Apache-2.0
+"""DASH: /APP/STREAM/manifest.mpd over the fMP4 segments, served by an origin and, through a
+pull, by an edge; ffmpeg plays it from the edge (both tracks, clean decode, in order); a node
+packaging HLS as MPEG-TS says DASH needs fMP4."""
+import re
+import xml.etree.ElementTree as ET
+
+from cluster_util import downstream, origin
+from harness import check, check_media, log_text, publish, wait_for
+
+NS = "{urn:mpeg:dash:schema:mpd:2011}"
+
+
+def manifest(node, path):
+    status, headers, body = node.http(path, timeout=15)
+    check(status == 200, "GET %s answered %d: %s" % (path, status, body[:300]))
+    check(headers.get("Content-Type") == "application/dash+xml",
+          "manifest type %s" % headers.get("Content-Type"))
+    return body.decode()
+
+
+def test_dash_from_an_edge(t):
+    """ffmpeg reads 8 s of the live DASH manifest from an edge pulling an origin: H.264 and AAC
+    decode clean; the manifest is dynamic, has a video and an audio Adaptation Set on the same
+    timeline, and its segment and init URLs answer with one track each."""
+    o = origin(t.procs, "origin-dash")
+    e = downstream(t.procs, "edge-dash", "edge", [o])
+    publish(t.procs, o.rtmp("live", "dash"))
+    o.wait_live("live", "dash")
+    text = wait_for(lambda: manifest(e, "/live/dash/manifest.mpd") if
+                    e.http("/live/dash/manifest.mpd", timeout=15)[0] == 200 else None,
+                    30, "the edge's manifest")
+    mpd = ET.fromstring(text)
+    check(mpd.get("type") == "dynamic" and mpd.get("availabilityStartTime"), "MPD head: " + text[:400])
+    check(mpd.find(NS + "UTCTiming") is not None, "no UTCTiming:\n" + text)
+    sets = mpd.findall("./%sPeriod/%sAdaptationSet" % (NS, NS))
+    kinds = sorted(s.get("contentType") for s in sets)
+    check(kinds == ["audio", "video"], "adaptation sets %s:\n%s" % (kinds, text))
+    timelines = []
+    for s in sets:
+        tmpl = s.find("./%sRepresentation/%sSegmentTemplate" % (NS, NS))
+        times = [(int(x.get("t")), int(x.get("d"))) for x in tmpl.iter(NS + "S")]
+        check(times and all(a[0] + a[1] == b[0] for a, b in zip(times, times[1:])),
+              "timeline not contiguous: %s" % times)
+        timelines.append(times)
+        init = tmpl.get("initialization")
+        status, _, body = e.http("/live/dash/" + init)
+        check(status == 200 and body[4:8] == b"ftyp" and body.count(b"trak") == 1,
+              "%s: one-track init expected (%d, %d traks)" % (init, status, body.count(b"trak")))
+        seg = tmpl.get("media").replace("$Time$", str(times[-1][0]))
+        status, _, body = e.http("/live/dash/" + seg)
+        # One moof per LL-HLS part, each with one traf (the muxed segment has two each).
+        check(status == 200 and body[4:8] == b"moof" and
+              body.count(b"traf") == body.count(b"moof"),
+              "%s: one-track fragments expected (%d, %d moof, %d traf)" % (
+                  seg, status, body.count(b"moof"), body.count(b"traf")))
+    check(timelines[0] == timelines[1], "the two tracks' timelines differ")
+
+    v = t.procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-i",
+                       e.url("/live/dash/manifest.mpd"), "-t", "8", "-c", "copy", "-f",
+                       "matroska", "-y", t.path("dash.mkv")], "ffmpeg-dash")
+    check(v.wait(timeout=60) == 0, "ffmpeg DASH viewer failed:\n" + log_text(v)[-800:])
+    check_media(t.path("dash.mkv"), 6, "ffmpeg playing DASH from an edge")
+
+
+def test_dash_needs_fmp4(t):
+    """A node packaging HLS as MPEG-TS answers the manifest with 404 and says why."""
+    o = origin(t.procs, "origin-dash-ts", args=["--hls-format", "ts"])
+    publish(t.procs, o.rtmp("live", "ts"))
+    o.wait_live("live", "ts")
+    status, _, body = o.http("/live/ts/manifest.mpd", timeout=15)
+    check(status == 404 and b"fmp4" in body, "TS node answered %d: %s" % (status, body[:200]))
