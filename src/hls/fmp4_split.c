@@ -78,6 +78,8 @@ static int64_t trun_bytes(const struct box *trun, int32_t *data_offset, size_t *
 	pos += 4;
 	if (flags & 0x004)
 		pos += 4;      /* first_sample_flags */
+	if (pos > trun->len)
+		return -1;
 	size_t per = 0, size_at = 0;
 	if (flags & 0x100)
 		per += 4;
