@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """DASH: /APP/STREAM/manifest.mpd over the fMP4 segments, served by an origin and, through a
-pull, by an edge; ffmpeg plays it from the edge (both tracks, clean decode, in order); a node
-packaging HLS as MPEG-TS says DASH needs fMP4."""
-import re
+pull, by an edge; ffmpeg (both tracks, clean decode, in order) and dash.js in Chromium
+(tests/browser/dash.mjs) play it from the edge; a node packaging HLS as MPEG-TS says DASH needs
+fMP4."""
+import json
+import os
+import subprocess
 import xml.etree.ElementTree as ET
 
 from cluster_util import downstream, origin
 from harness import check, check_media, log_text, publish, wait_for
 
 NS = "{urn:mpeg:dash:schema:mpd:2011}"
+DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser", "dash.mjs")
 
 
 def manifest(node, path):
@@ -27,9 +31,11 @@ def test_dash_from_an_edge(t):
     e = downstream(t.procs, "edge-dash", "edge", [o])
     publish(t.procs, o.rtmp("live", "dash"))
     o.wait_live("live", "dash")
-    text = wait_for(lambda: manifest(e, "/live/dash/manifest.mpd") if
+    # Viewers join a stream under way: the window holds 3 segments (6 s) first.
+    text = wait_for(lambda: (lambda m: m if m.count("<S ") >= 6 else None)(
+                        manifest(e, "/live/dash/manifest.mpd")) if
                     e.http("/live/dash/manifest.mpd", timeout=15)[0] == 200 else None,
-                    30, "the edge's manifest")
+                    30, "the edge's manifest to list 3 segments per track")
     mpd = ET.fromstring(text)
     check(mpd.get("type") == "dynamic" and mpd.get("availabilityStartTime"), "MPD head: " + text[:400])
     check(mpd.find(NS + "UTCTiming") is not None, "no UTCTiming:\n" + text)
@@ -56,11 +62,30 @@ def test_dash_from_an_edge(t):
                   seg, status, body.count(b"moof"), body.count(b"traf")))
     check(timelines[0] == timelines[1], "the two tracks' timelines differ")
 
+    seconds = 8
     v = t.procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-i",
-                       e.url("/live/dash/manifest.mpd"), "-t", "8", "-c", "copy", "-f",
+                       e.url("/live/dash/manifest.mpd"), "-t", str(seconds), "-c", "copy", "-f",
                        "matroska", "-y", t.path("dash.mkv")], "ffmpeg-dash")
+    b = t.procs.start(["node", DRIVER, e.url("/live/dash/manifest.mpd"), str(seconds)],
+                      "dashjs-chromium", stdout=subprocess.PIPE)
     check(v.wait(timeout=60) == 0, "ffmpeg DASH viewer failed:\n" + log_text(v)[-800:])
-    check_media(t.path("dash.mkv"), 6, "ffmpeg playing DASH from an edge")
+    check_media(t.path("dash.mkv"), seconds - 2, "ffmpeg playing DASH from an edge")
+
+    out, _ = b.communicate(timeout=seconds + 90)
+    lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.startswith("{")]
+    check(b.returncode == 0 and lines, "dash.js: the browser driver exited with %s:\n%s" % (
+        b.returncode, log_text(b)[-800:]))
+    r = json.loads(lines[-1])
+    check("failure" not in r, "dash.js: %s" % r.get("failure"))
+    check(not r["dashErrors"] and not r["pageErrors"] and not r["console"],
+          "dash.js errors %s, page errors %s, console %s" % (r["dashErrors"], r["pageErrors"],
+                                                            r["console"]))
+    check(r["end"]["width"] == 320 and r["end"]["height"] == 240,
+          "dash.js picture %sx%s" % (r["end"]["width"], r["end"]["height"]))
+    # Playing, not stuck: the video clock kept (loosely) with the wall clock.
+    check(r["advancedS"] >= 0.7 * r["wallS"] and r["stalledSamples"] <= 2,
+          "dash.js advanced %.1f s in %.1f s with %d stalled samples" % (
+              r["advancedS"], r["wallS"], r["stalledSamples"]))
 
 
 def test_dash_needs_fmp4(t):
