@@ -71,7 +71,15 @@ int dash_mpd_build(const struct hls_stream *h, uint64_t now_ms, const char *q,
 	put_duration(out, "timeShiftBufferDepth", total);
 	put_duration(out, "suggestedPresentationDelay", 2 * (uint64_t)h->cfg.segment_ms);
 	put_duration(out, "maxSegmentDuration", max_dur);
-	bytes_put_str(out, ">\n <Period id=\"0\" start=\"PT0S\">\n");
+	bytes_put_str(out, ">\n");
+	int ll = h->cfg.part_ms > 0 && h->cfg.part_ms < h->cfg.segment_ms;
+	if (ll)
+		/* Low-latency DASH: players aim this far behind live (a segment and a part). */
+		bytes_printf(out, " <ServiceDescription id=\"0\">\n  <Latency target=\"%u\" "
+		             "min=\"%u\" max=\"%u\"/>\n </ServiceDescription>\n",
+		             h->cfg.segment_ms + h->cfg.part_ms, h->cfg.segment_ms,
+		             3 * h->cfg.segment_ms);
+	bytes_put_str(out, " <Period id=\"0\" start=\"PT0S\">\n");
 	/* Both tracks are cut from the same segments: one timeline, one bandwidth estimate each. */
 	for (int track = 1; track <= 2; track++) {
 		int video = track == 1;
@@ -97,8 +105,17 @@ int dash_mpd_build(const struct hls_stream *h, uint64_t now_ms, const char *q,
 		const char *t = video ? "v" : "a";
 		/* $Time$, not $Number$: stable names whatever a player makes of the numbering. */
 		bytes_printf(out, "    <SegmentTemplate timescale=\"1000\" "
-		             "initialization=\"init-%u-%s.mp4%s\" media=\"seg-t$Time$-%s.m4s%s\">\n"
-		             "     <SegmentTimeline>\n", fs->init_id, t, q, t, q);
+		             "initialization=\"init-%u-%s.mp4%s\" media=\"seg-t$Time$-%s.m4s%s\"",
+		             fs->init_id, t, q, t, q);
+		/*
+		 * LL: the next segment may be asked for once its first part exists (a segment
+		 * minus a part early); the node then sends it part by part as they complete.
+		 */
+		if (ll)
+			bytes_printf(out, " availabilityTimeOffset=\"%.3f\" "
+			             "availabilityTimeComplete=\"false\"",
+			             (h->cfg.segment_ms - h->cfg.part_ms) / 1000.0);
+		bytes_put_str(out, ">\n     <SegmentTimeline>\n");
 		for (uint64_t m = from; m <= last; m++) {
 			const struct hls_segment *s = hls_stream_segment(h, m);
 			bytes_printf(out, "      <S t=\"%llu\" d=\"%u\"/>\n",

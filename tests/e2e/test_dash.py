@@ -6,6 +6,8 @@ fMP4."""
 import json
 import os
 import subprocess
+import time
+import urllib.request
 import xml.etree.ElementTree as ET
 
 from cluster_util import downstream, origin
@@ -61,6 +63,7 @@ def test_dash_from_an_edge(t):
               "%s: one-track fragments expected (%d, %d moof, %d traf)" % (
                   seg, status, body.count(b"moof"), body.count(b"traf")))
     check(timelines[0] == timelines[1], "the two tracks' timelines differ")
+    check_ll_dash(t, e)
 
     seconds = 8
     v = t.procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-i",
@@ -86,6 +89,39 @@ def test_dash_from_an_edge(t):
     check(r["advancedS"] >= 0.7 * r["wallS"] and r["stalledSamples"] <= 2,
           "dash.js advanced %.1f s in %.1f s with %d stalled samples" % (
               r["advancedS"], r["wallS"], r["stalledSamples"]))
+
+
+def check_ll_dash(t, node):
+    """Low-latency DASH: the manifest lets players ask for the next segment early, and the
+    node answers at once with a chunked body that grows part by part until the segment is
+    complete; the result is a video fragment run that decodes with its init."""
+    for attempt in range(3):
+        mpd = ET.fromstring(manifest(node, "/live/dash/manifest.mpd"))
+        tmpl = mpd.find("./%sPeriod/%sAdaptationSet/%sRepresentation/%sSegmentTemplate" % (
+            NS, NS, NS, NS))
+        check(tmpl.get("availabilityTimeComplete") == "false" and
+              float(tmpl.get("availabilityTimeOffset")) > 0, "no LL-DASH attributes")
+        last = list(tmpl.iter(NS + "S"))[-1]
+        nxt = int(last.get("t")) + int(last.get("d"))
+        t0 = time.monotonic()
+        with urllib.request.urlopen(node.url("/live/dash/seg-t%d-v.m4s" % nxt), timeout=15) as r:
+            chunked = r.headers.get("Transfer-Encoding") == "chunked"
+            first = r.read(8)
+            ttfb = time.monotonic() - t0
+            body = first + r.read()
+            total = time.monotonic() - t0
+        if chunked:
+            break
+    check(chunked, "the open segment was never sent chunked (3 tries)")
+    check(first[4:8] == b"moof" and ttfb < 1.0 and total > ttfb,
+          "open segment: first bytes %r after %.2f s, all after %.2f s" % (first, ttfb, total))
+    _, _, init = node.http("/live/dash/" + tmpl.get("initialization"))
+    with open(t.path("ll.mp4"), "wb") as f:
+        f.write(init + body)
+    r = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", t.path("ll.mp4"), "-f", "null",
+                        "-"], capture_output=True, timeout=60)
+    check(r.returncode == 0 and not r.stderr.strip(), "the streamed segment does not decode: %s"
+          % r.stderr[:500])
 
 
 def test_dash_needs_fmp4(t):
