@@ -201,6 +201,7 @@ static const struct conn_ops srt_conn_ops = { kick, describe };
 static void refuse(struct srt_conn *c, const char *reason)
 {
 	struct srt_server *s = c->srv;
+	s->stats.refused++;
 	char eapp[160], ename[160];
 	log_limited(&s->refuse_log, LOG_THROTTLE_PER_SEC, LOG_INFO, "srt_refused",
 	            "client=%llu peer=%s app=%s stream=%s reason=\"%s\"",
@@ -591,6 +592,9 @@ void srt_server_metrics(struct node *n, struct bytes *b)
 	metric(b, "sluice_srt_bad_streamid_total", "counter",
 	       "SRT callers refused in the handshake for a stream id we cannot serve.",
 	       atomic_load(&s->bad_streamid));
+	metric(b, "sluice_srt_refused_total", "counter",
+	       "SRT callers refused after the handshake (token, role, limits, not live, bad id).",
+	       s->stats.refused);
 	metric(b, "sluice_srt_publishes_total", "counter", "SRT publishes started.",
 	       s->stats.publishes);
 	metric(b, "sluice_srt_plays_total", "counter", "SRT viewers started.", s->stats.plays);

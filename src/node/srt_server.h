@@ -85,6 +85,7 @@ struct srt_stats {
 	uint64_t bad_streamid;         /* refused in the handshake (counted by libsrt's thread) */
 	uint64_t publishes, plays;
 	uint64_t unsupported;          /* HEVC and other codecs we cannot carry */
+	uint64_t refused;              /* admitted callers then refused (token, role, limit, ...) */
 	uint64_t viewer_overflows;     /* viewers closed over srt-viewer-buffer */
 	uint64_t ts_cc_errors, ts_pes_dropped;
 };

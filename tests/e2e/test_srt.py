@@ -158,6 +158,7 @@ def test_srt_refusals(t):
     check(p.wait(timeout=20) != 0, "a publish without a token was not refused")
     wait_for(lambda: "needs a valid token" in node.log(), 5, "the refusal in the log")
     check(metric(node, "sluice_access_denied_total") >= 1, "access denied counted")
+    check(metric(node, "sluice_srt_refused_total") >= 1, "SRT refusal counted")
 
     p = publish_srt(t.procs, srt_url(node, "no-slash-here"), name="bad-id")
     check(p.wait(timeout=20) != 0, "a bad stream id was not refused")
