@@ -47,6 +47,16 @@ static size_t media_ext(const char *f, size_t n, enum hls_container *c)
 	return 0;
 }
 
+/* A "-v" or "-a" before the extension (ext bytes): the track, and the name shortened. */
+static size_t track_suffix(const char *f, size_t n, size_t ext, unsigned *track)
+{
+	if (n >= ext + 2 && f[n - ext - 2] == '-' && (f[n - ext - 1] == 'v' || f[n - ext - 1] == 'a')) {
+		*track = f[n - ext - 1] == 'v' ? 1 : 2;
+		return 2;
+	}
+	return 0;
+}
+
 static int parse_file(const char *f, size_t n, struct hls_request *out)
 {
 	uint64_t v;
@@ -59,8 +69,14 @@ static int parse_file(const char *f, size_t n, struct hls_request *out)
 		out->file = HLS_PLAYLIST;
 		return 0;
 	}
+	if (n == 12 && memcmp(f, "manifest.mpd", 12) == 0) {
+		out->file = HLS_MPD;
+		out->container = HLS_FMP4;
+		return 0;
+	}
 	if (has_prefix(f, n, "init-") && has_suffix(f, n, ".mp4") && n >= 9) {
-		if (parse_num(f + 5, n - 9, 10, &out->msn) < 0)
+		size_t t = track_suffix(f, n, 4, &out->track);
+		if (n < 9 + t || parse_num(f + 5, n - 9 - t, 10, &out->msn) < 0)
 			return SL_EPROTO;
 		out->file = HLS_INIT;
 		out->container = HLS_FMP4;
@@ -68,7 +84,11 @@ static int parse_file(const char *f, size_t n, struct hls_request *out)
 	}
 	if (has_prefix(f, n, "seg-") && (ext = media_ext(f, n, &out->container)) &&
 	    n >= 4 + ext) {
-		if (parse_num(f + 4, n - 4 - ext, 19, &out->msn) < 0)
+		size_t t = out->container == HLS_FMP4 ? track_suffix(f, n, ext, &out->track) : 0;
+		/* DASH names segments by start time (seg-tT-v.m4s): one track only. */
+		size_t tp = t && n > 4 + ext + t && f[4] == 't' ? 1 : 0;
+		out->by_time = (int)tp;
+		if (n < 4 + tp + ext + t || parse_num(f + 4 + tp, n - 4 - tp - ext - t, 19, &out->msn) < 0)
 			return SL_EPROTO;
 		out->file = HLS_SEGMENT;
 		return 0;

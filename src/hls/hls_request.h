@@ -6,6 +6,10 @@
  *   /APP/STREAM/seg-M.ts          segment M (MPEG-TS; seg-M.m4s: fMP4)
  *   /APP/STREAM/part-M.P.ts       part P of segment M (part-M.P.m4s: fMP4)
  *   /APP/STREAM/init-I.mp4        fMP4 initialization segment I
+ *   /APP/STREAM/manifest.mpd      the DASH manifest (hls/dash_mpd.h)
+ *   /APP/STREAM/init-I-v.mp4, init-I-a.mp4, seg-tT-v.m4s, seg-tT-a.m4s
+ *                                 one track of them (DASH; hls/fmp4_split.h); T is the
+ *                                 segment's start on the media timeline in ms ($Time$)
  *
  * Pure parsing of untrusted bytes: no I/O, no allocation.
  */
@@ -18,7 +22,7 @@
 #define HLS_NAME_MAX 128
 #define HLS_PART_INDEX_MAX 999
 
-enum hls_file { HLS_PAGE, HLS_PLAYLIST, HLS_SEGMENT, HLS_PART, HLS_INIT };
+enum hls_file { HLS_PAGE, HLS_PLAYLIST, HLS_SEGMENT, HLS_PART, HLS_INIT, HLS_MPD };
 enum hls_container { HLS_TS, HLS_FMP4 };
 
 struct hls_request {
@@ -28,6 +32,8 @@ struct hls_request {
 	enum hls_container container;  /* segments and parts: by the extension */
 	uint64_t msn;               /* segment and part requests; the id of an init */
 	unsigned part;
+	unsigned track;             /* init and fMP4 segments: 0 both, 1 video (-v), 2 audio (-a) */
+	int by_time;                /* seg-tT: msn holds the start time T, not an MSN */
 	int block;                  /* playlist: _HLS_msn given */
 	uint64_t block_msn;
 	int block_part_given;

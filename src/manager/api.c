@@ -583,6 +583,13 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
 	                                    : json_pack("{s:s, s:s, s:s, s:s, s:s}", "rtmp", rtmp,
 	                                                "flv", flv, "hls", hls, "watch", watch,
 	                                                "whep", whep);
+	if (nd->place.srt_port > 0) {
+		/* SRT's access-control stream id says what the caller wants (docs/srt.md). */
+		char srt[640];
+		snprintf(srt, sizeof(srt), "srt://%s:%d?streamid=#!::r=%s/%s,m=%s", nd->place.host,
+		         nd->place.srt_port, app, stream, a == ROUTE_BROADCAST ? "publish" : "request");
+		json_object_set_new(urls, "srt", json_string(srt));
+	}
 	http_respond_json(c, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}",
 	                  "action", a == ROUTE_BROADCAST ? "broadcast" : "subscribe",
 	                  "app", app, "stream", stream, "node", nd->id,

@@ -26,6 +26,7 @@ struct node_spec {
 struct node_place {
 	char host[64];
 	int rtmp_port, http_port;
+	int srt_port;                  /* 0: the node has no SRT listener */
 	int pid;                    /* local controller; 0 elsewhere */
 };
 

@@ -24,6 +24,8 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/ratelimit.h"
+#include "hls/dash_mpd.h"
+#include "hls/fmp4_split.h"
 #include "hls/hls_playlist.h"
 #include "hls/hls_request.h"
 #include "hls/hls_stream.h"
@@ -78,6 +80,8 @@ struct hls_live {
 	uint64_t last_request_ms;
 	struct list_node waiters;
 	unsigned nwaiters;
+	struct list_node streamers;   /* LL-DASH: open segments sent part by part */
+	unsigned nstreamers;
 	struct hls_client clients[CLIENT_SLOTS];
 };
 
@@ -139,6 +143,43 @@ static void respond_playlist(struct hls_live *hl, struct http_conn *c, const cha
 	bytes_free(&b);
 }
 
+static void respond_mpd(struct hls_live *hl, struct http_conn *c, const char *q)
+{
+	struct bytes b;
+	bytes_init(&b);
+	int n = dash_mpd_build(&hl->seg, clock_wall_ms(), q, &b);
+	if (n <= 0) {
+		http_respond_error(c, n < 0 ? 404 : 503, n < 0 ? "DASH needs hls-format fmp4"
+		                                               : "the stream has no complete segment yet");
+	} else {
+		http_add_header(c, "Cache-Control", "max-age=1");
+		http_respond(c, 200, "application/dash+xml", b.data, b.len);
+	}
+	bytes_free(&b);
+}
+
+/*
+ * One track of a segment or init (DASH): cut from the packager's bytes on each request
+ * (a copy the size of that track's share), never stored.
+ */
+static void respond_track(struct http_conn *c, const struct rbuf *const *pieces, unsigned n,
+                          int init, unsigned track)
+{
+	struct bytes b;
+	bytes_init(&b);
+	int rc = 0;
+	for (unsigned i = 0; i < n && rc == 0; i++)
+		rc = init ? fmp4_split_init(pieces[i]->data, pieces[i]->len, track, &b)
+		          : fmp4_split_fragments(pieces[i]->data, pieces[i]->len, track, &b);
+	if (rc < 0) {
+		http_respond_error(c, 404, "the stream has no such track");
+	} else {
+		http_add_header(c, "Cache-Control", "max-age=3600, immutable");
+		http_respond(c, 200, mp4_type, b.data, b.len);
+	}
+	bytes_free(&b);
+}
+
 /* Parts are sent from where the packager holds them, by reference: no copy per request. */
 static void respond_parts(struct http_conn *c, const struct hls_part *parts, unsigned n,
                           const char *type)
@@ -184,6 +225,22 @@ static enum readiness playlist_ready(const struct hls_live *hl, const struct hls
 	return WAIT;
 }
 
+/* DASH's seg-tT: the held segment starting at media time T (ms), as an MSN. */
+static void resolve_time(const struct hls_stream *h, struct hls_request *r)
+{
+	if (!r->by_time)
+		return;
+	uint64_t t = r->msn;
+	r->msn = UINT64_MAX;   /* none: answered as gone */
+	for (uint64_t m = h->first_msn; m < h->next_msn; m++) {
+		const struct hls_segment *s = hls_stream_segment(h, m);
+		if (s && s->start_ms + HLS_TS_OFFSET_MS == t) {
+			r->msn = m;
+			return;
+		}
+	}
+}
+
 static enum readiness media_ready(const struct hls_live *hl, const struct hls_request *r)
 {
 	const struct hls_stream *h = &hl->seg;
@@ -201,6 +258,8 @@ static enum readiness media_ready(const struct hls_live *hl, const struct hls_re
 
 static enum readiness readiness(const struct hls_live *hl, const struct hls_request *r)
 {
+	if (r->file == HLS_MPD)
+		return hls_stream_complete_count(&hl->seg) ? READY : WAIT;
 	if (r->file == HLS_INIT)
 		return hls_stream_init_segment(&hl->seg, (uint32_t)r->msn) ? READY : GONE;
 	return r->file == HLS_PLAYLIST ? playlist_ready(hl, r) : media_ready(hl, r);
@@ -222,10 +281,18 @@ static void answer(struct hls_live *hl, struct http_conn *c, const struct hls_re
 		respond_playlist(hl, c, q);
 		return;
 	}
+	if (r->file == HLS_MPD) {
+		respond_mpd(hl, c, q);
+		return;
+	}
 	if (r->file == HLS_INIT) {
 		const struct rbuf *init = hls_stream_init_segment(&hl->seg, (uint32_t)r->msn);
 		if (st != READY || !init) {
 			http_respond_error(c, 404, "no such initialization segment");
+			return;
+		}
+		if (r->track) {
+			respond_track(c, &init, 1, 1, r->track);
 			return;
 		}
 		struct http_body_ref ref = { init->data, init->len, (struct rbuf *)init };
@@ -240,6 +307,13 @@ static void answer(struct hls_live *hl, struct http_conn *c, const struct hls_re
 		return;
 	}
 	const char *type = hl->seg.cfg.fmp4 ? mp4_type : ts_type;
+	if (r->file == HLS_SEGMENT && r->track) {
+		const struct rbuf *pieces[HLS_MAX_PARTS];
+		for (unsigned i = 0; i < s->nparts; i++)
+			pieces[i] = s->parts[i].data;
+		respond_track(c, pieces, s->nparts, 0, r->track);
+		return;
+	}
 	if (r->file == HLS_SEGMENT)
 		respond_parts(c, s->parts, s->nparts, type);
 	else
@@ -271,8 +345,145 @@ static void waiter_done(struct hls_live *hl, struct hls_waiter *w, enum readines
 }
 
 /* Answers every held request that can be answered (expired ones too when now_ms is given). */
+/*
+ * LL-DASH: a request for one track of the open segment is answered at once with a chunked
+ * response that carries each part as the packager completes it, and ends with the segment
+ * (what availabilityTimeOffset in the manifest promises).  Each part is cut to the track
+ * and written once; nothing waits in memory beyond libuv's write of that part.
+ */
+struct hls_streamer {
+	struct list_node link;
+	struct hls_live *hl;          /* NULL once the stream's packaging went away */
+	struct http_conn *c;
+	uv_stream_t *sock;
+	uint64_t msn;
+	unsigned track;
+	unsigned sent;                /* parts written */
+	int ended;
+};
+
+struct part_write {
+	uv_write_t req;
+	struct bytes b;
+};
+
+static void part_written(uv_write_t *req, int status)
+{
+	struct part_write *w = container_of(req, struct part_write, req);
+	(void)status;
+	bytes_free(&w->b);
+	free(w);
+}
+
+static void streamer_end(struct hls_streamer *st)
+{
+	if (st->ended)
+		return;
+	st->ended = 1;
+	http_stream_end(st->c);
+}
+
+/* The connection closed (after the end, or the player left): on_close of the stream. */
+static void streamer_gone(void *arg)
+{
+	struct hls_streamer *st = arg;
+	if (st->hl) {
+		list_del(&st->link);
+		st->hl->nstreamers--;
+	}
+	free(st);
+}
+
+static void serve_streamer(struct hls_streamer *st)
+{
+	if (st->ended)
+		return;
+	const struct hls_segment *s = hls_stream_segment(&st->hl->seg, st->msn);
+	if (!s) {
+		streamer_end(st);
+		return;
+	}
+	while (st->sent < s->nparts) {
+		const struct rbuf *part = s->parts[st->sent++].data;
+		struct bytes cut;
+		bytes_init(&cut);
+		if (fmp4_split_fragments(part->data, part->len, st->track, &cut) < 0) {
+			bytes_free(&cut);
+			http_conn_close(st->c, "LL-DASH part could not be cut");
+			st->ended = 1;
+			return;
+		}
+		if (cut.len == 0) {           /* a part without this track: nothing (0 would end) */
+			bytes_free(&cut);
+			continue;
+		}
+		struct part_write *w = xcalloc(1, sizeof(*w));
+		bytes_init(&w->b);
+		bytes_printf(&w->b, "%zx\r\n", cut.len);
+		bytes_append(&w->b, cut.data, cut.len);
+		bytes_append(&w->b, "\r\n", 2);
+		bytes_free(&cut);
+		http_conn_base(st->c)->bytes_out += w->b.len;
+		uv_buf_t buf = uv_buf_init((char *)w->b.data, (unsigned)w->b.len);
+		if (uv_write(&w->req, st->sock, &buf, 1, part_written) < 0) {
+			bytes_free(&w->b);
+			free(w);
+			http_conn_close(st->c, "write failed");
+			st->ended = 1;
+			return;
+		}
+	}
+	if (s->complete)
+		streamer_end(st);
+}
+
+static void serve_streamers(struct hls_live *hl)
+{
+	struct list_node *it, *tmp;
+	list_for_each_safe(it, tmp, &hl->streamers)
+		serve_streamer(list_entry(it, struct hls_streamer, link));
+}
+
+/* Everything ends: the stream's packaging is going away. */
+static void end_streamers(struct hls_live *hl)
+{
+	struct list_node *it, *tmp;
+	list_for_each_safe(it, tmp, &hl->streamers) {
+		struct hls_streamer *st = list_entry(it, struct hls_streamer, link);
+		list_del(&st->link);
+		st->hl = NULL;
+		streamer_end(st);
+	}
+	hl->nstreamers = 0;
+}
+
+/* 1 when the request was taken as an LL-DASH stream of the open segment. */
+static int start_streamer(struct hls_live *hl, struct http_conn *c, const struct hls_request *r)
+{
+	const struct hls_segment *s = hls_stream_segment(&hl->seg, r->msn);
+	if (!r->by_time || !r->track || !hl->seg.cfg.part_ms || !s || s->complete)
+		return 0;
+	if (hl->nwaiters + hl->nstreamers >= WAITERS_MAX) {
+		hl->srv->held_refused++;
+		http_respond_error(c, 503, "too many requests held for this stream");
+		return 1;
+	}
+	struct hls_streamer *st = xcalloc(1, sizeof(*st));
+	st->hl = hl;
+	st->c = c;
+	st->msn = r->msn;
+	st->track = r->track;
+	list_add_tail(&hl->streamers, &st->link);
+	hl->nstreamers++;
+	http_add_header(c, "Cache-Control", "no-cache");
+	st->sock = http_stream_begin(c, 200, mp4_type, streamer_gone, st);
+	serve_streamer(st);
+	return 1;
+}
+
 static void serve_waiters(struct hls_live *hl, uint64_t expire_before)
 {
+	serve_streamers(hl);
 	struct list_node *it, *tmp;
 	list_for_each_safe(it, tmp, &hl->waiters) {
 		struct hls_waiter *w = list_entry(it, struct hls_waiter, link);
@@ -391,6 +602,7 @@ static void attach(struct hls_live *hl, struct stream *s)
 
 static void live_free(struct hls_live *hl)
 {
+	end_streamers(hl);
 	struct list_node *it, *tmp;
 	list_for_each_safe(it, tmp, &hl->waiters) {
 		struct hls_waiter *w = list_entry(it, struct hls_waiter, link);
@@ -497,6 +709,7 @@ static struct hls_live *live_get(struct hls_server *srv, const char *app, const 
 	snprintf(hl->app, sizeof(hl->app), "%s", app);
 	snprintf(hl->name, sizeof(hl->name), "%s", name);
 	list_init(&hl->waiters);
+	list_init(&hl->streamers);
 	/* MSNs start at the wall clock's seconds, so a URI is never reused by a later run. */
 	hls_stream_init(&hl->seg, &srv->cfg, clock_wall_ms() / 1000);
 	hl->last_request_ms = now_ms(srv);
@@ -558,7 +771,7 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 	}
 	struct hls_server *srv = server(n);
 	struct stream *s = stream_find(&n->streams, r.app, r.name);
-	if (!s && r.file == HLS_PLAYLIST && req->method == HTTP_GET)
+	if (!s && (r.file == HLS_PLAYLIST || r.file == HLS_MPD) && req->method == HTTP_GET)
 		s = cluster_pull_stream(&n->cluster, r.app, r.name);
 	struct hls_live *hl = live_get(srv, r.app, r.name, s);
 	if (!hl) {
@@ -568,19 +781,23 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 		http_respond_error(c, 404, msg);
 		return 1;
 	}
-	if (r.file != HLS_PLAYLIST && (r.container == HLS_FMP4) != (hl->seg.cfg.fmp4 != 0)) {
+	if (r.file != HLS_PLAYLIST && r.file != HLS_MPD && (r.container == HLS_FMP4) != (hl->seg.cfg.fmp4 != 0)) {
 		http_respond_error(c, 404, hl->seg.cfg.fmp4 ? "this node packages HLS as fMP4 (.m4s)"
 		                                            : "this node packages HLS as MPEG-TS (.ts)");
 		return 1;
 	}
+	resolve_time(&hl->seg, &r);
 	uint64_t now = now_ms(srv);
 	hl->last_request_ms = now;
 	note_client(hl, base->peer, now);
+	if (req->method == HTTP_GET && start_streamer(hl, c, &r))
+		return 1;
 	enum readiness st = readiness(hl, &r);
 	if (st == WAIT && hl->s) {
 		/* The configured target, not the longest segment seen: the publisher makes those. */
 		uint64_t wait = 3 * (uint64_t)srv->cfg.segment_ms;
-		if (r.file == HLS_PLAYLIST && !r.block && wait < FIRST_SEGMENT_WAIT_MS)
+		if ((r.file == HLS_PLAYLIST || r.file == HLS_MPD) && !r.block &&
+		    wait < FIRST_SEGMENT_WAIT_MS)
 			wait = FIRST_SEGMENT_WAIT_MS;
 		hold(hl, c, &r, q, wait < HOLD_MAX_MS ? wait : HOLD_MAX_MS);
 		return 1;

@@ -24,6 +24,7 @@
 #include "node/manager_link.h"
 #include "node/node_reload.h"
 #include "node/rtmp_conn.h"
+#include "node/srt_server.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -56,6 +57,7 @@ static void tick_cb(uv_timer_t *t)
 	n->last_bytes_out = out;
 	stream_registry_tick(&n->streams, now);
 	rtmp_server_sweep(n, now);
+	srt_server_sweep(n, now);
 }
 
 /* What the node lends its cluster half for the links other nodes opened to it
@@ -150,6 +152,7 @@ static void node_stop(struct node *n, const char *why)
 	whep_stop(n);
 	stream_registry_close(&n->streams);
 	rtmp_server_stop(n);
+	srt_server_stop(n);
 	if (n->http)
 		http_server_stop(n->http);
 	/* The tick keeps running to enforce the finishing grace, but no longer holds the loop. */
@@ -287,6 +290,11 @@ int node_main(int argc, char **argv)
 	int status = 0;
 	if (rtmp_server_start(n) < 0) {
 		status = 1;
+		goto out;
+	}
+	if (srt_server_start(n) < 0) {
+		status = 1;
+		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
 		goto out;
 	}
 	struct http_server_config hcfg = {

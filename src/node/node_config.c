@@ -195,5 +195,21 @@ const struct option_def node_options[] = {
 	{ "webrtc-consent-timeout", OPT_MS, OFF(webrtc_consent_timeout), "30s", 1000, 600000, NULL,
 	  NULL, "a WebRTC session whose browser sent no ICE consent check for this long ends "
 	  "(RFC 7675)" },
+	{ "srt", OPT_BOOL, OFF(srt), "false", 0, 0, NULL, NULL,
+	  "listen for SRT callers (publish and play, docs/srt.md) on srt-port" },
+	{ "srt-port", OPT_INT, OFF(srt_port), "9710", 1, 65535, NULL, "PORT",
+	  "UDP port of the SRT listener" },
+	{ "srt-latency", OPT_MS, OFF(srt_latency), "120ms", 20, 10000, NULL, NULL,
+	  "SRT latency (SRTO_LATENCY): how long lost packets may be resent for; the higher of "
+	  "ours and the caller's applies" },
+	{ "srt-passphrase", OPT_STRING, OFF(srt_passphrase), NULL, 0, 0, NULL, "SECRET",
+	  "encrypt SRT (AES) with this passphrase, 10-79 characters; callers without it are "
+	  "refused" },
+	{ "srt-buffer", OPT_BYTES, OFF(srt_buffer), "4m", 65536, 67108864, NULL, NULL,
+	  "libsrt's receive and send buffer per SRT connection" },
+	{ "srt-viewer-buffer", OPT_BYTES, OFF(srt_viewer_buffer), "2m", 65536, 268435456, NULL,
+	  NULL, "MPEG-TS bytes one SRT viewer may have waiting for libsrt's send buffer; past it "
+	  "the node stops reading the stream for it (the fan-out's lag rules then apply), past "
+	  "twice it the viewer is closed" },
 	OPT_END
 };

@@ -105,6 +105,13 @@ struct node_config {
 	int64_t webrtc_max_sessions_per_ip;
 	uint64_t webrtc_dtls_timeout;
 	uint64_t webrtc_consent_timeout;
+	/* SRT (docs/srt.md) */
+	int srt;                         /* listen for SRT callers */
+	int64_t srt_port;                /* UDP */
+	uint64_t srt_latency;            /* SRTO_LATENCY */
+	char *srt_passphrase;            /* NULL: no encryption */
+	uint64_t srt_buffer;             /* SRTO_RCVBUF / SRTO_SNDBUF per socket */
+	uint64_t srt_viewer_buffer;      /* TS bytes one viewer may hold for libsrt */
 };
 
 extern const struct option_def node_options[];

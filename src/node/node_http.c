@@ -18,6 +18,7 @@
 #include "webrtc/rtc.h"
 #include "node/watch_page.h"
 #include "node/node.h"
+#include "node/srt_server.h"
 #include "proto/flv.h"
 
 /*
@@ -353,6 +354,7 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	metric(&b, "sluice_timeouts_total", "counter", "Peers dropped for silence.");
 	bytes_printf(&b, "sluice_timeouts_total %llu\n", (unsigned long long)n->stats.timeouts);
 	rtmp_limits_metrics(n, &b);
+	srt_server_metrics(n, &b);
 
 	metric(&b, "sluice_api_refused_total", "counter",
 	       "API and metrics calls refused (no or wrong token, cross-site, event rate).");

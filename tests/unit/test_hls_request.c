@@ -51,6 +51,28 @@ static void test_paths(void **state)
 	assert_int_equal(parse("/a/b/seg-.m4s", &r), SL_EPROTO);
 	assert_int_equal(parse("/a/b/part-1.m4s", &r), SL_EPROTO);
 	assert_int_equal(parse("/a/b/seg-1.mp4", &r), SL_ENOTFOUND);
+	assert_int_equal(r.track, 0);
+	/* DASH: the manifest, one track of an init or of a segment named by its start time */
+	assert_int_equal(parse("/a/b/manifest.mpd", &r), 0);
+	assert_int_equal(r.file, HLS_MPD);
+	assert_int_equal(parse("/a/b/init-3-v.mp4", &r), 0);
+	assert_int_equal(r.file, HLS_INIT);
+	assert_int_equal(r.msn, 3);
+	assert_int_equal(r.track, 1);
+	assert_int_equal(parse("/a/b/seg-t12000-a.m4s", &r), 0);
+	assert_int_equal(r.file, HLS_SEGMENT);
+	assert_int_equal(r.by_time, 1);
+	assert_int_equal(r.msn, 12000);
+	assert_int_equal(r.track, 2);
+	assert_int_equal(parse("/a/b/seg-77-v.m4s", &r), 0);
+	assert_int_equal(r.by_time, 0);
+	assert_int_equal(r.track, 1);
+	assert_int_equal(parse("/a/b/seg-t12000.m4s", &r), SL_EPROTO);   /* by time: one track */
+	assert_int_equal(parse("/a/b/seg-t-v.m4s", &r), SL_EPROTO);
+	assert_int_equal(parse("/a/b/seg--v.m4s", &r), SL_EPROTO);
+	assert_int_equal(parse("/a/b/init--a.mp4", &r), SL_EPROTO);
+	assert_int_equal(parse("/a/b/seg-1-v.ts", &r), SL_EPROTO);         /* TS: no tracks */
+	assert_int_equal(parse("/a/b/seg-1-x.m4s", &r), SL_EPROTO);
 }
 
 static void test_not_hls(void **state)
