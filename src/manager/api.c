@@ -140,6 +140,14 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 		                       sizeof(struct launch_config));
 		int rc = policy ? sp_parse((const char *)body, len, obj, err, sizeof(err))
 		                : lc_parse((const char *)body, len, obj, err, sizeof(err));
+		/* What the controller needs (image, ports, network, ...) is checked now, not
+		 * at the first launch. */
+		if (rc == 0 && !policy && m->ctl && m->ctl->ops->check_properties) {
+			rc = m->ctl->ops->check_properties(((struct launch_config *)obj)->properties,
+			                                   err, sizeof(err));
+			if (rc < 0)
+				lc_free(obj);
+		}
 		if (rc < 0) {
 			free(obj);
 			http_respond_error(c, 400, err);

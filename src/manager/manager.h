@@ -44,6 +44,11 @@ struct manager_config {
 	int64_t max_connections_per_ip, conn_rate_per_ip, conn_burst_per_ip;
 	int64_t route_reservations_per_ip;
 	char *log_level;
+	/* controllers other than local (manager_ctl.c) */
+	char *exec_dir;
+	uint64_t exec_timeout;
+	int64_t controller_retries;
+	uint64_t reconcile_interval;
 };
 
 extern const struct option_def manager_options[];
@@ -53,6 +58,7 @@ struct mgroup {
 	struct scale_state st[MROLE_COUNT];
 	uint64_t last_out_ms[MROLE_COUNT], last_in_ms[MROLE_COUNT];
 	char last_hold[MROLE_COUNT][256];  /* the last hold logged, so each is logged once */
+	uint64_t launch_failures;      /* launches the controller answered with an error */
 };
 
 struct mnode {
@@ -145,6 +151,20 @@ void mgr_lifecycle_tick(struct manager *m);
 /* Loads everything from the store and re-adopts running nodes. */
 int mgr_load(struct manager *m, char *err, size_t err_size);
 json_t *mgr_node_json(struct manager *m, const struct mnode *nd);
+
+/* groups.c: the controller's answer to a launch (a ctl_launched_fn). */
+void mgr_launched(struct controller *c, const char *id, int rc, const struct node_place *p,
+                  const char *err);
+
+/* manager_ctl.c: builds the controller named by --controller, its callbacks set; NULL with
+ * err.  exe is this binary (the local controller runs it). */
+struct controller *mgr_controller_new(struct manager *m, const char *exe, char *err,
+                                      size_t err_size);
+/* Closes it (the nodes keep running). */
+void mgr_controller_close(struct manager *m);
+/* Every tick: lists the controller's instances every reconcile-interval and compares them
+ * with the nodes the store knows. */
+void mgr_reconcile_tick(struct manager *m);
 
 /* probe.c: asks a node whose heartbeats are late for /healthz; calls back with 1 (it
  * answered, 200 or 503) or 0 (no answer within probe-timeout). */

@@ -6,7 +6,7 @@
 #define OFF(f) offsetof(struct manager_config, f)
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
-static const char *const controllers[] = { "local", NULL };
+static const char *const controllers[] = { "local", "exec", NULL };
 
 const struct option_def manager_options[] = {
 	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
@@ -24,7 +24,8 @@ const struct option_def manager_options[] = {
 	{ "cluster-secret", OPT_STRING, OFF(cluster_secret), NULL, 0, 0, NULL, "SECRET",
 	  "shared with the nodes: signs their registration and heartbeats (at least 8 characters)" },
 	{ "controller", OPT_ENUM, OFF(controller), "local", 0, 0, controllers, "NAME",
-	  "how nodes are launched: local runs `sluice node` processes on this machine" },
+	  "how nodes are launched: local runs `sluice node` processes on this machine; exec runs "
+	  "the operator's scripts launch, terminate and list in exec-dir (docs/operations.md)" },
 	{ "advertise-url", OPT_STRING, OFF(advertise_url), NULL, 0, 0, NULL, "URL",
 	  "the URL nodes reach this manager at (default: http://NODE-LISTEN)" },
 	{ "local-addr-base", OPT_STRING, OFF(local_addr_base), "127.0.1", 0, 0, NULL, "A.B.C",
@@ -63,5 +64,15 @@ const struct option_def manager_options[] = {
 	  "(each for 3 s or until the node reports the client); more are answered without" },
 	{ "log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, log_levels, "LEVEL",
 	  "least severe log level written" },
+	{ "exec-dir", OPT_STRING, OFF(exec_dir), NULL, 0, 0, NULL, "DIR",
+	  "exec controller: the directory holding the executables launch, terminate and list "
+	  "(JSON on stdin and stdout; deploy/exec/ has examples)" },
+	{ "exec-timeout", OPT_MS, OFF(exec_timeout), "60s", 1000, 3600000, NULL, NULL,
+	  "exec controller: a script still running after this long is killed and its call failed" },
+	{ "controller-retries", OPT_INT, OFF(controller_retries), "3", 0, 20, NULL, NULL,
+	  "a failed terminate is tried again this many times, with a backoff that doubles from 1 s" },
+	{ "reconcile-interval", OPT_MS, OFF(reconcile_interval), "10s", 500, 3600000, NULL, NULL,
+	  "how often the controller's instances are listed and compared with the nodes the store "
+	  "knows (not the local controller, which checks its processes directly)" },
 	OPT_END
 };

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * manager_ctl.c - the manager's side of its controller: builds the one
+ * --controller names, hears its answers, and reconciles what the
+ * controller's list says exists with what the store says should.
+ *
+ * Reconciling: every reconcile-interval the controller lists the instances
+ * it marks as sluice's.  One no node record names is reported (an event,
+ * once): it costs money and nobody routes to it, but it is the operator's
+ * to remove, since it may be another manager's.  A node whose instance is
+ * no longer listed is gone for running(), so the next missed heartbeat
+ * makes it dead at once (and replaced) instead of after a /healthz probe.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "manager/manager.h"
+
+struct reconcile {
+	uint64_t last_ms;
+	int inflight;
+	struct strmap reported;        /* instance ids reported as unknown (not again) */
+};
+
+static struct reconcile rec;
+
+static void on_event(struct controller *c, const char *kind, const char *node, const char *msg)
+{
+	struct manager *m = c->owner;
+	struct mnode *nd = node ? mgr_node_find(m, node) : NULL;
+	mgr_event(m, kind, nd ? nd->group : NULL, node, "%s", msg);
+}
+
+static void on_listed(struct controller *c, int rc, const struct ctl_instance *v, size_t n,
+                      const char *err)
+{
+	struct manager *m = c->owner;
+	rec.inflight = 0;
+	if (rc < 0) {
+		log_throttled(LOG_WARN, "controller_list_failed", "controller=%s error=\"%s\"",
+		            c->ops->name, err ? err : "");
+		return;
+	}
+	unsigned unknown = 0, vanished = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (mgr_node_find(m, v[i].id))
+			continue;
+		unknown++;
+		if (strmap_get(&rec.reported, v[i].instance) || rec.reported.count >= 4096)
+			continue;
+		strmap_put(&rec.reported, v[i].instance, (void *)1);
+		mgr_event(m, "instance_unknown", NULL, v[i].id, "the %s controller lists instance %s "
+		          "(node %s at %s) that no node record names: not routed to, still running "
+		          "(remove it, or it costs)", c->ops->name, v[i].instance, v[i].id,
+		          v[i].host[0] ? v[i].host : "?");
+	}
+	struct list_node *it;
+	list_for_each(it, &m->nodes) {
+		struct mnode *nd = list_entry(it, struct mnode, link);
+		if (!nd->managed || nd->state == NS_DEAD || c->ops->running(c, nd->id, &nd->place))
+			continue;
+		vanished++;
+		mgr_event(m, "instance_vanished", nd->group, nd->id, "the %s controller no longer "
+		          "lists %s (instance %s): dead at its next missed heartbeat", c->ops->name,
+		          nd->id, nd->place.instance[0] ? nd->place.instance : "-");
+	}
+	log_debug("controller_listed", "controller=%s instances=%zu unknown=%u vanished=%u",
+	          c->ops->name, n, unknown, vanished);
+}
+
+void mgr_reconcile_tick(struct manager *m)
+{
+	struct controller *c = m->ctl;
+	if (!c || !c->ops->list || rec.inflight || m->stopping)
+		return;
+	uint64_t now = clock_wall_ms();
+	if (rec.last_ms && now < rec.last_ms + m->cfg->reconcile_interval)
+		return;
+	rec.last_ms = now;
+	char err[256];
+	if (c->ops->list(c, err, sizeof(err)) < 0) {
+		log_throttled(LOG_WARN, "controller_list_failed", "controller=%s error=\"%s\"",
+		            c->ops->name, err);
+		return;
+	}
+	rec.inflight = 1;
+}
+
+void mgr_controller_close(struct manager *m)
+{
+	if (m->ctl)
+		m->ctl->ops->close(m->ctl);
+	m->ctl = NULL;
+	strmap_free(&rec.reported);
+}
+
+struct controller *mgr_controller_new(struct manager *m, const char *exe, char *err,
+                                      size_t err_size)
+{
+	struct manager_config *cfg = m->cfg;
+	struct controller *c = NULL;
+	strmap_init(&rec.reported);
+	if (strcmp(cfg->controller, "exec") == 0) {
+		if (!cfg->exec_dir || !*cfg->exec_dir) {
+			snprintf(err, err_size, "exec-dir: required with --controller exec (the directory "
+			         "of the launch, terminate and list scripts)");
+			return NULL;
+		}
+		struct exec_controller_config ec = {
+			.dir = cfg->exec_dir, .manager_url = m->advertise,
+			.cluster_secret = cfg->cluster_secret, .timeout_ms = cfg->exec_timeout,
+			.retries = (unsigned)cfg->controller_retries,
+		};
+		c = controller_exec_new(m->loop, &ec, err, err_size);
+	} else {
+		struct local_controller_config lcc = {
+			.exe = exe, .addr_base = cfg->local_addr_base, .manager_url = m->advertise,
+			.cluster_secret = cfg->cluster_secret, .dir = cfg->node_dir,
+			.log_level = cfg->node_log_level,
+		};
+		c = controller_local_new(m->loop, &lcc, err, err_size);
+	}
+	if (!c)
+		return NULL;
+	c->owner = m;
+	c->launched = mgr_launched;
+	c->listed = on_listed;
+	c->event = on_event;
+	return c;
+}
