@@ -69,14 +69,24 @@ void ctl_seen_free(struct controller *c)
 	strmap_free(&c->seen);
 }
 
-void ctl_seen_launching(struct controller *c, const char *id)
+static void seen_mark(struct controller *c, const char *id, uint64_t when)
 {
 	uint64_t *t = strmap_get(&c->since, id);
 	if (!t) {
 		t = xmalloc(sizeof(*t));
 		strmap_put(&c->since, id, t);
 	}
-	*t = clock_wall_ms();
+	*t = when;
+}
+
+void ctl_seen_launching(struct controller *c, const char *id)
+{
+	seen_mark(c, id, UINT64_MAX);  /* in flight: no list can have seen it gone */
+}
+
+void ctl_seen_launched(struct controller *c, const char *id)
+{
+	seen_mark(c, id, clock_wall_ms());
 }
 
 void ctl_seen_forget(struct controller *c, const char *id)
@@ -154,7 +164,7 @@ int ctl_prop_int(const json_t *props, const char *key, long long lo, long long h
 static int safe_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       strchr("._/:@+=-", ch) != NULL;
+	       strchr("._/:@+=,-", ch) != NULL;
 }
 
 int ctl_prop_str(const json_t *props, const char *key, size_t max, const char *def,
@@ -177,7 +187,7 @@ int ctl_prop_str(const json_t *props, const char *key, size_t max, const char *d
 	for (size_t i = 0; i < len; i++)
 		if (!safe_char(s[i])) {
 			snprintf(err, err_size, "properties.%s: character %zu is not one of "
-			         "A-Z a-z 0-9 . _ / : @ + = -", key, i + 1);
+			         "A-Z a-z 0-9 . _ / : @ + = , -", key, i + 1);
 			return SL_EINVAL;
 		}
 	*out = s;

@@ -109,9 +109,10 @@ void ctl_report_launch(struct controller *c, uv_loop_t *loop, const char *id, in
                        const struct node_place *place, const char *err);
 void ctl_seen_init(struct controller *c);
 void ctl_seen_free(struct controller *c);
-/* A launch started (or ended) now: running() says 1 until a list started later says
- * otherwise. */
+/* A launch started: running() says 1 while it is in flight... */
 void ctl_seen_launching(struct controller *c, const char *id);
+/* ...and, once it ended, until a list started later says otherwise. */
+void ctl_seen_launched(struct controller *c, const char *id);
 void ctl_seen_forget(struct controller *c, const char *id);
 void ctl_seen_list_started(struct controller *c);
 /* A list ended: replaces what was seen. */
@@ -123,7 +124,7 @@ int ctl_seen_running(struct controller *c, const char *id);
  * documents write them); 0 with *out (def if absent), or SL_EINVAL with err. */
 int ctl_prop_int(const json_t *props, const char *key, long long lo, long long hi,
                  long long def, long long *out, char *err, size_t err_size);
-/* An optional string of at most max bytes of [A-Za-z0-9._/:@+=-] (no shell or JSON
+/* An optional string of at most max bytes of [A-Za-z0-9._/:@+=,-] (no shell or JSON
  * metacharacters); 0 with *out (def if absent), or SL_EINVAL with err. */
 int ctl_prop_str(const json_t *props, const char *key, size_t max, const char *def,
                  const char **out, char *err, size_t err_size);
@@ -158,5 +159,20 @@ struct exec_controller_config {
 struct controller *controller_exec_new(uv_loop_t *loop, const struct exec_controller_config *cfg,
                                        char *err, size_t err_size);
 int controller_exec_check(const json_t *props, char *err, size_t err_size);
+
+struct aws_controller_config {
+	const char *region;         /* us-east-1 */
+	const char *endpoint;       /* https://ec2.REGION.amazonaws.com/ unless set (a mock) */
+	const char *imds_endpoint;  /* http://169.254.169.254 */
+	const char *cluster_tag;    /* the sluice:cluster tag's value: this manager's instances */
+	const char *manager_url;
+	const char *cluster_secret;
+	uint64_t timeout_ms;        /* one API call */
+	unsigned retries;           /* throttled / capacity / 5xx answers tried again */
+};
+
+struct controller *controller_aws_new(uv_loop_t *loop, const struct aws_controller_config *cfg,
+                                      char *err, size_t err_size);
+int controller_aws_check(const json_t *props, char *err, size_t err_size);
 
 #endif

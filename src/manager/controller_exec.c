@@ -156,7 +156,7 @@ static void finish_launch(struct exec_controller *ec, struct exec_call *x, json_
 		ok = 0;
 		why = "its output is not {\"instance\": \"ID\", \"host\"?, \"rtmpPort\"?, \"httpPort\"?}";
 	}
-	ctl_seen_launching(c, x->id);
+	ctl_seen_launched(c, x->id);
 	if (!ok) {
 		snprintf(err, sizeof(err), "exec launch: %s", why);
 		c->launched(c, x->id, SL_EIO, NULL, err);

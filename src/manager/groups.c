@@ -15,6 +15,10 @@
 #include "core/mem.h"
 #include "manager/manager.h"
 
+/* The autoscaler's pause after a failed launch: doubles with each failure in a row. */
+#define LAUNCH_FAIL_HOLD_MS 5000
+#define LAUNCH_FAIL_HOLD_MAX_MS 300000
+
 struct mnode *mgr_node_find(struct manager *m, const char *id)
 {
 	struct list_node *it;
@@ -271,10 +275,18 @@ void mgr_launched(struct controller *c, const char *id, int rc, const struct nod
 	}
 	if (rc < 0) {
 		struct mgroup *g = mgr_group_find(m, nd->group);
-		if (g)
+		uint64_t hold = 0;
+		if (g) {
+			unsigned k = g->launch_fail_streak[nd->role]++;
+			hold = (uint64_t)LAUNCH_FAIL_HOLD_MS << (k < 6 ? k : 6);
+			if (hold > LAUNCH_FAIL_HOLD_MAX_MS)
+				hold = LAUNCH_FAIL_HOLD_MAX_MS;
 			g->launch_failures++;
-		mgr_event(m, "launch_failed", nd->group, nd->id, "%s %s: %s", mrole_name(nd->role),
-		          nd->id, err && *err ? err : "the controller gave no reason");
+			g->launch_hold_until_ms[nd->role] = clock_wall_ms() + hold;
+		}
+		mgr_event(m, "launch_failed", nd->group, nd->id, "%s %s: %s (launches of the role "
+		          "held for %llu ms)", mrole_name(nd->role), nd->id,
+		          err && *err ? err : "the controller gave no reason", (unsigned long long)hold);
 		nd->managed = 0;  /* nothing to terminate */
 		mgr_remove(m, nd, 1, "its launch failed");
 		return;
@@ -288,6 +300,9 @@ void mgr_launched(struct controller *c, const char *id, int rc, const struct nod
 		if (p->http_port)
 			nd->place.http_port = p->http_port;
 	}
+	struct mgroup *g = mgr_group_find(m, nd->group);
+	if (g)
+		g->launch_fail_streak[nd->role] = 0;
 	nd->place.pid = p->pid;
 	snprintf(nd->place.instance, sizeof(nd->place.instance), "%s", p->instance);
 	mgr_save_node(m, nd);
@@ -479,6 +494,16 @@ static void autoscale_group(struct manager *m, struct mgroup *g, uint64_t now)
 		if (d.action == SCALE_NONE) {
 			/* A hold is logged when its kind changes, not every tick. */
 			if (d.reason[0] && strncmp(d.reason, g->last_hold[r], 24) != 0) {
+				mgr_event(m, "scale_hold", g->g.name, NULL, "%s", d.reason);
+				snprintf(g->last_hold[r], sizeof(g->last_hold[r]), "%s", d.reason);
+			}
+			continue;
+		}
+		if (d.action == SCALE_OUT && now < g->launch_hold_until_ms[r]) {
+			snprintf(d.reason, sizeof(d.reason), "%s: launches held for %llu ms after a "
+			         "failed launch", mrole_name(r),
+			         (unsigned long long)(g->launch_hold_until_ms[r] - now));
+			if (strncmp(d.reason, g->last_hold[r], 24) != 0) {
 				mgr_event(m, "scale_hold", g->g.name, NULL, "%s", d.reason);
 				snprintf(g->last_hold[r], sizeof(g->last_hold[r]), "%s", d.reason);
 			}

@@ -49,6 +49,8 @@ struct manager_config {
 	uint64_t exec_timeout;
 	int64_t controller_retries;
 	uint64_t reconcile_interval;
+	char *aws_region, *aws_endpoint, *aws_imds_endpoint, *aws_cluster_tag;
+	uint64_t aws_timeout;
 };
 
 extern const struct option_def manager_options[];
@@ -59,6 +61,11 @@ struct mgroup {
 	uint64_t last_out_ms[MROLE_COUNT], last_in_ms[MROLE_COUNT];
 	char last_hold[MROLE_COUNT][256];  /* the last hold logged, so each is logged once */
 	uint64_t launch_failures;      /* launches the controller answered with an error */
+	/* After a failed launch the autoscaler launches no more of the role until then
+	 * (LAUNCH_FAIL_HOLD_MS, doubling with each failure in a row): a cloud out of capacity
+	 * or refusing our credentials is not asked four times a second. */
+	uint64_t launch_hold_until_ms[MROLE_COUNT];
+	unsigned launch_fail_streak[MROLE_COUNT];
 };
 
 struct mnode {

@@ -6,7 +6,7 @@
 #define OFF(f) offsetof(struct manager_config, f)
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
-static const char *const controllers[] = { "local", "exec", NULL };
+static const char *const controllers[] = { "local", "exec", "aws", NULL };
 
 const struct option_def manager_options[] = {
 	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
@@ -25,7 +25,8 @@ const struct option_def manager_options[] = {
 	  "shared with the nodes: signs their registration and heartbeats (at least 8 characters)" },
 	{ "controller", OPT_ENUM, OFF(controller), "local", 0, 0, controllers, "NAME",
 	  "how nodes are launched: local runs `sluice node` processes on this machine; exec runs "
-	  "the operator's scripts launch, terminate and list in exec-dir (docs/operations.md)" },
+	  "the operator's scripts launch, terminate and list in exec-dir; aws makes EC2 instances "
+	  "(docs/operations.md)" },
 	{ "advertise-url", OPT_STRING, OFF(advertise_url), NULL, 0, 0, NULL, "URL",
 	  "the URL nodes reach this manager at (default: http://NODE-LISTEN)" },
 	{ "local-addr-base", OPT_STRING, OFF(local_addr_base), "127.0.1", 0, 0, NULL, "A.B.C",
@@ -70,9 +71,22 @@ const struct option_def manager_options[] = {
 	{ "exec-timeout", OPT_MS, OFF(exec_timeout), "60s", 1000, 3600000, NULL, NULL,
 	  "exec controller: a script still running after this long is killed and its call failed" },
 	{ "controller-retries", OPT_INT, OFF(controller_retries), "3", 0, 20, NULL, NULL,
-	  "a failed terminate is tried again this many times, with a backoff that doubles from 1 s" },
+	  "a failed terminate (exec, aws) or a throttled or failed cloud call (aws) is tried again this many times, with a backoff that doubles" },
 	{ "reconcile-interval", OPT_MS, OFF(reconcile_interval), "10s", 500, 3600000, NULL, NULL,
 	  "how often the controller's instances are listed and compared with the nodes the store "
 	  "knows (not the local controller, which checks its processes directly)" },
+	{ "aws-region", OPT_STRING, OFF(aws_region), "us-east-1", 0, 0, NULL, "REGION",
+	  "aws controller: the EC2 region nodes are launched in (and requests are signed for)" },
+	{ "aws-endpoint", OPT_STRING, OFF(aws_endpoint), NULL, 0, 0, NULL, "URL",
+	  "aws controller: the EC2 API endpoint (default https://ec2.REGION.amazonaws.com/; "
+	  "set for a VPC endpoint or a test's mock)" },
+	{ "aws-imds-endpoint", OPT_STRING, OFF(aws_imds_endpoint), "http://169.254.169.254", 0, 0,
+	  NULL, "URL", "aws controller: the instance metadata service asked for credentials "
+	  "(IMDSv2) when neither the environment nor the shared credentials file has them" },
+	{ "aws-cluster-tag", OPT_STRING, OFF(aws_cluster_tag), "sluice", 0, 0, NULL, "NAME",
+	  "aws controller: the sluice:cluster tag on this manager's instances; list sees only "
+	  "these (give each manager cluster its own)" },
+	{ "aws-timeout", OPT_MS, OFF(aws_timeout), "20s", 1000, 600000, NULL, NULL,
+	  "aws controller: the time one EC2 API call may take" },
 	OPT_END
 };

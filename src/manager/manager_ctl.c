@@ -116,6 +116,14 @@ struct controller *mgr_controller_new(struct manager *m, const char *exe, char *
 			.retries = (unsigned)cfg->controller_retries,
 		};
 		c = controller_exec_new(m->loop, &ec, err, err_size);
+	} else if (strcmp(cfg->controller, "aws") == 0) {
+		struct aws_controller_config ac = {
+			.region = cfg->aws_region, .endpoint = cfg->aws_endpoint,
+			.imds_endpoint = cfg->aws_imds_endpoint, .cluster_tag = cfg->aws_cluster_tag,
+			.manager_url = m->advertise, .cluster_secret = cfg->cluster_secret,
+			.timeout_ms = cfg->aws_timeout, .retries = (unsigned)cfg->controller_retries,
+		};
+		c = controller_aws_new(m->loop, &ac, err, err_size);
 	} else {
 		struct local_controller_config lcc = {
 			.exe = exe, .addr_base = cfg->local_addr_base, .manager_url = m->advertise,
