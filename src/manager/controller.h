@@ -175,4 +175,20 @@ struct controller *controller_aws_new(uv_loop_t *loop, const struct aws_controll
                                       char *err, size_t err_size);
 int controller_aws_check(const json_t *props, char *err, size_t err_size);
 
+struct k8s_controller_config {
+	const char *api;            /* https://HOST:PORT of the API server */
+	const char *namespace_;
+	const char *token_file;     /* the bearer token (re-read: kubelet rotates it) */
+	const char *ca_file;        /* the cluster's CA; NULL: the system's */
+	const char *cluster_label;  /* the sluice/cluster label's value on our pods */
+	const char *secret_name;    /* the Secret holding cluster-secret (never in the pod spec) */
+	const char *manager_url;
+	uint64_t timeout_ms;
+	unsigned retries;
+};
+
+struct controller *controller_k8s_new(uv_loop_t *loop, const struct k8s_controller_config *cfg,
+                                      char *err, size_t err_size);
+int controller_k8s_check(const json_t *props, char *err, size_t err_size);
+
 #endif

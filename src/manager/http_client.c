@@ -258,6 +258,8 @@ int http_client_send(struct http_client *hc, const struct http_client_req *q,
 	 * must not be replayed elsewhere). */
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	if (q->ca_file && *q->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, q->ca_file);
 	if (q->body) {
 		r->body = xmalloc(q->body_len + 1);
 		memcpy(r->body, q->body, q->body_len);

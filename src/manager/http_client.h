@@ -27,6 +27,7 @@ struct http_client_req {
 	size_t body_len;
 	long timeout_ms;               /* whole request, connect included */
 	size_t max_response;           /* 0: HTTP_CLIENT_MAX_RESPONSE */
+	const char *ca_file;           /* trust only this CA bundle (a cluster's), or NULL */
 };
 
 /* rc 0 with the HTTP status and body (NUL-terminated), or negative (no answer: could not

@@ -51,6 +51,8 @@ struct manager_config {
 	uint64_t reconcile_interval;
 	char *aws_region, *aws_endpoint, *aws_imds_endpoint, *aws_cluster_tag;
 	uint64_t aws_timeout;
+	char *k8s_api, *k8s_namespace, *k8s_token_file, *k8s_ca_file, *k8s_cluster_label,
+	     *k8s_secret;
 };
 
 extern const struct option_def manager_options[];

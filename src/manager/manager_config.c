@@ -4,9 +4,10 @@
 #include "manager/manager.h"
 
 #define OFF(f) offsetof(struct manager_config, f)
+#define K8S_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
-static const char *const controllers[] = { "local", "exec", "aws", NULL };
+static const char *const controllers[] = { "local", "exec", "aws", "kubernetes", NULL };
 
 const struct option_def manager_options[] = {
 	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
@@ -25,8 +26,8 @@ const struct option_def manager_options[] = {
 	  "shared with the nodes: signs their registration and heartbeats (at least 8 characters)" },
 	{ "controller", OPT_ENUM, OFF(controller), "local", 0, 0, controllers, "NAME",
 	  "how nodes are launched: local runs `sluice node` processes on this machine; exec runs "
-	  "the operator's scripts launch, terminate and list in exec-dir; aws makes EC2 instances "
-	  "(docs/operations.md)" },
+	  "the operator's scripts launch, terminate and list in exec-dir; aws makes EC2 instances; "
+	  "kubernetes makes pods (docs/operations.md)" },
 	{ "advertise-url", OPT_STRING, OFF(advertise_url), NULL, 0, 0, NULL, "URL",
 	  "the URL nodes reach this manager at (default: http://NODE-LISTEN)" },
 	{ "local-addr-base", OPT_STRING, OFF(local_addr_base), "127.0.1", 0, 0, NULL, "A.B.C",
@@ -87,6 +88,24 @@ const struct option_def manager_options[] = {
 	  "aws controller: the sluice:cluster tag on this manager's instances; list sees only "
 	  "these (give each manager cluster its own)" },
 	{ "aws-timeout", OPT_MS, OFF(aws_timeout), "20s", 1000, 600000, NULL, NULL,
-	  "aws controller: the time one EC2 API call may take" },
+	  "aws and kubernetes controllers: the time one API call may take" },
+	{ "k8s-api", OPT_STRING, OFF(k8s_api), NULL, 0, 0, NULL, "URL",
+	  "kubernetes controller: the API server (default: in the cluster, "
+	  "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)" },
+	{ "k8s-namespace", OPT_STRING, OFF(k8s_namespace), NULL, 0, 0, NULL, "NAME",
+	  "kubernetes controller: where node pods are made (default: the service account's "
+	  "namespace, else default)" },
+	{ "k8s-token-file", OPT_STRING, OFF(k8s_token_file), K8S_SA_DIR "/token", 0, 0, NULL,
+	  "FILE", "kubernetes controller: the bearer token (read again every minute: kubelet "
+	  "rotates it)" },
+	{ "k8s-ca-file", OPT_STRING, OFF(k8s_ca_file), NULL, 0, 0, NULL, "FILE",
+	  "kubernetes controller: the API server's CA (default: the service account's ca.crt "
+	  "if there is one, else the system's)" },
+	{ "k8s-cluster-label", OPT_STRING, OFF(k8s_cluster_label), "sluice", 0, 0, NULL, "NAME",
+	  "kubernetes controller: the sluice/cluster label on this manager's pods; list sees only "
+	  "these" },
+	{ "k8s-secret", OPT_STRING, OFF(k8s_secret), "sluice-cluster", 0, 0, NULL, "NAME",
+	  "kubernetes controller: the Secret whose cluster-secret key node pods read (the secret "
+	  "is never in a pod spec)" },
 	OPT_END
 };

@@ -12,7 +12,9 @@
  * makes it dead at once (and replaced) instead of after a /healthz probe.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/err.h"
@@ -90,6 +92,47 @@ void mgr_reconcile_tick(struct manager *m)
 	rec.inflight = 1;
 }
 
+#define K8S_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
+/* The kubernetes controller, with the in-cluster defaults filled in. */
+static struct controller *k8s_new(struct manager *m, char *err, size_t err_size)
+{
+	struct manager_config *cfg = m->cfg;
+	char api[300], ns[80] = "default";
+	if (cfg->k8s_api && *cfg->k8s_api) {
+		snprintf(api, sizeof(api), "%s", cfg->k8s_api);
+	} else {
+		const char *h = getenv("KUBERNETES_SERVICE_HOST"), *p = getenv("KUBERNETES_SERVICE_PORT");
+		if (!h || !*h) {
+			snprintf(err, err_size, "k8s-api: not set, and not in a cluster "
+			         "(no KUBERNETES_SERVICE_HOST)");
+			return NULL;
+		}
+		snprintf(api, sizeof(api), strchr(h, ':') ? "https://[%s]:%s" : "https://%s:%s", h,
+		         p && *p ? p : "443");
+	}
+	if (cfg->k8s_namespace && *cfg->k8s_namespace) {
+		snprintf(ns, sizeof(ns), "%s", cfg->k8s_namespace);
+	} else {
+		FILE *f = fopen(K8S_SA_DIR "/namespace", "r");
+		if (f) {
+			if (fgets(ns, sizeof(ns), f))
+				ns[strcspn(ns, "\r\n")] = '\0';
+			fclose(f);
+		}
+	}
+	const char *ca = cfg->k8s_ca_file;
+	if ((!ca || !*ca) && access(K8S_SA_DIR "/ca.crt", R_OK) == 0)
+		ca = K8S_SA_DIR "/ca.crt";
+	struct k8s_controller_config kc = {
+		.api = api, .namespace_ = ns, .token_file = cfg->k8s_token_file, .ca_file = ca,
+		.cluster_label = cfg->k8s_cluster_label, .secret_name = cfg->k8s_secret,
+		.manager_url = m->advertise, .timeout_ms = cfg->aws_timeout,
+		.retries = (unsigned)cfg->controller_retries,
+	};
+	return controller_k8s_new(m->loop, &kc, err, err_size);
+}
+
 void mgr_controller_close(struct manager *m)
 {
 	if (m->ctl)
@@ -124,6 +167,8 @@ struct controller *mgr_controller_new(struct manager *m, const char *exe, char *
 			.timeout_ms = cfg->aws_timeout, .retries = (unsigned)cfg->controller_retries,
 		};
 		c = controller_aws_new(m->loop, &ac, err, err_size);
+	} else if (strcmp(cfg->controller, "kubernetes") == 0) {
+		c = k8s_new(m, err, err_size);
 	} else {
 		struct local_controller_config lcc = {
 			.exe = exe, .addr_base = cfg->local_addr_base, .manager_url = m->advertise,

@@ -67,6 +67,14 @@ static void test_controller_rules(void **state)
 	p = j("{\"anything\": \"goes\", \"n\": 3}");
 	assert_int_equal(controller_exec_check(p, err, sizeof(err)), 0);
 	json_decref(p);
+	p = j("{\"image\": \"ghcr.io/x/sluice:1\", \"cpu\": \"500m\", "
+	      "\"imagePullPolicy\": \"Always\"}");
+	assert_int_equal(controller_k8s_check(p, err, sizeof(err)), 0);
+	json_decref(p);
+	p = j("{\"imagePullPolicy\": \"Sometimes\"}");
+	assert_int_equal(controller_k8s_check(p, err, sizeof(err)), SL_EINVAL);
+	assert_non_null(strstr(err, "properties.imagePullPolicy"));
+	json_decref(p);
 	p = j("{\"net\": {\"a\": 1}}");
 	assert_int_equal(controller_exec_check(p, err, sizeof(err)), SL_EINVAL);
 	assert_non_null(strstr(err, "properties.net"));
