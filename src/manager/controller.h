@@ -175,6 +175,23 @@ struct controller *controller_aws_new(uv_loop_t *loop, const struct aws_controll
                                       char *err, size_t err_size);
 int controller_aws_check(const json_t *props, char *err, size_t err_size);
 
+struct gcp_controller_config {
+	const char *project, *zone;
+	const char *credentials_file; /* a service-account JSON key; NULL: the metadata server */
+	const char *endpoint;       /* https://compute.googleapis.com/compute/v1 */
+	const char *token_uri;      /* overrides the key's token_uri (a mock), or NULL */
+	const char *metadata_url;   /* http://metadata.google.internal */
+	const char *cluster_label;  /* the sluice-cluster label's value on our instances */
+	const char *manager_url;
+	const char *cluster_secret;
+	uint64_t timeout_ms;
+	unsigned retries;
+};
+
+struct controller *controller_gcp_new(uv_loop_t *loop, const struct gcp_controller_config *cfg,
+                                      char *err, size_t err_size);
+int controller_gcp_check(const json_t *props, char *err, size_t err_size);
+
 struct k8s_controller_config {
 	const char *api;            /* https://HOST:PORT of the API server */
 	const char *namespace_;

@@ -53,6 +53,8 @@ struct manager_config {
 	uint64_t aws_timeout;
 	char *k8s_api, *k8s_namespace, *k8s_token_file, *k8s_ca_file, *k8s_cluster_label,
 	     *k8s_secret;
+	char *gcp_project, *gcp_zone, *gcp_credentials_file, *gcp_endpoint, *gcp_token_uri,
+	     *gcp_metadata_url, *gcp_cluster_label;
 };
 
 extern const struct option_def manager_options[];

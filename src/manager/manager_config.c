@@ -7,7 +7,7 @@
 #define K8S_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
-static const char *const controllers[] = { "local", "exec", "aws", "kubernetes", NULL };
+static const char *const controllers[] = { "local", "exec", "aws", "gcp", "kubernetes", NULL };
 
 const struct option_def manager_options[] = {
 	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
@@ -27,7 +27,7 @@ const struct option_def manager_options[] = {
 	{ "controller", OPT_ENUM, OFF(controller), "local", 0, 0, controllers, "NAME",
 	  "how nodes are launched: local runs `sluice node` processes on this machine; exec runs "
 	  "the operator's scripts launch, terminate and list in exec-dir; aws makes EC2 instances; "
-	  "kubernetes makes pods (docs/operations.md)" },
+	  "gcp Compute Engine instances; kubernetes makes pods (docs/operations.md)" },
 	{ "advertise-url", OPT_STRING, OFF(advertise_url), NULL, 0, 0, NULL, "URL",
 	  "the URL nodes reach this manager at (default: http://NODE-LISTEN)" },
 	{ "local-addr-base", OPT_STRING, OFF(local_addr_base), "127.0.1", 0, 0, NULL, "A.B.C",
@@ -88,7 +88,23 @@ const struct option_def manager_options[] = {
 	  "aws controller: the sluice:cluster tag on this manager's instances; list sees only "
 	  "these (give each manager cluster its own)" },
 	{ "aws-timeout", OPT_MS, OFF(aws_timeout), "20s", 1000, 600000, NULL, NULL,
-	  "aws and kubernetes controllers: the time one API call may take" },
+	  "aws, gcp and kubernetes controllers: the time one API call may take" },
+	{ "gcp-project", OPT_STRING, OFF(gcp_project), NULL, 0, 0, NULL, "PROJECT",
+	  "gcp controller: the project nodes are made in (default: the key file's project_id)" },
+	{ "gcp-zone", OPT_STRING, OFF(gcp_zone), "us-central1-a", 0, 0, NULL, "ZONE",
+	  "gcp controller: the zone nodes are made in" },
+	{ "gcp-credentials-file", OPT_STRING, OFF(gcp_credentials_file), NULL, 0, 0, NULL, "FILE",
+	  "gcp controller: a service-account JSON key (default: $GOOGLE_APPLICATION_CREDENTIALS; "
+	  "neither: the metadata server's service account)" },
+	{ "gcp-endpoint", OPT_STRING, OFF(gcp_endpoint), "https://compute.googleapis.com/compute/v1",
+	  0, 0, NULL, "URL", "gcp controller: the Compute Engine API (set for a test's mock)" },
+	{ "gcp-token-uri", OPT_STRING, OFF(gcp_token_uri), NULL, 0, 0, NULL, "URL",
+	  "gcp controller: where the signed JWT is exchanged (default: the key's token_uri)" },
+	{ "gcp-metadata-url", OPT_STRING, OFF(gcp_metadata_url), "http://metadata.google.internal",
+	  0, 0, NULL, "URL", "gcp controller: the metadata server asked for a token without a key" },
+	{ "gcp-cluster-label", OPT_STRING, OFF(gcp_cluster_label), "sluice", 0, 0, NULL, "NAME",
+	  "gcp controller: the sluice-cluster label on this manager's instances; list sees only "
+	  "these" },
 	{ "k8s-api", OPT_STRING, OFF(k8s_api), NULL, 0, 0, NULL, "URL",
 	  "kubernetes controller: the API server (default: in the cluster, "
 	  "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)" },

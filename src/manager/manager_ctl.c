@@ -167,6 +167,16 @@ struct controller *mgr_controller_new(struct manager *m, const char *exe, char *
 			.timeout_ms = cfg->aws_timeout, .retries = (unsigned)cfg->controller_retries,
 		};
 		c = controller_aws_new(m->loop, &ac, err, err_size);
+	} else if (strcmp(cfg->controller, "gcp") == 0) {
+		struct gcp_controller_config gc = {
+			.project = cfg->gcp_project, .zone = cfg->gcp_zone,
+			.credentials_file = cfg->gcp_credentials_file, .endpoint = cfg->gcp_endpoint,
+			.token_uri = cfg->gcp_token_uri, .metadata_url = cfg->gcp_metadata_url,
+			.cluster_label = cfg->gcp_cluster_label, .manager_url = m->advertise,
+			.cluster_secret = cfg->cluster_secret, .timeout_ms = cfg->aws_timeout,
+			.retries = (unsigned)cfg->controller_retries,
+		};
+		c = controller_gcp_new(m->loop, &gc, err, err_size);
 	} else if (strcmp(cfg->controller, "kubernetes") == 0) {
 		c = k8s_new(m, err, err_size);
 	} else {
