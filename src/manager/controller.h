@@ -86,6 +86,9 @@ struct controller_ops {
 	int (*running)(struct controller *c, const char *id, const struct node_place *p);
 	/* Starts a list (c->listed follows); NULL where running() needs none (local). */
 	int (*list)(struct controller *c, char *err, size_t err_size);
+	/* 1 while calls are in flight or waiting to be tried again (the manager waits for them
+	 * before closing, so terminations at stop are made); NULL: never. */
+	int (*busy)(struct controller *c);
 	void (*close)(struct controller *c);
 };
 

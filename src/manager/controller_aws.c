@@ -693,6 +693,12 @@ static void aws_close(struct controller *c)
 	free(ac);
 }
 
+static int aws_busy(struct controller *c)
+{
+	struct aws_controller *ac = (struct aws_controller *)c;
+	return !list_empty(&ac->ops) || !list_empty(&ac->waiting);
+}
+
 static const struct controller_ops aws_ops = {
 	.name = "aws",
 	.check_properties = controller_aws_check,
@@ -700,6 +706,7 @@ static const struct controller_ops aws_ops = {
 	.terminate = aws_terminate,
 	.running = aws_running,
 	.list = aws_list,
+	.busy = aws_busy,
 	.close = aws_close,
 };
 

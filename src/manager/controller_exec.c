@@ -553,6 +553,12 @@ static void exec_close(struct controller *c)
 	free(ec);
 }
 
+static int exec_busy(struct controller *c)
+{
+	struct exec_controller *ec = (struct exec_controller *)c;
+	return !list_empty(&ec->calls) || !list_empty(&ec->retries);
+}
+
 static const struct controller_ops exec_ops = {
 	.name = "exec",
 	.check_properties = controller_exec_check,
@@ -560,6 +566,7 @@ static const struct controller_ops exec_ops = {
 	.terminate = exec_terminate,
 	.running = exec_running,
 	.list = exec_list,
+	.busy = exec_busy,
 	.close = exec_close,
 };
 

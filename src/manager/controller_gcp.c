@@ -584,6 +584,12 @@ static void gcp_close(struct controller *c)
 	free(gc);
 }
 
+static int gcp_busy(struct controller *c)
+{
+	struct gcp_controller *gc = (struct gcp_controller *)c;
+	return !list_empty(&gc->ops) || !list_empty(&gc->waiting);
+}
+
 static const struct controller_ops gcp_ops = {
 	.name = "gcp",
 	.check_properties = controller_gcp_check,
@@ -591,6 +597,7 @@ static const struct controller_ops gcp_ops = {
 	.terminate = gcp_terminate,
 	.running = gcp_running,
 	.list = gcp_list,
+	.busy = gcp_busy,
 	.close = gcp_close,
 };
 

@@ -464,6 +464,12 @@ static void k8s_close(struct controller *c)
 	free(kc);
 }
 
+static int k8s_busy(struct controller *c)
+{
+	struct k8s_controller *kc = (struct k8s_controller *)c;
+	return !list_empty(&kc->ops);
+}
+
 static const struct controller_ops k8s_ops = {
 	.name = "kubernetes",
 	.check_properties = controller_k8s_check,
@@ -471,6 +477,7 @@ static const struct controller_ops k8s_ops = {
 	.terminate = k8s_terminate,
 	.running = k8s_running,
 	.list = k8s_list,
+	.busy = k8s_busy,
 	.close = k8s_close,
 };
 

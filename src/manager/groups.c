@@ -266,7 +266,7 @@ void mgr_launched(struct controller *c, const char *id, int rc, const struct nod
 	if (!nd || !nd->managed || nd->state == NS_DEAD) {
 		/* Forgotten meanwhile (its group deleted, the manager stopping): nothing may run
 		 * that nobody knows of. */
-		if (rc == 0 && p && !m->stopping) {
+		if (rc == 0 && p && (!m->stopping || m->cfg->stop_nodes_on_exit)) {
 			log_warn("launch_orphan", "node=%s instance=%s (forgotten while launching): "
 			         "terminated", id, p->instance);
 			c->ops->terminate(c, id, p, 1);

@@ -91,7 +91,7 @@ static void manager_stop(struct manager *m, const char *why)
 	if (m->node_http)
 		http_server_stop(m->node_http);
 	m->node_http = NULL;
-	mgr_controller_close(m);
+	mgr_controller_stop(m);
 }
 
 /* Every connection is a descriptor: a soft limit of 1024 would refuse long before

@@ -173,6 +173,8 @@ struct controller *mgr_controller_new(struct manager *m, const char *exe, char *
                                       size_t err_size);
 /* Closes it (the nodes keep running). */
 void mgr_controller_close(struct manager *m);
+/* At stop: closes it once its calls in flight are answered (at most CTL_STOP_WAIT_MS). */
+void mgr_controller_stop(struct manager *m);
 /* Every tick: lists the controller's instances every reconcile-interval and compares them
  * with the nodes the store knows. */
 void mgr_reconcile_tick(struct manager *m);

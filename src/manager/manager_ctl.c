@@ -133,6 +133,42 @@ static struct controller *k8s_new(struct manager *m, char *err, size_t err_size)
 	return controller_k8s_new(m->loop, &kc, err, err_size);
 }
 
+/* How long a stopping manager waits for its controller's calls (terminations above all). */
+#define CTL_STOP_WAIT_MS 10000
+
+static uv_timer_t stop_timer;
+static uint64_t stop_deadline_ms;
+
+static void stop_check(uv_timer_t *t)
+{
+	struct manager *m = t->data;
+	struct controller *c = m->ctl;
+	int busy = c && c->ops->busy && c->ops->busy(c);
+	if (busy && clock_wall_ms() < stop_deadline_ms)
+		return;
+	if (busy)
+		log_warn("controller_calls_abandoned", "controller=%s waited=%d ms (see the log for "
+		         "which calls)", c->ops->name, CTL_STOP_WAIT_MS);
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, NULL);
+	mgr_controller_close(m);
+}
+
+void mgr_controller_stop(struct manager *m)
+{
+	struct controller *c = m->ctl;
+	if (!c || !c->ops->busy || !c->ops->busy(c)) {
+		mgr_controller_close(m);
+		return;
+	}
+	log_info("controller_finishing", "controller=%s (waiting up to %d ms for its calls)",
+	         c->ops->name, CTL_STOP_WAIT_MS);
+	stop_deadline_ms = clock_wall_ms() + CTL_STOP_WAIT_MS;
+	uv_timer_init(m->loop, &stop_timer);
+	stop_timer.data = m;
+	uv_timer_start(&stop_timer, stop_check, 50, 50);
+}
+
 void mgr_controller_close(struct manager *m)
 {
 	if (m->ctl)

@@ -135,6 +135,11 @@ def test_k8s_pods_group_replace_adopt(t):
         check(len(k8s.requests("create")) == creates, "no pod created after the restart")
         check(sorted(p["metadata"]["name"] for p in k8s.get("/_mock/pods")) == before,
               "one pod per node")
+        # stop-nodes-on-exit: the manager deletes its pods before it exits.
+        m.proc.send_signal(signal.SIGTERM)
+        m.proc.wait(timeout=15)
+        check(k8s.get("/_mock/pods") == [], "pods left after the manager stopped: %s"
+              % [p["metadata"]["name"] for p in k8s.get("/_mock/pods")])
     finally:
         m.cleanup()
     # A token the API server does not accept: the launch fails with its Status message.
