@@ -663,6 +663,11 @@ void mgr_node_http_handle(void *ctx, struct http_conn *c, const struct http_requ
 		else
 			mgr_node_call(m, c, req, body, body_len,
 			              path_is(req, "/api/v1/cluster/register"));
+	} else if (path_is(req, "/api/v1/cluster/bootstrap")) {
+		if (req->method != HTTP_POST)
+			http_respond_error(c, 405, "use POST");
+		else
+			mgr_bootstrap_call(m, c, body, body_len);
 	} else {
 		http_respond_error(c, 404, "the node listener takes only register and heartbeat "
 		                   "(the REST API is on listen)");

@@ -218,3 +218,58 @@ int ctl_prop_only(const json_t *props, const char *const *allowed, char *err, si
 	}
 	return 0;
 }
+
+char *ctl_boot_script(const struct node_spec *spec, const char *who, const char *manager_url,
+                      int rtmp_port, int http_port, const char *ip_cmd)
+{
+	size_t cap = 8192;
+	char *t = xmalloc(cap);
+	/* Every value here is ours and checked (names, URL, numbers, a hex token): none can
+	 * break out of its quotes. */
+	snprintf(t, cap,
+	         "#!/bin/sh\n"
+	         "# sluice node bootstrap, written by the sluice manager's %s controller.\n"
+	         "# It holds a one-time token, not the cluster secret: the token is traded for the\n"
+	         "# secret at the manager once, while the node is launching (docs/operations.md).\n"
+	         "set -eu\n"
+	         "id='%s'\n"
+	         "mgr='%s'\n"
+	         "tok='%s'\n"
+	         "conf=${SLUICE_NODE_CONF:-/etc/sluice/node.conf}\n"
+	         "ip=${SLUICE_NODE_IP:-$(%s)}\n"
+	         "hm() { openssl dgst -sha256 -mac HMAC -macopt \"$1\" | awk '{print $NF}'; }\n"
+	         "ans=''\n"
+	         "for i in $(seq 1 30); do\n"
+	         "  ms=$(date +%%s%%3N)\n"
+	         "  proof=$(printf 'sluice-bootstrap-v1\\n%%s\\n%%s' \"$id\" \"$ms\" | hm \"key:$tok\")\n"
+	         "  ans=$(curl -sf -m 5 -X POST -H 'Content-Type: application/json' "
+	         "-d \"{\\\"id\\\":\\\"$id\\\",\\\"time\\\":$ms,\\\"proof\\\":\\\"$proof\\\"}\" "
+	         "\"$mgr/api/v1/cluster/bootstrap\") && break\n"
+	         "  sleep 2\n"
+	         "done\n"
+	         "[ -n \"$ans\" ] || { echo 'bootstrap: the manager did not answer' >&2; exit 1; }\n"
+	         "field() { printf '%%s' \"$ans\" | sed -n \"s/.*\\\"$1\\\":\\\"\\([^\\\"]*\\)\\\".*/\\1/p\"; }\n"
+	         "iv=$(field iv); sealed=$(field sealed); mac=$(field mac)\n"
+	         "kenc=$(printf '%%s' sluice-bootstrap-enc | hm \"key:$tok\")\n"
+	         "kmac=$(printf '%%s' sluice-bootstrap-mac | hm \"key:$tok\")\n"
+	         "[ \"$(printf '%%s.%%s' \"$iv\" \"$sealed\" | hm \"hexkey:$kmac\")\" = \"$mac\" ] || "
+	         "{ echo 'bootstrap: the answer is not the manager'\"'\"'s' >&2; exit 1; }\n"
+	         "secret=$(printf '%%s' \"$sealed\" | openssl base64 -d -A | "
+	         "openssl enc -d -aes-256-cbc -K \"$kenc\" -iv \"$iv\")\n"
+	         "umask 077\n"
+	         "mkdir -p \"$(dirname \"$conf\")\"\n"
+	         "cat > \"$conf\" <<'SLUICE_NODE_CONF_END'\n"
+	         "name = %s\nrole = %s\ngroup = %s\nmanager = %s\nrtmp-port = %d\nhttp-port = %d\n"
+	         "%s%s%s"
+	         "SLUICE_NODE_CONF_END\n"
+	         "echo \"bind = $ip\" >> \"$conf\"\n"
+	         "printf 'cluster-secret = \"%%s\"\\n' \"$(printf '%%s' \"$secret\" | "
+	         "sed 's/[\\\\\"]/\\\\&/g')\" >> \"$conf\"\n"
+	         "exec \"${SLUICE_BIN:-sluice}\" node --config \"$conf\" --name \"$id\"\n",
+	         who, spec->id, manager_url, spec->bootstrap_token ? spec->bootstrap_token : "",
+	         ip_cmd, spec->id, spec->role, spec->group, manager_url, rtmp_port, http_port,
+	         spec->origins && *spec->origins ? "origins = " : "",
+	         spec->origins && *spec->origins ? spec->origins : "",
+	         spec->origins && *spec->origins ? "\n" : "");
+	return t;
+}

@@ -36,6 +36,9 @@ struct node_spec {
 	 * stored); any may be NULL. */
 	const char *image, *instance_type;
 	const json_t *properties;
+	/* One-time token the node trades for the cluster secret at boot (node_bootstrap.h):
+	 * what a cloud's user data carries instead of the secret. */
+	const char *bootstrap_token;
 };
 
 #define CTL_INSTANCE_MAX 128
@@ -134,6 +137,13 @@ int ctl_prop_str(const json_t *props, const char *key, size_t max, const char *d
 /* SL_EINVAL with err naming the first property not in allowed (NULL-terminated). */
 int ctl_prop_only(const json_t *props, const char *const *allowed, char *err,
                   size_t err_size);
+
+/* A cloud node's boot script (user data, startup-script): trades spec->bootstrap_token for
+ * the cluster secret at the manager (node_bootstrap.h, with curl and openssl), writes the
+ * node's config and runs `sluice node`, bound to the address ip_cmd prints (a shell
+ * command; SLUICE_NODE_IP overrides it).  malloc'd. */
+char *ctl_boot_script(const struct node_spec *spec, const char *who, const char *manager_url,
+                      int rtmp_port, int http_port, const char *ip_cmd);
 
 /* ---- the controllers ---- */
 

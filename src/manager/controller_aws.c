@@ -518,50 +518,20 @@ int controller_aws_check(const json_t *props, char *err, size_t err_size)
 	return 0;
 }
 
-/* The node's bootstrap: a shell script that writes its config and starts it. */
+/* The node's bootstrap (controller.c): user data holds a one-time token, not the secret. */
 static char *user_data(struct aws_controller *ac, const struct node_spec *spec, int rtmp_port,
                        int http_port)
 {
-	char esc[512];
-	size_t o = 0;
-	for (const char *s = ac->cfg.cluster_secret; *s && o < sizeof(esc) - 3; s++) {
-		if (*s == '"' || *s == '\\')
-			esc[o++] = '\\';
-		esc[o++] = *s;
-	}
-	esc[o] = '\0';
-	char *text = xmalloc(8192);
-	snprintf(text, 8192,
-	         "#!/bin/sh\n"
-	         "# sluice node bootstrap, written by the sluice manager's aws controller\n"
-	         "set -eu\n"
-	         "conf=${SLUICE_NODE_CONF:-/etc/sluice/node.conf}\n"
-	         "ip=${SLUICE_NODE_IP:-}\n"
-	         "if [ -z \"$ip\" ]; then\n"
-	         "  t=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "
-	         "http://169.254.169.254/latest/api/token)\n"
-	         "  ip=$(curl -sf -H \"X-aws-ec2-metadata-token: $t\" "
-	         "http://169.254.169.254/latest/meta-data/local-ipv4)\n"
-	         "fi\n"
-	         "umask 077\n"
-	         "mkdir -p \"$(dirname \"$conf\")\"\n"
-	         "cat > \"$conf\" <<'SLUICE_NODE_CONF_END'\n"
-	         "name = %s\nrole = %s\ngroup = %s\nmanager = %s\nrtmp-port = %d\nhttp-port = %d\n"
-	         "%s%s%s"
-	         "cluster-secret = \"%s\"\n"
-	         "SLUICE_NODE_CONF_END\n"
-	         "echo \"bind = $ip\" >> \"$conf\"\n"
-	         "exec \"${SLUICE_BIN:-sluice}\" node --config \"$conf\" --name %s\n",
-	         spec->id, spec->role, spec->group, ac->cfg.manager_url, rtmp_port, http_port,
-	         spec->origins && *spec->origins ? "origins = " : "",
-	         spec->origins && *spec->origins ? spec->origins : "",
-	         spec->origins && *spec->origins ? "\n" : "", esc, spec->id);
+	char *text = ctl_boot_script(spec, "aws", ac->cfg.manager_url, rtmp_port, http_port,
+	                             "t=$(curl -sf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: "
+	                             "60' http://169.254.169.254/latest/api/token) && curl -sf -H "
+	                             "\"X-aws-ec2-metadata-token: $t\" http://169.254.169.254/"
+	                             "latest/meta-data/local-ipv4");
 	size_t n = strlen(text);
 	char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
 	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)text, (int)n);
 	explicit_bzero(text, n);
 	free(text);
-	explicit_bzero(esc, sizeof(esc));
 	return b64;
 }
 

@@ -487,6 +487,10 @@ static int exec_launch(struct controller *c, const struct node_spec *spec,
 		json_object_set_new(o, "image", json_string(spec->image));
 	if (spec->instance_type)
 		json_object_set_new(o, "instanceType", json_string(spec->instance_type));
+	/* For a script that boots a remote machine: the token to put in its boot data instead
+	 * of the secret (POST /api/v1/cluster/bootstrap, docs/operations.md). */
+	if (spec->bootstrap_token && *spec->bootstrap_token)
+		json_object_set_new(o, "bootstrapToken", json_string(spec->bootstrap_token));
 	if (spec->prefer_host && *spec->prefer_host)
 		json_object_set_new(o, "preferHost", json_string(spec->prefer_host));
 	json_object_set_new(o, "properties", spec->properties ?

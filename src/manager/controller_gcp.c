@@ -433,36 +433,9 @@ static void request_id(const char *id, char out[37])
 static char *startup_script(struct gcp_controller *gc, const struct node_spec *spec, int rp,
                             int hp)
 {
-	char esc[512];
-	size_t o = 0;
-	for (const char *s = gc->cfg.cluster_secret; *s && o < sizeof(esc) - 3; s++) {
-		if (*s == '"' || *s == '\\')
-			esc[o++] = '\\';
-		esc[o++] = *s;
-	}
-	esc[o] = '\0';
-	char *t = xmalloc(8192);
-	snprintf(t, 8192,
-	         "#!/bin/sh\n"
-	         "# sluice node bootstrap, written by the sluice manager's gcp controller\n"
-	         "set -eu\n"
-	         "conf=${SLUICE_NODE_CONF:-/etc/sluice/node.conf}\n"
-	         "ip=${SLUICE_NODE_IP:-$(curl -sf -H 'Metadata-Flavor: Google' "
-	         "http://metadata.google.internal/computeMetadata/v1/instance/network-interfaces/0/ip)}\n"
-	         "umask 077\n"
-	         "mkdir -p \"$(dirname \"$conf\")\"\n"
-	         "cat > \"$conf\" <<'SLUICE_NODE_CONF_END'\n"
-	         "name = %s\nrole = %s\ngroup = %s\nmanager = %s\nrtmp-port = %d\nhttp-port = %d\n"
-	         "%s%s%scluster-secret = \"%s\"\n"
-	         "SLUICE_NODE_CONF_END\n"
-	         "echo \"bind = $ip\" >> \"$conf\"\n"
-	         "exec \"${SLUICE_BIN:-sluice}\" node --config \"$conf\" --name %s\n",
-	         spec->id, spec->role, spec->group, gc->cfg.manager_url, rp, hp,
-	         spec->origins && *spec->origins ? "origins = " : "",
-	         spec->origins && *spec->origins ? spec->origins : "",
-	         spec->origins && *spec->origins ? "\n" : "", esc, spec->id);
-	explicit_bzero(esc, sizeof(esc));
-	return t;
+	return ctl_boot_script(spec, "gcp", gc->cfg.manager_url, rp, hp,
+	                       "curl -sf -H 'Metadata-Flavor: Google' http://metadata.google."
+	                       "internal/computeMetadata/v1/instance/network-interfaces/0/ip");
 }
 
 static int gcp_launch(struct controller *c, const struct node_spec *spec,

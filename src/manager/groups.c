@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "manager/manager.h"
+#include "manager/node_bootstrap.h"
 
 /* The autoscaler's pause after a failed launch: doubles with each failure in a row. */
 #define LAUNCH_FAIL_HOLD_MS 5000
@@ -123,6 +124,8 @@ void mgr_set_state(struct manager *m, struct mnode *nd, enum node_state s, const
 		return;
 	enum node_state old = nd->state;
 	nd->state = s;
+	if (s != NS_LAUNCHING)  /* a bootstrap token is for a launching node only */
+		explicit_bzero(nd->boot_token, sizeof(nd->boot_token));
 	nd->state_since_ms = clock_wall_ms();
 	mgr_save_node(m, nd);
 	mgr_event(m, s == NS_DEAD ? "node_dead" : "node_state", nd->group, nd->id,
@@ -226,7 +229,11 @@ int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char 
 	snprintf(nd->region, sizeof(nd->region), "%s", pick_region(m, g, role));
 	snprintf(nd->origins, sizeof(nd->origins), "%s", origins);
 	nd->role = role;
+	uint8_t tok[BOOTSTRAP_TOKEN_BYTES];
+	random_bytes(tok, sizeof(tok));
+	hex_encode(tok, sizeof(tok), nd->boot_token);
 	struct node_spec spec = {
+		.bootstrap_token = nd->boot_token,
 		.id = nd->id, .group = nd->group, .role = mrole_name(role), .region = nd->region,
 		.origins = origins[0] ? origins : NULL,
 		.prefer_host = replacing ? replacing->place.host : NULL,

@@ -92,6 +92,9 @@ struct mnode {
 	int probing;                   /* a /healthz probe is in flight */
 	struct route_pending pending;  /* clients routed here, not yet seen in a report */
 	struct node_report rep;        /* latest stats */
+	/* One-time bootstrap token while launching (node_bootstrap.h); memory only, "" once
+	 * spent.  65 = BOOTSTRAP_TOKEN_HEX. */
+	char boot_token[65];
 };
 
 #define MGR_EVENTS_RING 256
@@ -166,6 +169,10 @@ json_t *mgr_node_json(struct manager *m, const struct mnode *nd);
 /* groups.c: the controller's answer to a launch (a ctl_launched_fn). */
 void mgr_launched(struct controller *c, const char *id, int rc, const struct node_place *p,
                   const char *err);
+
+/* bootstrap_http.c: POST /api/v1/cluster/bootstrap on the node listener */
+void mgr_bootstrap_call(struct manager *m, struct http_conn *c, const uint8_t *body,
+                        size_t len);
 
 /* manager_ctl.c: builds the controller named by --controller, its callbacks set; NULL with
  * err.  exe is this binary (the local controller runs it). */

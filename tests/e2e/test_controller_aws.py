@@ -7,17 +7,22 @@ retried), grows under real viewers and shrinks by draining and TerminateInstance
 node is replaced, and a restarted manager adopts the instances DescribeInstances lists
 without launching again.  Bad credentials, exhausted capacity and bad properties are clear
 errors; credentials from the instance metadata service (IMDSv2) work."""
+import glob
+import hashlib
+import hmac
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from harness import (ADDR_BLOCK, SLUICE, check, check_media, new_addr, play_ffmpeg, port_open,
                      publish, wait_for)
-from manager_util import Manager, scale_policy
+from manager_util import SECRET, Manager, scale_policy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -128,6 +133,30 @@ def test_aws_group_scales_replaces_and_is_adopted(t):
                      "TagSpecification.1.Tag.1.Value": "e2e-%d" % ADDR_BLOCK,
                      "TagSpecification.1.Tag.2.Key": "sluice:node"}.items():
             check(run.get(k) == v, "RunInstances %s=%r, expected %r" % (k, run.get(k), v))
+        # The user data holds a one-time token, never the cluster secret; once the node
+        # booted, that token opens nothing.
+        uds = glob.glob(t.path("mock-ec2/i-*/user-data"))
+        check(uds, "the mock kept the user data")
+        for path in uds:
+            with open(path) as f:
+                text = f.read()
+            check(SECRET not in text and re.search(r"tok='[0-9a-f]{64}'", text),
+                  "user data with a token, without the secret: %s" % text[:300])
+        with open(uds[0]) as f:
+            text = f.read()
+        tok = re.search(r"tok='([0-9a-f]{64})'", text).group(1)
+        nid = re.search(r"id='([^']+)'", text).group(1)
+        ms = int(time.time() * 1000)
+        proof = hmac.new(tok.encode(), ("sluice-bootstrap-v1\n%s\n%d" % (nid, ms)).encode(),
+                         hashlib.sha256).hexdigest()
+        req = urllib.request.Request("http://%s:%d/api/v1/cluster/bootstrap" % (m.addr,
+                                     m.port + 1), method="POST", data=json.dumps(
+                                     {"id": nid, "time": ms, "proof": proof}).encode())
+        try:
+            urllib.request.urlopen(req, timeout=5)
+            check(False, "a spent bootstrap token was answered")
+        except urllib.error.HTTPError as e:
+            check(e.code == 401, "spent token: %d" % e.code)
         tokens = [r["params"]["ClientToken"] for r in ec2.requests("RunInstances")]
         check(tokens.count(origin["id"]) == 3, "the retried launch kept its ClientToken: %s"
               % tokens)

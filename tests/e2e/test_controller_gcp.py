@@ -16,7 +16,7 @@ import urllib.request
 
 from harness import (ADDR_BLOCK, SLUICE, check, check_media, new_addr, play_ffmpeg, port_open,
                      publish, wait_for)
-from manager_util import Manager, scale_policy
+from manager_util import SECRET, Manager, scale_policy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MOCK_PORT = 8774
@@ -123,6 +123,9 @@ def test_gcp_instances_token_adopt(t):
               body["networkInterfaces"][0]["subnetwork"] ==
               "regions/us-central1/subnetworks/media" and
               body["metadata"]["items"][0]["key"] == "startup-script", "insert body: %s" % body)
+        check(SECRET not in body["metadata"]["items"][0]["value"] and
+              "tok='" in body["metadata"]["items"][0]["value"],
+              "the startup-script holds a one-time token, not the cluster secret")
         check(origin["host"] == gcp.instance(origin["id"])["networkInterfaces"][0]["networkIP"],
               "the node registered with its networkIP: %s" % origin)
 
