@@ -49,8 +49,19 @@ static void on_listed(struct controller *c, int rc, const struct ctl_instance *v
 	}
 	unsigned unknown = 0, vanished = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (mgr_node_find(m, v[i].id))
+		struct mnode *known = mgr_node_find(m, v[i].id);
+		if (known) {
+			/* A launch whose answer was lost (the manager restarted meanwhile): the list
+			 * names its instance, so it can still be terminated. */
+			if (known->managed && !known->place.instance[0] && v[i].instance[0]) {
+				snprintf(known->place.instance, sizeof(known->place.instance), "%s",
+				         v[i].instance);
+				if (!known->place.host[0])
+					snprintf(known->place.host, sizeof(known->place.host), "%s", v[i].host);
+				mgr_save_node(m, known);
+			}
 			continue;
+		}
 		unknown++;
 		if (strmap_get(&rec.reported, v[i].instance) || rec.reported.count >= 4096)
 			continue;

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 
 from harness import ADDR_BLOCK, SLUICE, check, check_media, play_ffmpeg, publish, wait_for
 from manager_util import TOKEN, Manager, scale_policy
@@ -194,5 +195,32 @@ def test_exec_errors_are_clear(t):
         time.sleep(2.2)
         stray = [e for e in m.events() if e["kind"] == "instance_unknown"]
         check(len(stray) == 1 and "i-stray" in stray[0]["message"], "reported once: %s" % stray)
+    finally:
+        m.cleanup()
+
+
+def test_local_controller_ports_from_launch_config(t):
+    """The local controller takes its nodes' ports from the launch configuration's
+    properties (rtmpPort, httpPort) and refuses properties it does not know."""
+    m = Manager(t)
+    try:
+        st, out = m.http("/api/v1/launchconfigs", "POST", _launch_config({"imageId": "ami-1"}))
+        check(st == 400 and "properties.imageId: not a property of this controller" in
+              out["error"], "unknown property for local: %d %s" % (st, out))
+        st, out = m.http("/api/v1/launchconfigs", "POST", _launch_config({"rtmpPort": 99999}))
+        check(st == 400 and "properties.rtmpPort" in out["error"], "bad port: %s" % out)
+        m.ok("/api/v1/launchconfigs", "POST", _launch_config({"rtmpPort": 1936,
+                                                             "httpPort": "5081"}))
+        m.ok("/api/v1/scalepolicies", "POST", scale_policy("p", edges=(0, 1), origins=(1, 1)))
+        m.ok("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"],
+                                        "launchConfig": "e2e", "scalePolicy": "e2e"})
+        m.ok("/api/v1/groups/g1/origins", "POST", {})
+        wait_for(lambda: m.nodes("origin", ["alive"]), 20, "the origin alive")
+        o = m.nodes("origin")[0]
+        check(o["rtmpPort"] == 1936 and o["httpPort"] == 5081, "ports: %s" % o)
+        st, route = m.route("live", "p", "broadcast")
+        check(st == 200 and ":1936/" in route["urls"]["rtmp"], "route: %s" % route)
+        with urllib.request.urlopen("http://%s:5081/healthz" % o["host"], timeout=5) as r:
+            check(r.status == 200, "the node answers on its HTTP port 5081")
     finally:
         m.cleanup()
