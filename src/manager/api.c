@@ -271,6 +271,8 @@ static json_t *group_full_json(struct manager *m, struct mgroup *g)
 	}
 	json_object_set_new(o, "nodes", nodes);
 	json_object_set_new(o, "counts", counts);
+	/* Launches the controller answered with an error (since this manager started). */
+	json_object_set_new(o, "launchFailures", json_integer((json_int_t)g->launch_failures));
 	return o;
 }
 

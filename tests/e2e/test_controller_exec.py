@@ -189,6 +189,8 @@ def test_exec_errors_are_clear(t):
         check("quota exceeded: 0 nodes left (from the test)" in failed["message"] and
               "exit status 3" in failed["message"], "the script's message: %s" % failed)
         check(not m.nodes(), "no node record for a launch that failed: %s" % m.nodes())
+        g = m.ok("/api/v1/groups/g1")
+        check(g.get("launchFailures", 0) >= 1, "counted against the group: %s" % g)
         # An instance the list names that no node record has is reported, once.
         wait_for(lambda: [e for e in m.events() if e["kind"] == "instance_unknown"], 10,
                  "the stray instance reported")
