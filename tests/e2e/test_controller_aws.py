@@ -78,11 +78,22 @@ PROPS = {"imageId": "ami-0123456789abcdef0", "subnetId": "subnet-0abc",
 
 
 def _aws_manager(t, ec2, creds=True, extra=()):
+    """creds: True (the environment), a secret string (a shared credentials file, profile
+    e2e), or False (neither: IMDSv2)."""
     os.environ.pop("AWS_SESSION_TOKEN", None)
-    if creds:
+    if creds is True:
         os.environ["AWS_ACCESS_KEY_ID"] = mock_ec2.ACCESS_KEY
-        os.environ["AWS_SECRET_ACCESS_KEY"] = creds if isinstance(creds, str) else \
-            mock_ec2.SECRET_KEY
+        os.environ["AWS_SECRET_ACCESS_KEY"] = mock_ec2.SECRET_KEY
+    elif creds:
+        os.environ.pop("AWS_ACCESS_KEY_ID", None)
+        os.environ.pop("AWS_SECRET_ACCESS_KEY", None)
+        path = t.path("aws-credentials")
+        with open(path, "w") as f:
+            f.write("[default]\naws_access_key_id = AKIDNOTTHISONE\naws_secret_access_key = x\n\n"
+                    "[e2e]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    % (mock_ec2.ACCESS_KEY, creds))
+        os.environ["AWS_SHARED_CREDENTIALS_FILE"] = path
+        os.environ["AWS_PROFILE"] = "e2e"
     else:
         os.environ.pop("AWS_ACCESS_KEY_ID", None)
         os.environ.pop("AWS_SECRET_ACCESS_KEY", None)
@@ -237,7 +248,9 @@ def test_aws_errors_and_imds(t):
                              "properties.keyName")]:
             st, out = m.http("/api/v1/launchconfigs", "POST", _launch_config(props))
             check(st == 400 and want in out["error"], "%s: %d %s" % (props, st, out))
-        # A wrong secret: EC2's SignatureDoesNotMatch, not retried, an event with its words.
+        # A wrong secret (from the shared credentials file's e2e profile: the access key is
+        # the mock's, or the answer would be AuthFailure): EC2's SignatureDoesNotMatch, not
+        # retried, an event with its words.
         _group(m, edges=(0, 1))
         wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
                  "the failed launch")
@@ -245,7 +258,9 @@ def test_aws_errors_and_imds(t):
         check("SignatureDoesNotMatch" in failed["message"] and
               "does not match the signature you provided" in failed["message"],
               "the cloud's message: %s" % failed)
-        check(len(ec2.requests("RunInstances")) == 1, "a signature error is not retried")
+        check(len(ec2.requests("RunInstances")) == 1 and
+              ec2.requests("RunInstances")[0]["refused"] == "SignatureDoesNotMatch",
+              "a signature error is not retried: %s" % ec2.requests("RunInstances"))
     finally:
         m.cleanup()
     t2_db = t.path("imds.db")
