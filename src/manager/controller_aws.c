@@ -314,6 +314,16 @@ static void retry_fire(uv_timer_t *t)
 	op_send(t->data);
 }
 
+/* Starts a call on the next loop turn: its answer (even a failure found before anything is
+ * sent) never comes inside the launch, terminate or list that asked for it. */
+static void op_start(struct aws_op *op)
+{
+	op->timer_used = 1;
+	uv_timer_init(op->ac->loop, &op->timer);
+	op->timer.data = op;
+	uv_timer_start(&op->timer, retry_fire, 0, 0);
+}
+
 static void op_done_ok(struct aws_op *op, const char *body, size_t len)
 {
 	struct aws_controller *ac = op->ac;
@@ -603,7 +613,7 @@ static int aws_launch(struct controller *c, const struct node_spec *spec,
 	op->rtmp_port = (int)rport;
 	op->http_port = (int)hport;
 	ctl_seen_launching(c, spec->id);
-	op_send(op);
+	op_start(op);
 	return 0;
 }
 
@@ -618,7 +628,7 @@ static int aws_terminate(struct controller *c, const char *id, const struct node
 	ec2_form_init(&f, "TerminateInstances");
 	ec2_form_add(&f, "InstanceId.1", p->instance);
 	ctl_seen_forget(c, id);
-	op_send(op_new(ac, OP_TERMINATE, id, &f));
+	op_start(op_new(ac, OP_TERMINATE, id, &f));
 	return 0;
 }
 
@@ -642,7 +652,7 @@ static int aws_list(struct controller *c, char *err, size_t err_size)
 	ec2_form_add(&f, "Filter.2.Value.2", "running");
 	ec2_form_add(&f, "MaxResults", "1000");
 	ctl_seen_list_started(c);
-	op_send(op_new(ac, OP_DESCRIBE, NULL, &f));
+	op_start(op_new(ac, OP_DESCRIBE, NULL, &f));
 	return 0;
 }
 

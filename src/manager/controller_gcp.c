@@ -244,6 +244,16 @@ static void retry_fire(uv_timer_t *t)
 	op_send(t->data);
 }
 
+/* Starts a call on the next loop turn: its answer (even a failure found before anything is
+ * sent) never comes inside the launch, terminate or list that asked for it. */
+static void op_start(struct gcp_op *op)
+{
+	op->timer_used = 1;
+	uv_timer_init(op->gc->loop, &op->timer);
+	op->timer.data = op;
+	uv_timer_start(&op->timer, retry_fire, 0, 0);
+}
+
 static void list_done(struct gcp_op *op, const char *body, size_t len)
 {
 	struct controller *c = &op->gc->base;
@@ -498,7 +508,7 @@ static int gcp_launch(struct controller *c, const struct node_spec *spec,
 	}
 	snprintf(op->url, sizeof(op->url), "%s/instances?requestId=%s%s", gc->base_url, rid, tq);
 	ctl_seen_launching(c, spec->id);
-	op_send(op);
+	op_start(op);
 	return 0;
 }
 
@@ -512,7 +522,7 @@ static int gcp_terminate(struct controller *c, const char *id, const struct node
 	struct gcp_op *op = op_new(gc, G_DELETE, id);
 	snprintf(op->url, sizeof(op->url), "%s/instances/%s", gc->base_url, p->instance);
 	ctl_seen_forget(c, id);
-	op_send(op);
+	op_start(op);
 	return 0;
 }
 
@@ -535,7 +545,7 @@ static int gcp_list(struct controller *c, char *err, size_t err_size)
 	snprintf(op->url, sizeof(op->url), "%s/instances?filter=%s&maxResults=%d", gc->base_url, enc,
 	         GCP_LIST_MAX);
 	ctl_seen_list_started(c);
-	op_send(op);
+	op_start(op);
 	return 0;
 }
 

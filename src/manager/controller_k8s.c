@@ -144,6 +144,16 @@ static void retry_fire(uv_timer_t *t)
 	op_send(t->data);
 }
 
+/* Starts a call on the next loop turn: its answer (even a failure found before anything is
+ * sent) never comes inside the launch, terminate or list that asked for it. */
+static void op_start(struct k8s_op *op)
+{
+	op->timer_used = 1;
+	uv_timer_init(op->kc->loop, &op->timer);
+	op->timer.data = op;
+	uv_timer_start(&op->timer, retry_fire, 0, 0);
+}
+
 /* A Status object's message, made safe for a log line. */
 static void status_message(const char *body, size_t len, char *out, size_t n)
 {
@@ -411,7 +421,7 @@ static int k8s_launch(struct controller *c, const struct node_spec *spec,
 	snprintf(op->url, sizeof(op->url), "%s/api/v1/namespaces/%s/pods", kc->cfg.api,
 	         kc->cfg.namespace_);
 	ctl_seen_launching(c, spec->id);
-	op_send(op);
+	op_start(op);
 	return 0;
 }
 
@@ -426,7 +436,7 @@ static int k8s_terminate(struct controller *c, const char *id, const struct node
 	snprintf(op->url, sizeof(op->url), "%s/api/v1/namespaces/%s/pods/%s%s", kc->cfg.api,
 	         kc->cfg.namespace_, p->instance, force ? "?gracePeriodSeconds=0" : "");
 	ctl_seen_forget(c, id);
-	op_send(op);
+	op_start(op);
 	return 0;
 }
 
@@ -445,7 +455,7 @@ static int k8s_list(struct controller *c, char *err, size_t err_size)
 	snprintf(op->url, sizeof(op->url), "%s/api/v1/namespaces/%s/pods?labelSelector=sluice%%2F"
 	         "cluster%%3D%s", kc->cfg.api, kc->cfg.namespace_, kc->cfg.cluster_label);
 	ctl_seen_list_started(c);
-	op_send(op);
+	op_start(op);
 	return 0;
 }
 

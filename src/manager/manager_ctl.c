@@ -95,12 +95,12 @@ void mgr_reconcile_tick(struct manager *m)
 		return;
 	rec.last_ms = now;
 	char err[256];
+	rec.inflight = 1;
 	if (c->ops->list(c, err, sizeof(err)) < 0) {
+		rec.inflight = 0;
 		log_throttled(LOG_WARN, "controller_list_failed", "controller=%s error=\"%s\"",
 		            c->ops->name, err);
-		return;
 	}
-	rec.inflight = 1;
 }
 
 #define K8S_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"

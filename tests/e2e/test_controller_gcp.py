@@ -150,6 +150,24 @@ def test_gcp_instances_token_adopt(t):
               "one instance per node")
     finally:
         m.cleanup()
+    # A key that cannot sign RS256 (an EC key): the launch fails with the reason, found
+    # before anything is sent and delivered on a later loop turn (delivered inside the
+    # launch call, it freed the node mgr_launch was still using: the sanitizer build sees
+    # that); the manager goes on.
+    ec = t.path("ec.pem")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", ec], check=True, capture_output=True)
+    m = _manager(t, gcp, ec, "gcp-ec")
+    try:
+        _group(m)
+        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
+                 "the launch with an EC key to fail")
+        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        check("not an RSA private key" in failed["message"], "the reason: %s" % failed)
+        check(m.proc.poll() is None and m.http("/healthz", token=None)[0] == 200,
+              "the manager still runs")
+    finally:
+        m.cleanup()
     other = _key(t, "other")
     m = _manager(t, gcp, other, "gcp-bad")
     try:
