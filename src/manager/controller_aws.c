@@ -47,6 +47,8 @@
 #define AWS_BACKOFF_MAX_MS 20000
 #define AWS_LIST_MAX 1000           /* instances one DescribeInstances answer is read for */
 #define AWS_CREDS_EARLY_MS 300000   /* temporary credentials refreshed this long before expiry */
+#define AWS_IMDS_TIMEOUT_MS 2000    /* one instance-metadata call (it is on the host) */
+#define AWS_IMDS_MAX_ANSWER 16384
 #define DEFAULT_RTMP_PORT 1935
 #define DEFAULT_HTTP_PORT 5080
 
@@ -213,8 +215,8 @@ static void imds_next(struct aws_controller *ac)
 {
 	char url[512], hdr[300];
 	const char *headers[2] = { hdr, NULL };
-	struct http_client_req r = { .url = url, .headers = headers, .timeout_ms = 2000,
-	                             .max_response = 16384 };
+	struct http_client_req r = { .url = url, .headers = headers, .timeout_ms = AWS_IMDS_TIMEOUT_MS,
+	                             .max_response = AWS_IMDS_MAX_ANSWER };
 	if (ac->imds_stage == 0) {
 		snprintf(url, sizeof(url), "%s/latest/api/token", ac->imds);
 		snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token-ttl-seconds: 21600");

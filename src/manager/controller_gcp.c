@@ -43,6 +43,9 @@
 #define GCP_BACKOFF_MAX_MS 20000
 #define GCP_TOKEN_EARLY_S 300       /* refreshed this long before it expires */
 #define GCP_LIST_MAX 500            /* instances one list answer is read for (one page) */
+#define GCP_TOKEN_TIMEOUT_MS 10000  /* the token exchange */
+#define GCP_METADATA_TIMEOUT_MS 5000 /* the metadata server's token */
+#define GCP_TOKEN_MAX_ANSWER 65536
 #define DEFAULT_RTMP_PORT 1935
 #define DEFAULT_HTTP_PORT 5080
 
@@ -204,7 +207,8 @@ static void token_fetch(struct gcp_controller *gc)
 		         "token", gc->cfg.metadata_url);
 		const char *headers[] = { "Metadata-Flavor: Google", NULL };
 		struct http_client_req r = { .method = "GET", .url = url, .headers = headers,
-		                             .timeout_ms = 5000, .max_response = 65536 };
+		                             .timeout_ms = GCP_METADATA_TIMEOUT_MS,
+		                             .max_response = GCP_TOKEN_MAX_ANSWER };
 		if (http_client_send(gc->http, &r, token_answer, gc) < 0) {
 			gc->token_busy = 0;
 			waiters_go(gc, "no access token: cannot ask the metadata server");
@@ -227,8 +231,9 @@ static void token_fetch(struct gcp_controller *gc)
 	free(jwt);
 	const char *headers[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
 	struct http_client_req r = { .method = "POST", .url = gc->token_uri, .headers = headers,
-	                             .body = body, .body_len = strlen(body), .timeout_ms = 10000,
-	                             .max_response = 65536 };
+	                             .body = body, .body_len = strlen(body),
+	                             .timeout_ms = GCP_TOKEN_TIMEOUT_MS,
+	                             .max_response = GCP_TOKEN_MAX_ANSWER };
 	int rc = http_client_send(gc->http, &r, token_answer, gc);
 	free(body);
 	if (rc < 0) {
