@@ -14,7 +14,7 @@
 set -eu
 
 build="gcc clang meson ninja-build pkg-config libuv1-dev libjansson-dev libssl-dev libsqlite3-dev libcmocka-dev liburing-dev libsrtp2-dev libopus-dev libpq-dev libcurl4-openssl-dev libsrt-openssl-dev libavcodec-dev libswresample-dev"
-test="$build ffmpeg rtmpdump gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav srt-tools postgresql haproxy python3 curl procps iproute2"
+test="$build jq openssl ffmpeg rtmpdump gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice gstreamer1.0-libav srt-tools postgresql haproxy python3 curl procps iproute2"
 fuzz="$build clang llvm libclang-rt-14-dev"
 bench="$test nginx-light libnginx-mod-rtmp util-linux"
 browser="chromium"

@@ -153,6 +153,14 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 		                       sizeof(struct launch_config));
 		int rc = policy ? sp_parse((const char *)body, len, obj, err, sizeof(err))
 		                : lc_parse((const char *)body, len, obj, err, sizeof(err));
+		/* What the controller needs (image, ports, network, ...) is checked now, not
+		 * at the first launch. */
+		if (rc == 0 && !policy && m->ctl && m->ctl->ops->check_properties) {
+			rc = m->ctl->ops->check_properties(((struct launch_config *)obj)->properties,
+			                                   err, sizeof(err));
+			if (rc < 0)
+				lc_free(obj);
+		}
 		if (rc < 0) {
 			free(obj);
 			cfg_error(c, wrap, 400, err);
@@ -281,6 +289,8 @@ static json_t *group_full_json(struct manager *m, struct mgroup *g)
 	}
 	json_object_set_new(o, "nodes", nodes);
 	json_object_set_new(o, "counts", counts);
+	/* Launches the controller answered with an error (since this manager started). */
+	json_object_set_new(o, "launchFailures", json_integer((json_int_t)g->launch_failures));
 	return o;
 }
 
@@ -745,6 +755,11 @@ void mgr_node_http_handle(void *ctx, struct http_conn *c, const struct http_requ
 		else
 			mgr_node_call(m, c, req, body, body_len,
 			              path_is(req, "/api/v1/cluster/register"));
+	} else if (path_is(req, "/api/v1/cluster/bootstrap")) {
+		if (req->method != HTTP_POST)
+			http_respond_error(c, 405, "use POST");
+		else
+			mgr_bootstrap_call(m, c, body, body_len);
 	} else {
 		http_respond_error(c, 404, "the node listener takes only register and heartbeat "
 		                   "(the REST API is on listen)");

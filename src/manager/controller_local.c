@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * controller_local.c - the `local` controller: each node is a `sluice node`
  * process of this same binary on its own loopback address.
@@ -7,6 +8,11 @@
  * outlive a manager restart; the new manager re-adopts them by PID after
  * checking /proc/PID/cmdline names the same node, so it never signals a
  * process it did not start, even when a PID was reused.
+ *
+ * Ports come from the launch configuration's properties (rtmpPort,
+ * httpPort; defaults 1935 and 5080): every node has its own address, so
+ * they may all use the same ones.  Spawning is quick and local, so the
+ * launch is done at once and its result delivered on the next loop turn.
  */
 #include "manager/controller.h"
 
@@ -23,8 +29,8 @@
 #include "core/mem.h"
 #include "core/net.h"
 
-#define RTMP_PORT 1935
-#define HTTP_PORT 5080
+#define DEFAULT_RTMP_PORT 1935
+#define DEFAULT_HTTP_PORT 5080
 
 struct local_controller {
 	struct controller base;
@@ -51,14 +57,14 @@ static void child_exit(uv_process_t *p, int64_t status, int sig)
 	uv_close((uv_handle_t *)p, child_closed);
 }
 
-static int host_taken(const struct node_spec *spec, const char *host)
+static int host_taken(const struct node_spec *spec, const char *host, int port)
 {
 	for (size_t i = 0; i < spec->nhosts_in_use; i++)
 		if (spec->hosts_in_use[i] && strcmp(spec->hosts_in_use[i], host) == 0)
 			return 1;
 	/* Something else (a node from an earlier run) may hold the address. */
 	struct sockaddr_storage sa;
-	if (net_addr(host, RTMP_PORT, &sa) < 0)
+	if (net_addr(host, port, &sa) < 0)
 		return 1;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -71,8 +77,8 @@ static int host_taken(const struct node_spec *spec, const char *host)
 }
 
 static int write_config(struct local_controller *lc, const struct node_spec *spec,
-                        const char *host, char *path, size_t path_size, char *err,
-                        size_t err_size)
+                        const char *host, int rtmp_port, int http_port, char *path,
+                        size_t path_size, char *err, size_t err_size)
 {
 	snprintf(path, path_size, "%s/%s.conf", lc->cfg.dir, spec->id);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -90,6 +96,7 @@ static int write_config(struct local_controller *lc, const struct node_spec *spe
 	fprintf(f, "# written by the sluice manager's local controller\n");
 	fprintf(f, "name = %s\nbind = %s\nrole = %s\ngroup = %s\nmanager = %s\n", spec->id, host,
 	        spec->role, spec->group, lc->cfg.manager_url);
+	fprintf(f, "rtmp-port = %d\nhttp-port = %d\n", rtmp_port, http_port);
 	fprintf(f, "log-level = %s\n", lc->cfg.log_level);
 	/* Every local node shares this one machine's CPU: a machine-wide cpu-limit would stop
 	 * them all at once, so CPU admission is for nodes on machines of their own. */
@@ -110,19 +117,35 @@ static int write_config(struct local_controller *lc, const struct node_spec *spe
 	return 0;
 }
 
-static int local_launch(struct controller *c, const struct node_spec *spec,
-                        struct node_place *out, char *err, size_t err_size)
+int controller_local_check(const json_t *props, char *err, size_t err_size)
 {
-	struct local_controller *lc = (struct local_controller *)c;
+	static const char *const allowed[] = { "rtmpPort", "httpPort", NULL };
+	long long v;
+	if (ctl_prop_only(props, allowed, err, err_size) < 0 ||
+	    ctl_prop_int(props, "rtmpPort", 1, 65535, DEFAULT_RTMP_PORT, &v, err, err_size) < 0 ||
+	    ctl_prop_int(props, "httpPort", 1, 65535, DEFAULT_HTTP_PORT, &v, err, err_size) < 0)
+		return SL_EINVAL;
+	return 0;
+}
+
+static int local_launch_now(struct local_controller *lc, const struct node_spec *spec,
+                            struct node_place *out, char *err, size_t err_size)
+{
+	long long rtmp_port, http_port;
+	if (ctl_prop_int(spec->properties, "rtmpPort", 1, 65535, DEFAULT_RTMP_PORT, &rtmp_port, err,
+	                 err_size) < 0 ||
+	    ctl_prop_int(spec->properties, "httpPort", 1, 65535, DEFAULT_HTTP_PORT, &http_port, err,
+	                 err_size) < 0)
+		return SL_EINVAL;
 	char host[64] = "";
 	if (spec->prefer_host && *spec->prefer_host &&
 	    strncmp(spec->prefer_host, lc->cfg.addr_base, strlen(lc->cfg.addr_base)) == 0 &&
-	    !host_taken(spec, spec->prefer_host))
+	    !host_taken(spec, spec->prefer_host, (int)rtmp_port))
 		snprintf(host, sizeof(host), "%s", spec->prefer_host);
 	for (unsigned tries = 0; !host[0] && tries < 253; tries++) {
 		lc->next = lc->next >= 254 ? 2 : lc->next + 1;
 		snprintf(host, sizeof(host), "%s.%u", lc->cfg.addr_base, lc->next);
-		if (!host_taken(spec, host))
+		if (!host_taken(spec, host, (int)rtmp_port))
 			break;
 		host[0] = '\0';
 	}
@@ -131,7 +154,8 @@ static int local_launch(struct controller *c, const struct node_spec *spec,
 		return SL_EFULL;
 	}
 	char conf[512], logp[512];
-	int rc = write_config(lc, spec, host, conf, sizeof(conf), err, err_size);
+	int rc = write_config(lc, spec, host, (int)rtmp_port, (int)http_port, conf, sizeof(conf),
+	                      err, err_size);
 	if (rc < 0)
 		return rc;
 	snprintf(logp, sizeof(logp), "%s/%s.log", lc->cfg.dir, spec->id);
@@ -166,11 +190,23 @@ static int local_launch(struct controller *c, const struct node_spec *spec,
 		return SL_EIO;
 	}
 	snprintf(out->host, sizeof(out->host), "%s", host);
-	out->rtmp_port = RTMP_PORT;
-	out->http_port = HTTP_PORT;
+	out->rtmp_port = (int)rtmp_port;
+	out->http_port = (int)http_port;
 	out->pid = ch->proc.pid;
+	snprintf(out->instance, sizeof(out->instance), "pid:%d", out->pid);
 	log_info("node_process_started", "node=%s pid=%d host=%s role=%s", spec->id, out->pid,
 	         host, spec->role);
+	return 0;
+}
+
+static int local_launch(struct controller *c, const struct node_spec *spec,
+                        struct node_place *now, char *err, size_t err_size)
+{
+	struct local_controller *lc = (struct local_controller *)c;
+	int rc = local_launch_now(lc, spec, now, err, err_size);
+	if (rc < 0)
+		return rc;
+	ctl_report_launch(c, lc->loop, spec->id, 0, now, NULL);
 	return 0;
 }
 
@@ -245,9 +281,11 @@ static void local_close(struct controller *c)
 
 static const struct controller_ops local_ops = {
 	.name = "local",
+	.check_properties = controller_local_check,
 	.launch = local_launch,
 	.terminate = local_terminate,
 	.running = local_running,
+	.list = NULL,
 	.close = local_close,
 };
 

@@ -14,6 +14,11 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "manager/manager.h"
+#include "manager/node_bootstrap.h"
+
+/* The autoscaler's pause after a failed launch: doubles with each failure in a row. */
+#define LAUNCH_FAIL_HOLD_MS 5000
+#define LAUNCH_FAIL_HOLD_MAX_MS 300000
 
 struct mnode *mgr_node_find(struct manager *m, const char *id)
 {
@@ -33,7 +38,7 @@ struct mgroup *mgr_group_find(struct manager *m, const char *name)
 
 static json_t *node_persist_json(const struct mnode *nd)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:s, s:I, s:I, s:s}",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:b, s:s, s:I, s:I, s:s}",
 	                 "id", nd->id, "group", nd->group, "role", mrole_name(nd->role),
 	                 "state", node_state_name(nd->state), "region", nd->region,
 	                 "host", nd->place.host, "rtmpPort", nd->place.rtmp_port,
@@ -42,6 +47,10 @@ static json_t *node_persist_json(const struct mnode *nd)
 	                 "launchedMs", (json_int_t)nd->launched_ms,
 	                 "stateSinceMs", (json_int_t)nd->state_since_ms,
 	                 "keyNonce", nd->nonce);
+	/* The controller's handle on it (a script's or a cloud's instance id). */
+	if (o && nd->place.instance[0])
+		json_object_set_new(o, "instance", json_string(nd->place.instance));
+	return o;
 }
 
 static void save_json(struct manager *m, enum store_table t, const char *key, json_t *o)
@@ -118,6 +127,8 @@ void mgr_set_state(struct manager *m, struct mnode *nd, enum node_state s, const
 		return;
 	enum node_state old = nd->state;
 	nd->state = s;
+	if (s != NS_LAUNCHING)  /* a bootstrap token is for a launching node only */
+		explicit_bzero(nd->boot_token, sizeof(nd->boot_token));
 	nd->state_since_ms = clock_wall_ms();
 	mgr_save_node(m, nd);
 	mgr_event(m, s == NS_DEAD ? "node_dead" : "node_state", nd->group, nd->id,
@@ -189,6 +200,7 @@ int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char 
 		return SL_EINVAL;
 	}
 	char origins[512] = "";
+	struct launch_config *lc = strmap_get(&m->lcs, g->g.launch_config);
 	const char **hosts = xcalloc(m->nnodes + 1, sizeof(*hosts));
 	size_t nhosts = 0;
 	struct list_node *it;
@@ -201,6 +213,13 @@ int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char 
 		mgr_group_origins(m, g->g.name, replacing, origins, sizeof(origins));
 	if (role != MROLE_ORIGIN && replacing == NULL && !origins[0]) {
 		free(hosts);
+		/* An origin whose controller has not said where it runs yet (a script, a
+		 * cloud): the autoscaler brings the edges up once it has. */
+		if (count_role(m, g->g.name, MROLE_ORIGIN, 1) > 0) {
+			snprintf(err, err_size, "group %s: waiting for its origin's address before "
+			         "a %s can be launched", g->g.name, mrole_name(role));
+			return SL_EAGAIN;
+		}
 		snprintf(err, err_size, "group %s has no origin for a new %s to pull from",
 		         g->g.name, mrole_name(role));
 		return SL_EINVAL;
@@ -217,28 +236,93 @@ int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char 
 	snprintf(nd->region, sizeof(nd->region), "%s", pick_region(m, g, role));
 	snprintf(nd->origins, sizeof(nd->origins), "%s", origins);
 	nd->role = role;
+	uint8_t tok[BOOTSTRAP_TOKEN_BYTES];
+	random_bytes(tok, sizeof(tok));
+	hex_encode(tok, sizeof(tok), nd->boot_token);
 	struct node_spec spec = {
+		.bootstrap_token = nd->boot_token,
 		.id = nd->id, .group = nd->group, .role = mrole_name(role), .region = nd->region,
 		.origins = origins[0] ? origins : NULL,
 		.prefer_host = replacing ? replacing->place.host : NULL,
 		.hosts_in_use = hosts, .nhosts_in_use = nhosts,
+		.image = lc && lc->image[0] ? lc->image : NULL,
+		.instance_type = lc && lc->t[role].instance_type[0] ? lc->t[role].instance_type : NULL,
+		.properties = lc ? lc->properties : NULL,
 	};
-	int rc = m->ctl->ops->launch(m->ctl, &spec, &nd->place, err, err_size);
-	free(hosts);
-	if (rc < 0) {
-		mgr_event(m, "launch_failed", g->g.name, nd->id, "%s: %s", why, err);
-		free(nd);
-		return rc;
-	}
+	/* In the list (launching) before the controller answers: its answer finds it by id,
+	 * and the autoscaler counts it meanwhile. */
 	nd->managed = 1;
 	nd->state = NS_LAUNCHING;
 	nd->launched_ms = nd->state_since_ms = clock_wall_ms();
 	list_add_tail(&m->nodes, &nd->link);
 	m->nnodes++;
+	int rc = m->ctl->ops->launch(m->ctl, &spec, &nd->place, err, err_size);
+	free(hosts);
+	if (rc < 0) {
+		mgr_event(m, "launch_failed", g->g.name, nd->id, "%s: %s", why, err);
+		list_del(&nd->link);
+		m->nnodes--;
+		free(nd);
+		return rc;
+	}
 	mgr_save_node(m, nd);
-	mgr_event(m, "node_launched", g->g.name, nd->id, "%s %s at %s (pid %d): %s",
-	          mrole_name(role), nd->id, nd->place.host, nd->place.pid, why);
+	mgr_event(m, "node_launching", g->g.name, nd->id, "%s %s with the %s controller: %s",
+	          mrole_name(role), nd->id, m->ctl->ops->name, why);
 	return 0;
+}
+
+/* The controller's answer to a launch (controller.h): where the node runs, or why not. */
+void mgr_launched(struct controller *c, const char *id, int rc, const struct node_place *p,
+                  const char *err)
+{
+	struct manager *m = c->owner;
+	struct mnode *nd = mgr_node_find(m, id);
+	if (!nd || !nd->managed || nd->state == NS_DEAD) {
+		/* Forgotten meanwhile (its group deleted, the manager stopping): nothing may run
+		 * that nobody knows of. */
+		if (rc == 0 && p && (!m->stopping || m->cfg->stop_nodes_on_exit)) {
+			log_warn("launch_orphan", "node=%s instance=%s (forgotten while launching): "
+			         "terminated", id, p->instance);
+			c->ops->terminate(c, id, p, 1);
+		}
+		return;
+	}
+	if (rc < 0) {
+		struct mgroup *g = mgr_group_find(m, nd->group);
+		uint64_t hold = 0;
+		if (g) {
+			unsigned k = g->launch_fail_streak[nd->role]++;
+			hold = (uint64_t)LAUNCH_FAIL_HOLD_MS << (k < 6 ? k : 6);
+			if (hold > LAUNCH_FAIL_HOLD_MAX_MS)
+				hold = LAUNCH_FAIL_HOLD_MAX_MS;
+			g->launch_failures++;
+			g->launch_hold_until_ms[nd->role] = clock_wall_ms() + hold;
+		}
+		mgr_event(m, "launch_failed", nd->group, nd->id, "%s %s: %s (launches of the role "
+		          "held for %llu ms)", mrole_name(nd->role), nd->id,
+		          err && *err ? err : "the controller gave no reason", (unsigned long long)hold);
+		nd->managed = 0;  /* nothing to terminate */
+		mgr_remove(m, nd, 1, "its launch failed");
+		return;
+	}
+	/* A node that registered already told us its address itself. */
+	if (!nd->place.host[0] || nd->state == NS_LAUNCHING) {
+		if (p->host[0])
+			snprintf(nd->place.host, sizeof(nd->place.host), "%s", p->host);
+		if (p->rtmp_port)
+			nd->place.rtmp_port = p->rtmp_port;
+		if (p->http_port)
+			nd->place.http_port = p->http_port;
+	}
+	struct mgroup *g = mgr_group_find(m, nd->group);
+	if (g)
+		g->launch_fail_streak[nd->role] = 0;
+	nd->place.pid = p->pid;
+	snprintf(nd->place.instance, sizeof(nd->place.instance), "%s", p->instance);
+	mgr_save_node(m, nd);
+	mgr_event(m, "node_launched", nd->group, nd->id, "%s %s at %s (pid %d, instance %s)",
+	          mrole_name(nd->role), nd->id, nd->place.host[0] ? nd->place.host : "(not yet known)",
+	          nd->place.pid, nd->place.instance[0] ? nd->place.instance : "-");
 }
 
 int mgr_add_origin(struct manager *m, struct mgroup *g, char *err, size_t err_size)
@@ -425,11 +509,26 @@ static void autoscale_group(struct manager *m, struct mgroup *g, uint64_t now)
 		/* Edges need an origin to pull from: nothing to scale until one runs. */
 		if (r != MROLE_ORIGIN && count_role(m, g->g.name, MROLE_ORIGIN, 1) == 0)
 			continue;
+		/* ...and that origin's address (a cloud says it some time after the launch). */
+		char ors[512];
+		if (r != MROLE_ORIGIN && (mgr_group_origins(m, g->g.name, NULL, ors, sizeof(ors)),
+		                          !ors[0]))
+			continue;
 		struct scale_decision d;
 		autoscale_decide(&in, &g->st[r], &d);
 		if (d.action == SCALE_NONE) {
 			/* A hold is logged when its kind changes, not every tick. */
 			if (d.reason[0] && strncmp(d.reason, g->last_hold[r], 24) != 0) {
+				mgr_event(m, "scale_hold", g->g.name, NULL, "%s", d.reason);
+				snprintf(g->last_hold[r], sizeof(g->last_hold[r]), "%s", d.reason);
+			}
+			continue;
+		}
+		if (d.action == SCALE_OUT && now < g->launch_hold_until_ms[r]) {
+			snprintf(d.reason, sizeof(d.reason), "%s: launches held for %llu ms after a "
+			         "failed launch", mrole_name(r),
+			         (unsigned long long)(g->launch_hold_until_ms[r] - now));
+			if (strncmp(d.reason, g->last_hold[r], 24) != 0) {
 				mgr_event(m, "scale_hold", g->g.name, NULL, "%s", d.reason);
 				snprintf(g->last_hold[r], sizeof(g->last_hold[r]), "%s", d.reason);
 			}
@@ -529,15 +628,16 @@ int mgr_node_parse(struct manager *m, const char *json, struct mnode *nd)
 	json_error_t je;
 	json_t *o = json_loads(json, 0, &je);
 	const char *id = NULL, *group = NULL, *role = NULL, *state = NULL, *region = "",
-	           *host = NULL, *origins = "", *nonce = "";
+	           *host = NULL, *origins = "", *nonce = "", *instance = "";
 	json_int_t rport = 0, hport = 0, pid = 0, launched = 0, since = 0;
 	int managed = 0;
 	if (!o || json_unpack_ex(o, &je, 0, "{s:s, s:s, s:s, s:s, s?s, s:s, s:I, s:I, s:I, s:b,"
-	                         " s?s, s:I, s:I, s?s}", "id", &id, "group", &group, "role", &role,
-	                         "state", &state, "region", &region, "host", &host,
+	                         " s?s, s:I, s:I, s?s, s?s}", "id", &id, "group", &group,
+	                         "role", &role, "state", &state, "region", &region, "host", &host,
 	                         "rtmpPort", &rport, "httpPort", &hport, "pid", &pid,
 	                         "managed", &managed, "origins", &origins, "launchedMs",
-	                         &launched, "stateSinceMs", &since, "keyNonce", &nonce) != 0 ||
+	                         &launched, "stateSinceMs", &since, "keyNonce", &nonce,
+	                         "instance", &instance) != 0 ||
 	    mrole_parse(role) < 0 || node_state_parse(state) < 0 || !mgr_name_valid(id)) {
 		json_decref(o);
 		return SL_EINVAL;
@@ -547,6 +647,7 @@ int mgr_node_parse(struct manager *m, const char *json, struct mnode *nd)
 	snprintf(nd->region, sizeof(nd->region), "%s", region);
 	snprintf(nd->place.host, sizeof(nd->place.host), "%s", host);
 	snprintf(nd->origins, sizeof(nd->origins), "%s", origins);
+	snprintf(nd->place.instance, sizeof(nd->place.instance), "%s", instance);
 	nd->role = (enum mrole)mrole_parse(role);
 	nd->state = (enum node_state)node_state_parse(state);
 	nd->place.rtmp_port = (int)rport;

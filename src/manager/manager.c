@@ -62,8 +62,10 @@ void mgr_event(struct manager *m, const char *kind, const char *group, const cha
 static void tick_cb(uv_timer_t *t)
 {
 	struct manager *m = t->data;
-	if (m->leader.is_leader)
+	if (m->leader.is_leader) {
 		mgr_lifecycle_tick(m);
+		mgr_reconcile_tick(m);
+	}
 	mgr_sync_tick(m);
 }
 
@@ -121,9 +123,7 @@ static void manager_stop(struct manager *m, const char *why)
 	if (m->node_http)
 		http_server_stop(m->node_http);
 	m->node_http = NULL;
-	if (m->ctl)
-		m->ctl->ops->close(m->ctl);
-	m->ctl = NULL;
+	mgr_controller_stop(m);
 }
 
 /* Every connection is a descriptor: a soft limit of 1024 would refuse long before
@@ -195,6 +195,11 @@ static int check_config(struct manager *m, struct manager_config *cfg)
 	if (!cfg->cluster_secret || strlen(cfg->cluster_secret) < 8) {
 		fprintf(stderr, "sluice manager: cluster-secret: required, at least 8 characters "
 		        "(nodes sign their heartbeats with it)\n");
+		return 2;
+	}
+	if (strcmp(cfg->controller, "exec") == 0 && (!cfg->exec_dir || !*cfg->exec_dir)) {
+		fprintf(stderr, "sluice manager: exec-dir: required with --controller exec (the "
+		        "directory of the launch, terminate and list scripts)\n");
 		return 2;
 	}
 	const char *b = cfg->local_addr_base;
@@ -297,12 +302,7 @@ int manager_main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
-	struct local_controller_config lcc = {
-		.exe = exe, .addr_base = cfg.local_addr_base, .manager_url = m->advertise,
-		.cluster_secret = cfg.cluster_secret, .dir = cfg.node_dir,
-		.log_level = cfg.node_log_level,
-	};
-	m->ctl = controller_local_new(m->loop, &lcc, err, sizeof(err));
+	m->ctl = mgr_controller_new(m, exe, err, sizeof(err));
 	if (!m->ctl) {
 		fprintf(stderr, "sluice manager: controller: %s\n", err);
 		status = 1;
@@ -359,8 +359,7 @@ int manager_main(int argc, char **argv)
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	log_info("manager_stopped", "nodes=%u", m->nnodes);
 out:
-	if (m->ctl)
-		m->ctl->ops->close(m->ctl);
+	mgr_controller_close(m);
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	uv_loop_close(m->loop);
 	while (!list_empty(&m->nodes)) {

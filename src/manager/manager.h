@@ -55,6 +55,17 @@ struct manager_config {
 	uint64_t db_timeout;
 	uint64_t lease;
 	uint64_t sync_interval;
+	/* controllers other than local (manager_ctl.c) */
+	char *exec_dir;
+	uint64_t exec_timeout;
+	int64_t controller_retries;
+	uint64_t reconcile_interval;
+	char *aws_region, *aws_endpoint, *aws_imds_endpoint, *aws_cluster_tag;
+	uint64_t aws_timeout;
+	char *k8s_api, *k8s_namespace, *k8s_token_file, *k8s_ca_file, *k8s_cluster_label,
+	     *k8s_secret;
+	char *gcp_project, *gcp_zone, *gcp_credentials_file, *gcp_endpoint, *gcp_token_uri,
+	     *gcp_metadata_url, *gcp_cluster_label;
 };
 
 extern const struct option_def manager_options[];
@@ -64,6 +75,12 @@ struct mgroup {
 	struct scale_state st[MROLE_COUNT];
 	uint64_t last_out_ms[MROLE_COUNT], last_in_ms[MROLE_COUNT];
 	char last_hold[MROLE_COUNT][256];  /* the last hold logged, so each is logged once */
+	uint64_t launch_failures;      /* launches the controller answered with an error */
+	/* After a failed launch the autoscaler launches no more of the role until then
+	 * (LAUNCH_FAIL_HOLD_MS, doubling with each failure in a row): a cloud out of capacity
+	 * or refusing our credentials is not asked four times a second. */
+	uint64_t launch_hold_until_ms[MROLE_COUNT];
+	unsigned launch_fail_streak[MROLE_COUNT];
 };
 
 struct mnode {
@@ -88,6 +105,9 @@ struct mnode {
 	struct node_report rep;        /* latest stats */
 	int hot_dirty;                 /* heartbeat not yet shared with other managers (sync.c) */
 	char *hot_body;                /* that heartbeat's body, or NULL */
+	/* One-time bootstrap token while launching (node_bootstrap.h); memory only, "" once
+	 * spent.  65 = BOOTSTRAP_TOKEN_HEX. */
+	char boot_token[65];
 };
 
 #define MGR_EVENTS_RING 256
@@ -172,6 +192,26 @@ int mgr_load(struct manager *m, char *err, size_t err_size);
 json_t *mgr_node_json(struct manager *m, const struct mnode *nd);
 /* A node's stored record into *nd (zeroed by the caller); 0, or SL_EINVAL. */
 int mgr_node_parse(struct manager *m, const char *json, struct mnode *nd);
+
+/* groups.c: the controller's answer to a launch (a ctl_launched_fn). */
+void mgr_launched(struct controller *c, const char *id, int rc, const struct node_place *p,
+                  const char *err);
+
+/* bootstrap_http.c: POST /api/v1/cluster/bootstrap on the node listener */
+void mgr_bootstrap_call(struct manager *m, struct http_conn *c, const uint8_t *body,
+                        size_t len);
+
+/* manager_ctl.c: builds the controller named by --controller, its callbacks set; NULL with
+ * err.  exe is this binary (the local controller runs it). */
+struct controller *mgr_controller_new(struct manager *m, const char *exe, char *err,
+                                      size_t err_size);
+/* Closes it (the nodes keep running). */
+void mgr_controller_close(struct manager *m);
+/* At stop: closes it once its calls in flight are answered (at most CTL_STOP_WAIT_MS). */
+void mgr_controller_stop(struct manager *m);
+/* Every tick: lists the controller's instances every reconcile-interval and compares them
+ * with the nodes the store knows. */
+void mgr_reconcile_tick(struct manager *m);
 
 /* probe.c: asks a node whose heartbeats are late for /healthz; calls back with 1 (it
  * answered, 200 or 503) or 0 (no answer within probe-timeout). */

@@ -4,9 +4,10 @@
 #include "manager/manager.h"
 
 #define OFF(f) offsetof(struct manager_config, f)
+#define K8S_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
-static const char *const controllers[] = { "local", NULL };
+static const char *const controllers[] = { "local", "exec", "aws", "gcp", "kubernetes", NULL };
 
 const struct option_def manager_options[] = {
 	{ "config", OPT_STRING, OFF(config), NULL, 0, 0, NULL, "FILE",
@@ -25,7 +26,9 @@ const struct option_def manager_options[] = {
 	{ "cluster-secret", OPT_STRING, OFF(cluster_secret), NULL, 0, 0, NULL, "SECRET",
 	  "shared with the nodes: signs their registration and heartbeats (at least 8 characters)" },
 	{ "controller", OPT_ENUM, OFF(controller), "local", 0, 0, controllers, "NAME",
-	  "how nodes are launched: local runs `sluice node` processes on this machine" },
+	  "how nodes are launched: local runs `sluice node` processes on this machine; exec runs "
+	  "the operator's scripts launch, terminate and list in exec-dir; aws makes EC2 instances; "
+	  "gcp Compute Engine instances; kubernetes makes pods (docs/operations.md)" },
 	{ "advertise-url", OPT_STRING, OFF(advertise_url), NULL, 0, 0, NULL, "URL",
 	  "the URL nodes reach this manager at (default: http://NODE-LISTEN)" },
 	{ "local-addr-base", OPT_STRING, OFF(local_addr_base), "127.0.1", 0, 0, NULL, "A.B.C",
@@ -85,5 +88,62 @@ const struct option_def manager_options[] = {
 	{ "sync-interval", OPT_MS, OFF(sync_interval), "500ms", 250, 60000, NULL, NULL,
 	  "postgresql: how often a manager writes its batched heartbeat state, reads other "
 	  "managers' changes and renews the lease" },
+	{ "exec-dir", OPT_STRING, OFF(exec_dir), NULL, 0, 0, NULL, "DIR",
+	  "exec controller: the directory holding the executables launch, terminate and list "
+	  "(JSON on stdin and stdout; deploy/exec/ has examples)" },
+	{ "exec-timeout", OPT_MS, OFF(exec_timeout), "60s", 1000, 3600000, NULL, NULL,
+	  "exec controller: a script still running after this long is killed and its call failed" },
+	{ "controller-retries", OPT_INT, OFF(controller_retries), "3", 0, 20, NULL, NULL,
+	  "a failed terminate (exec, aws) or a throttled or failed cloud call (aws) is tried again this many times, with a backoff that doubles" },
+	{ "reconcile-interval", OPT_MS, OFF(reconcile_interval), "10s", 500, 3600000, NULL, NULL,
+	  "how often the controller's instances are listed and compared with the nodes the store "
+	  "knows (not the local controller, which checks its processes directly)" },
+	{ "aws-region", OPT_STRING, OFF(aws_region), "us-east-1", 0, 0, NULL, "REGION",
+	  "aws controller: the EC2 region nodes are launched in (and requests are signed for)" },
+	{ "aws-endpoint", OPT_STRING, OFF(aws_endpoint), NULL, 0, 0, NULL, "URL",
+	  "aws controller: the EC2 API endpoint (default https://ec2.REGION.amazonaws.com/; "
+	  "set for a VPC endpoint or a test's mock)" },
+	{ "aws-imds-endpoint", OPT_STRING, OFF(aws_imds_endpoint), "http://169.254.169.254", 0, 0,
+	  NULL, "URL", "aws controller: the instance metadata service asked for credentials "
+	  "(IMDSv2) when neither the environment nor the shared credentials file has them" },
+	{ "aws-cluster-tag", OPT_STRING, OFF(aws_cluster_tag), "sluice", 0, 0, NULL, "NAME",
+	  "aws controller: the sluice:cluster tag on this manager's instances; list sees only "
+	  "these (give each manager cluster its own)" },
+	{ "aws-timeout", OPT_MS, OFF(aws_timeout), "20s", 1000, 600000, NULL, NULL,
+	  "aws, gcp and kubernetes controllers: the time one API call may take" },
+	{ "gcp-project", OPT_STRING, OFF(gcp_project), NULL, 0, 0, NULL, "PROJECT",
+	  "gcp controller: the project nodes are made in (default: the key file's project_id)" },
+	{ "gcp-zone", OPT_STRING, OFF(gcp_zone), "us-central1-a", 0, 0, NULL, "ZONE",
+	  "gcp controller: the zone nodes are made in" },
+	{ "gcp-credentials-file", OPT_STRING, OFF(gcp_credentials_file), NULL, 0, 0, NULL, "FILE",
+	  "gcp controller: a service-account JSON key (default: $GOOGLE_APPLICATION_CREDENTIALS; "
+	  "neither: the metadata server's service account)" },
+	{ "gcp-endpoint", OPT_STRING, OFF(gcp_endpoint), "https://compute.googleapis.com/compute/v1",
+	  0, 0, NULL, "URL", "gcp controller: the Compute Engine API (set for a test's mock)" },
+	{ "gcp-token-uri", OPT_STRING, OFF(gcp_token_uri), NULL, 0, 0, NULL, "URL",
+	  "gcp controller: where the signed JWT is exchanged (default: the key's token_uri)" },
+	{ "gcp-metadata-url", OPT_STRING, OFF(gcp_metadata_url), "http://metadata.google.internal",
+	  0, 0, NULL, "URL", "gcp controller: the metadata server asked for a token without a key" },
+	{ "gcp-cluster-label", OPT_STRING, OFF(gcp_cluster_label), "sluice", 0, 0, NULL, "NAME",
+	  "gcp controller: the sluice-cluster label on this manager's instances; list sees only "
+	  "these" },
+	{ "k8s-api", OPT_STRING, OFF(k8s_api), NULL, 0, 0, NULL, "URL",
+	  "kubernetes controller: the API server (default: in the cluster, "
+	  "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT)" },
+	{ "k8s-namespace", OPT_STRING, OFF(k8s_namespace), NULL, 0, 0, NULL, "NAME",
+	  "kubernetes controller: where node pods are made (default: the service account's "
+	  "namespace, else default)" },
+	{ "k8s-token-file", OPT_STRING, OFF(k8s_token_file), K8S_SA_DIR "/token", 0, 0, NULL,
+	  "FILE", "kubernetes controller: the bearer token (read again every minute: kubelet "
+	  "rotates it)" },
+	{ "k8s-ca-file", OPT_STRING, OFF(k8s_ca_file), NULL, 0, 0, NULL, "FILE",
+	  "kubernetes controller: the API server's CA (default: the service account's ca.crt "
+	  "if there is one, else the system's)" },
+	{ "k8s-cluster-label", OPT_STRING, OFF(k8s_cluster_label), "sluice", 0, 0, NULL, "NAME",
+	  "kubernetes controller: the sluice/cluster label on this manager's pods; list sees only "
+	  "these" },
+	{ "k8s-secret", OPT_STRING, OFF(k8s_secret), "sluice-cluster", 0, 0, NULL, "NAME",
+	  "kubernetes controller: the Secret whose cluster-secret key node pods read (the secret "
+	  "is never in a pod spec)" },
 	OPT_END
 };

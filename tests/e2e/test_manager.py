@@ -25,7 +25,7 @@ def test_manager_config_errors_exit_2(t):
         (["--cluster-secret", "x"], "cluster-secret"),
         (["--local-addr-base", "10.0.0"], "local-addr-base"),
         (["--dead-after", "soon"], "--dead-after"),
-        (["--controller", "aws"], "--controller"),
+        (["--controller", "nope"], "--controller"),
         (["--db", "postgres://db/x"], "db"),
     ]
     base = ["--admin-token", TOKEN, "--cluster-secret", "e2e-cluster-secret-0123",

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""mock_k8s.py - a MOCK of the Kubernetes API's core/v1 pods for the kubernetes controller's
+tests (no cluster is reachable here).  It checks what the API server checks for these calls:
+the bearer token (401 Unauthorized otherwise), the JSON content type, a Pod's apiVersion and
+kind, a DNS-1123 name, label values, containers with a name and an image, a restartPolicy
+it knows, env secretKeyRef naming a Secret that exists in the namespace (else the pod could
+not start), duplicate names (409 AlreadyExists); lists select on one label equality; it
+answers with Pod, PodList and Status objects in the documented shapes.
+
+It cannot run containers: a pod is its container's command run on this machine with POD_IP
+(a loopback address the mock assigns), the referenced secret's value in its env var, and
+SLUICE_BIN / SLUICE_BIND / SLUICE_NODE_CONF set, so the node boots from the pod spec.
+
+Test controls: POST /_mock/faults {"create": [{"code": 429, "reason": ..., "message": ...}]},
+GET /_mock/requests, GET /_mock/pods.
+
+    mock_k8s.py --listen ADDR:PORT --token TOKEN --secret NS/NAME/KEY=VALUE --state DIR
+                --sluice BIN --addr-base 127.B.C
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+lock = threading.Lock()
+state = {"pods": {}, "faults": {}, "requests": [], "next_ip": 2}
+DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def status(code, reason, message):
+    return code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                  "message": message, "reason": reason, "code": code}
+
+
+class Refuse(Exception):
+    def __init__(self, code, reason, message):
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+
+
+def validate_pod(ns, pod):
+    if pod.get("apiVersion") != "v1" or pod.get("kind") != "Pod":
+        raise Refuse(400, "BadRequest", "the object is not a v1 Pod")
+    md = pod.get("metadata") or {}
+    name = md.get("name", "")
+    if not name or len(name) > 253 or not DNS1123.match(name):
+        raise Refuse(422, "Invalid", 'Pod "%s" is invalid: metadata.name: Invalid value' % name)
+    for k, v in (md.get("labels") or {}).items():
+        if not isinstance(v, str) or len(v) > 63 or not LABEL_VALUE.match(v):
+            raise Refuse(422, "Invalid", "metadata.labels: Invalid value: %r" % v)
+    spec = pod.get("spec") or {}
+    if spec.get("restartPolicy", "Always") not in ("Always", "OnFailure", "Never"):
+        raise Refuse(422, "Invalid", "spec.restartPolicy: Unsupported value")
+    cs = spec.get("containers") or []
+    if not cs:
+        raise Refuse(422, "Invalid", "spec.containers: Required value")
+    env = {}
+    for c in cs:
+        if not c.get("name") or not c.get("image"):
+            raise Refuse(422, "Invalid", "spec.containers[0].image: Required value")
+        for e in c.get("env", []):
+            ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+            if ref:
+                key = "%s/%s/%s" % (ns, ref.get("name"), ref.get("key"))
+                if key not in ARGS.secrets:
+                    raise Refuse(422, "Invalid", "secret %s/%s (key %s) not found: the pod "
+                                 "could not start" % (ns, ref.get("name"), ref.get("key")))
+                env[e["name"]] = ARGS.secrets[key]
+            elif "value" in e:
+                env[e["name"]] = e["value"]
+    return name, env
+
+
+def start_pod(ns, pod, env):
+    with lock:
+        ip = "%s.%d" % (ARGS.addr_base, state["next_ip"])
+        state["next_ip"] += 1
+    name = pod["metadata"]["name"]
+    pdir = os.path.join(ARGS.state, name)
+    os.makedirs(pdir, exist_ok=True)
+    c = pod["spec"]["containers"][0]
+    cmd = list(c.get("command") or []) + list(c.get("args") or [])
+    e = dict(os.environ, POD_IP=ip, SLUICE_BIN=ARGS.sluice, SLUICE_BIND=ip,
+             SLUICE_NODE_CONF=os.path.join(pdir, "node.conf"))
+    e.update(env)
+    log = open(os.path.join(pdir, "container.log"), "ab")
+    proc = subprocess.Popen(cmd, env=e, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            start_new_session=True)
+    log.close()
+    threading.Thread(target=proc.wait, daemon=True).start()
+    now = datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    pod = json.loads(json.dumps(pod))
+    pod["metadata"].update({"namespace": ns, "uid": str(uuid.uuid4()), "creationTimestamp": now,
+                            "resourceVersion": str(len(state["requests"]))})
+    pod["status"] = {"phase": "Pending"}  # no podIP yet, as a real create answers
+    with lock:
+        state["pods"][(ns, name)] = {"pod": pod, "pid": proc.pid, "ip": ip}
+    return pod
+
+
+def pod_view(entry):
+    pod = json.loads(json.dumps(entry["pod"]))
+    if not pod["metadata"].get("deletionTimestamp"):
+        pod["status"] = {"phase": "Running", "podIP": entry["ip"], "hostIP": "127.0.0.1"}
+    return pod
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        sys.stderr.write("mock_k8s: " + (fmt % a) + "\n")
+
+    def reply(self, code, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if code == 429:
+            self.send_header("Retry-After", "1")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def route(self, method):
+        u = urlsplit(self.path)
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        if u.path == "/_mock/faults" and method == "POST":
+            with lock:
+                for k, v in json.loads(raw).items():
+                    state["faults"].setdefault(k, []).extend(v)
+            return self.reply(200, {})
+        if u.path == "/_mock/requests":
+            with lock:
+                return self.reply(200, state["requests"])
+        if u.path == "/_mock/pods":
+            with lock:
+                return self.reply(200, [dict(pod_view(e), pid=e["pid"])
+                                        for e in state["pods"].values()])
+        m = re.match(r"^/api/v1/namespaces/([^/]+)/pods(?:/([^/]+))?$", u.path)
+        kind = {("POST", False): "create", ("GET", False): "list",
+                ("DELETE", True): "delete"}.get((method, bool(m and m.group(2))))
+        entry = {"method": method, "path": u.path, "query": u.query, "kind": kind,
+                 "body": raw.decode("utf-8", "replace"), "status": None}
+        with lock:
+            state["requests"].append(entry)
+        try:
+            if self.headers.get("Authorization") != "Bearer " + ARGS.token:
+                raise Refuse(401, "Unauthorized", "Unauthorized")
+            if not m or not kind:
+                raise Refuse(404, "NotFound", "the server could not find the requested resource")
+            ns = m.group(1)
+            with lock:
+                q = state["faults"].get(kind) or []
+                fault = q.pop(0) if q else None
+            if fault:
+                raise Refuse(fault["code"], fault.get("reason", "TooManyRequests"),
+                             fault.get("message", "the server has received too many requests"))
+            if kind == "create":
+                if not self.headers.get("Content-Type", "").startswith("application/json"):
+                    raise Refuse(415, "UnsupportedMediaType", "the body must be JSON")
+                pod = json.loads(raw)
+                name, env = validate_pod(ns, pod)
+                with lock:
+                    if (ns, name) in state["pods"]:
+                        raise Refuse(409, "AlreadyExists", 'pods "%s" already exists' % name)
+                entry["status"] = 201
+                return self.reply(201, start_pod(ns, pod, env))
+            if kind == "list":
+                sel = parse_qs(u.query).get("labelSelector", [""])[0]
+                k, _, v = unquote(sel).partition("=")
+                with lock:
+                    items = [pod_view(e) for (pns, _), e in state["pods"].items()
+                             if pns == ns and (not k or e["pod"]["metadata"].get("labels", {})
+                                               .get(k) == v)]
+                entry["status"] = 200
+                return self.reply(200, {"kind": "PodList", "apiVersion": "v1",
+                                        "metadata": {"resourceVersion": "1"}, "items": items})
+            with lock:
+                e = state["pods"].get((ns, m.group(2)))
+                if not e:
+                    raise Refuse(404, "NotFound", 'pods "%s" not found' % m.group(2))
+                del state["pods"][(ns, m.group(2))]
+            try:
+                os.killpg(e["pid"], signal.SIGTERM)
+            except OSError:
+                pass
+            e["pod"]["metadata"]["deletionTimestamp"] = datetime.datetime.utcnow().strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+            entry["status"] = 200
+            return self.reply(200, pod_view(e))
+        except Refuse as r:
+            entry["status"] = r.code
+            code, obj = status(r.code, r.reason, r.message)
+            self.reply(code, obj)
+
+    def do_GET(self):
+        self.route("GET")
+
+    def do_POST(self):
+        self.route("POST")
+
+    def do_DELETE(self):
+        self.route("DELETE")
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--listen", required=True)
+    ap.add_argument("--token", required=True)
+    ap.add_argument("--secret", action="append", default=[])
+    ap.add_argument("--state", required=True)
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--addr-base", required=True)
+    ARGS = ap.parse_args()
+    ARGS.secrets = dict(s.split("=", 1) for s in ARGS.secret)
+    os.makedirs(ARGS.state, exist_ok=True)
+    host, port = ARGS.listen.rsplit(":", 1)
+    srv = ThreadingHTTPServer((host, int(port)), Handler)
+
+    def stop(*_):
+        with lock:
+            for e in state["pods"].values():
+                try:
+                    os.killpg(e["pid"], signal.SIGKILL)
+                except OSError:
+                    pass
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
