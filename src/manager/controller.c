@@ -201,6 +201,11 @@ int ctl_prop_only(const json_t *props, const char *const *allowed, char *err, si
 	const char *k;
 	json_t *v;
 	json_object_foreach((json_t *)props, k, v) {
+		/* Red5 Pro's launch configurations carry their cloud's settings as
+		 * {"property": [{"name", "value"}, ...]}: kept and answered back for Red5's
+		 * scripts, read by no controller here (docs/api.md). */
+		if (strcmp(k, "property") == 0 && json_is_array(v))
+			continue;
 		int ok = 0;
 		for (size_t i = 0; allowed[i]; i++)
 			if (strcmp(k, allowed[i]) == 0)

@@ -201,9 +201,11 @@ static void imds_answer(void *arg, int rc, long status, const char *body, size_t
 		snprintf(ac->creds.token, sizeof(ac->creds.token), "%s", token);
 		ac->creds.expires_ms = iso_ms(exp);
 		ac->creds.have = 1;
-		json_decref(o);
 		ac->imds_busy = 0;
-		log_info("aws_credentials", "source=imds role=%s expires=%s", ac->imds_role, exp);
+		char ee[80], er[300];
+		log_info("aws_credentials", "source=imds role=%s expires=%s",
+		         log_escape(ac->imds_role, er, sizeof(er)), log_escape(exp, ee, sizeof(ee)));
+		json_decref(o); /* exp points into o */
 		creds_waiters_go(ac, NULL);
 		return;
 	}
