@@ -239,6 +239,18 @@ int whep_start(struct node *n)
 		.consent_timeout_ms = n->cfg->webrtc_consent_timeout,
 		.sr_interval_ms = WHEP_SR_INTERVAL_MS,
 	};
+	const char *range = n->cfg->webrtc_ports;
+	if (range && *range) {
+		int lo = 0, hi = 0, used = 0;
+		if (sscanf(range, "%d-%d%n", &lo, &hi, &used) != 2 || range[used] != '\0' || lo < 1 ||
+		    hi > 65535 || lo > hi) {
+			log_error("webrtc_start_failed", "reason=\"webrtc-ports must be LOW-HIGH, "
+			          "1 <= LOW <= HIGH <= 65535\"");
+			return -1;
+		}
+		rc.port_min = lo;
+		rc.port_max = hi;
+	}
 	char err[256];
 	n->rtc = rtc_server_new(n->loop, &rc, err, sizeof(err));
 	if (!n->rtc) {
