@@ -17,7 +17,7 @@ import time
 import zlib
 
 from cluster_util import downstream, origin
-from harness import check, fixture, publish, stop_gently, wait_for
+from harness import SLUICE, Node, check, fixture, publish, stop_gently, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "..", "browser", "whep.mjs")
@@ -278,3 +278,27 @@ def test_whep_consent_freshness(t):
     check(waited >= 1.0, "the session ended %.1f s after the browser died: not by consent" % waited)
     status, _, _ = n.http("/live/c/whep", method="POST", headers=sdp, data=h264)
     check(status == 201, "the ended session's port was not freed: %d" % status)
+
+
+def test_whep_play_token(t):
+    """WHEP takes the play token as every protocol does: ?token= or Authorization: Bearer."""
+    n = Node(t.procs, name="node-whep-token", args=["--play-secret", "play-s3cret"])
+    publish(t.procs, n.rtmp("live", "tok"), media=fixture(bframes=0))
+    n.wait_live("live", "tok")
+    r = subprocess.run([SLUICE, "token", "--secret", "play-s3cret", "--action", "play",
+                        "--app", "live", "--stream", "tok", "--ttl", "1h"],
+                       capture_output=True, text=True, timeout=10)
+    good = r.stdout.strip()
+    check(r.returncode == 0 and good, "sluice token failed: %s" % r.stderr)
+    sdp = {"Content-Type": "application/sdp"}
+    status, _, _ = n.http("/live/tok/whep", method="POST", headers=sdp, data=minimal_offer())
+    check(status == 403, "no token: %d" % status)
+    status, _, _ = n.http("/live/tok/whep?token=1.AAAA", method="POST", headers=sdp,
+                          data=minimal_offer())
+    check(status == 403, "bad token: %d" % status)
+    status, _, _ = n.http("/live/tok/whep?token=" + good, method="POST", headers=sdp,
+                          data=minimal_offer())
+    check(status == 201, "?token=: %d" % status)
+    bearer = dict(sdp, Authorization="Bearer " + good)
+    status, _, _ = n.http("/live/tok/whep", method="POST", headers=bearer, data=minimal_offer())
+    check(status == 201, "Authorization: Bearer: %d" % status)
