@@ -570,6 +570,11 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 		srv->stats.refused_sdp++;
 		return rc;
 	}
+	if (st->vcodec != FLV_CODEC_UNKNOWN && st->vcodec != FLV_CODEC_H264) {
+		srv->stats.refused_sdp++;
+		snprintf(err, errlen, "this stream's video is not H.264: WebRTC plays H.264 only");
+		return SL_EUNSUPP;
+	}
 	if (o.setup == SDP_SETUP_PASSIVE) {
 		srv->stats.refused_sdp++;
 		snprintf(err, errlen, "the node is the DTLS server: offer a=setup:actpass or active");
