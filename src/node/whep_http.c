@@ -252,6 +252,17 @@ int whep_start(struct node *n)
 		rc.port_max = hi;
 	}
 	char err[256];
+	int wildcard = strcmp(n->cfg->bind, "0.0.0.0") == 0 || strcmp(n->cfg->bind, "::") == 0;
+	if (wildcard) {
+		/* A socket on the wildcard answers from whatever address the route picks, and ICE
+		 * wants the answer from the candidate's.  So bind to the candidate address when it
+		 * is one of ours; one behind NAT (not local) leaves the wildcard. */
+		struct rtc_config on_candidate = rc;
+		on_candidate.bind_ip = public_ip;
+		n->rtc = rtc_server_new(n->loop, &on_candidate, err, sizeof(err));
+		if (n->rtc)
+			return 0;
+	}
 	n->rtc = rtc_server_new(n->loop, &rc, err, sizeof(err));
 	if (!n->rtc) {
 		log_error("webrtc_start_failed", "reason=\"%s\"", err);
