@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		size_t al = strlen(r.app), nl = strlen(r.name);
 		CHECK(al >= 1 && al <= HLS_NAME_MAX && nl >= 1 && nl <= HLS_NAME_MAX);
-		CHECK(!strchr(r.app, '/') && !strchr(r.name, '/'));
+		CHECK(r.app[0] != '/' && r.app[al - 1] != '/' && !strstr(r.app, "//") &&
+		      !strchr(r.name, '/'));
 		char want[400];
 		int n;
 		const char *ext = r.container == HLS_FMP4 ? "m4s" : "ts";

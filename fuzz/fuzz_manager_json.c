@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (lc.t[r].present != lc2.t[r].present || lc.t[r].capacity != lc2.t[r].capacity ||
 			    strcmp(lc.t[r].instance_type, lc2.t[r].instance_type) != 0)
 				abort();
-		if (strcmp(lc.name, lc2.name) != 0)
+		if (strcmp(lc.name, lc2.name) != 0 || lc.transcoder.present != lc2.transcoder.present ||
+		    lc.transcoder.capacity != lc2.transcoder.capacity)
 			abort();
 		free(s);
 		lc_free(&lc);
@@ -57,6 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (sp.t[r].present && sp.t[r].min > sp.t[r].max)
 				abort();
 		}
+		if (memcmp(&sp.transcoder, &sp2.transcoder, sizeof(sp.transcoder)) != 0 ||
+		    strcmp(sp.type, sp2.type) != 0)
+			abort();
 		free(s);
 	} else if (!err[0]) {
 		abort();
@@ -77,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	int role;
-	struct thresholds th = { 60, 20 };
+	struct thresholds th = { 60, 20, 0 };
 	if (thresholds_parse(text, size, &role, &th, err, sizeof(err)) == 0) {
 		if (role < 0 || role >= MROLE_COUNT || th.in_pct >= th.out_pct)
 			abort();

@@ -3,16 +3,32 @@
 #
 #   scripts/licence-check.sh          lists the files without the line; exit 1 if any
 #
-# Checked: every file under src/ and tests/unit/, and fuzz/*.c, bench/*.c, web/*.js (our
-# sources; fuzz corpora, seeds and web/node_modules are data or other projects' code).
+# Checked: every file git tracks (or, outside a git checkout, every file) that is ours and
+# takes a comment: C sources and headers, Python, shell, JavaScript, HTML, the *.in templates,
+# Makefile, meson.build, meson_options.txt and .ci/run.  Not checked: fuzz corpora and seeds
+# (data), web/node_modules (other projects' code), debian/ (Debian's own formats, with
+# debian/copyright saying the licence), and data files that take no comment.
 # The line is "SPDX-License-Identifier: Apache-2.0" (see LICENSE), anywhere in the file's
 # first 10 lines, in whatever comment syntax the file uses.
 set -eu
 cd "$(dirname "$0")/.."
 want="SPDX-License-Identifier: Apache-2.0"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	list=$(git ls-files)
+else
+	list=$(find . -type f ! -path './.git/*' ! -path './build*' | sed 's|^\./||')
+fi
 missing=0
 checked=0
-for f in $(find src tests/unit -type f | sort) fuzz/*.c bench/*.c web/*.js; do
+for f in $list; do
+	case "$f" in
+	fuzz/corpora/* | fuzz/seeds/* | web/node_modules/* | debian/* | build*/*) continue ;;
+	packaging/*.in | packaging/*/meson.build) ;;
+	packaging/*) continue ;;
+	*.c | *.h | *.py | *.sh | *.js | *.mjs | *.html | *.in | Makefile | */Makefile) ;;
+	meson.build | */meson.build | meson_options.txt | .ci/run) ;;
+	*) continue ;;
+	esac
 	[ -f "$f" ] || continue
 	checked=$((checked + 1))
 	if ! head -n 10 "$f" | grep -qF "$want"; then

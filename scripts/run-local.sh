@@ -74,6 +74,8 @@ pub=$(ctl --json route live/demo --publish | sed -n 's/.*"rtmp": *"\([^"]*\)".*/
 edge=$(ctl --json nodes | tr '{' '\n' | grep '"role": *"edge"' | head -1 |
 	sed -n 's/.*"host": *"\([^"]*\)".*/\1/p')
 cat <<TXT
+Console: http://$listen/   (log in with the admin token $token)
+
 sluice is running: a stream manager on http://$listen and a node group "local".
 
 $(ctl nodes)
@@ -92,6 +94,7 @@ $(ctl nodes)
 
   Look inside (SLUICE_MANAGER=http://$listen SLUICE_TOKEN=$token)
     $bin ctl nodes | groups | streams | events
+    open http://$edge:5080/ in a browser                 # a node's status page
 
 Ctrl-C stops everything. Manager log: $state/manager.log
 TXT

@@ -1,7 +1,8 @@
 #!/bin/sh
 # web.sh - installs web/'s npm packages (web/package-lock.json) when they are missing or
-# the lock file changed: hls.js, which the build embeds into the watch page, and
-# playwright-core, which the browser tests use to drive Debian's chromium.
+# the lock file changed: hls.js and uPlot, which the build embeds into the watch page and
+# the manager's console, and playwright-core, which the browser tests use to drive Debian's
+# chromium.
 #
 # Called by the Makefile before it builds.  Without npm or the registry the build still
 # works; the watch page then says its player was not built.

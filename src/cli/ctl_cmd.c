@@ -32,7 +32,7 @@ static const char usage[] =
 	"  group list | get NAME | delete NAME | add-origin NAME\n"
 	"  group create --launch-config LC --scale-policy SP [--name N] [--region R]...\n"
 	"               [--replace-dead] [--keep-dead]\n"
-	"  group thresholds NAME [--role ROLE --scale-out PCT [--scale-in PCT]]\n"
+	"  group thresholds NAME [--role ROLE --scale-out PCT [--scale-in PCT] [--cpu-scale-out PCT]]\n"
 	"  nodes [--group NAME]                     every node: state, role, address, load\n"
 	"  node get ID | drain ID | remove ID [--force]\n"
 	"  route APP/STREAM [--publish | --subscribe] [--region R] [--group G]\n"
@@ -513,6 +513,8 @@ static int cmd_group(struct ctl *c, int argc, char **argv)
 				json_object_set_new(o, "scaleOut", json_string(argv[i + 1]));
 			else if (strcmp(argv[i], "--scale-in") == 0)
 				json_object_set_new(o, "scaleIn", json_string(argv[i + 1]));
+			else if (strcmp(argv[i], "--cpu-scale-out") == 0)
+				json_object_set_new(o, "cpuScaleOut", json_string(argv[i + 1]));
 		}
 		char *body = json_dumps(o, JSON_COMPACT);
 		json_decref(o);

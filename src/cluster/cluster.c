@@ -435,6 +435,13 @@ static void timer_cb(uv_timer_t *t)
 		pull_tick(list_entry(it, struct pull, link), now);
 }
 
+void cluster_settings_changed(struct cluster *cl)
+{
+	const struct cluster_settings *cfg = cl->host.cfg;
+	pull_gate_set_limits(&cl->gate, cfg->max_pulls, cfg->pull_rate, cfg->pull_miss_hold_ms,
+	                     cfg->pull_miss_hold_max_ms);
+}
+
 void cluster_start(struct cluster *cl)
 {
 	if (!cl->enabled)

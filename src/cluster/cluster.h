@@ -99,6 +99,8 @@ void cluster_set_origin_hints(struct cluster *cl, json_t *hints);
 int cluster_origin_hint(const struct cluster *cl, const char *app, const char *name);
 /* Starts the cluster's timer: pulls and links are looked after four times a second. */
 void cluster_start(struct cluster *cl);
+/* The host changed its settings (a reload): limits kept elsewhere follow them. */
+void cluster_settings_changed(struct cluster *cl);
 /* Drops every pull and link (node shutdown). */
 void cluster_stop(struct cluster *cl);
 

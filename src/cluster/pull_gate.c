@@ -18,13 +18,21 @@ static void key_of(const char *app, const char *name, char *key, size_t n)
 	snprintf(key, n, "%s/%s", app, name);
 }
 
-void pull_gate_init(struct pull_gate *g, unsigned max_pulls, unsigned rate, uint64_t hold_ms,
-                    uint64_t hold_max_ms)
+void pull_gate_set_limits(struct pull_gate *g, unsigned max_pulls, unsigned rate, uint64_t hold_ms,
+                          uint64_t hold_max_ms)
 {
 	g->max_pulls = max_pulls;
 	g->rate = rate;
 	g->hold_ms = hold_ms;
 	g->hold_max_ms = hold_max_ms < hold_ms ? hold_ms : hold_max_ms;
+	if (g->tokens > rate)
+		g->tokens = rate;
+}
+
+void pull_gate_init(struct pull_gate *g, unsigned max_pulls, unsigned rate, uint64_t hold_ms,
+                    uint64_t hold_max_ms)
+{
+	pull_gate_set_limits(g, max_pulls, rate, hold_ms, hold_max_ms);
 	strmap_init(&g->misses);
 	g->tokens = rate;
 	g->refill_ms = 0;

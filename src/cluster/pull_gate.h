@@ -39,6 +39,9 @@ struct pull_gate {
 
 void pull_gate_init(struct pull_gate *g, unsigned max_pulls, unsigned rate, uint64_t hold_ms,
                     uint64_t hold_max_ms);
+/* New limits for a running gate (a reload); what it remembers stays. */
+void pull_gate_set_limits(struct pull_gate *g, unsigned max_pulls, unsigned rate, uint64_t hold_ms,
+                          uint64_t hold_max_ms);
 void pull_gate_free(struct pull_gate *g);
 /* May a pull of app/name start now, with npulls already running?  A refusal is counted;
  * an open verdict uses a token. */

@@ -16,3 +16,22 @@ int stream_name_valid(const char *s)
 	}
 	return 1;
 }
+
+int app_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > STREAM_NAME_MAX)
+		return 0;
+	char level[STREAM_NAME_MAX + 1];
+	for (const char *p = s;;) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		memcpy(level, p, len);
+		level[len] = '\0';
+		if (!stream_name_valid(level))
+			return 0;
+		if (!slash)
+			return 1;
+		p = slash + 1;
+	}
+}

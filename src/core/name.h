@@ -11,5 +11,9 @@
 
 /* 1..STREAM_NAME_MAX bytes of [A-Za-z0-9_.~@+=-], not starting with '.'. */
 int stream_name_valid(const char *s);
+/* An app (Red5's scope) may have several levels, "live/room1": 1..STREAM_NAME_MAX bytes in
+ * all, each '/'-separated level a valid stream name (so no empty level, no "..", no leading
+ * or trailing slash). */
+int app_name_valid(const char *s);
 
 #endif

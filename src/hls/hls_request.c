@@ -97,17 +97,15 @@ int hls_parse_path(const char *path, size_t len, struct hls_request *out)
 	if (len < 1 || path[0] != '/')
 		return SL_ENOTFOUND;
 	const char *p = path + 1, *end = path + len;
-	const char *s1 = memchr(p, '/', (size_t)(end - p));
+	/* The last two slashes: /APP/STREAM/FILE, where APP may have levels (live/room1). */
+	const char *s2 = memrchr(p, '/', (size_t)(end - p));
+	const char *s1 = s2 && s2 > p ? memrchr(p, '/', (size_t)(s2 - p)) : NULL;
 	if (!s1)
 		return SL_ENOTFOUND;
-	const char *s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1));
-	if (!s2)
-		return SL_ENOTFOUND;
 	const char *file = s2 + 1;
-	if (memchr(file, '/', (size_t)(end - file)))
-		return SL_ENOTFOUND;
 	size_t alen = (size_t)(s1 - p), nlen = (size_t)(s2 - s1 - 1);
-	if (alen == 0 || alen > HLS_NAME_MAX || nlen == 0 || nlen > HLS_NAME_MAX)
+	if (alen == 0 || alen > HLS_NAME_MAX || nlen == 0 || nlen > HLS_NAME_MAX ||
+	    p[0] == '/' || s1[-1] == '/' || memmem(p, alen, "//", 2))
 		return SL_ENOTFOUND;
 	int rc = parse_file(file, (size_t)(end - file), out);
 	if (rc < 0)

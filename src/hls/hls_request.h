@@ -1,7 +1,7 @@
 /*
  * hls_request.h - what an HLS request asks for, from its path and query:
  *
- *   /APP/STREAM/                  the watch page
+ *   /APP/STREAM/                  the watch page (APP may have levels: /live/room1/STREAM/)
  *   /APP/STREAM/index.m3u8        the media playlist [?_HLS_msn=M[&_HLS_part=P]]
  *   /APP/STREAM/seg-M.ts          segment M (MPEG-TS; seg-M.m4s: fMP4)
  *   /APP/STREAM/part-M.P.ts       part P of segment M (part-M.P.m4s: fMP4)
@@ -38,7 +38,7 @@ struct hls_request {
  * Parses a request path.  Returns 0, SL_ENOTFOUND if the path is not of an
  * HLS shape (other routes may want it), or SL_EPROTO for an HLS shape with
  * bad numbers.  App and stream are 1..128 bytes without '/' (the caller
- * checks the name rules).
+ * checks the name rules); the app may have levels ("live/room1"), the stream has none.
  */
 int hls_parse_path(const char *path, size_t len, struct hls_request *out);
 

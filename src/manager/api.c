@@ -49,7 +49,7 @@ static int split_path(const struct http_request *req, size_t prefix_len, struct 
 /* The admin token; with none set, nothing is authorized (the manager refuses to start). */
 int mgr_authorized(struct manager *m, const struct http_request *req)
 {
-	return http_bearer_ok(req, m->cfg->admin_token);
+	return http_bearer_ok(req, m->cfg->admin_token) || console_authorized(m->console, req);
 }
 
 static int query(const struct http_request *req, const char *name, char *out, size_t n)
@@ -77,6 +77,10 @@ static const char *used_by(struct manager *m, int policy, const char *name)
 static json_t *config_json(void *obj, int policy, int wrap)
 {
 	json_t *o = policy ? sp_to_json(obj) : lc_to_json(obj);
+	if (policy ? ((struct scale_policy *)obj)->transcoder.present
+	           : ((struct launch_config *)obj)->transcoder.present)
+		json_object_set_new(o, "note", json_string("the transcoder target is kept, but sluice "
+		                    "launches no transcoder nodes until it transcodes (docs/api.md)"));
 	return wrap ? json_pack("{s:o}", policy ? "policy" : "launchconfig", o) : o;
 }
 
@@ -85,6 +89,15 @@ static void free_config(void *obj, int policy)
 	if (!policy)
 		lc_free(obj);
 	free(obj);
+}
+
+/* Red5's paths (wrap) answer errors in Red5's shape. */
+static void cfg_error(struct http_conn *c, int wrap, int status, const char *message)
+{
+	if (wrap)
+		mgr_red5_error(c, status, message);
+	else
+		http_respond_error(c, status, message);
 }
 
 void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const char *name,
@@ -108,7 +121,7 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 		void *v = strmap_get(map, name);
 		if (!v) {
 			snprintf(err, sizeof(err), "no %s named %s", what, name);
-			http_respond_error(c, 404, err);
+			cfg_error(c, wrap, 404, err);
 			return;
 		}
 		http_respond_json(c, 200, config_json(v, policy, wrap));
@@ -119,12 +132,12 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 		const char *g = used_by(m, policy, name);
 		if (!v) {
 			snprintf(err, sizeof(err), "no %s named %s", what, name);
-			http_respond_error(c, 404, err);
+			cfg_error(c, wrap, 404, err);
 			return;
 		}
 		if (g) {
 			snprintf(err, sizeof(err), "%s %s is used by node group %s", what, name, g);
-			http_respond_error(c, 409, err);
+			cfg_error(c, wrap, 409, err);
 			return;
 		}
 		strmap_del(map, name);
@@ -142,7 +155,7 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 		                : lc_parse((const char *)body, len, obj, err, sizeof(err));
 		if (rc < 0) {
 			free(obj);
-			http_respond_error(c, 400, err);
+			cfg_error(c, wrap, 400, err);
 			return;
 		}
 		const char *oname = policy ? ((struct scale_policy *)obj)->name
@@ -150,7 +163,7 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 		if (name && strcmp(name, oname) != 0) {
 			snprintf(err, sizeof(err), "name: '%s' does not match the URL's '%s'", oname, name);
 			free_config(obj, policy);
-			http_respond_error(c, 400, err);
+			cfg_error(c, wrap, 400, err);
 			return;
 		}
 		void *old = strmap_get(map, oname);
@@ -158,7 +171,7 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 			snprintf(err, sizeof(err), "a %s named %s already exists (PUT replaces it)", what,
 			         oname);
 			free_config(obj, policy);
-			http_respond_error(c, 409, err);
+			cfg_error(c, wrap, 409, err);
 			return;
 		}
 		json_t *j = config_json(obj, policy, 0);
@@ -167,7 +180,7 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 		if (!s || store_put(m->store, table, oname, s) < 0) {
 			free(s);
 			free_config(obj, policy);
-			http_respond_error(c, 500, "cannot write to the store");
+			cfg_error(c, wrap, 500, "cannot write to the store");
 			return;
 		}
 		free(s);
@@ -179,7 +192,7 @@ void mgr_config_call(struct manager *m, struct http_conn *c, int policy, const c
 		http_respond_json(c, old ? 200 : 201, config_json(obj, policy, wrap));
 		return;
 	}
-	http_respond_error(c, 405, "method not allowed here");
+	cfg_error(c, wrap, 405, "method not allowed here");
 }
 
 /* ---- groups ---- */
@@ -228,6 +241,11 @@ int mgr_create_group(struct manager *m, const char *body, size_t len, struct mgr
 	}
 	g->g.active = 0;
 	g->g.created_ms = (int64_t)clock_wall_ms();
+	/* Red5's stored default alarms start a group that names no thresholds of its own. */
+	json_t *peek = json_loadb(body, len, 0, NULL);
+	if (!json_object_get(peek, "thresholds"))
+		mgr_red5_apply_default_alarms(m, g);
+	json_decref(peek);
 	strmap_put(&m->groups, g->g.name, g);
 	mgr_save_group(m, g);
 	mgr_event(m, "group_created", g->g.name, NULL, "launch config %s, scale policy %s, "
@@ -443,13 +461,41 @@ static void reserve(struct manager *m, struct mnode *nd, const char *caller)
 	route_pending_add(&nd->pending, now, key);
 }
 
+int mgr_scope_valid(const char *app)
+{
+	return app_name_valid(app);
+}
+
 int mgr_route(struct manager *m, const char *app, const char *stream, enum route_action a,
               const char *region, const char *group, const char *caller, struct mnode **out,
               char *reason, size_t reason_size)
 {
-	if (!stream_name_valid(app) || !stream_name_valid(stream)) {
+	return mgr_route_opts(m, app, stream, a, region, group, caller, NULL, out, reason,
+	                      reason_size);
+}
+
+/* The origin a broadcast of app/stream was sent to lately, if it can still take it. */
+static struct mnode *held_origin(struct manager *m, const char *key, const char *scope)
+{
+	const char *id = name_hold_get(&m->holds, key, clock_wall_ms());
+	struct mnode *nd = id ? mgr_node_find(m, id) : NULL;
+	if (!nd || nd->state != NS_ALIVE || nd->role != MROLE_ORIGIN ||
+	    (scope && strcmp(scope, nd->group) != 0))
+		return NULL;
+	return nd;
+}
+
+int mgr_route_opts(struct manager *m, const char *app, const char *stream, enum route_action a,
+                   const char *region, const char *group, const char *caller,
+                   const struct route_opts *o, struct mnode **out, char *reason,
+                   size_t reason_size)
+{
+	static const struct route_opts none;
+	if (!o)
+		o = &none;
+	if (!mgr_scope_valid(app) || !stream_name_valid(stream)) {
 		snprintf(reason, reason_size, "app and stream names are 1-128 characters of "
-		         "A-Z a-z 0-9 _ . ~ @ + = -");
+		         "A-Z a-z 0-9 _ . ~ @ + = - (an app may have several levels: live/room1)");
 		return 400;
 	}
 	if (group && *group && !mgr_group_find(m, group)) {
@@ -467,6 +513,23 @@ int mgr_route(struct manager *m, const char *app, const char *stream, enum route
 			break;
 		}
 	}
+	char key[300];
+	snprintf(key, sizeof(key), "%s/%s", app, stream);
+	if (a == ROUTE_BROADCAST && o->hold) {
+		struct mnode *held = held_origin(m, key, scope);
+		int elsewhere = 0;
+		list_for_each(it, &m->nodes) {
+			struct mnode *nd = list_entry(it, struct mnode, link);
+			elsewhere |= nd != held && node_publishes(nd, app, stream) &&
+			             (nd->state == NS_ALIVE || nd->state == NS_DRAINING);
+		}
+		if (held && !elsewhere) {
+			*out = held;
+			reserve(m, held, caller);
+			name_hold_put(&m->holds, key, held->id, clock_wall_ms(), NAME_HOLD_MS);
+			return 0;
+		}
+	}
 	struct route_node *rn = xcalloc(m->nnodes + 1, sizeof(*rn));
 	struct mnode **map = xcalloc(m->nnodes + 1, sizeof(*map));
 	size_t n = 0;
@@ -474,11 +537,15 @@ int mgr_route(struct manager *m, const char *app, const char *stream, enum route
 		struct mnode *nd = list_entry(it, struct mnode, link);
 		if (scope && strcmp(scope, nd->group) != 0)
 			continue;
+		if (o->strict_region && region && *region && strcmp(region, nd->region) != 0)
+			continue;
 		rn[n] = (struct route_node){
 			.id = nd->id, .role = nd->role, .state = nd->state, .region = nd->region,
 			.load = mgr_node_load(nd), .capacity = mgr_capacity(m, nd->group, nd->role),
 			.publishing = node_publishes(nd, app, stream),
+			.overloaded = nd->rep.overloaded[0] != 0,
 		};
+		m->routes_overloaded += nd->rep.overloaded[0] != 0 && nd->state == NS_ALIVE;
 		map[n++] = nd;
 	}
 	int i = routing_pick(rn, n, a, region, reason, reason_size);
@@ -487,6 +554,10 @@ int mgr_route(struct manager *m, const char *app, const char *stream, enum route
 		struct mnode *nd = map[i];
 		*out = nd;
 		reserve(m, nd, caller);
+		if (a == ROUTE_BROADCAST && o->hold && nd->role == MROLE_ORIGIN &&
+		    name_hold_put(&m->holds, key, nd->id, clock_wall_ms(), NAME_HOLD_MS) < 0)
+			log_throttled(LOG_WARN, "route_hold_full", "names=%d: a broadcast name is not "
+			            "held (the table is full)", NAME_HOLD_MAX);
 	} else {
 		status = i == SL_ENOTFOUND ? 404 : 503;
 	}
@@ -537,8 +608,10 @@ static void api_route(struct manager *m, struct http_conn *c, const struct http_
 		return;
 	}
 	struct mnode *nd = NULL;
-	int status = mgr_route(m, app, stream, a, region, group, http_conn_base(c)->peer, &nd,
-	                       reason, sizeof(reason));
+	/* A retried broadcast of a name not yet live goes to the same origin (name_hold.h). */
+	struct route_opts o = { .hold = 1 };
+	int status = mgr_route_opts(m, app, stream, a, region, group, http_conn_base(c)->peer, &o,
+	                            &nd, reason, sizeof(reason));
 	if (status) {
 		char msg[700];
 		snprintf(msg, sizeof(msg), "%s/%s: %s", app, stream, reason);
@@ -570,9 +643,12 @@ static void api_streams(struct manager *m, struct http_conn *c)
 			}
 			json_int_t v = json_integer_value(json_object_get(s, "viewers")) + rs->viewers;
 			json_object_set_new(s, "viewers", json_integer(v));
-			json_array_append_new(json_object_get(s, "nodes"), json_pack("{s:s, s:s, s:b, s:I}",
-			                      "id", nd->id, "role", mrole_name(nd->role), "publishing",
-			                      rs->publishing, "viewers", (json_int_t)rs->viewers));
+			json_t *on = json_pack("{s:s, s:s, s:b, s:I}", "id", nd->id, "role",
+			                       mrole_name(nd->role), "publishing", rs->publishing,
+			                       "viewers", (json_int_t)rs->viewers);
+			console_protocols_add(s, rs);
+			console_protocols_add(on, rs);
+			json_array_append_new(json_object_get(s, "nodes"), on);
 		}
 	}
 	json_t *arr = json_array();
@@ -630,8 +706,13 @@ static void api_manager(struct manager *m, struct http_conn *c)
 	/* What the limits refused or held back (docs/security.md, Manager). */
 	json_object_set_new(o, "connections", json_pack("{s:o, s:o}", "api",
 	                    conn_counts(&m->conns), "node", conn_counts(&m->node_conns)));
+	json_object_set_new(o, "leadership", mgr_leader_json(m));
 	json_object_set_new(o, "routesUnreserved", json_integer((json_int_t)m->routes_unreserved));
+	json_object_set_new(o, "routesSkippedOverloaded",
+	                    json_integer((json_int_t)m->routes_overloaded));
+	json_object_set_new(o, "sm2Refused", json_integer((json_int_t)m->sm2_refused));
 	json_object_set_new(o, "nodeCallsRefused", json_integer((json_int_t)m->node_calls_refused));
+	json_object_set_new(o, "console", console_stats_json(m->console));
 	json_object_set_new(o, "probes", json_pack("{s:I, s:I, s:I}", "sent",
 	                    (json_int_t)m->probes, "healthy", (json_int_t)m->probes_healthy,
 	                    "failed", (json_int_t)m->probes_failed));
@@ -679,6 +760,8 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 		http_respond(c, m->stopping ? 503 : 200, "text/plain", ok, sizeof(ok) - 1);
 		return;
 	}
+	if (path_is(req, "/healthz/leader") && mgr_ha_leader_health(m, c))
+		return;
 	if (path_is(req, "/api/v1/cluster/register") || path_is(req, "/api/v1/cluster/heartbeat")) {
 		if (req->method != HTTP_POST)
 			http_respond_error(c, 405, "use POST");
@@ -686,9 +769,21 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 			mgr_node_call(m, c, req, body, body_len, path_is(req, "/api/v1/cluster/register"));
 		return;
 	}
+	if (console_handle(m, c, req, body, body_len))
+		return;
 	if (req->path_len >= 15 && memcmp(req->path, "/streammanager/", 15) == 0) {
 		if (!mgr_red5_handle(m, c, req, body, body_len))
-			http_respond_error(c, 404, "no such Stream Manager endpoint");
+			mgr_red5_error(c, 404, "no such Stream Manager endpoint");
+		return;
+	}
+	if (req->path_len >= 7 && memcmp(req->path, "/as/v1/", 7) == 0) {
+		if (!mgr_red5_sm2_handle(m, c, req, body, body_len))
+			http_respond_error(c, 404, "no such Stream Manager 2 endpoint");
+		return;
+	}
+	if (req->path_len >= 9 && memcmp(req->path, "/rest/v2/", 9) == 0) {
+		if (!mgr_antmedia_handle(m, c, req))
+			http_respond_error(c, 404, "no such Ant Media endpoint");
 		return;
 	}
 	if (req->path_len < 8 || memcmp(req->path, "/api/v1/", 8) != 0) {
@@ -707,6 +802,8 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 		return;
 	}
 	const char *seg0 = sg.s[0];
+	if (!routing && mgr_ha_gate(m, c, seg0, get))
+		return;
 	if (routing) {
 		if (!get)
 			http_respond_error(c, 405, "use GET");

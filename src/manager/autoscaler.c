@@ -31,8 +31,14 @@ void autoscale_decide(const struct scale_input *in, struct scale_state *st,
 	double cap = (double)in->alive * (double)in->capacity;
 	out->load_pct = (double)in->connections * 100.0 / cap;
 	char nums[160];
-	snprintf(nums, sizeof(nums), "load %.1f%% = %lld connections / (%u alive x %lld capacity)",
-	         out->load_pct, (long long)in->connections, in->alive, (long long)in->capacity);
+	int cpu_on = in->th.cpu_out_pct > 0;
+	int n0 = snprintf(nums, sizeof(nums), "load %.1f%% = %lld connections / (%u alive x %lld "
+	                  "capacity)", out->load_pct, (long long)in->connections, in->alive,
+	                  (long long)in->capacity);
+	if (cpu_on && n0 > 0 && (size_t)n0 < sizeof(nums))
+		snprintf(nums + n0, sizeof(nums) - (size_t)n0, ", CPU %.0f%% (scale-out %lld%%)",
+		         in->cpu_pct, (long long)in->th.cpu_out_pct);
+	int cpu_hot = cpu_on && in->cpu_pct > (double)in->th.cpu_out_pct;
 
 	if ((int64_t)active > in->lim.max && in->draining == 0) {
 		out->action = SCALE_IN;
@@ -41,7 +47,7 @@ void autoscale_decide(const struct scale_input *in, struct scale_state *st,
 		         role, active, (long long)in->lim.max, nums);
 		return;
 	}
-	if (out->load_pct > (double)in->th.out_pct) {
+	if (out->load_pct > (double)in->th.out_pct || cpu_hot) {
 		st->low_since_ms = 0;
 		if ((int64_t)active >= in->lim.max) {
 			snprintf(out->reason, sizeof(out->reason), "%s: hold at maxLimit %lld; %s > %lld%%",
@@ -62,12 +68,14 @@ void autoscale_decide(const struct scale_input *in, struct scale_state *st,
 		int64_t room = in->lim.max - (int64_t)active;
 		out->action = SCALE_OUT;
 		out->count = (unsigned)(in->lim.adjust < room ? in->lim.adjust : room);
-		snprintf(out->reason, sizeof(out->reason), "%s: %s > scale-out %lld%%; +%u (max %lld)",
-		         role, nums, (long long)in->th.out_pct, out->count, (long long)in->lim.max);
+		snprintf(out->reason, sizeof(out->reason), "%s: %s > scale-out %lld%%%s; +%u (max %lld)",
+		         role, nums, (long long)in->th.out_pct, cpu_hot ? " or CPU over its threshold"
+		         : "", out->count, (long long)in->lim.max);
 		return;
 	}
 	if (out->load_pct >= (double)in->th.in_pct || (int64_t)active <= in->lim.min ||
-	    in->launching > 0 || in->draining > 0) {
+	    in->launching > 0 || in->draining > 0 ||
+	    (cpu_on && in->cpu_pct > (double)in->th.cpu_out_pct / 2)) {
 		st->low_since_ms = 0;
 		return;
 	}

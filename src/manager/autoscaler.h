@@ -9,6 +9,10 @@
  * the cool-down have passed.  Below the scale-in threshold for a whole
  * cool-down, and only if the rest would stay under the scale-out threshold:
  * drain one node, never below minLimit.  The reason carries the numbers.
+ *
+ * With a CPU threshold set (th.cpu_out_pct, Ant Media's way), a mean machine
+ * CPU above it also scales out, and no node is drained while the CPU is above
+ * half of it (so the rest are not pushed over at once).
  */
 #ifndef SLUICE_MANAGER_AUTOSCALER_H
 #define SLUICE_MANAGER_AUTOSCALER_H
@@ -28,6 +32,7 @@ struct scale_input {
 	unsigned alive;            /* alive (not draining) */
 	unsigned draining;
 	int64_t connections;       /* on the alive nodes */
+	double cpu_pct;            /* mean machine CPU of the alive nodes (th.cpu_out_pct) */
 	uint64_t now_ms;
 	uint64_t last_out_ms;      /* last scale-out (0: never) */
 	uint64_t last_in_ms;       /* last scale-in (0: never) */

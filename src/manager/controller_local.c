@@ -91,6 +91,9 @@ static int write_config(struct local_controller *lc, const struct node_spec *spe
 	fprintf(f, "name = %s\nbind = %s\nrole = %s\ngroup = %s\nmanager = %s\n", spec->id, host,
 	        spec->role, spec->group, lc->cfg.manager_url);
 	fprintf(f, "log-level = %s\n", lc->cfg.log_level);
+	/* Every local node shares this one machine's CPU: a machine-wide cpu-limit would stop
+	 * them all at once, so CPU admission is for nodes on machines of their own. */
+	fputs("cpu-limit = 100\n", f);
 	if (spec->origins && *spec->origins)
 		fprintf(f, "origins = %s\n", spec->origins);
 	fputs("cluster-secret = \"", f);

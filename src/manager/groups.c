@@ -105,6 +105,9 @@ json_t *mgr_node_json(struct manager *m, const struct mnode *nd)
 		                      "publishing", nd->rep.streams[i].publishing,
 		                      "viewers", (json_int_t)nd->rep.streams[i].viewers));
 	json_object_set_new(o, "streams", streams);
+	json_object_set_new(o, "machine", json_pack("{s:f, s:f, s:s}", "cpuPercent",
+	                    nd->rep.sys_cpu_percent, "memoryPercent", nd->rep.mem_percent,
+	                    "overloaded", nd->rep.overloaded));
 	json_object_set_new(o, "controller", json_string(nd->managed ? m->ctl->ops->name : "none"));
 	return o;
 }
@@ -176,6 +179,10 @@ void mgr_group_origins(struct manager *m, const char *group, const struct mnode 
 int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char *why,
                const struct mnode *replacing, char *err, size_t err_size)
 {
+	if (!mgr_leader_act(m, "launch")) {
+		snprintf(err, err_size, "this manager does not lead now (only the leader launches)");
+		return SL_EAUTH;
+	}
 	if (mgr_capacity(m, g->g.name, role) <= 0) {
 		snprintf(err, err_size, "launch config %s has no target for role %s",
 		         g->g.launch_config, mrole_name(role));
@@ -274,20 +281,26 @@ int mgr_drain(struct manager *m, struct mnode *nd, const char *why)
 {
 	if (nd->state != NS_ALIVE && nd->state != NS_STARTING && nd->state != NS_LAUNCHING)
 		return SL_EINVAL;
+	if (!mgr_leader_act(m, "drain"))
+		return SL_EAUTH;
 	mgr_set_state(m, nd, NS_DRAINING, why);
 	return 0;
 }
 
 void mgr_remove(struct manager *m, struct mnode *nd, int force, const char *why)
 {
+	if (!mgr_leader_act(m, "remove"))
+		return;
 	if (nd->managed)
 		m->ctl->ops->terminate(m->ctl, nd->id, &nd->place, force);
 	mgr_event(m, "node_removed", nd->group, nd->id, "%s %s at %s: %s", mrole_name(nd->role),
 	          nd->id, nd->place.host, why);
 	store_delete(m->store, ST_NODES, nd->id);
+	name_hold_forget_node(&m->holds, nd->id);
 	list_del(&nd->link);
 	m->nnodes--;
 	node_report_free(&nd->rep);
+	free(nd->hot_body);
 	free(nd);
 }
 
@@ -309,6 +322,8 @@ void mgr_delete_group(struct manager *m, struct mgroup *g)
 /* A node stopped answering: stop what is left of it, replace it, forget it. */
 static void handle_dead(struct manager *m, struct mnode *nd, const char *why)
 {
+	if (!mgr_leader_act(m, "dead-node handling"))
+		return;
 	mgr_set_state(m, nd, NS_DEAD, why);
 	if (nd->managed)
 		m->ctl->ops->terminate(m->ctl, nd->id, &nd->place, 1);
@@ -400,10 +415,13 @@ static void autoscale_group(struct manager *m, struct mgroup *g, uint64_t now)
 			} else if (nd->state == NS_ALIVE) {
 				in.alive++;
 				in.connections += mgr_node_load(nd);
+				in.cpu_pct += nd->rep.sys_cpu_percent;  /* summed; the mean below */
 			} else if (nd->state == NS_DRAINING) {
 				in.draining++;
 			}
 		}
+		if (in.alive)
+			in.cpu_pct /= in.alive;
 		/* Edges need an origin to pull from: nothing to scale until one runs. */
 		if (r != MROLE_ORIGIN && count_role(m, g->g.name, MROLE_ORIGIN, 1) == 0)
 			continue;
@@ -505,6 +523,46 @@ void mgr_lifecycle_tick(struct manager *m)
 
 /* ---- loading the store at start ---- */
 
+/* A node's stored record into *nd (zeroed by the caller); 0, or SL_EINVAL. */
+int mgr_node_parse(struct manager *m, const char *json, struct mnode *nd)
+{
+	json_error_t je;
+	json_t *o = json_loads(json, 0, &je);
+	const char *id = NULL, *group = NULL, *role = NULL, *state = NULL, *region = "",
+	           *host = NULL, *origins = "", *nonce = "";
+	json_int_t rport = 0, hport = 0, pid = 0, launched = 0, since = 0;
+	int managed = 0;
+	if (!o || json_unpack_ex(o, &je, 0, "{s:s, s:s, s:s, s:s, s?s, s:s, s:I, s:I, s:I, s:b,"
+	                         " s?s, s:I, s:I, s?s}", "id", &id, "group", &group, "role", &role,
+	                         "state", &state, "region", &region, "host", &host,
+	                         "rtmpPort", &rport, "httpPort", &hport, "pid", &pid,
+	                         "managed", &managed, "origins", &origins, "launchedMs",
+	                         &launched, "stateSinceMs", &since, "keyNonce", &nonce) != 0 ||
+	    mrole_parse(role) < 0 || node_state_parse(state) < 0 || !mgr_name_valid(id)) {
+		json_decref(o);
+		return SL_EINVAL;
+	}
+	snprintf(nd->id, sizeof(nd->id), "%s", id);
+	snprintf(nd->group, sizeof(nd->group), "%s", group);
+	snprintf(nd->region, sizeof(nd->region), "%s", region);
+	snprintf(nd->place.host, sizeof(nd->place.host), "%s", host);
+	snprintf(nd->origins, sizeof(nd->origins), "%s", origins);
+	nd->role = (enum mrole)mrole_parse(role);
+	nd->state = (enum node_state)node_state_parse(state);
+	nd->place.rtmp_port = (int)rport;
+	nd->place.http_port = (int)hport;
+	nd->place.pid = (int)pid;
+	nd->managed = managed;
+	nd->launched_ms = (uint64_t)launched;
+	nd->state_since_ms = (uint64_t)since;
+	/* Its key lives on across the restart: heartbeats go on without re-registering. */
+	if (node_nonce_valid(nonce))
+		mgr_node_set_nonce(m, nd, nonce);
+	json_decref(o);
+	return 0;
+}
+
+
 struct load_ctx {
 	struct manager *m;
 	enum store_table t;
@@ -539,42 +597,13 @@ static void load_row(void *arg, const char *key, const char *json)
 		}
 		free(x);
 	} else {
-		json_error_t je;
-		json_t *o = json_loads(json, 0, &je);
-		const char *id = NULL, *group = NULL, *role = NULL, *state = NULL, *region = "",
-		           *host = NULL, *origins = "", *nonce = "";
-		json_int_t rport = 0, hport = 0, pid = 0, launched = 0, since = 0;
-		int managed = 0;
-		if (o && json_unpack_ex(o, &je, 0, "{s:s, s:s, s:s, s:s, s?s, s:s, s:I, s:I, s:I, s:b,"
-		                        " s?s, s:I, s:I, s?s}", "id", &id, "group", &group, "role", &role,
-		                        "state", &state, "region", &region, "host", &host,
-		                        "rtmpPort", &rport, "httpPort", &hport, "pid", &pid,
-		                        "managed", &managed, "origins", &origins, "launchedMs",
-		                        &launched, "stateSinceMs", &since, "keyNonce", &nonce) == 0 &&
-		    mrole_parse(role) >= 0 && node_state_parse(state) >= 0 && mgr_name_valid(id)) {
-			struct mnode *nd = xcalloc(1, sizeof(*nd));
-			snprintf(nd->id, sizeof(nd->id), "%s", id);
-			snprintf(nd->group, sizeof(nd->group), "%s", group);
-			snprintf(nd->region, sizeof(nd->region), "%s", region);
-			snprintf(nd->place.host, sizeof(nd->place.host), "%s", host);
-			snprintf(nd->origins, sizeof(nd->origins), "%s", origins);
-			nd->role = (enum mrole)mrole_parse(role);
-			nd->state = (enum node_state)node_state_parse(state);
-			nd->place.rtmp_port = (int)rport;
-			nd->place.http_port = (int)hport;
-			nd->place.pid = (int)pid;
-			nd->managed = managed;
-			nd->launched_ms = (uint64_t)launched;
-			nd->state_since_ms = (uint64_t)since;
-			/* Its key lives on across the restart: heartbeats go on without re-registering. */
-			if (node_nonce_valid(nonce))
-				mgr_node_set_nonce(m, nd, nonce);
+		struct mnode *nd = xcalloc(1, sizeof(*nd));
+		if (mgr_node_parse(m, json, nd) == 0) {
 			list_add_tail(&m->nodes, &nd->link);
 			m->nnodes++;
-			json_decref(o);
 			return;
 		}
-		json_decref(o);
+		free(nd);
 		snprintf(err, sizeof(err), "bad node record");
 	}
 	lc->bad++;

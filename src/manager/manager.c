@@ -57,9 +57,36 @@ void mgr_event(struct manager *m, const char *kind, const char *group, const cha
 	store_event_add(m->store, (int64_t)clock_wall_ms(), kind, group, node, msg);
 }
 
+/* The leader's work first, then the sync that renews its lease: a leader that was frozen
+ * past its lease acts on what it believed, and the fencing token refuses it (leader.c). */
 static void tick_cb(uv_timer_t *t)
 {
-	mgr_lifecycle_tick(t->data);
+	struct manager *m = t->data;
+	if (m->leader.is_leader)
+		mgr_lifecycle_tick(m);
+	mgr_sync_tick(m);
+}
+
+/* The password of a PostgreSQL store: from db-password-file (first line), else libpq's
+ * PGPASSWORD or ~/.pgpass.  Returns 0, or -1 with a message printed. */
+static int load_db_password(const struct manager_config *cfg)
+{
+	if (!cfg->db_password_file || !*cfg->db_password_file)
+		return 0;
+	FILE *f = fopen(cfg->db_password_file, "r");
+	char line[512];
+	if (!f || !fgets(line, sizeof(line), f)) {
+		fprintf(stderr, "sluice manager: db-password-file: cannot read %s\n",
+		        cfg->db_password_file);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	store_set_password(line);
+	memset(line, 0, sizeof(line));
+	return 0;
 }
 
 static void manager_stop(struct manager *m, const char *why)
@@ -80,8 +107,12 @@ static void manager_stop(struct manager *m, const char *why)
 				mgr_remove(m, nd, 0, "the manager is stopping (stop-nodes-on-exit)");
 		}
 	}
+	/* After the nodes it stops: those are leader actions too. */
+	mgr_leader_release(m);
 	uv_timer_stop(&m->tick);
 	uv_close((uv_handle_t *)&m->tick, NULL);
+	console_stop(m->console);
+	m->console = NULL;
 	uv_close((uv_handle_t *)&m->sig_term, NULL);
 	uv_close((uv_handle_t *)&m->sig_int, NULL);
 	if (m->http)
@@ -232,6 +263,7 @@ int manager_main(int argc, char **argv)
 	strmap_init(&m->lcs);
 	strmap_init(&m->sps);
 	strmap_init(&m->groups);
+	name_hold_init(&m->holds);
 	conn_table_init(&m->conns, (uint32_t)cfg.max_connections);
 	conn_table_init(&m->node_conns, (uint32_t)cfg.node_max_connections);
 	conn_table_set_ip_limits(&m->conns, (uint32_t)cfg.max_connections_per_ip,
@@ -249,6 +281,17 @@ int manager_main(int argc, char **argv)
 		goto out;
 	}
 	exe[n] = '\0';
+	if (cfg.name && *cfg.name)
+		snprintf(m->name, sizeof(m->name), "%s", cfg.name);
+	else
+		snprintf(m->name, sizeof(m->name), "%s:%d", m->listen_host, m->listen_port);
+	snprintf(m->api_url, sizeof(m->api_url), strchr(m->listen_host, ':') ? "http://[%s]:%d" :
+	         "http://%s:%d", m->listen_host, m->listen_port);
+	store_set_timeout_ms((unsigned)cfg.db_timeout);
+	if (load_db_password(&cfg) < 0) {
+		status = 2;
+		goto out;
+	}
 	if (store_open(cfg.db, &m->store, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sluice manager: db: %s\n", err);
 		status = 2;
@@ -270,6 +313,8 @@ int manager_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	/* Alone on SQLite it leads at once; on PostgreSQL it leads if the lease is free. */
+	mgr_leader_tick(m);
 	struct http_server_config hcfg = {
 		.bind = m->listen_host, .port = m->listen_port, .max_body_bytes = 1 << 20,
 		.cors = 1, .conns = &m->conns, .handler = mgr_http_handle, .ctx = m,
@@ -296,6 +341,7 @@ int manager_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	m->console = console_new(m);
 	uv_timer_init(m->loop, &m->tick);
 	m->tick.data = m;
 	uv_timer_start(&m->tick, tick_cb, TICK_MS, TICK_MS);
@@ -306,8 +352,9 @@ int manager_main(int argc, char **argv)
 	uv_signal_start(&m->sig_int, signal_cb, SIGINT);
 	manager_reload_start(m, argc, argv);
 	log_info("manager_started", "version=%s listen=%s node_listen=%s:%d db=%s controller=%s "
-	         "advertise=%s schema=%d", SLUICE_VERSION, cfg.listen, m->node_host, m->node_port,
-	         cfg.db, m->ctl->ops->name, m->advertise, store_schema_version(m->store));
+	         "advertise=%s schema=%d name=%s leader=%s", SLUICE_VERSION, cfg.listen, m->node_host,
+	         m->node_port, cfg.db, m->ctl->ops->name, m->advertise,
+	         store_schema_version(m->store), m->name, m->leader.is_leader ? "yes" : "no");
 	sd_notify_ready();
 	uv_run(m->loop, UV_RUN_DEFAULT);
 	log_info("manager_stopped", "nodes=%u", m->nnodes);
@@ -320,6 +367,7 @@ out:
 		struct mnode *nd = list_entry(m->nodes.next, struct mnode, link);
 		list_del(&nd->link);
 		node_report_free(&nd->rep);
+		free(nd->hot_body);
 		free(nd);
 	}
 	size_t it = 0;
@@ -337,9 +385,12 @@ out:
 	strmap_free(&m->lcs);
 	strmap_free(&m->sps);
 	strmap_free(&m->groups);
+	name_hold_free(&m->holds);
 	conn_table_free(&m->conns);
 	conn_table_free(&m->node_conns);
-	store_close(m->store);
+	if (m->store)
+		store_close(m->store);
+	store_set_password(NULL);
 	options_free(manager_options, &cfg);
 	free(m);
 	return status;

@@ -16,8 +16,11 @@
 #include "core/list.h"
 #include "core/strmap.h"
 #include "manager/autoscaler.h"
+#include "manager/console.h"
 #include "manager/controller.h"
+#include "manager/ha.h"
 #include "manager/model.h"
+#include "manager/name_hold.h"
 #include "proto/node_sign.h"
 #include "manager/routing.h"
 #include "manager/store.h"
@@ -44,6 +47,14 @@ struct manager_config {
 	int64_t max_connections_per_ip, conn_rate_per_ip, conn_burst_per_ip;
 	int64_t route_reservations_per_ip;
 	char *log_level;
+	uint64_t console_session_ttl, console_sample_interval;  /* console.c */
+	int64_t console_max_sessions;
+	/* several managers on one PostgreSQL (ha.h, docs/operations.md) */
+	char *name;
+	char *db_password_file;
+	uint64_t db_timeout;
+	uint64_t lease;
+	uint64_t sync_interval;
 };
 
 extern const struct option_def manager_options[];
@@ -75,6 +86,8 @@ struct mnode {
 	int probing;                   /* a /healthz probe is in flight */
 	struct route_pending pending;  /* clients routed here, not yet seen in a report */
 	struct node_report rep;        /* latest stats */
+	int hot_dirty;                 /* heartbeat not yet shared with other managers (sync.c) */
+	char *hot_body;                /* that heartbeat's body, or NULL */
 };
 
 #define MGR_EVENTS_RING 256
@@ -108,6 +121,18 @@ struct manager {
 	uint64_t routes_unreserved;    /* routed without a reservation (the caller held its share) */
 	uint64_t probes, probes_healthy, probes_failed;
 	uint64_t node_calls_refused;   /* register/heartbeat answered 400, 401 or 409 */
+	struct console *console;       /* the web console (console.c); NULL when stopped */
+	/* several managers (ha.h) */
+	char name[128];                /* in the leader lease */
+	char api_url[160];             /* where the leader's API is, for the others to say */
+	struct mgr_leader leader;
+	struct mgr_sync sync;
+	/* compatibility surfaces (api_red5.c, api_red5_sm2.c, api_antmedia.c) */
+	int64_t red5_alarm[MROLE_COUNT]; /* Red5's default scale-out alarm for later groups; 0: none */
+	int red5_alarm_loaded;         /* red5_alarm read from the store */
+	struct name_hold holds;        /* broadcast names held on an origin (name_hold.h) */
+	uint64_t routes_overloaded;    /* nodes skipped by routing: above their CPU or memory limit */
+	uint64_t sm2_refused;          /* /as/v1 logins and tokens refused (api_red5_sm2.c) */
 };
 
 /* manager.c */
@@ -145,6 +170,8 @@ void mgr_lifecycle_tick(struct manager *m);
 /* Loads everything from the store and re-adopts running nodes. */
 int mgr_load(struct manager *m, char *err, size_t err_size);
 json_t *mgr_node_json(struct manager *m, const struct mnode *nd);
+/* A node's stored record into *nd (zeroed by the caller); 0, or SL_EINVAL. */
+int mgr_node_parse(struct manager *m, const char *json, struct mnode *nd);
 
 /* probe.c: asks a node whose heartbeats are late for /healthz; calls back with 1 (it
  * answered, 200 or 503) or 0 (no answer within probe-timeout). */
@@ -171,6 +198,29 @@ int mgr_red5_handle(struct manager *m, struct http_conn *c, const struct http_re
 int mgr_route(struct manager *m, const char *app, const char *stream, enum route_action a,
               const char *region, const char *group, const char *caller, struct mnode **out,
               char *reason, size_t reason_size);
+/* mgr_route with options: strict_region keeps to nodes of that region only; hold sends
+ * a broadcast for a name to the origin it was sent to last, for NAME_HOLD_MS. */
+struct route_opts {
+	int strict_region;
+	int hold;
+};
+int mgr_route_opts(struct manager *m, const char *app, const char *stream, enum route_action a,
+                   const char *region, const char *group, const char *caller,
+                   const struct route_opts *o, struct mnode **out, char *reason,
+                   size_t reason_size);
+/* 1 when app is one or more '/'-separated levels, each a valid stream name (Red5 scopes
+ * such as live/room1), at most STREAM_NAME_MAX characters in all. */
+int mgr_scope_valid(const char *app);
+/* api_red5.c: answers an error in Red5's shape {"errorMessage", "timestamp"}. */
+void mgr_red5_error(struct http_conn *c, int status, const char *message);
+/* api_red5.c: Red5's default scale-out alarms, applied to a group being created (one whose
+ * body names no thresholds). */
+void mgr_red5_apply_default_alarms(struct manager *m, struct mgroup *g);
+/* api_red5_sm2.c: Red5 Pro Stream Manager 2 paths (/as/v1); 1 if it answered */
+int mgr_red5_sm2_handle(struct manager *m, struct http_conn *c, const struct http_request *req,
+                        const uint8_t *body, size_t body_len);
+/* api_antmedia.c: Ant Media Server paths (/rest/v2); 1 if it answered */
+int mgr_antmedia_handle(struct manager *m, struct http_conn *c, const struct http_request *req);
 /* Shared API helpers (api.c) */
 int mgr_authorized(struct manager *m, const struct http_request *req);
 void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnode *nd,

@@ -17,7 +17,8 @@ const struct option_def manager_options[] = {
 	  "address and port where nodes register and heartbeat, apart from the API so that API "
 	  "clients cannot take its connections (default: the listen address, port + 1)" },
 	{ "db", OPT_STRING, OFF(db), "sqlite:sluice.db", 0, 0, NULL, "URL",
-	  "where groups, policies, configurations and nodes are kept (sqlite:PATH)" },
+	  "where groups, policies, configurations and nodes are kept: sqlite:PATH (one manager) or "
+	  "postgresql://USER@HOST:PORT/DB (several managers; docs/operations.md)" },
 	{ "admin-token", OPT_STRING, OFF(admin_token), NULL, 0, 0, NULL, "TOKEN",
 	  "required on /api/v1 as 'Authorization: Bearer TOKEN' or ?accessToken=TOKEN "
 	  "(at least 8 characters; unset: the API is refused)" },
@@ -63,5 +64,26 @@ const struct option_def manager_options[] = {
 	  "(each for 3 s or until the node reports the client); more are answered without" },
 	{ "log-level", OPT_ENUM, OFF(log_level), "info", 0, 0, log_levels, "LEVEL",
 	  "least severe log level written" },
+	{ "console-session-ttl", OPT_MS, OFF(console_session_ttl), "12h", 60000, 604800000, NULL,
+	  NULL, "a console login lasts this long (the session cookie's expiry)" },
+	{ "console-max-sessions", OPT_INT, OFF(console_max_sessions), "64", 1, 4096, NULL, NULL,
+	  "console sessions held at once; a login beyond it ends the least recently used one" },
+	{ "console-sample-interval", OPT_MS, OFF(console_sample_interval), "10s", 1000, 60000,
+	  NULL, NULL, "how often the console's charts take a point (they keep the last hour)" },
+	{ "name", OPT_STRING, OFF(name), NULL, 0, 0, NULL, "NAME",
+	  "this manager's name in the leader lease and /api/v1/manager, unique among the "
+	  "managers sharing a database (default: the listen address)" },
+	{ "db-password-file", OPT_STRING, OFF(db_password_file), NULL, 0, 0, NULL, "FILE",
+	  "postgresql: read the database password from FILE (first line); unset: PGPASSWORD or "
+	  "~/.pgpass.  Never on the command line or in the URL" },
+	{ "db-timeout", OPT_MS, OFF(db_timeout), "2s", 100, 60000, NULL, NULL,
+	  "postgresql: connect and statement timeout (the loop waits at most this long on a "
+	  "database that hangs)" },
+	{ "lease", OPT_MS, OFF(lease), "2s", 500, 600000, NULL, NULL,
+	  "postgresql: the leader lease; a leader that cannot renew it for this long is "
+	  "replaced (a new leader acts within lease + sync-interval of a crash)" },
+	{ "sync-interval", OPT_MS, OFF(sync_interval), "500ms", 250, 60000, NULL, NULL,
+	  "postgresql: how often a manager writes its batched heartbeat state, reads other "
+	  "managers' changes and renews the lease" },
 	OPT_END
 };

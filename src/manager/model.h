@@ -20,6 +20,7 @@
 #define MGR_NAME_MAX 64
 #define MGR_MAX_REGIONS 8
 #define MGR_REGION_MAX 32
+#define SP_TYPE_MAX 127
 
 enum mrole { MROLE_ORIGIN, MROLE_EDGE, MROLE_RELAY, MROLE_COUNT };
 
@@ -42,6 +43,9 @@ struct launch_config {
 	char description[256];
 	struct lc_target t[MROLE_COUNT];
 	json_t *properties, *metadata; /* kept as given (owned references), or NULL */
+	/* Red5's transcoder role: accepted and kept so operators' documents load unchanged,
+	 * but no transcoder node is launched until sluice transcodes (docs/api.md). */
+	struct lc_target transcoder;
 };
 
 struct sp_target {
@@ -54,8 +58,9 @@ struct scale_policy {
 	char name[MGR_NAME_MAX + 1];
 	char version[32];
 	char description[256];
-	char type[32];
+	char type[SP_TYPE_MAX + 1];    /* Red5's own is a Java class name, 51 characters */
 	struct sp_target t[MROLE_COUNT];
+	struct sp_target transcoder;   /* kept, not acted on (see launch_config.transcoder) */
 };
 
 #define DEFAULT_SCALE_OUT_PCT 60
@@ -63,6 +68,7 @@ struct scale_policy {
 
 struct thresholds {
 	int64_t out_pct, in_pct;
+	int64_t cpu_out_pct;           /* also scale out above this mean machine CPU; 0: off */
 };
 
 struct node_group {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/json_get.h"
 #include "core/mem.h"
 
 static const char *const role_names[MROLE_COUNT] = { "origin", "edge", "relay" };
@@ -44,42 +45,17 @@ int mgr_name_valid(const char *s)
 	return 1;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return SL_EINVAL;
-}
-
-/* A short, printable rendering of a bad value for messages. */
-static void describe(json_t *v, char *out, size_t n)
-{
-	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	if (!s) {
-		snprintf(out, n, "?");
-		return;
-	}
-	if (strlen(s) > 40)
-		snprintf(out, n, "%.37s...", s);
-	else
-		snprintf(out, n, "%s", s);
-	free(s);
-}
-
 static json_t *load(const char *text, size_t len, char *err, size_t n)
 {
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
-		fail(err, n, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
+		jfield_fail(err, n, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		fail(err, n, "the body must be a JSON object");
+		jfield_fail(err, n, "the body must be a JSON object");
 		return NULL;
 	}
 	return root;
@@ -97,116 +73,18 @@ static json_t *unwrap(json_t *root, const char *key, const char **prefix)
 	return root;
 }
 
-static void field_path(char *out, size_t n, const char *prefix, const char *field)
-{
-	if (prefix && *prefix)
-		snprintf(out, n, "%s.%s", prefix, field);
-	else
-		snprintf(out, n, "%s", field);
-}
-
-/* An integer written as a JSON integer or as a string of digits. */
-static int get_int(json_t *obj, const char *key, const char *prefix, int64_t min, int64_t max,
-                   int required, int64_t *out, char *err, size_t n)
-{
-	char path[160], got[48];
-	field_path(path, sizeof(path), prefix, key);
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v)) {
-		if (required)
-			return fail(err, n, "%s: required (an integer from %lld to %lld)", path,
-			            (long long)min, (long long)max);
-		return 0;
-	}
-	int64_t x;
-	if (json_is_integer(v)) {
-		x = (int64_t)json_integer_value(v);
-	} else if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		size_t len = json_string_length(v);
-		char *end;
-		errno = 0;
-		long long ll = (len > 0 && len <= 19 && strlen(s) == len) ? strtoll(s, &end, 10) : 0;
-		if (len == 0 || len > 19 || strlen(s) != len || errno || *end ||
-		    !((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) {
-			describe(v, got, sizeof(got));
-			return fail(err, n, "%s: expected an integer from %lld to %lld, got %s", path,
-			            (long long)min, (long long)max, got);
-		}
-		x = ll;
-	} else {
-		describe(v, got, sizeof(got));
-		return fail(err, n, "%s: expected an integer from %lld to %lld, got %s", path,
-		            (long long)min, (long long)max, got);
-	}
-	if (x < min || x > max)
-		return fail(err, n, "%s: %lld is out of range (%lld to %lld)", path, (long long)x,
-		            (long long)min, (long long)max);
-	*out = x;
-	return 0;
-}
-
-static int get_str(json_t *obj, const char *key, const char *prefix, size_t max, int required,
-                   char *out, size_t out_size, char *err, size_t n)
-{
-	char path[160], got[48];
-	field_path(path, sizeof(path), prefix, key);
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v)) {
-		if (required)
-			return fail(err, n, "%s: required", path);
-		return 0;
-	}
-	if (!json_is_string(v)) {
-		describe(v, got, sizeof(got));
-		return fail(err, n, "%s: expected a string, got %s", path, got);
-	}
-	size_t len = json_string_length(v);
-	const char *s = json_string_value(v);
-	if (len > max || len >= out_size)
-		return fail(err, n, "%s: longer than %zu characters", path, max);
-	if (strlen(s) != len)
-		return fail(err, n, "%s: contains a NUL character", path);
-	memcpy(out, s, len + 1);
-	return 0;
-}
-
 static int get_name(json_t *obj, const char *key, const char *prefix, int required, char *out,
                     char *err, size_t n)
 {
 	char path[160];
-	field_path(path, sizeof(path), prefix, key);
+	jfield_path(path, sizeof(path), prefix, key);
 	out[0] = '\0';
-	int rc = get_str(obj, key, prefix, MGR_NAME_MAX, required, out, MGR_NAME_MAX + 1, err, n);
+	int rc = jfield_str(obj, key, prefix, MGR_NAME_MAX, required, out, MGR_NAME_MAX + 1, err, n);
 	if (rc < 0)
 		return rc;
 	if ((required || out[0]) && !mgr_name_valid(out))
-		return fail(err, n, "%s: must be 1-64 characters of A-Z a-z 0-9 . _ -", path);
+		return jfield_fail(err, n, "%s: must be 1-64 characters of A-Z a-z 0-9 . _ -", path);
 	return 0;
-}
-
-static int get_bool(json_t *obj, const char *key, const char *prefix, int *out, char *err,
-                    size_t n)
-{
-	char path[160], got[48];
-	field_path(path, sizeof(path), prefix, key);
-	json_t *v = json_object_get(obj, key);
-	if (!v || json_is_null(v))
-		return 0;
-	if (json_is_boolean(v)) {
-		*out = json_is_true(v);
-		return 0;
-	}
-	if (json_is_string(v) && strcmp(json_string_value(v), "true") == 0) {
-		*out = 1;
-		return 0;
-	}
-	if (json_is_string(v) && strcmp(json_string_value(v), "false") == 0) {
-		*out = 0;
-		return 0;
-	}
-	describe(v, got, sizeof(got));
-	return fail(err, n, "%s: expected true or false, got %s", path, got);
 }
 
 /* targets as {"target": [...]}, or as a bare array. */
@@ -219,6 +97,9 @@ static json_t *target_array(json_t *targets)
 	return NULL;
 }
 
+#define ROLE_TRANSCODER MROLE_COUNT
+
+/* A role, or ROLE_TRANSCODER (accepted in targets, kept, not launched), or an error. */
 static int get_role(json_t *t, const char *path, char *err, size_t n)
 {
 	char p[200], got[48];
@@ -226,16 +107,23 @@ static int get_role(json_t *t, const char *path, char *err, size_t n)
 	json_t *v = json_object_get(t, "role");
 	if (!json_is_string(v)) {
 		if (!v)
-			return fail(err, n, "%s: required (origin, edge or relay)", p);
-		describe(v, got, sizeof(got));
-		return fail(err, n, "%s: expected origin, edge or relay, got %s", p, got);
+			return jfield_fail(err, n, "%s: required (origin, edge, relay or transcoder)", p);
+		jfield_describe(v, got, sizeof(got));
+		return jfield_fail(err, n, "%s: expected origin, edge, relay or transcoder, got %s", p, got);
 	}
 	int r = mrole_parse(json_string_value(v));
+	if (r < 0 && strcmp(json_string_value(v), "transcoder") == 0)
+		return ROLE_TRANSCODER;
 	if (r < 0) {
-		describe(v, got, sizeof(got));
-		return fail(err, n, "%s: expected origin, edge or relay, got %s", p, got);
+		jfield_describe(v, got, sizeof(got));
+		return jfield_fail(err, n, "%s: expected origin, edge, relay or transcoder, got %s", p, got);
 	}
 	return r;
+}
+
+static const char *role_label(int r)
+{
+	return r == ROLE_TRANSCODER ? "transcoder" : mrole_name((enum mrole)r);
 }
 
 /* ---- launch configurations ---- */
@@ -252,18 +140,18 @@ int lc_parse(const char *text, size_t len, struct launch_config *out, char *err,
 	char tp[160];
 	int rc = get_name(o, "name", pre, 1, out->name, err, n);
 	if (!rc)
-		rc = get_str(o, "image", pre, 127, 0, out->image, sizeof(out->image), err, n);
+		rc = jfield_str(o, "image", pre, 127, 0, out->image, sizeof(out->image), err, n);
 	if (!rc)
-		rc = get_str(o, "version", pre, 31, 0, out->version, sizeof(out->version), err, n);
+		rc = jfield_str(o, "version", pre, 31, 0, out->version, sizeof(out->version), err, n);
 	if (!rc)
-		rc = get_str(o, "description", pre, 255, 0, out->description,
+		rc = jfield_str(o, "description", pre, 255, 0, out->description,
 		             sizeof(out->description), err, n);
 	if (rc)
 		goto done;
-	field_path(tp, sizeof(tp), pre, "targets");
+	jfield_path(tp, sizeof(tp), pre, "targets");
 	json_t *arr = target_array(json_object_get(o, "targets"));
 	if (!arr || json_array_size(arr) == 0) {
-		rc = fail(err, n, "%s: required: {\"target\": [{\"role\", \"instanceType\", "
+		rc = jfield_fail(err, n, "%s: required: {\"target\": [{\"role\", \"instanceType\", "
 		          "\"connectionCapacity\"}, ...]}", tp);
 		goto done;
 	}
@@ -273,7 +161,7 @@ int lc_parse(const char *text, size_t len, struct launch_config *out, char *err,
 		char p[200];
 		snprintf(p, sizeof(p), "%s.target[%zu]", tp, i);
 		if (!json_is_object(t)) {
-			rc = fail(err, n, "%s: expected an object", p);
+			rc = jfield_fail(err, n, "%s: expected an object", p);
 			goto done;
 		}
 		int r = get_role(t, p, err, n);
@@ -281,29 +169,29 @@ int lc_parse(const char *text, size_t len, struct launch_config *out, char *err,
 			rc = r;
 			goto done;
 		}
-		struct lc_target *lt = &out->t[r];
+		struct lc_target *lt = r == ROLE_TRANSCODER ? &out->transcoder : &out->t[r];
 		if (lt->present) {
-			rc = fail(err, n, "%s.role: %s is listed twice", p, mrole_name((enum mrole)r));
+			rc = jfield_fail(err, n, "%s.role: %s is listed twice", p, role_label(r));
 			goto done;
 		}
 		lt->present = 1;
-		rc = get_str(t, "instanceType", p, 63, 0, lt->instance_type,
+		rc = jfield_str(t, "instanceType", p, 63, 0, lt->instance_type,
 		             sizeof(lt->instance_type), err, n);
 		if (!rc)
-			rc = get_int(t, "connectionCapacity", p, 1, 10000000, 1, &lt->capacity, err, n);
+			rc = jfield_int(t, "connectionCapacity", p, 1, 10000000, 1, &lt->capacity, err, n);
 		if (rc)
 			goto done;
 	}
 	json_t *props = json_object_get(o, "properties");
 	json_t *meta = json_object_get(o, "metadata");
 	if (props && !json_is_object(props) && !json_is_null(props)) {
-		field_path(tp, sizeof(tp), pre, "properties");
-		rc = fail(err, n, "%s: expected an object", tp);
+		jfield_path(tp, sizeof(tp), pre, "properties");
+		rc = jfield_fail(err, n, "%s: expected an object", tp);
 		goto done;
 	}
 	if (meta && !json_is_object(meta) && !json_is_null(meta)) {
-		field_path(tp, sizeof(tp), pre, "metadata");
-		rc = fail(err, n, "%s: expected an object", tp);
+		jfield_path(tp, sizeof(tp), pre, "metadata");
+		rc = jfield_fail(err, n, "%s: expected an object", tp);
 		goto done;
 	}
 	if (json_is_object(props))
@@ -327,11 +215,11 @@ void lc_free(struct launch_config *lc)
 json_t *lc_to_json(const struct launch_config *lc)
 {
 	json_t *arr = json_array();
-	for (int r = 0; r < MROLE_COUNT; r++) {
-		const struct lc_target *t = &lc->t[r];
+	for (int r = 0; r <= ROLE_TRANSCODER; r++) {
+		const struct lc_target *t = r == ROLE_TRANSCODER ? &lc->transcoder : &lc->t[r];
 		if (!t->present)
 			continue;
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "role", mrole_name((enum mrole)r),
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "role", role_label(r),
 		                                     "instanceType", t->instance_type,
 		                                     "connectionCapacity", (json_int_t)t->capacity));
 	}
@@ -351,30 +239,30 @@ static int sp_target_parse(json_t *t, const char *p, struct scale_policy *out, c
                            size_t n)
 {
 	if (!json_is_object(t))
-		return fail(err, n, "%s: expected an object", p);
+		return jfield_fail(err, n, "%s: expected an object", p);
 	int r = get_role(t, p, err, n);
 	if (r < 0)
 		return r;
-	struct sp_target *st = &out->t[r];
+	struct sp_target *st = r == ROLE_TRANSCODER ? &out->transcoder : &out->t[r];
 	if (st->present)
-		return fail(err, n, "%s.role: %s is listed twice", p, mrole_name((enum mrole)r));
+		return jfield_fail(err, n, "%s.role: %s is listed twice", p, role_label(r));
 	st->present = 1;
 	st->adjust = 1;
 	st->cooldown_ms = 180000;
 	st->warmup_ms = 120000;
-	int rc = get_int(t, "minLimit", p, 0, 1000, 1, &st->min, err, n);
+	int rc = jfield_int(t, "minLimit", p, 0, 1000, 1, &st->min, err, n);
 	if (!rc)
-		rc = get_int(t, "maxLimit", p, 1, 1000, 1, &st->max, err, n);
+		rc = jfield_int(t, "maxLimit", p, 1, 1000, 1, &st->max, err, n);
 	if (!rc)
-		rc = get_int(t, "scaleAdjustment", p, 1, 1000, 0, &st->adjust, err, n);
+		rc = jfield_int(t, "scaleAdjustment", p, 1, 1000, 0, &st->adjust, err, n);
 	if (!rc)
-		rc = get_int(t, "coolDownPeriod", p, 0, 86400000, 0, &st->cooldown_ms, err, n);
+		rc = jfield_int(t, "coolDownPeriod", p, 0, 86400000, 0, &st->cooldown_ms, err, n);
 	if (!rc)
-		rc = get_int(t, "estimatedWarmUpTime", p, 0, 86400000, 0, &st->warmup_ms, err, n);
+		rc = jfield_int(t, "estimatedWarmUpTime", p, 0, 86400000, 0, &st->warmup_ms, err, n);
 	if (rc)
 		return rc;
 	if (st->min > st->max)
-		return fail(err, n, "%s: minLimit (%lld) is greater than maxLimit (%lld)", p,
+		return jfield_fail(err, n, "%s: minLimit (%lld) is greater than maxLimit (%lld)", p,
 		            (long long)st->min, (long long)st->max);
 	return 0;
 }
@@ -391,15 +279,15 @@ int sp_parse(const char *text, size_t len, struct scale_policy *out, char *err, 
 	char tp[160];
 	int rc = get_name(o, "name", pre, 1, out->name, err, n);
 	if (!rc)
-		rc = get_str(o, "version", pre, 31, 0, out->version, sizeof(out->version), err, n);
+		rc = jfield_str(o, "version", pre, 31, 0, out->version, sizeof(out->version), err, n);
 	if (!rc)
-		rc = get_str(o, "description", pre, 255, 0, out->description,
+		rc = jfield_str(o, "description", pre, 255, 0, out->description,
 		             sizeof(out->description), err, n);
 	if (!rc)
-		rc = get_str(o, "type", pre, 31, 0, out->type, sizeof(out->type), err, n);
+		rc = jfield_str(o, "type", pre, SP_TYPE_MAX, 0, out->type, sizeof(out->type), err, n);
 	if (rc)
 		goto done;
-	field_path(tp, sizeof(tp), pre, "targets");
+	jfield_path(tp, sizeof(tp), pre, "targets");
 	json_t *targets = json_object_get(o, "targets");
 	json_t *arr = target_array(targets);
 	json_t *regions = json_is_object(targets) ? json_object_get(targets, "region") : NULL;
@@ -422,7 +310,7 @@ int sp_parse(const char *text, size_t len, struct scale_policy *out, char *err, 
 			snprintf(p, sizeof(p), "%s.region[%zu].target", tp, i);
 			json_t *ra = json_is_object(reg) ? json_object_get(reg, "target") : NULL;
 			if (!json_is_array(ra)) {
-				rc = fail(err, n, "%s: required (an array of targets)", p);
+				rc = jfield_fail(err, n, "%s: required (an array of targets)", p);
 				goto done;
 			}
 			if (i > 0)
@@ -437,7 +325,7 @@ int sp_parse(const char *text, size_t len, struct scale_policy *out, char *err, 
 			}
 		}
 	} else {
-		rc = fail(err, n, "%s: required: {\"target\": [{\"role\", \"minLimit\", "
+		rc = jfield_fail(err, n, "%s: required: {\"target\": [{\"role\", \"minLimit\", "
 		          "\"maxLimit\", ...}, ...]}", tp);
 		goto done;
 	}
@@ -445,7 +333,7 @@ int sp_parse(const char *text, size_t len, struct scale_policy *out, char *err, 
 	for (int r = 0; r < MROLE_COUNT; r++)
 		any |= out->t[r].present;
 	if (!any)
-		rc = fail(err, n, "%s: no targets", tp);
+		rc = jfield_fail(err, n, "%s: no targets", tp);
 done:
 	json_decref(root);
 	return rc;
@@ -454,12 +342,12 @@ done:
 json_t *sp_to_json(const struct scale_policy *sp)
 {
 	json_t *arr = json_array();
-	for (int r = 0; r < MROLE_COUNT; r++) {
-		const struct sp_target *t = &sp->t[r];
+	for (int r = 0; r <= ROLE_TRANSCODER; r++) {
+		const struct sp_target *t = r == ROLE_TRANSCODER ? &sp->transcoder : &sp->t[r];
 		if (!t->present)
 			continue;
 		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
-		                      "role", mrole_name((enum mrole)r),
+		                      "role", role_label(r),
 		                      "minLimit", (json_int_t)t->min, "maxLimit", (json_int_t)t->max,
 		                      "scaleAdjustment", (json_int_t)t->adjust,
 		                      "coolDownPeriod", (json_int_t)t->cooldown_ms,
@@ -483,11 +371,13 @@ struct sp_target sp_effective(const struct scale_policy *sp, enum mrole r)
 
 static int thresholds_obj(json_t *o, const char *p, struct thresholds *th, char *err, size_t n)
 {
-	int rc = get_int(o, "scaleOut", p, 1, 1000, 0, &th->out_pct, err, n);
+	int rc = jfield_int(o, "scaleOut", p, 1, 1000, 0, &th->out_pct, err, n);
 	if (!rc)
-		rc = get_int(o, "scaleIn", p, 0, 1000, 0, &th->in_pct, err, n);
+		rc = jfield_int(o, "scaleIn", p, 0, 1000, 0, &th->in_pct, err, n);
+	if (!rc)
+		rc = jfield_int(o, "cpuScaleOut", p, 0, 100, 0, &th->cpu_out_pct, err, n);
 	if (!rc && th->in_pct >= th->out_pct)
-		rc = fail(err, n, "%s: scaleIn (%lld%%) must be below scaleOut (%lld%%)", p,
+		rc = jfield_fail(err, n, "%s: scaleIn (%lld%%) must be below scaleOut (%lld%%)", p,
 		          (long long)th->in_pct, (long long)th->out_pct);
 	return rc;
 }
@@ -511,22 +401,22 @@ int group_parse(const char *text, size_t len, struct node_group *out, char *err,
 	if (!rc)
 		rc = get_name(o, "scalePolicy", NULL, 1, out->scale_policy, err, n);
 	if (!rc)
-		rc = get_bool(o, "replaceDeadNodes", NULL, &out->replace_dead, err, n);
+		rc = jfield_bool(o, "replaceDeadNodes", NULL, &out->replace_dead, err, n);
 	if (!rc)
-		rc = get_bool(o, "deleteDeadNodes", NULL, &out->delete_dead, err, n);
+		rc = jfield_bool(o, "deleteDeadNodes", NULL, &out->delete_dead, err, n);
 	if (!rc)
-		rc = get_bool(o, "active", NULL, &out->active, err, n);
+		rc = jfield_bool(o, "active", NULL, &out->active, err, n);
 	if (!rc)
-		rc = get_int(o, "createdMs", NULL, 0, INT64_MAX, 0, &out->created_ms, err, n);
+		rc = jfield_int(o, "createdMs", NULL, 0, INT64_MAX, 0, &out->created_ms, err, n);
 	if (rc)
 		goto done;
 	json_t *regions = json_object_get(o, "regions");
 	if (!json_is_array(regions) || json_array_size(regions) == 0) {
-		rc = fail(err, n, "regions: required: a non-empty array of region names");
+		rc = jfield_fail(err, n, "regions: required: a non-empty array of region names");
 		goto done;
 	}
 	if (json_array_size(regions) > MGR_MAX_REGIONS) {
-		rc = fail(err, n, "regions: at most %d", MGR_MAX_REGIONS);
+		rc = jfield_fail(err, n, "regions: at most %d", MGR_MAX_REGIONS);
 		goto done;
 	}
 	size_t i;
@@ -534,7 +424,7 @@ int group_parse(const char *text, size_t len, struct node_group *out, char *err,
 	json_array_foreach(regions, i, v) {
 		const char *s = json_string_value(v);
 		if (!s || !mgr_name_valid(s) || strlen(s) > MGR_REGION_MAX) {
-			rc = fail(err, n, "regions[%zu]: must be 1-32 characters of A-Z a-z 0-9 . _ -", i);
+			rc = jfield_fail(err, n, "regions[%zu]: must be 1-32 characters of A-Z a-z 0-9 . _ -", i);
 			goto done;
 		}
 		snprintf(out->regions[i], sizeof(out->regions[i]), "%s", s);
@@ -542,7 +432,7 @@ int group_parse(const char *text, size_t len, struct node_group *out, char *err,
 	}
 	json_t *th = json_object_get(o, "thresholds");
 	if (th && !json_is_object(th)) {
-		rc = fail(err, n, "thresholds: expected {\"edge\": {\"scaleOut\": 60, ...}}");
+		rc = jfield_fail(err, n, "thresholds: expected {\"edge\": {\"scaleOut\": 60, ...}}");
 		goto done;
 	}
 	const char *key;
@@ -551,7 +441,7 @@ int group_parse(const char *text, size_t len, struct node_group *out, char *err,
 		char p[80];
 		snprintf(p, sizeof(p), "thresholds.%.40s", key);
 		if (r < 0 || !json_is_object(v)) {
-			rc = fail(err, n, "%s: expected a role (origin, edge, relay) with an object", p);
+			rc = jfield_fail(err, n, "%s: expected a role (origin, edge, relay) with an object", p);
 			goto done;
 		}
 		if ((rc = thresholds_obj(v, p, &out->th[r], err, n)) < 0)
@@ -570,9 +460,9 @@ int thresholds_parse(const char *text, size_t len, int *role, struct thresholds 
 	if (!root)
 		return SL_EINVAL;
 	char rs[16] = "";
-	int rc = get_str(root, "role", NULL, 15, 1, rs, sizeof(rs), err, n);
+	int rc = jfield_str(root, "role", NULL, 15, 1, rs, sizeof(rs), err, n);
 	if (!rc && (*role = mrole_parse(rs)) < 0)
-		rc = fail(err, n, "role: expected origin, edge or relay");
+		rc = jfield_fail(err, n, "role: expected origin, edge or relay");
 	if (!rc)
 		rc = thresholds_obj(root, "thresholds", th, err, n);
 	json_decref(root);
@@ -587,8 +477,9 @@ json_t *group_to_json(const struct node_group *g)
 	json_t *th = json_object();
 	for (int r = 0; r < MROLE_COUNT; r++)
 		json_object_set_new(th, mrole_name((enum mrole)r),
-		                    json_pack("{s:I, s:I}", "scaleOut", (json_int_t)g->th[r].out_pct,
-		                              "scaleIn", (json_int_t)g->th[r].in_pct));
+		                    json_pack("{s:I, s:I, s:I}", "scaleOut", (json_int_t)g->th[r].out_pct,
+		                              "scaleIn", (json_int_t)g->th[r].in_pct, "cpuScaleOut",
+		                              (json_int_t)g->th[r].cpu_out_pct));
 	return json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:o, s:I}", "name", g->name,
 	                 "regions", regions, "launchConfig", g->launch_config,
 	                 "scalePolicy", g->scale_policy, "replaceDeadNodes", g->replace_dead,

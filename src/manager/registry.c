@@ -160,6 +160,12 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 		return;
 	}
 	struct mnode *nd = mgr_node_find(m, rep.id);
+	/* Launched or registered through another manager (several share a store): its record
+	 * may be newer in the store than here (a node registers within milliseconds of its
+	 * launch, before the next sync). */
+	if (store_shared(m->store) && (!nd || (!is_register && (!nd->key[0] ||
+	    nd->state == NS_LAUNCHING))) && mgr_node_refresh(m, rep.id))
+		nd = mgr_node_find(m, rep.id);
 	if (!is_register && (!nd || !nd->key[0] || nd->state == NS_LAUNCHING ||
 	                     nd->state == NS_DEAD)) {
 		node_report_free(&rep);
@@ -168,8 +174,17 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 		return;
 	}
 	const char *key = is_register ? secret : nd->key;
-	if (node_sign_check(key, path, have ? ts : NULL, have ? seqt : NULL, have ? sig : NULL,
-	                    body, body_len, now, &t, &seq, &why) < 0) {
+	int signed_ok = node_sign_check(key, path, have ? ts : NULL, have ? seqt : NULL,
+	                                have ? sig : NULL, body, body_len, now, &t, &seq, &why);
+	/* A key that fails may be an old one: the node registered again through another
+	 * manager.  Read its record and try once more. */
+	if (signed_ok < 0 && !is_register && store_shared(m->store) &&
+	    mgr_node_refresh(m, rep.id) && (nd = mgr_node_find(m, rep.id)) && nd->key[0]) {
+		key = nd->key;
+		signed_ok = node_sign_check(key, path, have ? ts : NULL, have ? seqt : NULL,
+		                            have ? sig : NULL, body, body_len, now, &t, &seq, &why);
+	}
+	if (signed_ok < 0) {
 		refuse(m, c, 401, rep.id, why, secret, sig);
 		node_report_free(&rep);
 		return;
@@ -250,6 +265,7 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	route_pending_settle(&nd->pending, now, grew > 0 ? grew : 0);
 	node_report_free(&nd->rep);
 	nd->rep = rep;
+	mgr_hot_touch(m, nd, body, body_len);
 	if (is_register) {
 		/* Saved either way: the nonce is kept, so heartbeats go on across a restart. */
 		if (nd->state == NS_LAUNCHING)

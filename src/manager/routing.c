@@ -40,7 +40,7 @@ static int least_loaded(const struct route_node *nodes, size_t n, enum mrole rol
 		if (nd->role != role || nd->state != NS_ALIVE)
 			continue;
 		(*alive)++;
-		if (nd->capacity <= 0 || nd->load >= nd->capacity)
+		if (nd->capacity <= 0 || nd->load >= nd->capacity || nd->overloaded)
 			continue;
 		int local = in_region(nd, region);
 		double ratio = (double)nd->load / (double)nd->capacity;
@@ -51,6 +51,24 @@ static int least_loaded(const struct route_node *nodes, size_t n, enum mrole rol
 		}
 	}
 	return best;
+}
+
+static unsigned overloaded(const struct route_node *nodes, size_t n, enum mrole role)
+{
+	unsigned c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += nodes[i].role == role && nodes[i].state == NS_ALIVE && nodes[i].overloaded;
+	return c;
+}
+
+static void full_reason(char *reason, size_t size, const char *role, unsigned alive,
+                        unsigned over)
+{
+	if (over)
+		snprintf(reason, size, "every %s is at capacity (%u alive, %u of them above their "
+		         "CPU or memory limit)", role, alive, over);
+	else
+		snprintf(reason, size, "every %s is at capacity (%u alive)", role, alive);
 }
 
 /* The node holding the stream's publisher (alive or draining), or -1. */
@@ -78,7 +96,8 @@ int routing_pick(const struct route_node *nodes, size_t n, enum route_action act
 		if (alive == 0)
 			snprintf(reason, reason_size, "no alive origin");
 		else
-			snprintf(reason, reason_size, "every origin is at capacity (%u alive)", alive);
+			full_reason(reason, reason_size, "origin", alive,
+			            overloaded(nodes, n, MROLE_ORIGIN));
 		return SL_EFULL;
 	}
 	if (pub < 0) {
@@ -89,11 +108,12 @@ int routing_pick(const struct route_node *nodes, size_t n, enum route_action act
 	if (i >= 0)
 		return i;
 	if (alive > 0) {
-		snprintf(reason, reason_size, "every edge is at capacity (%u alive)", alive);
+		full_reason(reason, reason_size, "edge", alive, overloaded(nodes, n, MROLE_EDGE));
 		return SL_EFULL;
 	}
 	/* No edge: viewers go to the origin itself, while it has room. */
-	if (nodes[pub].state == NS_ALIVE && nodes[pub].load < nodes[pub].capacity)
+	if (nodes[pub].state == NS_ALIVE && nodes[pub].load < nodes[pub].capacity &&
+	    !nodes[pub].overloaded)
 		return pub;
 	snprintf(reason, reason_size, "no alive edge, and the origin %s has no room",
 	         nodes[pub].id ? nodes[pub].id : "?");

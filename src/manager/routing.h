@@ -9,6 +9,7 @@
  *              least-loaded alive edge with room (requested region first); the
  *              publishing origin when the group has no alive edge
  *
+ * Overloaded nodes (above their CPU or memory limit) are skipped like full ones.
  * Draining nodes take no new clients, but a stream already published on a
  * draining origin is still routed there (its viewers' source is there).
  */
@@ -33,6 +34,7 @@ struct route_node {
 	int64_t load;          /* connections counted against capacity (incl. routed, not yet seen) */
 	int64_t capacity;      /* from the launch configuration; > 0 */
 	int publishing;        /* a publisher of the requested stream is on this node */
+	int overloaded;        /* above its CPU or memory limit: takes no new clients */
 };
 
 enum route_action { ROUTE_BROADCAST, ROUTE_SUBSCRIBE };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_sqlite.c - the store on SQLite (see store.h): WAL journal so reads
  * never wait for the writer, synchronous=NORMAL (a power cut may lose the
@@ -17,7 +18,8 @@
 
 #define EVENTS_KEPT 20000
 
-struct store {
+struct sqlite_store {
+	struct store base;             /* first: the handle store.c dispatches on */
 	sqlite3 *db;
 	int version;
 	unsigned events_since_trim;
@@ -42,10 +44,13 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL, group_name TEXT, node TEXT, message TEXT NOT NULL);",
 	/* 2: events are read newest first */
 	"CREATE INDEX events_ts ON events (ts_ms);",
+	/* 3: settings that are not objects (store_setting_*) */
+	("CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL,"
+	 "  updated_ms INTEGER NOT NULL);"),
 };
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-static int exec(struct store *s, const char *sql, char *err, size_t n)
+static int exec(struct sqlite_store *s, const char *sql, char *err, size_t n)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -59,7 +64,7 @@ static int exec(struct store *s, const char *sql, char *err, size_t n)
 	return 0;
 }
 
-static int user_version(struct store *s)
+static int user_version(struct sqlite_store *s)
 {
 	sqlite3_stmt *st;
 	int v = -1;
@@ -71,19 +76,17 @@ static int user_version(struct store *s)
 	return v;
 }
 
-static int migrate(struct store *s, char *err, size_t n)
+static int migrate(struct sqlite_store *s, char *err, size_t n)
 {
-	int v = user_version(s);
+	int v = user_version(s), first, last;
 	if (v < 0) {
 		snprintf(err, n, "cannot read the schema version: %s", sqlite3_errmsg(s->db));
 		return SL_EIO;
 	}
-	if (v > NMIGRATIONS) {
-		snprintf(err, n, "the database has schema version %d, newer than this sluice knows "
-		         "(%d): upgrade sluice", v, NMIGRATIONS);
-		return SL_EUNSUPP;
-	}
-	for (; v < NMIGRATIONS; v++) {
+	int rc = store_schema_plan(v, NMIGRATIONS, &first, &last, err, n);
+	if (rc < 0)
+		return rc;
+	for (v = first - 1; v < last; v++) {
 		char sql[64], e[256];
 		if (exec(s, "BEGIN IMMEDIATE", e, sizeof(e)) < 0 ||
 		    exec(s, migrations[v], e, sizeof(e)) < 0) {
@@ -103,20 +106,10 @@ static int migrate(struct store *s, char *err, size_t n)
 	return 0;
 }
 
-int store_open(const char *url, struct store **out, char *err, size_t err_size)
+static int sqlite_open(const struct store_url *u, struct store **out, char *err, size_t err_size)
 {
-	const char *path = url;
-	if (strncmp(url, "sqlite:", 7) == 0)
-		path = url + 7;
-	else if (strstr(url, "://"))  {
-		snprintf(err, err_size, "unsupported store URL '%s' (sqlite:PATH is supported)", url);
-		return SL_EUNSUPP;
-	}
-	if (!*path) {
-		snprintf(err, err_size, "empty database path in '%s'", url);
-		return SL_EINVAL;
-	}
-	struct store *s = xcalloc(1, sizeof(*s));
+	const char *path = u->target;
+	struct sqlite_store *s = xcalloc(1, sizeof(*s));
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, err_size, "cannot open %s: %s", path,
@@ -138,24 +131,26 @@ int store_open(const char *url, struct store **out, char *err, size_t err_size)
 		free(s);
 		return rc;
 	}
-	*out = s;
+	*out = &s->base;
 	return 0;
 }
 
-void store_close(struct store *s)
+static void sqlite_close(struct store *st_)
 {
+	struct sqlite_store *s = (struct sqlite_store *)st_;
 	if (!s)
 		return;
 	sqlite3_close(s->db);
 	free(s);
 }
 
-int store_schema_version(struct store *s)
+static int sqlite_schema_version(struct store *st_)
 {
+	struct sqlite_store *s = (struct sqlite_store *)st_;
 	return s->version;
 }
 
-static sqlite3_stmt *prepare(struct store *s, const char *sql)
+static sqlite3_stmt *prepare(struct sqlite_store *s, const char *sql)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -165,7 +160,7 @@ static sqlite3_stmt *prepare(struct store *s, const char *sql)
 	return st;
 }
 
-static int finish(struct store *s, sqlite3_stmt *st, const char *what)
+static int finish(struct sqlite_store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -176,8 +171,9 @@ static int finish(struct store *s, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
-int store_put(struct store *s, enum store_table t, const char *key, const char *json)
+static int sqlite_put(struct store *st_, enum store_table t, const char *key, const char *json)
 {
+	struct sqlite_store *s = (struct sqlite_store *)st_;
 	char sql[160];
 	snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s (name, body, updated_ms) "
 	         "VALUES (?, ?, ?)", table_names[t]);
@@ -190,8 +186,9 @@ int store_put(struct store *s, enum store_table t, const char *key, const char *
 	return finish(s, st, "put");
 }
 
-int store_delete(struct store *s, enum store_table t, const char *key)
+static int sqlite_del(struct store *st_, enum store_table t, const char *key)
 {
+	struct sqlite_store *s = (struct sqlite_store *)st_;
 	char sql[96];
 	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE name = ?", table_names[t]);
 	sqlite3_stmt *st = prepare(s, sql);
@@ -201,8 +198,9 @@ int store_delete(struct store *s, enum store_table t, const char *key)
 	return finish(s, st, "delete");
 }
 
-int store_each(struct store *s, enum store_table t, store_row_fn fn, void *arg)
+static int sqlite_each(struct store *st_, enum store_table t, store_row_fn fn, void *arg)
 {
+	struct sqlite_store *s = (struct sqlite_store *)st_;
 	char sql[96];
 	snprintf(sql, sizeof(sql), "SELECT name, body FROM %s ORDER BY name", table_names[t]);
 	sqlite3_stmt *st = prepare(s, sql);
@@ -216,9 +214,10 @@ int store_each(struct store *s, enum store_table t, store_row_fn fn, void *arg)
 	return rc == SQLITE_DONE ? 0 : SL_EIO;
 }
 
-int store_event_add(struct store *s, int64_t ts_ms, const char *kind, const char *group,
+static int sqlite_event_add(struct store *st_, int64_t ts_ms, const char *kind, const char *group,
                     const char *node, const char *message)
 {
+	struct sqlite_store *s = (struct sqlite_store *)st_;
 	sqlite3_stmt *st = prepare(s, "INSERT INTO events (ts_ms, kind, group_name, node, message) "
 	                              "VALUES (?, ?, ?, ?, ?)");
 	if (!st)
@@ -241,8 +240,9 @@ int store_event_add(struct store *s, int64_t ts_ms, const char *kind, const char
 	return rc;
 }
 
-int store_events(struct store *s, int limit, store_event_fn fn, void *arg)
+static int sqlite_events(struct store *st_, int limit, store_event_fn fn, void *arg)
 {
+	struct sqlite_store *s = (struct sqlite_store *)st_;
 	sqlite3_stmt *st = prepare(s, "SELECT id, ts_ms, kind, group_name, node, message FROM "
 	                              "(SELECT * FROM events ORDER BY id DESC LIMIT ?) ORDER BY id");
 	if (!st)
@@ -263,3 +263,91 @@ int store_events(struct store *s, int limit, store_event_fn fn, void *arg)
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : SL_EIO;
 }
+
+static int sqlite_get(struct store *st_, enum store_table t, const char *key, store_row_fn fn,
+                      void *arg)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	char sql[96];
+	snprintf(sql, sizeof(sql), "SELECT name, body FROM %s WHERE name = ?", table_names[t]);
+	sqlite3_stmt *st = prepare(s, sql);
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : SL_EIO;
+}
+
+static int sqlite_setting_put(struct store *st_, const char *name, const char *value)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	sqlite3_stmt *st = prepare(s, "INSERT OR REPLACE INTO settings (name, value, updated_ms) "
+	                              "VALUES (?, ?, ?)");
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)clock_wall_ms());
+	return finish(s, st, "setting_put");
+}
+
+static char *sqlite_setting_get(struct store *st_, const char *name)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	sqlite3_stmt *st = prepare(s, "SELECT value FROM settings WHERE name = ?");
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	char *out = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int sqlite_setting_delete(struct store *st_, const char *name)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	sqlite3_stmt *st = prepare(s, "DELETE FROM settings WHERE name = ?");
+	if (!st)
+		return SL_EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	return finish(s, st, "setting_delete");
+}
+
+static long sqlite_setting_count(struct store *st_, const char *prefix)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st_;
+	sqlite3_stmt *st = prepare(s, "SELECT COUNT(*) FROM settings WHERE substr(name, 1, ?) = ?");
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, (int)strlen(prefix));
+	sqlite3_bind_text(st, 2, prefix, -1, SQLITE_TRANSIENT);
+	long n = -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* One manager on its file: no lease, no shared hot state (store.c answers for them). */
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.schema_version = sqlite_schema_version,
+	.put = sqlite_put,
+	.del = sqlite_del,
+	.each = sqlite_each,
+	.get = sqlite_get,
+	.event_add = sqlite_event_add,
+	.events = sqlite_events,
+	.setting_put = sqlite_setting_put,
+	.setting_get = sqlite_setting_get,
+	.setting_delete = sqlite_setting_delete,
+	.setting_count = sqlite_setting_count,
+};

@@ -34,7 +34,7 @@ struct stream *stream_find(struct stream_registry *r, const char *app, const cha
 int stream_publish(struct stream_registry *r, const char *app, const char *name,
                    uint64_t publisher_id, const char *peer, struct stream **out)
 {
-	if (!stream_name_valid(app) || !stream_name_valid(name))
+	if (!app_name_valid(app) || !stream_name_valid(name))
 		return SL_EINVAL;
 	if (stream_find(r, app, name))
 		return SL_EEXIST;

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "node/admission.h"
 #include "node/node.h"
 
 struct flv_viewer {
@@ -57,6 +58,12 @@ void flv_viewer_serve(struct node *n, struct http_conn *c, const char *app, cons
 	}
 	if (n->cfg->publish_only && n->cluster.enabled) {
 		http_respond_error(c, 403, "this origin is publish-only: watch through an edge");
+		return;
+	}
+	char why[200];
+	if (req->method != HTTP_HEAD && node_admit(n, "play", base->peer, why, sizeof(why)) < 0) {
+		http_add_header(c, "Retry-After", "5");
+		http_respond_error(c, 503, why);
 		return;
 	}
 	struct stream *s = stream_find(&n->streams, app, name);

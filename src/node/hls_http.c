@@ -524,7 +524,7 @@ int hls_http_handle(struct node *n, struct http_conn *c, const struct http_reque
 		http_respond_error(c, 405, "use GET");
 		return 1;
 	}
-	if (rc < 0 || !stream_name_valid(r.app) || !stream_name_valid(r.name) ||
+	if (rc < 0 || !app_name_valid(r.app) || !stream_name_valid(r.name) ||
 	    (req->query && hls_parse_query(req->query, req->query_len, &r) < 0)) {
 		http_respond_error(c, 400, "bad HLS request: /APP/STREAM/index.m3u8[?_HLS_msn=M"
 		                           "[&_HLS_part=P]], seg-M.ts|m4s, part-M.P.ts|m4s or "

@@ -7,6 +7,7 @@
  * registration with the cluster secret, heartbeats with this node's own
  * key, and an answer that is not the manager's is ignored.
  */
+#include "node/admission.h"
 #include "node/manager_link.h"
 
 #include <stdio.h>
@@ -148,6 +149,12 @@ static char *report_body(struct node *n)
 		snprintf(rs->name, sizeof(rs->name), "%s", s->name);
 		rs->publishing = s->publisher_id != 0;
 		rs->viewers = sv;
+		/* By protocol, for the console; pulls by other nodes are RTMP and not viewers. */
+		int64_t rtmp = (int64_t)s->fanout.nviewers[WIRE_RTMP] - s->cluster_viewers;
+		rs->protocols[0] = (struct report_protocol){ "rtmp", rtmp > 0 ? rtmp : 0 };
+		rs->protocols[1] = (struct report_protocol){ "flv", s->fanout.nviewers[WIRE_FLV] };
+		rs->protocols[2] = (struct report_protocol){ "hls", s->hls_viewers };
+		rs->nprotocols = 3;
 	}
 	r.nstreams = (unsigned)k;
 	const char *host = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;
@@ -164,6 +171,11 @@ static char *report_body(struct node *n)
 	r.bw_out_bps = (int64_t)n->bw_out_bps;
 	r.cpu_percent = n->sys.cpu_percent;
 	r.rss_bytes = (int64_t)n->sys.rss_bytes;
+	r.sys_cpu_percent = n->load.cpu_percent;
+	r.mem_percent = n->load.mem_percent;
+	enum overload ov = node_overload(n);
+	snprintf(r.overloaded, sizeof(r.overloaded), "%s", ov == OVERLOAD_CPU ? "cpu" :
+	         ov == OVERLOAD_MEMORY ? "memory" : "");
 	char *body = node_report_build(&r);
 	node_report_free(&r);
 	if (!body)

@@ -48,6 +48,7 @@ static void tick_cb(uv_timer_t *t)
 	struct node *n = t->data;
 	uint64_t now = uv_now(n->loop);
 	sysstat_sample(&n->sys);
+	sysload_sample(&n->load);
 	uint64_t in = conn_table_bytes_in(&n->conns), out = conn_table_bytes_out(&n->conns);
 	n->bw_in_bps = (in - n->last_bytes_in) * 8;
 	n->bw_out_bps = (out - n->last_bytes_out) * 8;
@@ -80,8 +81,9 @@ static const struct cluster_link_ops cluster_link_ops = {
 	cluster_link_send, cluster_link_chunk_size, cluster_node_stopping,
 };
 
-/* The cluster's settings, from the node's (the strings stay the config's). */
-static int cluster_setup(struct node *n, char *err, size_t err_size)
+/* The cluster's settings, from the node's (the strings stay the config's); again
+ * after a reload, since the cluster reads them where they are used. */
+void node_cluster_settings(struct node *n)
 {
 	const struct node_config *cfg = n->cfg;
 	struct cluster_settings *cs = &n->cluster_cfg;
@@ -103,8 +105,13 @@ static int cluster_setup(struct node *n, char *err, size_t err_size)
 	cs->pull_miss_hold_ms = cfg->pull_miss_hold;
 	cs->pull_miss_hold_max_ms = cfg->pull_miss_hold_max;
 	cs->rtmp_limits = &n->rtmp_limits;
+}
+
+static int cluster_setup(struct node *n, char *err, size_t err_size)
+{
+	node_cluster_settings(n);
 	struct cluster_host host = {
-		.loop = n->loop, .name = n->name, .cfg = cs, .streams = &n->streams,
+		.loop = n->loop, .name = n->name, .cfg = &n->cluster_cfg, .streams = &n->streams,
 		.ops = &cluster_link_ops, .ctx = n,
 	};
 	return cluster_init(&n->cluster, &host, err, err_size);
@@ -252,6 +259,7 @@ int node_main(int argc, char **argv)
 	n->started_mono_ms = uv_now(n->loop);
 	n->started_wall_ms = clock_wall_ms();
 	sysstat_init(&n->sys);
+	sysload_init(&n->load);
 	conn_table_init(&n->conns, (uint32_t)cfg.max_connections);
 	conn_table_set_ip_limits(&n->conns, (uint32_t)cfg.max_connections_per_ip,
 	                         (uint32_t)cfg.conn_rate_per_ip, (uint32_t)cfg.conn_burst_per_ip);

@@ -12,6 +12,7 @@
 #include "core/conn.h"
 #include "core/http_server.h"
 #include "core/list.h"
+#include "core/sysload.h"
 #include "core/sysstat.h"
 #include "media/stream.h"
 #include "node/node_config.h"
@@ -70,10 +71,14 @@ struct node {
 	struct rtc_server *rtc;          /* WebRTC playback (whep_http.c); NULL when off */
 	int stopping;
 	int draining;                    /* the stream manager is draining this node */
+	struct sysload load;             /* the machine's CPU and memory (admission.c) */
+	uint64_t overload_refused[2];    /* publishers and viewers refused: cpu, memory */
 };
 
 /* Runs a node until SIGTERM/SIGINT; returns the process exit status. */
 int node_main(int argc, char **argv);
+/* (Re)fills n->cluster_cfg from n->cfg: at start and after a reload. */
+void node_cluster_settings(struct node *n);
 
 /* RTMP listener and connections (rtmp_conn.c). */
 int rtmp_server_start(struct node *n);

@@ -171,6 +171,12 @@ const struct option_def node_options[] = {
 	{ "hls-idle", OPT_MS, OFF(hls_idle), "30s", 1000, 3600000, NULL, NULL,
 	  "a stream's HLS packaging stops (its segments are freed) this long after its last "
 	  "HLS request" },
+	{ "cpu-limit", OPT_INT, OFF(cpu_limit), "75", 1, 100, NULL, NULL,
+	  "new publishers and viewers are refused while the machine's CPU load (all cores, "
+	  "last second) is at or above this percentage, and routing skips the node; 100: never" },
+	{ "memory-limit", OPT_INT, OFF(memory_limit), "75", 1, 100, NULL, NULL,
+	  "new publishers and viewers are refused while the machine's memory in use is at or "
+	  "above this percentage, and routing skips the node; 100: never" },
 	{ "webrtc", OPT_BOOL, OFF(webrtc), "true", 0, 0, NULL, NULL,
 	  "WebRTC playback over WHEP (POST /APP/STREAM/whep)" },
 	{ "webrtc-port", OPT_INT, OFF(webrtc_port), "0", 0, 65535, NULL, "PORT",

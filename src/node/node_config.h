@@ -93,6 +93,10 @@ struct node_config {
 	char *hls_format;                /* "fmp4" (CMAF) or "ts" */
 	uint64_t hls_buffer_max;         /* packaged bytes one stream holds */
 
+	/* admission by machine load (src/node/admission.c), Ant Media's server.cpu_limit and
+	 * server.memory_limit */
+	int64_t cpu_limit;               /* percent of all cores; 100: never refuse */
+	int64_t memory_limit;            /* percent of memory in use; 100: never refuse */
 	/* WebRTC playback, WHEP (docs/webrtc.md) */
 	int webrtc;
 	int64_t webrtc_port;             /* UDP; 0: the same number as http-port */

@@ -11,7 +11,9 @@
 #include "core/clock.h"
 #include "core/http_auth.h"
 #include "core/log.h"
+#include "node/admission.h"
 #include "node/hls_http.h"
+#include "node/status_page.h"
 #include "node/whep_http.h"
 #include "webrtc/rtc.h"
 #include "node/watch_page.h"
@@ -113,6 +115,7 @@ static json_t *node_json(struct node *n)
 	json_object_set_new(o, "cpu_percent", json_real(n->sys.cpu_percent));
 	json_object_set_new(o, "memory_rss_bytes", json_integer((json_int_t)n->sys.rss_bytes));
 	json_object_set_new(o, "draining", json_boolean(n->draining));
+	json_object_set_new(o, "admission", node_admission_json(n));
 	json_object_set_new(o, "cluster", cluster_to_json(&n->cluster));
 	return o;
 }
@@ -272,6 +275,7 @@ static void api_metrics(struct node *n, struct http_conn *c)
 		             (unsigned long long)n->cluster.gate.refused[v]);
 	metric(&b, "sluice_cluster_members", "gauge", "Cluster members known, this node included.");
 	bytes_printf(&b, "sluice_cluster_members %u\n", n->cluster.members.n);
+	node_admission_metrics(n, &b);
 	metric(&b, "sluice_connections", "gauge", "Open client connections.");
 	bytes_printf(&b, "sluice_connections %u\n", n->conns.count);
 	metric(&b, "sluice_connections_max", "gauge", "Connection limit.");
@@ -410,11 +414,12 @@ static const char *mutation_refusal(struct node *n, const struct http_request *r
 	return http_cross_site_refusal(req);
 }
 
-/* "/app/name.flv" -> app, name.  Returns 0, or -1 if the path is not of that shape. */
+/* "/app/name.flv" -> app, name (the app may have levels: "/live/room1/name.flv").  Returns
+ * 0, or -1 if the path is not of that shape. */
 static int flv_path(const struct http_request *req, char *app, char *name)
 {
 	const char *p = req->path + 1, *end = req->path + req->path_len;
-	const char *slash = memchr(p, '/', (size_t)(end - p));
+	const char *slash = memrchr(p, '/', (size_t)(end - p));
 	if (!slash || end - req->path < 6 || memcmp(end - 4, ".flv", 4) != 0)
 		return -1;
 	size_t alen = (size_t)(slash - p), nlen = (size_t)(end - 4 - slash - 1);
@@ -447,8 +452,10 @@ static void cluster_rr(struct node *n, struct http_conn *c, const struct http_re
 		                  "rtmp", rtmp, "http", http));
 		return;
 	}
+	/* Red5's servlet answers a bare address; the port only where it is not RTMP's default. */
 	char text[300];
-	int len = snprintf(text, sizeof(text), "%s:%d\n", m->host, m->rtmp_port);
+	int len = m->rtmp_port == 1935 ? snprintf(text, sizeof(text), "%s\n", m->host)
+	                               : snprintf(text, sizeof(text), "%s:%d\n", m->host, m->rtmp_port);
 	http_respond(c, 200, "text/plain", text, (size_t)len);
 }
 
@@ -510,6 +517,14 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 			cluster_rr(n, c, req);
 		return;
 	}
+	if (path_has_prefix(req, "/rest/v2/")) {
+		/* Ant Media's paths (admission.c), guarded like the API. */
+		if (!token_ok(n->cfg->api_token, req))
+			refuse(n, c, req, 401, "missing or wrong API token");
+		else
+			node_antmedia_handle(n, c, req);
+		return;
+	}
 	if (path_is(req, "/metrics")) {
 		const char *want = n->cfg->metrics_token && *n->cfg->metrics_token
 		                   ? n->cfg->metrics_token : n->cfg->api_token;
@@ -561,6 +576,8 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 		}
 		return;
 	}
+	if (status_page_handle(c, req))
+		return;
 	if (watch_page_serve_asset(c, req))
 		return;
 	if (hls_http_handle(n, c, req))
@@ -571,9 +588,10 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 			http_respond_error(c, 405, "use GET");
 			return;
 		}
-		if (!stream_name_valid(app) || !stream_name_valid(name)) {
+		if (!app_name_valid(app) || !stream_name_valid(name)) {
 			http_respond_error(c, 400, "app and stream names are 1-128 characters of "
-			                           "A-Z a-z 0-9 _ . ~ @ + = -");
+			                           "A-Z a-z 0-9 _ . ~ @ + = - (an app may have levels: "
+			                           "live/room1)");
 			return;
 		}
 		flv_viewer_serve(n, c, app, name, req);

@@ -6,7 +6,9 @@
  * limits; the handshake, idle, publish, send and HTTP request timeouts; the
  * viewer lag limits; publish-secret, play-secret, api-token, metrics-token;
  * metrics-stream-labels; the cluster's retry-interval, upstream-timeout,
- * linger and pull-idle; hls-idle.  Every other key needs a restart: a change
+ * linger and pull-idle; hls-idle; the publisher, stream, partial-message,
+ * RTMP command-rate and message-count limits; the pull gate (max-pulls,
+ * pull-rate, pull-miss-hold, pull-miss-hold-max).  Every other key needs a restart: a change
  * to one is logged (config_needs_restart) and the running value stays.
  *
  * The new config is read as at start (defaults, the file, then the same

@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "core/http_parser.h"
 #include "core/log.h"
+#include "node/admission.h"
 #include "node/rtmp_conn.h"
 #include "proto/rtmp.h"
 #include "proto/rtmp_msg.h"
@@ -98,13 +99,14 @@ static int on_connect(struct rtmp_conn *c, const struct rtmp_command *cmd)
 	size_t len = strlen(appbuf);
 	if (len && appbuf[len - 1] == '/')
 		appbuf[len - 1] = '\0';
-	if (!stream_name_valid(appbuf)) {
+	if (!app_name_valid(appbuf)) {
 		char esc[96];
 		log_info("rtmp_connect_refused", "client=%llu peer=%s app=%s reason=\"bad app name\"",
 		         (unsigned long long)c->base.id, c->base.peer,
 		         log_escape(appbuf, esc, sizeof(esc)));
 		reject_connect(c, cmd->txid,
-		               "app name must be 1-128 characters of A-Z a-z 0-9 _ . ~ @ + = -",
+		               "app name must be 1-128 characters of A-Z a-z 0-9 _ . ~ @ + = - "
+		               "(levels separated by /)",
 		               "bad app name");
 		return 0;
 	}
@@ -303,6 +305,12 @@ static int publisher_admit(struct rtmp_conn *c, uint32_t msid)
 {
 	struct node *n = c->node;
 	const struct node_config *cfg = n->cfg;
+	char why[200];
+	if (!c->cluster_peer && node_admit(n, "publish", c->base.peer, why, sizeof(why)) < 0) {
+		n->stats.publish_refused++;
+		refuse(c, msid, "NetStream.Publish.Rejected", why);
+		return -1;
+	}
 	if (n->publishers >= (uint64_t)cfg->max_publishers) {
 		refuse_at_limit(c, msid, LIMIT_PUBLISHERS, (uint64_t)cfg->max_publishers);
 		return -1;
@@ -430,6 +438,11 @@ static void on_play(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_
 	if (!c->cluster_peer && node_check_token(n, "play", c->app, c->stream_name, token,
 	                                         c->base.peer, c->base.id) < 0) {
 		refuse(c, msid, "NetStream.Play.Failed", "playing needs a valid token (?token=...)");
+		return;
+	}
+	char why[200];
+	if (!c->cluster_peer && node_admit(n, "play", c->base.peer, why, sizeof(why)) < 0) {
+		refuse(c, msid, "NetStream.Play.Failed", why);
 		return;
 	}
 	struct stream *s = stream_find(&n->streams, c->app, c->stream_name);

@@ -6,8 +6,9 @@
  *   {"id": "edge-1", "group": "g1", "role": "edge", "host": "10.0.0.5",
  *    "rtmpPort": 1935, "httpPort": 5080, "connections": 12, "publishers": 0,
  *    "viewers": 11, "bandwidthInBps": 0, "bandwidthOutBps": 0, "cpuPercent": 3.5,
- *    "memoryRssBytes": 0,
- *    "streams": [{"app": "live", "name": "a", "publishing": false, "viewers": 11}]}
+ *    "memoryRssBytes": 0, "systemCpuPercent": 40.5, "memoryPercent": 30.1, "overloaded": "",
+ *    "streams": [{"app": "live", "name": "a", "publishing": false, "viewers": 11,
+ *                 "protocols": {"rtmp": 9, "flv": 2, "hls": 3}}]}
  *
  * The parser refuses anything else with a message naming the field (numbers
  * may also be strings of digits); parse(build(x)) == x.
@@ -24,10 +25,21 @@
 /* Streams kept from one report; the rest are ignored. */
 #define HEARTBEAT_MAX_STREAMS 1024
 
+/* Viewers of a stream by protocol ("rtmp", "flv", "hls", ...): optional in a report, as
+ * "protocols": {"rtmp": 2, "hls": 1}; names 1-15 of a-z 0-9 -, at most this many. */
+#define HEARTBEAT_MAX_PROTOCOLS 8
+
+struct report_protocol {
+	char name[16];
+	int64_t viewers;
+};
+
 struct report_stream {
 	char app[129], name[129];
 	int publishing;                /* a publisher is on this node (not a pull) */
 	int64_t viewers;
+	unsigned nprotocols;
+	struct report_protocol protocols[HEARTBEAT_MAX_PROTOCOLS];
 };
 
 struct node_report {
@@ -42,6 +54,10 @@ struct node_report {
 	int64_t rss_bytes;
 	unsigned nstreams;
 	struct report_stream *streams; /* nstreams of them; free with node_report_free */
+	/* the machine's load and the node's admission limits ("systemCpuPercent",
+	 * "memoryPercent", "overloaded": "" or "cpu" or "memory"); optional */
+	double sys_cpu_percent, mem_percent;
+	char overloaded[8];
 };
 
 /* Returns 0 (free with node_report_free), or SL_EINVAL with err naming the field. */

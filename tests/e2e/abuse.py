@@ -104,6 +104,21 @@ def is_closed(s, timeout=0.0):
         return True
 
 
+def read_until_closed(s, seconds):
+    """Everything s sends until the peer closes it, an error, or seconds pass."""
+    got = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            d = s.recv(1 << 20)
+        except OSError:
+            break
+        if not d:
+            break
+        got += d
+    return got
+
+
 def close_all(socks):
     for s in socks:
         try:

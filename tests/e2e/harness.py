@@ -117,8 +117,9 @@ class Node:
         self.http_port = http_port
         self.name = name or "node-" + self.addr
         self.token = None  # sent as a Bearer token by http() when set
+        # Test nodes share one busy machine: no CPU admission unless a test asks for it.
         cmd = [SLUICE, "node", "--bind", self.addr, "--rtmp-port", str(rtmp_port),
-               "--http-port", str(http_port), "--name", self.name]
+               "--http-port", str(http_port), "--name", self.name, "--cpu-limit", "100"]
         if config is not None:
             path = os.path.join(procs.tmpdir, self.name + ".conf")
             with open(path, "w") as f:

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from abuse import close_all, connect_many
+from abuse import close_all, connect_many, read_until_closed
 from cluster_util import SECRET, origin
 from harness import SLUICE, Node, check, fixture, new_addr, publish, wait_for
 
@@ -177,16 +177,7 @@ def test_denied_requests_do_not_flood_the_log(t):
     s = socket.create_connection((node.addr, node.http_port), timeout=10)
     start = time.monotonic()
     s.sendall(req * (n - 1) + req.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
-    got = b""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            d = s.recv(1 << 20)
-        except OSError:
-            break
-        if not d:
-            break
-        got += d
+    got = read_until_closed(s, 15)
     s.close()
     took = time.monotonic() - start
     answers = got.count(b"HTTP/1.1 403")

@@ -5,7 +5,7 @@ log says why it dropped the peer (see abuse.py)."""
 import socket
 import time
 
-from abuse import Abused, close_all, connect_many, is_closed
+from abuse import Abused, close_all, connect_many, is_closed, read_until_closed
 from harness import check, wait_for
 
 
@@ -113,16 +113,7 @@ def test_pipelining_flood(t):
     s = socket.create_connection((node.addr, node.node.http_port), timeout=10)
     s.sendall(req * (n - 1) + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     time.sleep(1)
-    got = b""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            d = s.recv(1 << 20)
-        except OSError:
-            break
-        if not d:
-            break
-        got += d
+    got = read_until_closed(s, 20)
     s.close()
     answers = got.count(b"HTTP/1.1 200 OK")
     check(answers == n, "pipelined %d requests, %d answered" % (n, answers))

@@ -179,7 +179,7 @@ class UnnamedNode(Node):
         self.name = label  # the process label only: the node picks its own name
         self.token = None
         cmd = [SLUICE, "node", "--bind", self.addr, "--rtmp-port", "1935", "--http-port",
-               "5080"] + list(args)
+               "5080", "--cpu-limit", "100"] + list(args)
         self.proc = procs.start(cmd, label)
         wait_for(lambda: self.proc.poll() is not None or
                  (port_open(self.addr, 1935) and port_open(self.addr, 5080)),

@@ -334,16 +334,22 @@ def test_sighup_reload_keeps_viewers(t):
 
     with open(conf, "w") as f:
         f.write("# reloaded\nlog-level = debug\nmax-connections = 7\nviewer-lag-drop = 9s\n"
-                "hls-format = ts\n")
+                "hls-format = ts\nmax-publishers = 1\n")
     node.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "config_reloaded_all" in node.log(), 5, "the reload to be logged")
     log = node.log()
     for line in ("config_reloaded key=log-level old=info new=debug",
                  "config_reloaded key=max-connections old=50 new=7",
                  "config_reloaded key=viewer-lag-drop old=10000ms new=9000ms",
+                 "config_reloaded key=max-publishers old=1000 new=1",
                  "config_needs_restart key=hls-format"):
         check(line in log, "the log lacks %r:\n%s" % (line, log[-3000:]))
     check(node.api("/api/v1/node")["max_connections"] == 7, "max-connections after the reload")
+    # A #13 limit moves too: with one publisher live, a second is refused at max-publishers 1.
+    second = publish(t.procs, node.rtmp("live", "r2"), media=fixture(), name="second")
+    check(second.wait(timeout=15) != 0, "a second publisher was taken at max-publishers 1")
+    check('reason="max-publishers"' in node.log() and "max=1 " in node.log(),
+          "the refusal does not name the reloaded limit")
     sizes = [os.path.getsize(o) for o in outs]
     # The new level applies: a new connection is now logged at debug.
     probe = socket.create_connection((addr, 1935), timeout=2)

@@ -305,10 +305,10 @@ def test_red5_pro_admin_calls_run_a_group(t):
         base = "/streammanager/api/2.0/admin"
         st, g = m.http(base + "/nodegroup" + q, "POST", {
             "regions": ["local"], "launchConfig": "e2e", "scalePolicy": "e2e"}, token=None)
-        check(st == 200 and g["name"] and g["launchConfig"] == "e2e", "nodegroup: %d %s" % (st, g))
+        check(st == 201 and g["name"] and g["launchConfig"] == "e2e", "nodegroup: %d %s" % (st, g))
         name = g["name"]
         st, g = m.http("%s/nodegroup/%s/node/origin%s" % (base, name, q), "POST", {}, token=None)
-        check(st == 200 and g["origins"] == 1, "add origin: %d %s" % (st, g))
+        check(st == 201 and g["origins"] == 1, "add origin: %d %s" % (st, g))
         wait_for(lambda: len(m.nodes("origin", ["alive"])) == 1 and
                  len(m.nodes("edge", ["alive"])) == 1, 30, "the origin and the policy's edge")
         st, listed = m.http(base + "/nodegroup" + q, token=None)

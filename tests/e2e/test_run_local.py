@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import urllib.request
 
 from harness import (ADDR_BLOCK, SLUICE, check, check_media, new_addr, play_ffmpeg, publish,
                      wait_for)
@@ -28,6 +29,10 @@ def test_make_run_gives_a_working_cluster(t):
     try:
         text = wait_for(lambda: (lambda s: s if "Ctrl-C stops everything" in s else None)(
             open(out_path).read()), 40, "run-local.sh to print where to publish")
+        # The console's URL comes first, and the manager answers the console there.
+        check(text.startswith("Console: http://%s/ " % listen), "first line: %r" % text[:120])
+        with urllib.request.urlopen("http://%s/" % listen, timeout=10) as r:
+            check(r.status == 200 and b"/console/console.js" in r.read(), "the console page")
         pub = re.search(r"-f flv (rtmp://\S+)", text).group(1)
         watch = re.search(r"open (http://\S+/live/demo/) in a browser", text).group(1)
         token = re.search(r"SLUICE_TOKEN=(\S+)\)", text).group(1)

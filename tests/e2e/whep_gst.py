@@ -191,7 +191,7 @@ class Client:
         gst.gst_init(None, None)
         err = P()
         # One element parses to the element itself, not a bin: put it in a pipeline.
-        w = gst.gst_parse_launch(b"webrtcbin name=w bundle-policy=max-compat", ctypes.byref(err))
+        w = gst.gst_parse_launch(b"webrtcbin name=w bundle-policy=max-bundle", ctypes.byref(err))
         if not w:
             return fail("cannot create webrtcbin (gstreamer1.0-plugins-bad, gstreamer1.0-nice)")
         self.pipe = gst.gst_pipeline_new(b"whep")

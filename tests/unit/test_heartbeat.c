@@ -36,7 +36,8 @@ static void test_build_then_parse(void **state)
 	(void)state;
 	struct report_stream st[2] = {
 		{ .app = "live", .name = "a", .publishing = 1, .viewers = 0 },
-		{ .app = "live", .name = "b", .publishing = 0, .viewers = 7 },
+		{ .app = "live", .name = "b", .publishing = 0, .viewers = 7, .nprotocols = 2,
+		  .protocols = { { "rtmp", 5 }, { "hls", 2 } } },
 	};
 	struct node_report r = {
 		.id = "origin-1", .group = "g1", .role = "origin", .host = "10.0.0.5",
@@ -75,6 +76,16 @@ static void test_refusals(void **state)
 		  "\"httpPort\":1,\"cpuPercent\":-1}", "cpuPercent" },
 		{ "{\"id\":\"e\",\"group\":\"g\",\"role\":\"edge\",\"host\":\"h\",\"rtmpPort\":1,"
 		  "\"httpPort\":1,\"streams\":[{\"app\":\"\",\"name\":\"x\"}]}", "streams[0]" },
+		{ "{\"id\":\"e\",\"group\":\"g\",\"role\":\"edge\",\"host\":\"h\",\"rtmpPort\":1,"
+		  "\"httpPort\":1,\"streams\":[{\"app\":\"a\",\"name\":\"x\",\"protocols\":"
+		  "{\"RTMP\":1}}]}", "streams[0].protocols" },
+		{ "{\"id\":\"e\",\"group\":\"g\",\"role\":\"edge\",\"host\":\"h\",\"rtmpPort\":1,"
+		  "\"httpPort\":1,\"streams\":[{\"app\":\"a\",\"name\":\"x\",\"protocols\":"
+		  "{\"hls\":-1}}]}", "streams[0].protocols.hls" },
+		{ "{\"id\":\"e\",\"group\":\"g\",\"role\":\"edge\",\"host\":\"h\",\"rtmpPort\":1,"
+		  "\"httpPort\":1,\"streams\":[{\"app\":\"a\",\"name\":\"x\",\"protocols\":"
+		  "{\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1}}]}",
+		  "at most 8" },
 		{ "[1]", "object" },
 		{ "{\"id\":", "malformed" },
 	};

@@ -58,10 +58,23 @@ static void test_not_hls(void **state)
 	(void)state;
 	struct hls_request r;
 	const char *paths[] = { "", "/", "/live", "/live/show.flv", "/live/show", "//x/index.m3u8",
-	                        "/a//index.m3u8", "/a/b/c/index.m3u8", "/a/b/other.txt",
+	                        "/a//index.m3u8", "/a/b/other.txt", "//a/b/index.m3u8", "/a//b/c/index.m3u8",
 	                        "/a/b/index.m3u", "live/show/index.m3u8" };
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
 		assert_int_equal(parse(paths[i], &r), SL_ENOTFOUND);
+}
+
+/* Red5's nested scopes: the app is everything before the stream. */
+static void test_app_levels(void **state)
+{
+	(void)state;
+	struct hls_request r;
+	assert_int_equal(parse("/a/b/c/index.m3u8", &r), 0);
+	assert_string_equal(r.app, "a/b");
+	assert_string_equal(r.name, "c");
+	assert_int_equal(parse("/live/room1/s1/", &r), 0);
+	assert_string_equal(r.app, "live/room1");
+	assert_int_equal(r.file, HLS_PAGE);
 }
 
 static void test_bad_numbers(void **state)
@@ -121,6 +134,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_not_hls),
+		cmocka_unit_test(test_app_levels),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_names_bounded),
 		cmocka_unit_test(test_queries),

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/err.h"
 #include "manager/model.h"
 
 static const char red5_lc[] =
@@ -83,6 +84,30 @@ static void test_red5_policy(void **state)
 	                      "\"target\":[{\"role\":\"edge\",\"minLimit\":\"0\",\"maxLimit\":\"4\"}]}]}}}";
 	assert_int_equal(sp_parse(regions, strlen(regions), &sp, err, sizeof(err)), 0);
 	assert_int_equal(sp.t[MROLE_EDGE].max, 4);
+	/* Red5's documented type (a Java class name), reals as its scripts write them, and
+	 * the transcoder role: accepted, kept, and written back. */
+	const char *java = "{\"policy\":{\"name\":\"j\",\"type\":"
+	                   "\"com.red5pro.services.autoscaling.model.ScalePolicyMaster\","
+	                   "\"targets\":{\"target\":[{\"role\":\"edge\",\"minLimit\":1.0,"
+	                   "\"maxLimit\":40.0},{\"role\":\"transcoder\",\"minLimit\":\"0\","
+	                   "\"maxLimit\":\"2\"}]}}}";
+	assert_int_equal(sp_parse(java, strlen(java), &sp, err, sizeof(err)), 0);
+	assert_string_equal(sp.type, "com.red5pro.services.autoscaling.model.ScalePolicyMaster");
+	assert_int_equal(sp.t[MROLE_EDGE].max, 40);
+	assert_true(sp.transcoder.present);
+	assert_int_equal(sp.transcoder.max, 2);
+	json_t *back = sp_to_json(&sp);
+	char *text = json_dumps(back, JSON_COMPACT);
+	struct scale_policy sp2;
+	assert_int_equal(sp_parse(text, strlen(text), &sp2, err, sizeof(err)), 0);
+	assert_true(sp2.transcoder.present && sp2.transcoder.max == 2);
+	free(text);
+	json_decref(back);
+	/* A real that is not a whole number is still refused, naming the field. */
+	const char *frac = "{\"name\":\"f\",\"targets\":[{\"role\":\"edge\",\"minLimit\":1,"
+	                   "\"maxLimit\":2.5}]}";
+	assert_int_equal(sp_parse(frac, strlen(frac), &sp, err, sizeof(err)), SL_EINVAL);
+	assert_non_null(strstr(err, "maxLimit: expected an integer"));
 }
 
 struct bad_case {
@@ -104,7 +129,7 @@ static void test_refusals_name_the_field(void **state)
 		{ "{\"name\":\"x\",\"targets\":[{\"role\":\"edge\",\"connectionCapacity\":0}]}",
 		  "connectionCapacity: 0 is out of range" },
 		{ "{\"name\":\"x\",\"targets\":[{\"role\":\"king\",\"connectionCapacity\":1}]}",
-		  "target[0].role: expected origin, edge or relay" },
+		  "target[0].role: expected origin, edge, relay or transcoder" },
 		{ "{\"name\":\"x\",\"targets\":[{\"connectionCapacity\":1}]}", "role: required" },
 		{ "{\"name\":\"x\",\"targets\":[{\"role\":\"edge\",\"connectionCapacity\":1},"
 		  "{\"role\":\"edge\",\"connectionCapacity\":2}]}", "listed twice" },
@@ -186,11 +211,19 @@ static void test_group_and_thresholds(void **state)
 	json_decref(j);
 
 	int role;
-	struct thresholds th = { 60, 20 };
+	struct thresholds th = { 60, 20, 0 };
 	const char *t = "{\"role\":\"edge\",\"scaleOut\":\"80\"}";
 	assert_int_equal(thresholds_parse(t, strlen(t), &role, &th, err, sizeof(err)), 0);
 	assert_int_equal(role, MROLE_EDGE);
 	assert_int_equal(th.out_pct, 80);
+	const char *cpu = "{\"role\":\"edge\",\"cpuScaleOut\":70}";
+	assert_int_equal(thresholds_parse(cpu, strlen(cpu), &role, &th, err, sizeof(err)), 0);
+	assert_int_equal(th.cpu_out_pct, 70);
+	assert_int_equal(th.out_pct, 80);
+	const char *cpu_bad = "{\"role\":\"edge\",\"cpuScaleOut\":170}";
+	assert_int_equal(thresholds_parse(cpu_bad, strlen(cpu_bad), &role, &th, err, sizeof(err)),
+	                 SL_EINVAL);
+	assert_non_null(strstr(err, "cpuScaleOut"));
 	assert_int_equal(th.in_pct, 20);
 	t = "{\"role\":\"edge\",\"scaleOut\":30,\"scaleIn\":40}";
 	assert_int_not_equal(thresholds_parse(t, strlen(t), &role, &th, err, sizeof(err)), 0);

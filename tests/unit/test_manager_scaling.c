@@ -14,7 +14,7 @@
 static struct route_node nd(const char *id, enum mrole role, enum node_state st, int64_t load,
                             int64_t cap, int publishing, const char *region)
 {
-	struct route_node n = { id, role, st, region, load, cap, publishing };
+	struct route_node n = { id, role, st, region, load, cap, publishing, 0 };
 	return n;
 }
 
@@ -82,7 +82,7 @@ static struct scale_input base_input(void)
 		.role = MROLE_EDGE,
 		.lim = { 1, 1, 3, 1, 2000, 1000 },
 		.capacity = 2,
-		.th = { 60, 20 },
+		.th = { 60, 20, 0 },
 		.alive = 1,
 		.now_ms = 100000,
 	};
@@ -134,6 +134,65 @@ static void test_scale_out_steps(void **state)
 	autoscale_decide(&in, &st, &d);
 	assert_int_equal(d.action, SCALE_OUT);
 	assert_int_equal(d.count, 2);
+}
+
+/* Ant Media's way: the mean machine CPU over a per-role threshold scales out too, and
+ * holds off scale-in while above half of it; off (0) it changes nothing. */
+static void test_scale_out_on_cpu(void **state)
+{
+	(void)state;
+	struct scale_state st = { 0 };
+	struct scale_decision d;
+	struct scale_input in = base_input();
+	in.connections = 0;
+	in.cpu_pct = 90;
+	autoscale_decide(&in, &st, &d);
+	assert_int_equal(d.action, SCALE_NONE);      /* no CPU threshold set */
+	in.th.cpu_out_pct = 70;
+	autoscale_decide(&in, &st, &d);
+	assert_int_equal(d.action, SCALE_OUT);
+	assert_non_null(strstr(d.reason, "CPU 90% (scale-out 70%)"));
+	in.cpu_pct = 50;
+	autoscale_decide(&in, &st, &d);
+	assert_int_equal(d.action, SCALE_NONE);
+	/* Idle by connections but CPU above half the threshold: no scale-in, ever. */
+	in.alive = 2;
+	in.lim.min = 1;
+	for (int i = 0; i < 5; i++) {
+		in.now_ms += 100000;
+		autoscale_decide(&in, &st, &d);
+		assert_int_equal(d.action, SCALE_NONE);
+	}
+	in.cpu_pct = 10;
+	for (int i = 0; i < 5 && d.action == SCALE_NONE; i++) {
+		in.now_ms += 100000;
+		autoscale_decide(&in, &st, &d);
+	}
+	assert_int_equal(d.action, SCALE_IN);
+}
+
+static void test_overloaded_nodes_skipped(void **state)
+{
+	(void)state;
+	char why[160];
+	struct route_node n[] = {
+		nd("o1", MROLE_ORIGIN, NS_ALIVE, 0, 10, 1, "eu"),
+		nd("e1", MROLE_EDGE, NS_ALIVE, 0, 10, 0, "eu"),
+		nd("e2", MROLE_EDGE, NS_ALIVE, 5, 10, 0, "eu"),
+	};
+	n[1].overloaded = 1;   /* the less loaded edge, but above its CPU or memory limit */
+	assert_int_equal(routing_pick(n, 3, ROUTE_SUBSCRIBE, NULL, why, sizeof(why)), 2);
+	n[2].overloaded = 1;
+	assert_int_equal(routing_pick(n, 3, ROUTE_SUBSCRIBE, NULL, why, sizeof(why)), SL_EFULL);
+	assert_non_null(strstr(why, "2 of them above their CPU or memory limit"));
+	/* No edge alive: the origin itself, unless it is overloaded too. */
+	n[1].state = n[2].state = NS_DEAD;
+	assert_int_equal(routing_pick(n, 3, ROUTE_SUBSCRIBE, NULL, why, sizeof(why)), 0);
+	n[0].overloaded = 1;
+	assert_int_equal(routing_pick(n, 3, ROUTE_SUBSCRIBE, NULL, why, sizeof(why)), SL_EFULL);
+	n[0].publishing = 0;
+	assert_int_equal(routing_pick(n, 3, ROUTE_BROADCAST, NULL, why, sizeof(why)), SL_EFULL);
+	assert_non_null(strstr(why, "1 of them above"));
 }
 
 static void test_min_limit(void **state)
@@ -254,6 +313,8 @@ int main(void)
 		cmocka_unit_test(test_broadcast),
 		cmocka_unit_test(test_subscribe),
 		cmocka_unit_test(test_scale_out_steps),
+		cmocka_unit_test(test_scale_out_on_cpu),
+		cmocka_unit_test(test_overloaded_nodes_skipped),
 		cmocka_unit_test(test_min_limit),
 		cmocka_unit_test(test_scale_in_after_cooldown),
 		cmocka_unit_test(test_pick_drain),
