@@ -138,6 +138,7 @@ static char *report_body(struct node *n)
 		for (int i = 0; i < WIRE_COUNT; i++)
 			sv += s->fanout.nviewers[i];
 		sv -= s->cluster_viewers;
+		sv += s->rtc_viewers;        /* WebRTC sessions count as the node's viewers too */
 		if (sv < 0)
 			sv = 0;
 		viewers += sv;

@@ -181,6 +181,9 @@ const struct option_def node_options[] = {
 	  "WebRTC playback over WHEP (POST /APP/STREAM/whep)" },
 	{ "webrtc-port", OPT_INT, OFF(webrtc_port), "0", 0, 65535, NULL, "PORT",
 	  "UDP port every WebRTC session shares (ICE, DTLS, SRTP); 0: the number of http-port" },
+	{ "webrtc-ports", OPT_STRING, OFF(webrtc_ports), NULL, 0, 0, NULL, "LOW-HIGH",
+	  "give each WebRTC session a UDP port of its own from this range instead of the shared "
+	  "webrtc-port (for firewalls or balancers that want a port per flow)" },
 	{ "webrtc-public-ip", OPT_STRING, OFF(webrtc_public_ip), NULL, 0, 0, NULL, "ADDR",
 	  "address put in WebRTC candidates, for a node behind NAT (default: the bind address; "
 	  "on a wildcard bind, public-host if it is an address)" },

@@ -100,6 +100,7 @@ struct node_config {
 	/* WebRTC playback, WHEP (docs/webrtc.md) */
 	int webrtc;
 	int64_t webrtc_port;             /* UDP; 0: the same number as http-port */
+	char *webrtc_ports;              /* "LOW-HIGH": a port per session; NULL/empty: all on webrtc_port */
 	char *webrtc_public_ip;          /* advertised candidate; NULL/empty: the bind address */
 	int64_t webrtc_max_sessions;
 	int64_t webrtc_max_sessions_per_ip;

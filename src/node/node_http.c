@@ -104,7 +104,10 @@ static json_t *node_json(struct node *n)
 	json_object_set_new(o, "connections", json_integer(n->conns.count));
 	json_object_set_new(o, "max_connections", json_integer(n->conns.max));
 	json_object_set_new(o, "publishers", json_integer(rtmp_server_count(n, 1)));
-	json_object_set_new(o, "viewers", viewers_json(viewers));
+	json_t *vj = viewers_json(viewers);
+	json_object_set_new(vj, "webrtc", json_integer(n->rtc ? (json_int_t)
+	                    rtc_server_stats(n->rtc)->sessions_now : 0));
+	json_object_set_new(o, "viewers", vj);
 	json_object_set_new(o, "streams", json_integer((json_int_t)n->streams.map.count));
 	json_object_set_new(o, "bytes_in", json_integer((json_int_t)conn_table_bytes_in(&n->conns)));
 	json_object_set_new(o, "bytes_out", json_integer((json_int_t)conn_table_bytes_out(&n->conns)));

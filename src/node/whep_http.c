@@ -239,7 +239,30 @@ int whep_start(struct node *n)
 		.consent_timeout_ms = n->cfg->webrtc_consent_timeout,
 		.sr_interval_ms = WHEP_SR_INTERVAL_MS,
 	};
+	const char *range = n->cfg->webrtc_ports;
+	if (range && *range) {
+		int lo = 0, hi = 0, used = 0;
+		if (sscanf(range, "%d-%d%n", &lo, &hi, &used) != 2 || range[used] != '\0' || lo < 1 ||
+		    hi > 65535 || lo > hi) {
+			log_error("webrtc_start_failed", "reason=\"webrtc-ports must be LOW-HIGH, "
+			          "1 <= LOW <= HIGH <= 65535\"");
+			return -1;
+		}
+		rc.port_min = lo;
+		rc.port_max = hi;
+	}
 	char err[256];
+	int wildcard = strcmp(n->cfg->bind, "0.0.0.0") == 0 || strcmp(n->cfg->bind, "::") == 0;
+	if (wildcard) {
+		/* A socket on the wildcard answers from whatever address the route picks, and ICE
+		 * wants the answer from the candidate's.  So bind to the candidate address when it
+		 * is one of ours; one behind NAT (not local) leaves the wildcard. */
+		struct rtc_config on_candidate = rc;
+		on_candidate.bind_ip = public_ip;
+		n->rtc = rtc_server_new(n->loop, &on_candidate, err, sizeof(err));
+		if (n->rtc)
+			return 0;
+	}
 	n->rtc = rtc_server_new(n->loop, &rc, err, sizeof(err));
 	if (!n->rtc) {
 		log_error("webrtc_start_failed", "reason=\"%s\"", err);

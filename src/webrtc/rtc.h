@@ -30,7 +30,9 @@ struct rtc_server;
 
 struct rtc_config {
 	const char *bind_ip;          /* the UDP socket's address (the node's bind address) */
-	int port;                     /* UDP port */
+	int port;                     /* UDP port (shared by every session) */
+	int port_min, port_max;       /* port-range mode: each session binds its own port in
+	                               * [port_min, port_max]; 0, 0: every session on port */
 	const char *public_ip;        /* advertised in candidates */
 	unsigned max_sessions;        /* at once, per node */
 	unsigned max_sessions_per_ip;
@@ -47,6 +49,7 @@ struct rtc_stats {
 	uint64_t bytes_out, packets_out;
 	uint64_t nacks, retransmits, plis, firs;
 	uint64_t send_errors, skips;
+	uint64_t refused_ports;       /* port-range mode: no free port */
 };
 
 /* Starts the UDP socket.  NULL with a reason in err (port taken, no OpenSSL). */

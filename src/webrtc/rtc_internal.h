@@ -49,6 +49,10 @@ struct rtc_session {
 	char addr_key[64];            /* the ICE peer's "ip:port" once known */
 	struct sockaddr_storage peer;
 	int has_peer;
+	uv_udp_t *sock;               /* what it sends on: the shared socket, or own_sock */
+	uv_udp_t own_sock;            /* port-range mode (webrtc-ports): a socket of its own */
+	int has_own_sock;
+	int port;                     /* the port of its candidate */
 	enum rtc_state state;
 	uint64_t created_ms, last_check_ms;
 	uint8_t remote_fp[DTLS_FP_LEN];
@@ -83,6 +87,7 @@ struct rtc_server {
 	struct strmap feeds;          /* stream pointer as hex -> struct rtc_feed */
 	struct rtc_stats stats;
 	struct log_throttle log_lim;
+	int next_port;                /* port-range mode: where the search for a free port starts */
 	uint8_t rx[2048];
 	uint8_t tx[RTC_MTU + 64];
 };

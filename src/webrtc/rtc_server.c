@@ -3,9 +3,11 @@
  * rtc_server.c - WebRTC sessions on one shared UDP port: ICE-lite answers,
  * DTLS over memory BIOs, SRTP contexts from the DTLS keys (see rtc.h).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 
@@ -52,7 +54,7 @@ int rtc_send_raw(struct rtc_session *s, const uint8_t *p, size_t n)
 	if (!s->has_peer)
 		return -1;
 	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-	int rc = uv_udp_try_send(&s->srv->udp, &b, 1, (const struct sockaddr *)&s->peer);
+	int rc = uv_udp_try_send(s->sock, &b, 1, (const struct sockaddr *)&s->peer);
 	if (rc < 0) {
 		s->srv->stats.send_errors++;
 		return rc == UV_EAGAIN ? -2 : -1;
@@ -112,6 +114,11 @@ static void per_ip_add(struct rtc_server *srv, const char *ip, int d)
 		strmap_put(&srv->per_ip, ip, (void *)n);
 }
 
+static void free_session(uv_handle_t *h)
+{
+	free(h->data);
+}
+
 void rtc_session_end(struct rtc_session *s, const char *reason)
 {
 	struct rtc_server *srv = s->srv;
@@ -139,7 +146,10 @@ void rtc_session_end(struct rtc_session *s, const char *reason)
 	if (s->srtp_in)
 		srtp_dealloc(s->srtp_in);
 	srv->stats.sessions_now--;
-	free(s);
+	if (s->has_own_sock)
+		uv_close((uv_handle_t *)&s->own_sock, free_session); /* freed when libuv is done */
+	else
+		free(s);
 }
 
 /* Sends what DTLS wrote, in datagrams of whole records no larger than RTC_MTU. */
@@ -243,7 +253,7 @@ static void dtls_input(struct rtc_session *s, const uint8_t *p, size_t n)
 	ERR_clear_error();
 }
 
-static void stun_input(struct rtc_server *srv, const uint8_t *p, size_t n,
+static void stun_input(struct rtc_server *srv, uv_udp_t *u, const uint8_t *p, size_t n,
                        const struct sockaddr *from)
 {
 	struct stun_msg m;
@@ -277,7 +287,7 @@ static void stun_input(struct rtc_server *srv, const uint8_t *p, size_t n,
 		                              s ? "Unauthorized" : "Bad Request", NULL, 0);
 		uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
 		if (len)
-			uv_udp_try_send(&srv->udp, &b, 1, from);
+			uv_udp_try_send(u, &b, 1, from);
 		return;
 	}
 	srv->stats.stun_ok++;
@@ -314,6 +324,10 @@ static void stun_input(struct rtc_server *srv, const uint8_t *p, size_t n,
 	}
 }
 
+/* Datagrams on the shared socket (data: the server) or a session's own (data: the session). */
+static void datagram(struct rtc_server *srv, uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
+                     const struct sockaddr *from);
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	(void)suggested;
@@ -325,14 +339,34 @@ static void on_recv(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf, const struc
                     unsigned flags)
 {
 	(void)flags;
-	struct rtc_server *srv = u->data;
+	datagram(u->data, u, nread, buf, from);
+}
+
+static void on_alloc_own(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)suggested;
+	struct rtc_session *s = h->data;
+	*buf = uv_buf_init((char *)s->srv->rx, sizeof(s->srv->rx));
+}
+
+static void on_recv_own(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
+                        const struct sockaddr *from, unsigned flags)
+{
+	(void)flags;
+	struct rtc_session *s = u->data;
+	datagram(s->srv, u, nread, buf, from);
+}
+
+static void datagram(struct rtc_server *srv, uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
+                     const struct sockaddr *from)
+{
 	if (nread <= 0 || !from)
 		return;
 	const uint8_t *p = (const uint8_t *)buf->base;
 	size_t n = (size_t)nread;
 	/* RFC 7983: 0-3 STUN, 20-63 DTLS, 128-191 RTP/RTCP. */
 	if (p[0] < 4) {
-		stun_input(srv, p, n, from);
+		stun_input(srv, u, p, n, from);
 		return;
 	}
 	char key[64];
@@ -438,7 +472,8 @@ struct rtc_server *rtc_server_new(uv_loop_t *loop, const struct rtc_config *cfg,
 	srv->tick.data = srv;
 	uv_timer_start(&srv->tick, on_tick, RTC_TICK_MS, RTC_TICK_MS);
 	uv_unref((uv_handle_t *)&srv->tick);
-	log_info("webrtc_listen", "udp=%s:%d public=%s", cfg->bind_ip, cfg->port, cfg->public_ip);
+	log_info("webrtc_listen", "udp=%s:%d public=%s session_ports=%d-%d", cfg->bind_ip, cfg->port,
+	         cfg->public_ip, cfg->port_min, cfg->port_max);
 	return srv;
 }
 
@@ -472,6 +507,47 @@ void rtc_server_free(struct rtc_server *srv)
 	uv_close((uv_handle_t *)&srv->udp, free_after_close);
 }
 
+/* Port-range mode: binds a socket of the session's own on the next free port of the range. */
+static int open_own_socket(struct rtc_server *srv, struct rtc_session *s)
+{
+	int span = srv->cfg.port_max - srv->cfg.port_min + 1;
+	for (int i = 0; i < span; i++) {
+		int port = srv->cfg.port_min + (srv->next_port + i) % span;
+		struct sockaddr_storage sa;
+		memset(&sa, 0, sizeof(sa));
+		if (uv_ip4_addr(srv->cfg.bind_ip, port, (struct sockaddr_in *)&sa) != 0 &&
+		    uv_ip6_addr(srv->cfg.bind_ip, port, (struct sockaddr_in6 *)&sa) != 0)
+			return -1;
+		/* Probed with a plain socket, so a taken port costs no libuv handle to close. */
+		int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		socklen_t len = sa.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+		                                         : sizeof(struct sockaddr_in);
+		if (bind(fd, (struct sockaddr *)&sa, len) != 0) {
+			int e = errno;
+			close(fd);
+			if (e == EADDRINUSE)
+				continue;
+			return -1;
+		}
+		uv_udp_init(srv->loop, &s->own_sock);
+		s->own_sock.data = s;
+		s->has_own_sock = 1; /* initialised: from now on closed through the loop */
+		if (uv_udp_open(&s->own_sock, fd) != 0) {
+			close(fd);
+			return -1;
+		}
+		if (uv_udp_recv_start(&s->own_sock, on_alloc_own, on_recv_own) != 0)
+			return -1;
+		s->sock = &s->own_sock;
+		s->port = port;
+		srv->next_port = (srv->next_port + i + 1) % span;
+		return 0;
+	}
+	return -1;
+}
+
 int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *offer,
                        size_t len, const char *peer_ip, char **answer,
                        char id[RTC_SESSION_ID_LEN + 1], char *err, size_t errlen)
@@ -493,6 +569,11 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	if (rc != 0) {
 		srv->stats.refused_sdp++;
 		return rc;
+	}
+	if (st->vcodec != FLV_CODEC_UNKNOWN && st->vcodec != FLV_CODEC_H264) {
+		srv->stats.refused_sdp++;
+		snprintf(err, errlen, "this stream's video is not H.264: WebRTC plays H.264 only");
+		return SL_EUNSUPP;
 	}
 	if (o.setup == SDP_SETUP_PASSIVE) {
 		srv->stats.refused_sdp++;
@@ -541,6 +622,18 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 		return SL_EUNSUPP;
 	}
 	s->srv = srv;
+	s->sock = &srv->udp;
+	s->port = srv->cfg.port;
+	if (srv->cfg.port_min && open_own_socket(srv, s) != 0) {
+		if (s->has_own_sock)
+			uv_close((uv_handle_t *)&s->own_sock, free_session);
+		else
+			free(s);
+		rtc_feed_detach(feed, NULL);
+		srv->stats.refused_ports++;
+		snprintf(err, errlen, "no free UDP port in webrtc-ports");
+		return SL_EFULL;
+	}
 	uint8_t rid[RTC_SESSION_ID_LEN / 2];
 	random_bytes(rid, sizeof(rid));
 	hex_encode(rid, sizeof(rid), s->id);
@@ -558,7 +651,7 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	ap.ice_pwd = s->pwd;
 	memcpy(ap.fingerprint, srv->ident.fingerprint, DTLS_FP_LEN);
 	ap.cand_ip = srv->cfg.public_ip;
-	ap.cand_port = (uint16_t)srv->cfg.port;
+	ap.cand_port = (uint16_t)s->port;
 	ap.cname = "sluice";
 	random_bytes(&ap.session_id, sizeof(ap.session_id));
 	ap.session_id &= 0x7fffffffffffffffull;
@@ -613,6 +706,7 @@ void rtc_metrics(const struct rtc_server *srv, struct bytes *b)
 		{ "refused_total{reason=\"full\"}", "WebRTC offers refused.", x->refused_full },
 		{ "refused_total{reason=\"per_ip\"}", NULL, x->refused_per_ip },
 		{ "refused_total{reason=\"sdp\"}", NULL, x->refused_sdp },
+		{ "refused_total{reason=\"ports\"}", NULL, x->refused_ports },
 		{ "stun_bad_total", "STUN requests refused (integrity, username, malformed).", x->stun_bad },
 		{ "dtls_failed_total", "DTLS handshakes failed (or fingerprint mismatch).", x->dtls_failed },
 		{ "timeouts_total{reason=\"dtls\"}", "WebRTC sessions ended by a timeout.", x->dtls_timeouts },

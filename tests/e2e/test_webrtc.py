@@ -17,7 +17,7 @@ import time
 import zlib
 
 from cluster_util import downstream, origin
-from harness import check, fixture, publish, stop_gently, wait_for
+from harness import SLUICE, Node, check, fixture, publish, stop_gently, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "..", "browser", "whep.mjs")
@@ -64,7 +64,8 @@ def check_played(r, what, audio):
 
 def test_whep_chromium_origin_and_edge(t):
     o = origin(t.procs, "origin-whep")
-    e = downstream(t.procs, "edge-whep", "edge", [o])
+    # The edge gives each session a port of its own (port-range mode); the origin shares one.
+    e = downstream(t.procs, "edge-whep", "edge", [o], args=["--webrtc-ports", "41000-41009"])
     # No B-frames: WebRTC players decode in sending order.
     pub = publish(t.procs, o.rtmp("live", "rtc"), media=fixture(bframes=0))
     o.wait_live("live", "rtc")
@@ -73,8 +74,14 @@ def test_whep_chromium_origin_and_edge(t):
     if not audio:
         check("m=audio 0 " in (r.get("answer") or ""), "origin: audio neither sent nor refused")
     check_played(r, "WHEP on the origin", audio)
+    check(re.search(r"a=candidate:\S+ 1 udp \d+ %s %d typ host" % (re.escape(o.addr),
+                                                                     o.http_port), r["answer"]),
+          "origin: the candidate is not the shared port (http-port's number)")
     r = play(t.procs, e, "live", "rtc", "chromium-whep-edge")
     check_played(r, "WHEP through the edge", audio)
+    port = re.search(r"a=candidate:\S+ 1 udp \d+ \S+ (\d+) typ host", r["answer"])
+    check(port and 41000 <= int(port.group(1)) <= 41009,
+          "edge: the candidate port %s is not in webrtc-ports" % (port and port.group(1)))
 
     # The watch page plays WebRTC by default, shows how far behind live it is, and rides
     # through a publisher restart: the node ends the session, the page asks again.
@@ -145,6 +152,16 @@ def stun_answer(data):
             mapped = (ip, port)
         off += 4 + alen + (-alen % 4)
     return kind, tid, mapped
+
+
+def minimal_offer(codec=b"H264/90000"):
+    """An offer as small as a WHEP client may send: one recvonly video m-line."""
+    offer = ("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+             "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
+             "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"
+             "a=fingerprint:sha-256 " + ":".join(["AB"] * 32) + "\r\na=setup:actpass\r\n"
+             "a=recvonly\r\na=rtcp-mux\r\n").encode()
+    return offer + b"a=rtpmap:96 " + codec + b"\r\na=fmtp:96 packetization-mode=1\r\n"
 
 
 def test_whep_refusals(t):
@@ -231,7 +248,9 @@ def test_whep_refusals(t):
 def test_whep_consent_freshness(t):
     """A browser that vanishes (killed: no DELETE, no DTLS close) stops its ICE consent
     checks; the node ends its session after webrtc-consent-timeout (RFC 7675)."""
-    n = origin(t.procs, "origin-whep-consent", args=["--webrtc-consent-timeout", "3s"])
+    # One port in the range: the browser's session holds it until its consent runs out.
+    n = origin(t.procs, "origin-whep-consent", args=["--webrtc-consent-timeout", "3s",
+                                                     "--webrtc-ports", "43000-43000"])
     publish(t.procs, n.rtmp("live", "c"), media=fixture(bframes=0))
     n.wait_live("live", "c")
     p = t.procs.start(["node", DRIVER, n.url("/healthz"), n.url("/live/c/whep"), "30"],
@@ -242,6 +261,11 @@ def test_whep_consent_freshness(t):
         sent = re.search(r"^sluice_webrtc_packets_total (\d+)", m, re.M)
         return n.stream("live", "c")["viewers"]["webrtc"] == 1 and sent and int(sent.group(1)) > 200
     wait_for(media_flowing, 30, "the browser's WebRTC session to play")
+    h264 = minimal_offer()
+    sdp = {"Content-Type": "application/sdp"}
+    status, _, body = n.http("/live/c/whep", method="POST", headers=sdp, data=h264)
+    check(status == 503 and b"webrtc-ports" in body, "offer with no port left: %d %s" % (
+        status, body))
     os.killpg(p.pid, signal.SIGKILL)  # the driver and its browser: a group we started
     p.wait()
     killed = time.monotonic()
@@ -252,3 +276,29 @@ def test_whep_consent_freshness(t):
     check(re.search(r'^sluice_webrtc_timeouts_total\{reason="consent"\} 1$', m, re.M),
           "the session did not end by consent timeout (after %.1f s)" % waited)
     check(waited >= 1.0, "the session ended %.1f s after the browser died: not by consent" % waited)
+    status, _, _ = n.http("/live/c/whep", method="POST", headers=sdp, data=h264)
+    check(status == 201, "the ended session's port was not freed: %d" % status)
+
+
+def test_whep_play_token(t):
+    """WHEP takes the play token as every protocol does: ?token= or Authorization: Bearer."""
+    n = Node(t.procs, name="node-whep-token", args=["--play-secret", "play-s3cret"])
+    publish(t.procs, n.rtmp("live", "tok"), media=fixture(bframes=0))
+    n.wait_live("live", "tok")
+    r = subprocess.run([SLUICE, "token", "--secret", "play-s3cret", "--action", "play",
+                        "--app", "live", "--stream", "tok", "--ttl", "1h"],
+                       capture_output=True, text=True, timeout=10)
+    good = r.stdout.strip()
+    check(r.returncode == 0 and good, "sluice token failed: %s" % r.stderr)
+    sdp = {"Content-Type": "application/sdp"}
+    status, _, _ = n.http("/live/tok/whep", method="POST", headers=sdp, data=minimal_offer())
+    check(status == 403, "no token: %d" % status)
+    status, _, _ = n.http("/live/tok/whep?token=1.AAAA", method="POST", headers=sdp,
+                          data=minimal_offer())
+    check(status == 403, "bad token: %d" % status)
+    status, _, _ = n.http("/live/tok/whep?token=" + good, method="POST", headers=sdp,
+                          data=minimal_offer())
+    check(status == 201, "?token=: %d" % status)
+    bearer = dict(sdp, Authorization="Bearer " + good)
+    status, _, _ = n.http("/live/tok/whep", method="POST", headers=bearer, data=minimal_offer())
+    check(status == 201, "Authorization: Bearer: %d" % status)
