@@ -154,7 +154,8 @@ static char *report_body(struct node *n)
 		rs->protocols[0] = (struct report_protocol){ "rtmp", rtmp > 0 ? rtmp : 0 };
 		rs->protocols[1] = (struct report_protocol){ "flv", s->fanout.nviewers[WIRE_FLV] };
 		rs->protocols[2] = (struct report_protocol){ "hls", s->hls_viewers };
-		rs->nprotocols = 3;
+		rs->protocols[3] = (struct report_protocol){ "webrtc", s->rtc_viewers };
+		rs->nprotocols = 4;
 	}
 	r.nstreams = (unsigned)k;
 	const char *host = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;
