@@ -328,8 +328,11 @@ static void api_groups(struct manager *m, struct http_conn *c, const struct http
 		if (req->method == HTTP_GET || req->method == HTTP_HEAD) {
 			http_respond_json(c, 200, group_full_json(m, g));
 		} else if (req->method == HTTP_DELETE) {
-			mgr_delete_group(m, g);
-			http_respond(c, 204, NULL, NULL, 0);
+			if (mgr_delete_group(m, g) < 0)
+				http_respond_error(c, 503, "this manager cannot act as the leader now: the "
+				                   "group is kept (try again, or ask the leader)");
+			else
+				http_respond(c, 204, NULL, NULL, 0);
 		} else {
 			http_respond_error(c, 405, "use GET or DELETE");
 		}
@@ -794,6 +797,9 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 	if (console_handle(m, c, req, body, body_len))
 		return;
 	if (req->path_len >= 15 && memcmp(req->path, "/streammanager/", 15) == 0) {
+		/* Red5's admin writes change groups and nodes: the leader's, as on /api/v1. */
+		if (mgr_ha_gate(m, c, "groups", req->method == HTTP_GET || req->method == HTTP_HEAD))
+			return;
 		if (!mgr_red5_handle(m, c, req, body, body_len))
 			mgr_red5_error(c, 404, "no such Stream Manager endpoint");
 		return;

@@ -423,8 +423,13 @@ static void nodegroup_call(struct manager *m, struct http_conn *c, const struct 
 	int role = p->n == 8 ? mrole_parse(p->s[7]) : -1;
 	if (p->n == 6 && req->method == HTTP_DELETE) {
 		json_t *o = red5_group(m, g);
-		mgr_delete_group(m, g);
-		http_respond_json(c, 200, o);
+		if (mgr_delete_group(m, g) < 0) {
+			json_decref(o);
+			mgr_red5_error(c, 503, "this manager cannot act as the leader now: the group is "
+			               "kept");
+		} else {
+			http_respond_json(c, 200, o);
+		}
 	} else if (p->n == 6) {
 		http_respond_json(c, 200, red5_group(m, g));
 	} else if (p->n == 7 && strcmp(p->s[6], "node") == 0 && req->method == HTTP_GET) {

@@ -341,7 +341,10 @@ static void nodegroup_call(struct manager *m, struct http_conn *c, const struct 
 		char lcn[MGR_NAME_MAX + 1], spn[MGR_NAME_MAX + 1];
 		snprintf(lcn, sizeof(lcn), "%s", g->g.launch_config);
 		snprintf(spn, sizeof(spn), "%s", g->g.scale_policy);
-		mgr_delete_group(m, g);
+		if (mgr_delete_group(m, g) < 0) {
+			sm2_error(c, 503, "this manager cannot act as the leader now: the group is kept");
+			return;
+		}
 		if (ours) {
 			/* The launch configuration and policy were made for this group alone. */
 			struct launch_config *l = strmap_del(&m->lcs, lcn);
@@ -516,6 +519,11 @@ int mgr_red5_sm2_handle(struct manager *m, struct http_conn *c, const struct htt
 	}
 	int routing = strcmp(area, "streams") == 0 || strcmp(area, "proxy") == 0;
 	if (!(routing && m->cfg->public_routing) && sm2_authorized(m, c, req) < 0)
+		return 1;
+	/* Writes change groups and nodes: the leader's, as on /api/v1 (routing and the
+	 * WHIP/WHEP redirects are not writes). */
+	if (!routing && mgr_ha_gate(m, c, "groups", req->method == HTTP_GET ||
+	                                             req->method == HTTP_HEAD))
 		return 1;
 	if (strcmp(area, "admin") == 0 && sg.n >= 4 && strcmp(sg.s[3], "nodegroup") == 0 &&
 	    sg.n <= 6) {

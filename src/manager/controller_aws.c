@@ -138,8 +138,17 @@ static void imds_next(struct aws_controller *ac);
 
 static void creds_waiters_go(struct aws_controller *ac, const char *err)
 {
+	/* Only those waiting now: an op that finds the new credentials already stale goes
+	 * back to waiting for the next fetch, and must not be taken again in this loop. */
+	struct list_node now;
+	list_init(&now);
 	while (!list_empty(&ac->waiting)) {
-		struct aws_op *op = list_entry(ac->waiting.next, struct aws_op, link);
+		struct list_node *it = ac->waiting.next;
+		list_del(it);
+		list_add_tail(&now, it);
+	}
+	while (!list_empty(&now)) {
+		struct aws_op *op = list_entry(now.next, struct aws_op, link);
 		list_del(&op->link);
 		list_add_tail(&ac->ops, &op->link);
 		if (err)

@@ -123,8 +123,17 @@ static void op_fail(struct gcp_op *op, const char *msg)
 
 static void waiters_go(struct gcp_controller *gc, const char *err)
 {
+	/* Only those waiting now: an op that finds the new credentials already stale goes
+	 * back to waiting for the next fetch, and must not be taken again in this loop. */
+	struct list_node now;
+	list_init(&now);
 	while (!list_empty(&gc->waiting)) {
-		struct gcp_op *op = list_entry(gc->waiting.next, struct gcp_op, link);
+		struct list_node *it = gc->waiting.next;
+		list_del(it);
+		list_add_tail(&now, it);
+	}
+	while (!list_empty(&now)) {
+		struct gcp_op *op = list_entry(now.next, struct gcp_op, link);
 		list_del(&op->link);
 		list_add_tail(&gc->ops, &op->link);
 		if (err)

@@ -388,8 +388,12 @@ void mgr_remove(struct manager *m, struct mnode *nd, int force, const char *why)
 	free(nd);
 }
 
-void mgr_delete_group(struct manager *m, struct mgroup *g)
+int mgr_delete_group(struct manager *m, struct mgroup *g)
 {
+	/* Its nodes go with it: only the leader stops nodes (and a follower must not leave them
+	 * running with no group). */
+	if (!mgr_leader_act(m, "group deletion"))
+		return -1;
 	struct list_node *it, *next;
 	for (it = m->nodes.next; it != &m->nodes; it = next) {
 		next = it->next;
@@ -401,6 +405,7 @@ void mgr_delete_group(struct manager *m, struct mgroup *g)
 	store_delete(m->store, ST_GROUPS, g->g.name);
 	strmap_del(&m->groups, g->g.name);
 	free(g);
+	return 0;
 }
 
 /* A node stopped answering: stop what is left of it, replace it, forget it. */

@@ -34,7 +34,7 @@ void mgr_leader_tick(struct manager *m)
 {
 	struct mgr_leader *l = &m->leader;
 	struct store_lease ls;
-	if (store_lease(m->store, m->name, m->api_url, m->cfg->lease, &ls) < 0) {
+	if (store_lease(m->store, m->holder, m->api_url, m->cfg->lease, &ls) < 0) {
 		/* Nobody can be elected while the database is away; this manager keeps its belief,
 		 * but every action it tries is refused by the fence until it returns. */
 		if (!l->store_down) {
@@ -51,7 +51,8 @@ void mgr_leader_tick(struct manager *m)
 		mgr_event(m, "store_reachable", NULL, NULL, "%s reaches the database again after "
 		          "%llu ms", m->name, (unsigned long long)(clock_mono_ms() - l->store_down_ms));
 	l->store_down = 0;
-	snprintf(l->holder, sizeof(l->holder), "%s", ls.holder);
+	/* Shown without the process's suffix (name#random, manager.c). */
+	snprintf(l->holder, sizeof(l->holder), "%.*s", (int)strcspn(ls.holder, "#"), ls.holder);
 	snprintf(l->holder_url, sizeof(l->holder_url), "%s", ls.url);
 	l->since_ms = ls.since_ms;
 	if (ls.held) {
@@ -87,7 +88,7 @@ void mgr_leader_tick(struct manager *m)
 	}
 	if (l->is_leader) {
 		char why[200];
-		snprintf(why, sizeof(why), "the lease is held by %s (token %lld)", ls.holder,
+		snprintf(why, sizeof(why), "the lease is held by %s (token %lld)", l->holder,
 		         (long long)ls.token);
 		step_down(m, why);
 	}
@@ -98,7 +99,7 @@ int mgr_leader_act(struct manager *m, const char *what)
 	struct mgr_leader *l = &m->leader;
 	if (!l->is_leader)
 		return 0;
-	int rc = store_fence(m->store, m->name, l->token);
+	int rc = store_fence(m->store, m->holder, l->token);
 	if (rc == 0)
 		return 1;
 	if (rc == SL_EAUTH) {
@@ -122,7 +123,7 @@ int mgr_leader_act(struct manager *m, const char *what)
 void mgr_leader_release(struct manager *m)
 {
 	if (m->leader.is_leader && store_shared(m->store)) {
-		store_lease_release(m->store, m->name, m->leader.token);
+		store_lease_release(m->store, m->holder, m->leader.token);
 		log_info("leader_released", "name=%s token=%lld", m->name, (long long)m->leader.token);
 	}
 	m->leader.is_leader = 0;

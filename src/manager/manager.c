@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/net.h"
@@ -290,6 +291,14 @@ int manager_main(int argc, char **argv)
 		snprintf(m->name, sizeof(m->name), "%s", cfg.name);
 	else
 		snprintf(m->name, sizeof(m->name), "%s:%d", m->listen_host, m->listen_port);
+	/* The lease names this process, not only its name: two managers left on the same default
+	 * name (or a restarted one) must never both renew one lease with one token. */
+	{
+		uint8_t r[4];
+		random_bytes(r, sizeof(r));
+		snprintf(m->holder, sizeof(m->holder), "%.100s#%02x%02x%02x%02x", m->name, r[0], r[1],
+		         r[2], r[3]);
+	}
 	snprintf(m->api_url, sizeof(m->api_url), strchr(m->listen_host, ':') ? "http://[%s]:%d" :
 	         "http://%s:%d", m->listen_host, m->listen_port);
 	store_set_timeout_ms((unsigned)cfg.db_timeout);

@@ -144,6 +144,7 @@ struct manager {
 	struct console *console;       /* the web console (console.c); NULL when stopped */
 	/* several managers (ha.h) */
 	char name[128];                /* in the leader lease */
+	char holder[160];              /* name#random: this process in the lease (names may repeat) */
 	char api_url[160];             /* where the leader's API is, for the others to say */
 	struct mgr_leader leader;
 	struct mgr_sync sync;
@@ -180,7 +181,8 @@ void mgr_set_state(struct manager *m, struct mnode *nd, enum node_state s, const
 int mgr_drain(struct manager *m, struct mnode *nd, const char *why);
 /* Stops (if ours) and forgets a node. */
 void mgr_remove(struct manager *m, struct mnode *nd, int force, const char *why);
-void mgr_delete_group(struct manager *m, struct mgroup *g);
+/* 0, or -1 (nothing done) when this manager may not act as the leader now. */
+int mgr_delete_group(struct manager *m, struct mgroup *g);
 /* The capacity of a node of the role in the group (launch config), or 0. */
 int64_t mgr_capacity(struct manager *m, const char *group, enum mrole role);
 /* Counted against capacity: publishers + viewers reported + routed since. */

@@ -172,7 +172,7 @@ static int reload_objects(struct manager *m, int t)
 	struct strmap *cur = t == ST_LAUNCH_CONFIGS ? &m->lcs : t == ST_SCALE_POLICIES ? &m->sps
 	                                                                             : &m->groups;
 	if (t == ST_GROUPS) {
-		/* A group keeps its scaling clocks and the holds it logged. */
+		/* A group keeps its scaling clocks, the holds it logged and its launch back-off. */
 		size_t it = 0;
 		const char *name;
 		void *v;
@@ -184,6 +184,12 @@ static int reload_objects(struct manager *m, int t)
 			memcpy(g->last_out_ms, old->last_out_ms, sizeof(g->last_out_ms));
 			memcpy(g->last_in_ms, old->last_in_ms, sizeof(g->last_in_ms));
 			memcpy(g->last_hold, old->last_hold, sizeof(g->last_hold));
+			/* And a failing cloud's back-off (groups.c), so a reload does not lift it. */
+			memcpy(g->launch_hold_until_ms, old->launch_hold_until_ms,
+			       sizeof(g->launch_hold_until_ms));
+			memcpy(g->launch_fail_streak, old->launch_fail_streak,
+			       sizeof(g->launch_fail_streak));
+			g->launch_failures = old->launch_failures;
 		}
 	}
 	free_map(cur, t);

@@ -231,28 +231,29 @@ static int publisher_admit(struct srt_conn *c)
 	return 0;
 }
 
-static void start_publish(struct srt_conn *c)
+/* 0 when c publishes; -1 when it was refused (and c is gone). */
+static int start_publish(struct srt_conn *c)
 {
 	struct node *n = c->srv->n;
 	if (!cluster_takes_publishers(&n->cluster)) {
 		n->stats.publish_refused++;
 		refuse(c, "this node does not take publishers: publish to an origin");
-		return;
+		return -1;
 	}
 	if (publisher_admit(c) < 0)
-		return;
+		return -1;
 	struct stream *st;
 	int rc = stream_publish(&n->streams, c->app, c->name, c->base.id, c->base.peer, &st);
 	if (rc == SL_EFULL) {
 		n->stats.publish_refused++;
 		n->stats.publish_refused_limit[LIMIT_STREAMS]++;
 		refuse(c, "max-streams");
-		return;
+		return -1;
 	}
 	if (rc < 0) {
 		n->stats.publish_refused++;
 		refuse(c, rc == SL_EEXIST ? "already publishing" : "bad name");
-		return;
+		return -1;
 	}
 	c->stream = st;
 	c->publishing = 1;
@@ -265,14 +266,16 @@ static void start_publish(struct srt_conn *c)
 	srt_conn_publish_start(c);
 	log_info("publish_start", "client=%llu peer=%s protocol=srt app=%s stream=%s",
 	         (unsigned long long)c->base.id, c->base.peer, c->app, c->name);
+	return 0;
 }
 
-static void start_play(struct srt_conn *c)
+/* 0 when c plays; -1 when it was refused (and c is gone). */
+static int start_play(struct srt_conn *c)
 {
 	struct node *n = c->srv->n;
 	if (n->cfg->publish_only && n->cluster.enabled) {
 		refuse(c, "this origin is publish-only: watch through an edge");
-		return;
+		return -1;
 	}
 	struct stream *st = stream_find(&n->streams, c->app, c->name);
 	if (!st)
@@ -280,33 +283,32 @@ static void start_play(struct srt_conn *c)
 	if (!st) {
 		n->stats.play_not_found++;
 		refuse(c, "not live");
-		return;
+		return -1;
 	}
 	if (srt_conn_play_start(c, st) < 0) {
 		srt_conn_close(c, "could not start the viewer");
-		return;
+		return -1;
 	}
 	c->playing = 1;
 	n->stats.plays++;
 	c->srv->stats.plays++;
 	log_info("play_start", "client=%llu peer=%s protocol=srt app=%s stream=%s",
 	         (unsigned long long)c->base.id, c->base.peer, c->app, c->name);
+	return 0;
 }
 
-/* Publish or play, once the token allows it. */
-static void decide(struct srt_conn *c, int publish, const char *token)
+/* Publish or play, once the token allows it: 0, or -1 when c was refused and is gone
+ * (freed at once when it held nothing: the caller must not touch it). */
+static int decide(struct srt_conn *c, int publish, const char *token)
 {
 	struct node *n = c->srv->n;
 	c->undecided = 0;
 	if (node_check_token(n, publish ? "publish" : "play", c->app, c->name, token,
 	                     c->base.peer, c->base.id) < 0) {
 		refuse(c, "needs a valid token (t= in the streamid)");
-		return;
+		return -1;
 	}
-	if (publish)
-		start_publish(c);
-	else
-		start_play(c);
+	return publish ? start_publish(c) : start_play(c);
 }
 
 static void accept_one(struct srt_server *s, SRTSOCKET sock, const struct sockaddr_storage *ss)
@@ -395,8 +397,7 @@ static void on_wake(uv_async_t *h)
 			continue;
 		}
 		if ((ev[i].events & SRT_EPOLL_IN) && c->undecided) {
-			decide(c, 1, c->token);   /* it sends: a publisher */
-			if (c->closing)
+			if (decide(c, 1, c->token) < 0)   /* it sends: a publisher */
 				continue;
 		}
 		if ((ev[i].events & SRT_EPOLL_IN) && c->publishing && srt_conn_publish_read(c) < 0)

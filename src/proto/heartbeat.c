@@ -95,6 +95,10 @@ int node_report_parse(const char *text, size_t len, struct node_report *out, cha
 		rc = jfield_fail(err, n, "role: expected origin, edge, relay or standalone");
 	if (!rc)
 		rc = jfield_str(o, "host", NULL, 63, 1, out->host, sizeof(out->host), err, n);
+	/* The host goes into URLs, headers and other nodes' boot scripts: a name or an address. */
+	if (!rc && strspn(out->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                             "0123456789.:-_[]") != strlen(out->host))
+		rc = jfield_fail(err, n, "host: expected a host name or an address");
 	if (!rc)
 		rc = jfield_int(o, "rtmpPort", NULL, 1, 65535, 1, &out->rtmp_port, err, n);
 	if (!rc)

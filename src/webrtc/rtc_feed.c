@@ -34,6 +34,10 @@
 #include "webrtc/rtc_internal.h"
 
 #define PLI_MIN_INTERVAL_MS 500   /* a viewer's PLIs/FIRs are answered at most this often */
+/* NACK retransmissions a viewer may cause in a second (2 Mbit/s video is ~230 packets a
+ * second, so a viewer losing all of it is served): one small RTCP packet names hundreds of
+ * packets, and without a bound one viewer could fill the shared socket for all. */
+#define RTC_RTX_PER_SEC 400
 
 struct rtc_feed {
 	struct rtc_server *srv;
@@ -326,7 +330,17 @@ static void on_nack(void *ud, uint32_t sender_ssrc, uint32_t media_ssrc, const u
 	if (!s->feed || media_ssrc != s->video.ssrc)
 		return;
 	s->srv->stats.nacks += n;
+	uint64_t now = uv_now(s->srv->loop);
+	if (now - s->rtx_second_ms >= 1000) {
+		s->rtx_second_ms = now;
+		s->rtx_in_second = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
+		if (s->rtx_in_second >= RTC_RTX_PER_SEC) {
+			s->srv->stats.rtx_refused += n - i;
+			break;
+		}
+		s->rtx_in_second++;
 		struct rbuf *pkt = rtp_history_get(s->feed->hist, (uint16_t)(seqs[i] + s->seq_delta));
 		if (pkt && rtc_send_rtp(s, &s->video, pkt->data, pkt->len, seqs[i], s->ts_delta) == 0)
 			s->srv->stats.retransmits++;

@@ -70,6 +70,10 @@ struct rtc_session {
 	uint16_t seq_delta;           /* video: our seq = the feed's - seq_delta (skips leave no gap) */
 	uint32_t ts_delta;            /* video: our RTP time = the feed's + ts_delta (restarts keep it rising) */
 	uint64_t last_pli_ms;
+	uint64_t rtx_second_ms;          /* NACK retransmissions: the second being counted */
+	uint32_t rtx_in_second;          /* and how many went out in it (RTC_RTX_PER_SEC) */
+	uint32_t rtcp_ssrcs[4];          /* the SRTCP senders seen (libsrtp keeps state for each) */
+	unsigned nrtcp_ssrcs;
 	uint64_t last_sr_ms;
 	uint64_t bytes_out;
 };

@@ -82,12 +82,16 @@ int rtc_send_rtp(struct rtc_session *s, struct rtc_track *t, const uint8_t *pkt,
 		return -1;
 	int rc = rtc_send_raw(s, srv->tx, (size_t)len);
 	if (rc == 0) {
-		t->last_seq = seq;
+		/* A NACK retransmission resends an older number: the track's position (where new
+		 * packets continue, what sender reports say) moves only forward. */
+		if (!t->sent_any || (int16_t)(uint16_t)(seq - t->last_seq) > 0) {
+			t->last_seq = seq;
+			t->last_rtp_ts = rd_u32be(srv->tx + 4);
+			t->last_send_us = clock_wall_ms() * 1000;
+		}
 		t->sent_any = 1;
 		t->packets++;
 		t->octets += (uint32_t)(n - 12);
-		t->last_rtp_ts = rd_u32be(srv->tx + 4);
-		t->last_send_us = clock_wall_ms() * 1000;
 	}
 	return rc;
 }
@@ -126,6 +130,7 @@ void rtc_session_end(struct rtc_session *s, const char *reason)
 	         s->id, s->peer_ip, s->has_peer ? s->addr_key : "-", reason,
 	         (unsigned long long)s->bytes_out);
 	if (s->ssl && s->state == RTC_MEDIA) {
+		(void)BIO_reset(s->wbio); /* nothing stale goes out before the alert */
 		SSL_shutdown(s->ssl); /* close_notify, so the browser ends at once */
 		uint8_t out[512];
 		int n = BIO_read(s->wbio, out, sizeof(out));
@@ -176,6 +181,11 @@ static void dtls_flush(struct rtc_session *s)
 
 static int srtp_setup(struct rtc_session *s)
 {
+	/* The offer and our context allow one profile; the handshake must have agreed on it
+	 * (the exporter would give keys even without use_srtp). */
+	const SRTP_PROTECTION_PROFILE *prof = SSL_get_selected_srtp_profile(s->ssl);
+	if (!prof || prof->id != SRTP_AES128_CM_SHA1_80)
+		return -1;
 	uint8_t km[2 * SRTP_MASTER_LEN];
 	if (SSL_export_keying_material(s->ssl, km, sizeof(km), "EXTRACTOR-dtls_srtp", 19,
 	                               NULL, 0, 0) != 1)
@@ -248,8 +258,14 @@ static void dtls_input(struct rtc_session *s, const uint8_t *p, size_t n)
 	/* After the handshake DTLS carries only alerts for us (no data channel). */
 	uint8_t buf[512];
 	int rc = SSL_read(s->ssl, buf, sizeof(buf));
-	if (rc <= 0 && SSL_get_error(s->ssl, rc) == SSL_ERROR_ZERO_RETURN)
+	if (rc <= 0 && SSL_get_error(s->ssl, rc) == SSL_ERROR_ZERO_RETURN) {
 		rtc_session_end(s, "peer closed DTLS");
+		ERR_clear_error();
+		return;
+	}
+	/* Our last flight may have been lost: the browser's repeated flight makes OpenSSL
+	 * write ours again, which must go out. */
+	dtls_flush(s);
 	ERR_clear_error();
 }
 
@@ -283,8 +299,10 @@ static void stun_input(struct rtc_server *srv, uv_udp_t *u, const uint8_t *p, si
 		log_limited(&srv->log_lim, LOG_THROTTLE_PER_SEC, LOG_INFO, "webrtc_stun_refused",
 		            "from=%s reason=\"%s\"", from_key,
 		            s ? "wrong MESSAGE-INTEGRITY" : "no session has this ufrag");
-		size_t len = stun_build_error(out, sizeof(out), m.tid, s ? 401 : 400,
-		                              s ? "Unauthorized" : "Bad Request", NULL, 0);
+		/* Unknown ufrag: silence, so a forged source cannot make us reflect at a victim. */
+		if (!s)
+			return;
+		size_t len = stun_build_error(out, sizeof(out), m.tid, 401, "Unauthorized", NULL, 0);
 		uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
 		if (len)
 			uv_udp_try_send(u, &b, 1, from);
@@ -309,9 +327,14 @@ static void stun_input(struct rtc_server *srv, uv_udp_t *u, const uint8_t *p, si
 		}
 		log_info("webrtc_ice_connected", "session=%s ice=%s", s->id, key);
 	}
+	/* Answered where the check came from, on the socket it came to (RFC 8489 6.3.1.1):
+	 * each candidate pair's check gets its own answer. */
 	size_t len = stun_build_success(out, sizeof(out), m.tid, from, s->pwd, strlen(s->pwd));
-	if (len)
-		rtc_send_raw(s, out, len);
+	if (len) {
+		uv_buf_t b = uv_buf_init((char *)out, (unsigned)len);
+		if (uv_udp_try_send(u, &b, 1, from) > 0)
+			s->bytes_out += len;
+	}
 	if (s->state == RTC_ICE) {
 		s->state = RTC_DTLS;
 		s->ssl = SSL_new(srv->ident.ctx);
@@ -379,9 +402,23 @@ static void datagram(struct rtc_server *srv, uv_udp_t *u, ssize_t nread, const u
 	} else if (p[0] >= 128 && p[0] <= 191 && s->srtp_ready && n >= 8 && p[1] >= 192 &&
 	           p[1] <= 223) {
 		/* SRTCP: unprotect in place (rx is ours until the next read). */
+		/* libsrtp keeps state per sender SSRC it meets: a browser uses one or two, so a
+		 * session that sends more is not followed (its memory would grow without end). */
+		uint32_t ssrc = rd_u32be(p + 4);
+		unsigned k;
+		for (k = 0; k < s->nrtcp_ssrcs && s->rtcp_ssrcs[k] != ssrc; k++)
+			;
+		size_t cap = sizeof(s->rtcp_ssrcs) / sizeof(s->rtcp_ssrcs[0]);
+		if (k == s->nrtcp_ssrcs && k == cap) {
+			srv->stats.rtcp_refused++;
+			return;
+		}
 		int len = (int)n;
-		if (srtp_unprotect_rtcp(s->srtp_in, (void *)buf->base, &len) == srtp_err_status_ok)
+		if (srtp_unprotect_rtcp(s->srtp_in, (void *)buf->base, &len) == srtp_err_status_ok) {
+			if (k == s->nrtcp_ssrcs)
+				s->rtcp_ssrcs[s->nrtcp_ssrcs++] = ssrc; /* authentic: remembered */
 			rtc_feed_on_rtcp(s, p, (size_t)len);
+		}
 	}
 }
 
@@ -715,6 +752,10 @@ void rtc_metrics(const struct rtc_server *srv, struct bytes *b)
 		{ "packets_total", "WebRTC datagrams sent.", x->packets_out },
 		{ "nacks_total", "Sequence numbers viewers asked again for (NACK).", x->nacks },
 		{ "retransmits_total", "Packets resent from the history for a NACK.", x->retransmits },
+		{ "retransmits_refused_total", "NACKed packets not resent: the viewer asked for more "
+		  "than RTC_RTX_PER_SEC in a second.", x->rtx_refused },
+		{ "rtcp_refused_total", "SRTCP packets not read: a session's sender SSRCs past four.",
+		  x->rtcp_refused },
 		{ "plis_total", "Picture loss indications received.", x->plis },
 		{ "firs_total", "Full intra requests received.", x->firs },
 		{ "skips_total", "Viewers skipped to the next keyframe (socket full).", x->skips },
