@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Makefile - the front door: builds with meson/ninja, runs the system and its tests.
 #
 #   make              build build/sluice

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """hls_latency.py - how far behind live a real browser plays sluice's HLS and LL-HLS.
 
     bench/hls_latency.py [--runs 3] [--seconds 30] [--warmup 10]

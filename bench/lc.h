@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lc.h - sluice-load, the benchmark load client: shared types.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lc_http.c - sluice-load's HTTP-FLV viewers: GET, read the response head,
  * undo chunked transfer coding if used, and split the FLV body into tags

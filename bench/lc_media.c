@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lc_media.c - what sluice-load measures in each received message: frames,
  * first keyframe, stalls, and lag from the SEI stamp the publisher put in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lc_net.c - sluice-load's TCP connections: connect, read into one shared
  * buffer, write with a copy only of what the socket does not take at once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lc_publish.c - sluice-load's publisher: a prepared FLV file pushed over
  * RTMP at real time, looped, every video frame stamped with its send time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lc_report.c - sluice-load's result: one JSON object on stdout, totals and
  * distributions over the viewers, the server's CPU and memory over the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lc_rtmp.c - sluice-load's RTMP client sessions, player and publisher,
  * built on sluice's own handshake, chunk, message and AMF0 code.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lc_tcpinfo.c - what the kernel counted on a viewer's socket.  Kept apart:
  * <linux/tcp.h> has the counters glibc's <netinet/tcp.h> lacks, and the two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lc_tcpinfo.h - what the kernel counted arriving on a socket. */
 #ifndef SLUICE_BENCH_LC_TCPINFO_H
 #define SLUICE_BENCH_LC_TCPINFO_H

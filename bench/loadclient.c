@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loadclient.c - sluice-load: the benchmark load client (see lc.h).
  *

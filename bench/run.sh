@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/run.sh - sluice against nginx-rtmp, side by side, same input, same load.
 #
 #   bench/run.sh quick    50 and 200 RTMP viewers, 1 run each (a few minutes)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """summarize.py - turns bench/run.sh's sluice-load reports into the tables of
 docs/benchmarks.md: medians over runs per (server, N), and sluice/nginx ratios.
 

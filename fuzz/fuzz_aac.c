@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_aac.c - libFuzzer target for AudioSpecificConfig parsing and ADTS
  * header writing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_amf0.c - libFuzzer target for the AMF0 decoder and encoder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_avc.c - libFuzzer target for the AVCDecoderConfigurationRecord and
  * SPS parsers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_cluster_event.c - the JSON body of POST /api/v1/cluster/events, and
  * the payload's trip to the AMF0 data message viewers receive.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_cluster_msg.c - what another node (or anyone who reaches the RTMP
  * port) can send on a cluster link: AMF0 commands carrying member tables,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_config.c - the config file parser with the node's real settings table. */
 #include <stddef.h>
 #include <stdint.h>

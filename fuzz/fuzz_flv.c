@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_flv.c - libFuzzer target for FLV framing and tag bodies.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_heartbeat.c - libFuzzer target for a node's report to the stream
  * manager (register and heartbeat bodies, proto/heartbeat.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_hls_request.c - libFuzzer target for HLS request paths (MPEG-TS and fMP4) and the
  * blocking-reload query (_HLS_msn, _HLS_part).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_http_request.c - libFuzzer target for the HTTP/1.x request-head
  * parser and the URL helpers.

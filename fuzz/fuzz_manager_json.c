@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_manager_json.c - every JSON body the stream manager accepts: launch
  * configurations, scale policies, node groups and thresholds (node reports

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_manager_reply.c - libFuzzer target for the stream manager's answers
  * to a node's registration and heartbeats (raw HTTP/1.1 responses; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_rtmp_chunk.c - the RTMP chunk stream as a publisher's socket delivers
  * it: chunk reassembly (in pieces of varying size), command decoding, and the

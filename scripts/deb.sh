@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # deb.sh - builds the Debian package from this tree into build-deb/ (make deb).
 #
 # The tree is copied (git's files, tracked and new, plus the hls.js build that npm put in

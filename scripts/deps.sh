@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # deps.sh - installs the Debian packages sluice needs, only those missing.
 #
 #   scripts/deps.sh build     compiler, meson, libraries

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """embed.py - writes a C file that holds web files as byte arrays (see src/node/web_assets.h).
 
     embed.py [--header H --struct S --symbol V] OUT.c URL=PATH:CONTENT-TYPE ...

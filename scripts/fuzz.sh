@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fuzz.sh - replays or runs every libFuzzer target.
 #
 #   scripts/fuzz.sh replay BUILD_DIR          every file of fuzz/corpora/<target>/ once

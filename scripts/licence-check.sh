@@ -1,10 +1,11 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # licence-check.sh - every source file says its licence in one SPDX line.
 #
 #   scripts/licence-check.sh          lists the files without the line; exit 1 if any
 #
-# Checked: every file git tracks (or, outside a git checkout, every file) that is ours and
-# takes a comment: C sources and headers, Python, shell, JavaScript, HTML, the *.in templates,
+# Checked: every file git tracks (outside a git checkout, those in our folders) that is ours and
+# takes a comment: C sources and headers, Python, shell, JavaScript, HTML, CSS, the *.in templates,
 # Makefile, meson.build, meson_options.txt and .ci/run.  Not checked: fuzz corpora and seeds
 # (data), web/node_modules (other projects' code), debian/ (Debian's own formats, with
 # debian/copyright saying the licence), and data files that take no comment.
@@ -28,7 +29,7 @@ for f in $list; do
 	fuzz/corpora/* | fuzz/seeds/* | web/node_modules/* | debian/* | build*/*) continue ;;
 	packaging/*.in | packaging/*/meson.build) ;;
 	packaging/*) continue ;;
-	*.c | *.h | *.py | *.sh | *.js | *.mjs | *.html | *.in | Makefile | */Makefile) ;;
+	*.c | *.h | *.py | *.sh | *.js | *.mjs | *.html | *.css | *.in | Makefile | */Makefile) ;;
 	meson.build | */meson.build | meson_options.txt | .ci/run) ;;
 	*) continue ;;
 	esac

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-local.sh - what `make run` starts: a stream manager (SQLite, local controller) with one
 # node group of an origin and the policy's minimum edges, each a `sluice node` on its own
 # 127.0.1.N address; then where to publish and watch.  Ctrl-C stops the manager, which stops

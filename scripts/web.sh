@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # web.sh - installs web/'s npm packages (web/package-lock.json) when they are missing or
 # the lock file changed: hls.js and uPlot, which the build embeds into the watch page and
 # the manager's console, and playwright-core, which the browser tests use to drive Debian's

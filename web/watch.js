@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /*
  * watch.js - the watch page's script: plays /APP/STREAM/index.m3u8 with
  * hls.js (or the browser's own HLS, as in Safari) and shows how far behind

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ctl_cmd.c - `sluice ctl`: every call of the manager's REST API as a
  * command.  Lists print as tables, single objects as indented JSON;

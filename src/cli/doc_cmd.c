@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * doc_cmd.c - the man pages sluice-node(8), sluice-manager(8), sluice-ctl(1)
  * and the example configs /etc/sluice/node.conf and manager.conf, printed by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token_cmd.c - `sluice token`: mints a signed publish/play token (see core/token.h). */
 #include <stddef.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster.c - roles, upstreams, the control links and the members they gossip (see cluster.h). */
 #include "cluster/cluster.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cluster.h - this node's part in a static cluster: its role, its upstreams,
  * the streams it pulls from them, the members it knows of, and the events

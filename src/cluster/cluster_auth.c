@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster_auth.c - the cluster challenge-response (see cluster_auth.h). */
 #include "cluster/cluster_auth.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cluster_auth.h - how two nodes prove to each other that they hold the
  * cluster secret without sending it.

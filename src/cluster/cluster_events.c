@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cluster_events.c - events sent to a set of nodes: each node that receives
  * one for the first time records it, delivers it into its live streams of

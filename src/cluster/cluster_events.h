@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cluster_events.h - the parts of cluster events that need no node: reading
  * a POST body, reading an event off a link, signing, targeting, and turning

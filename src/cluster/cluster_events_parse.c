@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cluster_events_parse.c - cluster events without a node (see cluster_events.h). */
 #include "cluster/cluster_events.h"
 

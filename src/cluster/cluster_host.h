@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cluster_host.h - what the node lends its cluster half: the loop, the
  * settings, the stream registry, and a small table of operations for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* members.c - the gossiped member table (see members.h). */
 #include "cluster/members.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * members.h - who is in the cluster, learned by gossip over the links
  * between nodes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pull.c - pulling a stream from upstream nodes, with failover (see pull.h). */
 #include "cluster/pull.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pull.h - one stream an edge or relay pulls from its upstreams.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pull_gate.c - the checks before a new pull: missing names, start rate, pulls at once
  * (see pull_gate.h). */
 #include "cluster/pull_gate.h"

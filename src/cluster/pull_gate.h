@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pull_gate.h - what an edge or relay checks before it opens a new pull, so
  * that viewers (or a hostile client looping play/closeStream, or asking for

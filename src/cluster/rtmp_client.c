@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rtmp_client.c - outbound, authenticated RTMP links between nodes (see rtmp_client.h). */
 #include "cluster/rtmp_client.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp_client.h - an outbound RTMP connection from this node to another
  * cluster node: resolve, connect, handshake, `connect` to an app, and the

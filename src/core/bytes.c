@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bytes.c - growable byte vector (see bytes.h). */
 #include "core/bytes.h"
 

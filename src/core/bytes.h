@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bytes.h - a growable byte vector for building output, and big-endian
  * load/store helpers for parsing wire formats.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clock.h - monotonic and wall time in milliseconds. */
 #ifndef SLUICE_CORE_CLOCK_H
 #define SLUICE_CORE_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config_reload.c - moves the reloadable keys of a re-read config into the live one. */
 #include "core/config_reload.h"
 

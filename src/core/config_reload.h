@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_reload.h - applying a re-read config to a running process (SIGHUP).
  *

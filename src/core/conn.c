@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conn.c - the connection table (see conn.h). */
 #include "core/conn.h"
 

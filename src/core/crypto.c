@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* crypto.c - HMAC, randomness and encodings (see crypto.h). */
 #include "core/crypto.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* crypto.h - the few primitives sluice needs, over OpenSSL's libcrypto. */
 #ifndef SLUICE_CORE_CRYPTO_H
 #define SLUICE_CORE_CRYPTO_H

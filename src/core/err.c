@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* err.c - names for the error codes in err.h. */
 #include "core/err.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http_auth.c - bearer tokens and cross-site refusals (see http_auth.h). */
 #include "core/http_auth.h"
 

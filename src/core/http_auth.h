@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_auth.h - the one bearer-token check for HTTP APIs (the node's
  * api-token and metrics-token, the manager's admin-token), and the checks a

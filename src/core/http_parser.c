@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_parser.c - HTTP/1.x request head parsing (RFC 9112), and URL helpers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_parser.h - HTTP/1.x request head parsing, and URL helpers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http_server.c - HTTP/1.1 server on libuv (see http_server.h). */
 #include "core/http_server.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_server.h - a small HTTP/1.1 server on libuv: keep-alive, pipelining
  * answered in order, bounded heads and bodies, timeouts for slow and idle

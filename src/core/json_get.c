@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* json_get.c - reading fields of untrusted JSON objects (see json_get.h). */
 #include "core/json_get.h"
 

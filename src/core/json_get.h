@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json_get.h - reading one field of an untrusted JSON object, with a message
  * that names the field ("group.maxLimit: expected an integer from 1 to 1000,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mem.c - aborting allocators (see mem.h for why). */
 #include "core/mem.h"
 

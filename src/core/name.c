@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* name.c - name checks shared by every part (see name.h). */
 #include "core/name.h"
 

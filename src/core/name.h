@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * name.h - the one rule for names that come from peers and reach logs, URLs,
  * map keys and (with recording) paths: apps, streams, node names.  In core

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* net.c - socket helpers (see net.h). */
 #include "core/net.h"
 

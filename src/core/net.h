@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* net.h - small socket helpers over libuv: addresses, listeners, peer names. */
 #ifndef SLUICE_CORE_NET_H
 #define SLUICE_CORE_NET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* options.c - settings from defaults, config file and flags (see options.h). */
 #include "core/options.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * options.h - one table of settings serves the command line, the config
  * file and --help, so they can never disagree.

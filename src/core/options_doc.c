@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* options_doc.c - man pages, example configs and value helpers from the options table. */
 #include "core/options_doc.h"
 

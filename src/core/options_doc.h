@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * options_doc.h - the options table (options.h) as a man page and as an
  * example config file, and the table-driven helpers a config reload needs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ratelimit.c - per-address admission limits and a log throttle (see ratelimit.h). */
 #include "core/ratelimit.h"
 

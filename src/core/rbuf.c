@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rbuf.c - refcounted byte blocks (see rbuf.h). */
 #include "core/rbuf.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rbuf.h - refcounted, immutable-once-shared byte blocks.
  *

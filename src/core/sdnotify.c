@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sdnotify.c - systemd readiness notifications without libsystemd (see sdnotify.h). */
 #include "core/sdnotify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sdnotify.h - tells systemd how the service is doing (Type=notify units).
  *

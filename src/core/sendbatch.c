@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sendbatch.c - many sockets' writes in one system call (see sendbatch.h). */
 #include "core/sendbatch.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sendbatch.h - writes to many sockets in one system call.
  *

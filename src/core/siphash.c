@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* siphash.c - SipHash-2-4, written from the paper's description (see siphash.h). */
 #include "core/siphash.h"
 

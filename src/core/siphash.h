@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * siphash.h - SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed 64-bit hash.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strmap.h - a string-keyed hash map of borrowed values (open addressing,
  * linear probing, tombstone-free backward-shift deletion).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sysstat.c - CPU and memory of this process (see sysstat.h). */
 #include "core/sysstat.h"
 

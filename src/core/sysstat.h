@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sysstat.h - this process's CPU use and resident memory, for stats and admission. */
 #ifndef SLUICE_CORE_SYSSTAT_H
 #define SLUICE_CORE_SYSSTAT_H

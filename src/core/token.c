@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* token.c - signed access tokens (see token.h). */
 #include "core/token.h"
 

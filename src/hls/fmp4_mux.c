@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fmp4_mux.c - fragmented MP4 (CMAF) packaging of H.264 and AAC (see fmp4_mux.h). */
 #include "hls/fmp4_mux.h"
 

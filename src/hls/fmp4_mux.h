@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmp4_mux.h - a fragmented-MP4 (CMAF, ISO/IEC 14496-12) packager for
  * H.264 + AAC, written for LL-HLS: one initialization segment per stream

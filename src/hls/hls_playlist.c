@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hls_playlist.c - HLS / LL-HLS media playlists (see hls_playlist.h). */
 #include "hls/hls_playlist.h"
 

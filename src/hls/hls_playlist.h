@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hls_playlist.h - the media playlist of an HLS stream (RFC 8216, and the
  * LL-HLS additions of RFC 8216bis when parts are on): the sliding window of

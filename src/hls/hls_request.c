@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hls_request.c - HLS request paths and blocking-reload queries (see hls_request.h). */
 #include "hls/hls_request.h"
 

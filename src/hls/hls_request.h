@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hls_request.h - what an HLS request asks for, from its path and query:
  *

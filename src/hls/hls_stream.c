@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hls_stream.c - the per-stream HLS segmenter (see hls_stream.h). */
 #include "hls/hls_stream.h"
 

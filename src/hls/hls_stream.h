@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hls_stream.h - the per-stream HLS segmenter: fed a stream's media
  * messages (FLV/RTMP bodies), it packages them once into MPEG-TS or fMP4

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ts_mux.c - MPEG-TS packaging of H.264 and AAC for HLS (see ts_mux.h). */
 #include "hls/ts_mux.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ts_mux.h - an MPEG-2 transport stream packager for H.264 + AAC (ISO/IEC
  * 13818-1), written for HLS segments: PAT/PMT, PES packets with PTS/DTS,

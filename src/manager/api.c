@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api.c - the manager's REST API under /api/v1 (docs/api.md): launch
  * configurations, scale policies, node groups, nodes, routing, streams,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_red5.c - Red5 Pro Stream Manager 1's REST paths, answered in its
  * shapes, so existing players, encoders and operators' scripts switch by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* autoscaler.c - scaling decisions (see autoscaler.h). */
 #include "manager/autoscaler.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * autoscaler.h - the scaling decision for one role of one node group (pure:
  * the caller passes the clock and the counts, and applies the decision).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * groups.c - node groups and their nodes: launching, draining, removing,
  * noticing death, and running the autoscaler's decisions (see

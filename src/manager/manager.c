@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manager.c - `sluice manager`: reads its settings, opens the store,
  * re-adopts running nodes, serves the REST API, and four times a second

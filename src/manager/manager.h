@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manager.h - `sluice manager`: the state it holds in memory (written
  * through to the store), and the operations the API, the registry and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* manager_config.c - the settings table of `sluice manager` (see manager.h). */
 #include <stddef.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* manager_reload.c - applying a re-read config to a running manager (see manager_reload.h). */
 #include "manager/manager_reload.h"
 

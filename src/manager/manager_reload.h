@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manager_reload.h - SIGHUP (`systemctl reload sluice-manager`): re-reads the
  * config file and applies log-level, admin-token, public-routing, dead-after,

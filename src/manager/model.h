@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * model.h - what the stream manager knows: launch configurations, scale
  * policies and node groups (the reports nodes send are proto/heartbeat.h),

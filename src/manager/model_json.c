@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * model_json.c - parsing, validation and JSON of the manager's objects (see
  * model.h).  Red5 Pro's documents write numbers as strings ("2000"), wrap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * probe.c - before a node whose heartbeats stopped is declared dead (and a
  * managed one killed), the manager asks the node itself: GET /healthz on

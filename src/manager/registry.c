@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * registry.c - the calls nodes make: register (signed with the cluster
  * secret) and heartbeat (signed with the node's own key, derived from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* routing.c - where to publish and where to watch (see routing.h). */
 #include "manager/routing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * routing.h - where a client should publish or watch, decided from a
  * snapshot of the nodes (pure: no I/O, no clock), so every rule is tested

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fanout.c - the per-stream log and its viewers (see fanout.h). */
 #include "media/fanout.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fanout.h - the fan-out buffer: one stream's recent messages as a log, and
  * its viewers as positions in that log.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* media_msg.c - shared media messages and their per-format packaging (see media_msg.h). */
 #include "media/media_msg.h"
 

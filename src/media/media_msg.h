@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * media_msg.h - one message of a live stream (audio, video or script data),
  * shared by reference by every viewer that sends it.

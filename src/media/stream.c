@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stream.c - the live stream registry and per-stream media facts (see stream.h). */
 #include "media/stream.h"
 

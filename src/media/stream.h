@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stream.h - live streams by app/name: who publishes each one, what its
  * media is (codecs, size, rate), and its fan-out buffer.

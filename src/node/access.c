@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* access.c - signed-token checks for publish and play (see core/token.h). */
 #include <time.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * flv_viewer.c - HTTP-FLV playback: GET /app/stream.flv answers a chunked
  * FLV body fed by the stream's fan-out buffer, exactly like an RTMP viewer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hls_http.c - HLS on a node: one segmenter per stream that someone asks
  * for, fed by the stream's media hook, and the HTTP side (playlists,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hls_http.h - HLS and LL-HLS playback on a node: packaging runs once per
  * stream while anyone asks for it, and HTTP requests for playlists,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manager_link.c - register and heartbeat to the stream manager (see
  * manager_link.h).  One request at a time, Connection: close, a 3 s limit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manager_link.h - a node's link to the stream manager (`manager` and
  * `group` settings): it registers, then sends a signed heartbeat with its

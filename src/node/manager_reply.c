@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* manager_reply.c - the stream manager's answers to a node (see manager_reply.h). */
 #include "node/manager_reply.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * manager_reply.h - what the stream manager answered a node's registration
  * or heartbeat, parsed from the raw HTTP/1.1 response: the status, and for

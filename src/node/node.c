@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * node.c - `sluice node`: reads the settings, starts the RTMP and HTTP
  * listeners, runs the once-a-second housekeeping, and shuts down cleanly

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * node.h - the media node: its listeners, connections, streams and the
  * once-a-second housekeeping that enforces timeouts and limits.

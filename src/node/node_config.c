@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* node_config.c - the settings table of `sluice node` (see node_config.h). */
 #include "node/node_config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * node_config.h - every setting of `sluice node`: flag, config-file key and
  * --help text come from the one table in node_config.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * node_http.c - the node's HTTP surface: health, the JSON API (node,
  * streams, clients, kick), Prometheus metrics, and the route to HTTP-FLV.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* node_reload.c - applying a re-read config to a running node (see node_reload.h). */
 #include "node/node_reload.h"
 

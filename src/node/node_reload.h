@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * node_reload.h - SIGHUP (`systemctl reload sluice-node`): re-reads the
  * config file and applies what can change without dropping a client.

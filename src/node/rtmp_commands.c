@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp_commands.c - what an RTMP client's messages mean on a node: connect,
  * createStream, publish, play and their goodbyes, protocol control, user

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp_conn.c - the node's RTMP listener and the I/O of each connection:
  * handshake, chunk reassembly, acknowledgements, control writes, timeouts.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp_conn.h - one RTMP client connection on the node (private to
  * rtmp_conn.c, which does its I/O, and rtmp_commands.c, which answers its

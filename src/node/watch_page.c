@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* watch_page.c - the watch page and its scripts (see watch_page.h). */
 #include "node/watch_page.h"
 

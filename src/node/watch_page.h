@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * watch_page.h - the watch page a person opens to see a stream:
  * /APP/STREAM/ answers the page (the same for every stream: its script

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * web_assets.h - the files of the watch page, embedded into the binary at
  * build time (scripts/embed.py writes web_assets.c from web/): the page,

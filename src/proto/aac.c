@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aac.c - AAC AudioSpecificConfig (the RTMP/FLV AAC sequence header) and
  * ADTS headers (what MPEG-TS carries in front of every raw AAC frame).

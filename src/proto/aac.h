@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * aac.h - AAC AudioSpecificConfig (RTMP/FLV sequence header) and ADTS
  * framing (for MPEG-TS packaging).

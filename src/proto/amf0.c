@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * amf0.c - AMF0 decoder and encoder (see amf0.h).
  *

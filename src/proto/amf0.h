@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * amf0.h - AMF0 encoding and decoding (RTMP commands and script data).
  *

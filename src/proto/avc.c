@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * avc.c - AVCDecoderConfigurationRecord (ISO/IEC 14496-15 5.2.4.1) and the
  * H.264 sequence parameter set (ITU-T H.264 7.3.2.1.1) up to frame cropping.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * avc.h - H.264 pieces the server must understand: the decoder configuration
  * record (avcC) carried in RTMP/FLV sequence headers, and the SPS fields that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * flv.c - FLV file/tag framing and the audio/video tag headers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * flv.h - FLV container framing and the audio/video tag headers that RTMP
  * and FLV share (including Enhanced RTMP's extended video header).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* heartbeat.c - a node's report to the stream manager (see heartbeat.h). */
 #include "proto/heartbeat.h"
 

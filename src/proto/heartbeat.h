@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * heartbeat.h - what a node says about itself to the stream manager at
  * registration and in each heartbeat: a JSON object, built by the node and

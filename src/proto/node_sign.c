@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* node_sign.c - signed node <-> manager calls (see node_sign.h). */
 #include "proto/node_sign.h"
 

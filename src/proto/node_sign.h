@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * node_sign.h - how a node and the stream manager prove their calls to each
  * other (pure: bytes in, hex out; no I/O, no clock).

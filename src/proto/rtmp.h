@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp.h - RTMP protocol constants shared by the chunk layer, the message
  * builders and the sessions.

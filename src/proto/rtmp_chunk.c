@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp_chunk.c - RTMP chunk reassembly and chunking (see rtmp_chunk.h).
  *

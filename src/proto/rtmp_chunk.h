@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp_chunk.h - the RTMP chunk stream: reassembly of incoming chunks into
  * messages, and chunking of outgoing messages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp_handshake.c - the RTMP handshake, server and client side.
  *

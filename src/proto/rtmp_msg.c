@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rtmp_msg.c - RTMP control/command message builders and readers (see rtmp_msg.h). */
 #include "proto/rtmp_msg.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtmp_msg.h - building RTMP control and command messages, and reading the
  * fixed-layout ones (user control, acknowledgement sizes) and commands.

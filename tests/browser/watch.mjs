@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // watch.mjs - opens a sluice watch page in a real browser (Debian's chromium, headless,
 // driven by playwright-core from web/node_modules) and reports what a person would see.
 //

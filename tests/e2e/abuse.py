@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """abuse.py - what the abuse tests (test_abuse_*.py) share: a node with a healthy stream
 running through every case, and the three checks made after each case: the node still
 serves a real viewer, its memory is back under a bound, and its log says why it dropped

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """cluster_util.py - starting cluster nodes and reading their cluster state in tests."""
 import socket
 import threading

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """harness.py - what the end-to-end tests share: starting sluice nodes on their own
 127.0.0.N addresses, making test media once, and driving real clients (ffmpeg,
 ffprobe, rtmpdump, GStreamer) against them.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """manager_util.py - a `sluice manager` with the local controller in a test: its API, `sluice ctl`,
 and the node processes it starts (stopped at the end even if the manager was killed)."""
 import json

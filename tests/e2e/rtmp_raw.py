@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """rtmp_raw.py - a small RTMP client in the Python standard library, for tests that must send
 what no real client would: the handshake, chunks with any header, and just enough AMF0 for
 connect, createStream, publish and play.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """run.py - runs the end-to-end tests: every tests/e2e/test_*.py, each file in its own
 process on its own 127.X.0.0/16 block of addresses, several files at once.
 

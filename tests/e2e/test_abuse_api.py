@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Who may do what over HTTP, and what a peer can make the node hold or write: LL-HLS
 blocking reloads held on a stream whose segment does not end, anonymous and cross-site
 cluster events, /metrics without a token or naming stream keys, and a pipelined flood of

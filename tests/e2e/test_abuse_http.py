@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile HTTP peers against a live node: huge heads, slowloris pacing, pipelining floods,
 and `../`, NUL, %2e%2e, unicode and 1000-character names in HTTP-FLV paths. After each case a
 real viewer still plays the healthy stream, the node's memory is back under a bound, and its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Volume against a live node: 5,000 idle connections and the connection limit, the per-address
 limits (max-connections-per-ip, conn-rate-per-ip) with their metrics and throttled log, and a
 publisher pushing ~50 Mbit/s. After each case a real viewer still plays the healthy stream,

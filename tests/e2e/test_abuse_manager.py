@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The stream manager under attack: a flood of idle connections, heartbeats lost on the way,
 a member of the cluster (it has the cluster secret) heartbeating as another node or from the
 future, and one address spamming routing calls.  Each case runs against a real manager with

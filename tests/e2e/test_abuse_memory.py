@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Memory a peer can pin on a node, and commands it can make the node run: a publisher of
 a million one-byte messages, publishers and partial messages from one address, connections
 each opening 60 chunk streams a byte deep, HLS packaging of a segment that never ends, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile RTMP peers against a live node: garbage and truncated handshakes, chunk sizes 0, 1
 and 2^31-1, message lengths that lie, thousands of chunk streams, AMF nested 10,000 deep,
 unknown message types, and `../`, NUL, %2e%2e, unicode and 1000-character app and stream

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The benchmark load client (build/bench/sluice-load) counts what real clients count.
 
 Its numbers feed docs/benchmarks.md, so they are checked here against ffmpeg and ffprobe at

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Members, /cluster round-robin and cluster events."""
 import json
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Failover: edges keep their viewers through a dead, frozen or emptied origin."""
 import signal
 import time

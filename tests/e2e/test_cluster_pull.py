@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Edges and relays pull streams from origins: one pull per stream per edge, any viewers."""
 import time
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The cluster secret: proved, never sent; wrong secrets and replays are refused."""
 import socket
 import time

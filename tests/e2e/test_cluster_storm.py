@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Pull storms and node identity: viewers and hostile clients on an edge cannot make it
 hammer its origin with pulls (one pull per name, a name the origins lack held off with
 backoff, pulls at once and per second capped), and two nodes started on one machine

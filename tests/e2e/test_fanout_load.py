@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One stream, a hundred viewers, and one viewer that never reads."""
 import os
 import signal

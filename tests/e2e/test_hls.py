@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HLS and LL-HLS: ffmpeg plays the live playlist from an origin (fMP4, the default) and from
 an edge (MPEG-TS); the LL-HLS playlist carries parts, preload hints and server control; a
 blocking reload returns when the part it names exists; a publisher restart yields

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Installing sluice like a server: `make install`'s layout (meson install of the built tree),
 man pages that list what --help lists, --check-config, the systemd units, the Debian package,
 systemd readiness notifications, and a SIGHUP reload under live viewers."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The stream manager with the local controller, as an operator and a viewer meet it: routing
 to a real origin and edges, autoscaling out and back in, a killed edge replaced, a manager
 restart that nodes never notice, and the errors of the API and `sluice ctl`."""

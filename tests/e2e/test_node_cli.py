@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The node as an operator meets it: --help, config errors, the API, kicking, shutdown."""
 import subprocess
 import time

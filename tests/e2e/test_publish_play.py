@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Publishing with ffmpeg and playing with every common client at the same time."""
 import time
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A publisher's life: refused twice, killed mid-stream, replaced at once."""
 import signal
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The README's run command, as a new user meets it: scripts/run-local.sh (what `make run`
 starts after building) brings up a manager with an origin and an edge, prints where to
 publish and watch; ffmpeg publishes to the printed URL, a viewer routed by the manager

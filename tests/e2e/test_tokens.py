@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Signed publish and play tokens: missing, wrong and expired ones are refused."""
 import subprocess
 import time

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The watch page in a real browser: Debian's chromium (headless, driven by playwright-core
 from web/node_modules) opens /APP/STREAM/ on a node and plays the stream with the hls.js
 the node serves itself, as LL-HLS and as plain HLS, from an origin and through an edge,

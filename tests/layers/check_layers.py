@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check_layers.py - the house rule, enforced: dependencies between the folders of
 src/ point one way (docs/architecture.md, Layout).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_aac.c - AudioSpecificConfig parsing and ADTS header writing.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_amf0.c - AMF0 decoding and encoding.
  *

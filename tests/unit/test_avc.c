@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_avc.c - AVCDecoderConfigurationRecord and SPS parsing.
  *

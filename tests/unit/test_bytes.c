@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_bytes.c - the growable byte vector and big-endian helpers. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_cluster.c - the cluster's pure parts: the challenge-response, the
  * gossiped member table, and events (parsing, signing, targeting, payload).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_fanout.c - the fan-out buffer over a real socket pair: what a joining viewer is
  * sent and in what order, HTTP-FLV framing, skipping a lagging viewer to the newest

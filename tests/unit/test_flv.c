@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_flv.c - FLV framing, legacy audio/video tag headers and Enhanced RTMP
  * video headers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_fmp4_mux.c - the fragmented-MP4 packager: box nesting and order of
  * the initialization segment, the avcC and esds contents, moof/mdat with

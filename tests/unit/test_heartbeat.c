@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_heartbeat.c - a node's report to the manager: what the node builds
  * is what the manager parses back; refusals name the field; bounds hold.

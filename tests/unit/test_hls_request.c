@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_hls_request.c - HLS request paths and blocking-reload query parameters. */
 #include <stdarg.h>
 #include <stddef.h>

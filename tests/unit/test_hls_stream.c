@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_hls_stream.c - the HLS segmenter and its playlists: segments cut on
  * keyframes at the target, parts at the part target, a segment's bytes are

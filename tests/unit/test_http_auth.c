@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_http_auth.c - the one bearer-token check (node api-token and
  * metrics-token, manager admin-token) and the cross-site refusal of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_http_parser.c - HTTP/1.x request heads, limits, malformed input, and
  * the URL helpers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_json_get.c - reading fields of untrusted JSON objects, and what a refusal says. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_log.c - escaping peer-supplied values for logs and for terminals
  * (sluice ctl), and throttled lines with their suppressed=N count.

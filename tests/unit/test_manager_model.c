@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_manager_model.c - the manager's JSON: launch configurations and scale
  * policies in the shapes of Red5 Pro's documents (string-typed numbers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_manager_reply.c - the node's reading of the stream manager's answers:
  * status, state, origins, stream hints (bad ones dropped), drain, error

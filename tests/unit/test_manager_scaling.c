@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_manager_scaling.c - routing picks, routing reservations and autoscaler decisions,
  * from node snapshots. */
 #include <stdarg.h>

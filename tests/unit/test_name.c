@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_name.c - the name rule every part applies to apps, streams and node names. */
 #include <stdarg.h>
 #include <stddef.h>

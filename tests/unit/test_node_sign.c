@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_node_sign.c - signed node <-> manager calls: a request checks only
  * with its key, path, time, sequence number and body; stale times are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_options.c - settings from defaults, config text and flags, and their errors. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_options_doc.c - man page and example config from an options table; value helpers
  * and the reload of a re-read config. */
 #include <stdarg.h>

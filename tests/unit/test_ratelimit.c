@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_ratelimit.c - per-address connection limits, the token bucket, the log throttle,
  * and their use by the connection table. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_rtmp_chunk.c - chunk reassembly and chunking: headers, sizes, limits. */
 #include <stdarg.h>
 #include <stddef.h>

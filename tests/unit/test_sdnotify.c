@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sdnotify.c - the systemd notification datagram: path and abstract sockets, no socket. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sendbatch.c - batched writes over real socket pairs, through io_uring
  * and through the writev fallback: each write's result is what a writev's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_siphash.c - SipHash-2-4 against the paper's test vectors, and the map's use of it. */
 #include <stdarg.h>
 #include <stddef.h>

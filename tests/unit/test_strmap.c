@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_strmap.c - the string-keyed hash map, including deletion inside probe runs. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_token.c - signed access tokens: valid, expired, tampered, wrong scope. */
 #include <stdarg.h>
 #include <stddef.h>

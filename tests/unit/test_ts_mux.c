@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_ts_mux.c - the MPEG-TS packager: PAT/PMT bytes and CRC, TS packet
  * headers, PES framing with PTS/DTS, PCR, stuffing, continuity counters,
