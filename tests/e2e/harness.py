@@ -37,6 +37,17 @@ def check(cond, msg):
         raise TestFailure(msg)
 
 
+def shared_machine_bin(dirpath):
+    """A sluice for nodes a MOCK cloud starts on this one machine: on a real cloud each node
+    has its own machine, so its cpu-limit (75 %) is right; here they all share the test
+    machine's CPU, as the local controller's nodes do, so the wrapper turns that limit off."""
+    path = os.path.join(dirpath, "sluice-shared-machine")
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\nexec "%s" "$@" --cpu-limit 100\n' % os.path.abspath(SLUICE))
+    os.chmod(path, 0o755)
+    return path
+
+
 def new_addr():
     """A fresh loopback address for one node (127.X.0.N)."""
     n = _next_host[0]

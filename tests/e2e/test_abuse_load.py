@@ -37,7 +37,16 @@ def source_addr(n):
 
 
 def metric(node, name):
-    _, _, body = node.http("/metrics")
+    # Right after a test closes the connections it held at max-connections, the node may not
+    # have seen those closes yet and refuses this one too (as it should): ask again shortly.
+    for attempt in range(25):
+        try:
+            _, _, body = node.http("/metrics")
+            break
+        except OSError:
+            if attempt == 24:
+                raise
+            time.sleep(0.2)
     m = re.search(r"^%s (\d+)$" % re.escape(name), body.decode(), re.M)
     return int(m.group(1)) if m else None
 

@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import (ADDR_BLOCK, SLUICE, check, check_media, new_addr, play_ffmpeg, port_open,
+from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, new_addr, play_ffmpeg, port_open,
                      publish, wait_for)
 from manager_util import SECRET, Manager, scale_policy
 
@@ -37,7 +37,7 @@ class MockEC2:
         self.url = "http://%s:%d/" % (self.addr, MOCK_PORT)
         self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_ec2.py"),
                                    "--listen", "%s:%d" % (self.addr, MOCK_PORT),
-                                   "--state", t.path(name), "--sluice", os.path.abspath(SLUICE),
+                                   "--state", t.path(name), "--sluice", shared_machine_bin(t.path("")),
                                    "--addr-base", "127.%d.3" % ADDR_BLOCK], name)
         wait_for(lambda: port_open(self.addr, MOCK_PORT), 10, "the EC2 mock to listen")
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import urllib.request
 
-from harness import (ADDR_BLOCK, SLUICE, check, check_media, new_addr, play_ffmpeg, port_open,
+from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, new_addr, play_ffmpeg, port_open,
                      publish, wait_for)
 from manager_util import SECRET, Manager, scale_policy
 
@@ -41,7 +41,7 @@ class MockGCP:
                        capture_output=True)
         self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_gcp.py"),
                                    "--listen", "%s:%d" % (self.addr, MOCK_PORT),
-                                   "--state", t.path("gce"), "--sluice", os.path.abspath(SLUICE),
+                                   "--state", t.path("gce"), "--sluice", shared_machine_bin(t.path("")),
                                    "--addr-base", "127.%d.5" % ADDR_BLOCK, "--public-key", pub,
                                    "--email", EMAIL, "--project", PROJECT, "--zone", ZONE],
                                   "mock-gcp")

@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.request
 
-from harness import (ADDR_BLOCK, SLUICE, check, check_media, new_addr, play_ffmpeg, port_open,
+from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, new_addr, play_ffmpeg, port_open,
                      publish, wait_for)
 from manager_util import SECRET, Manager, scale_policy
 
@@ -30,7 +30,7 @@ class MockK8s:
         self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_k8s.py"),
                                    "--listen", "%s:%d" % (self.addr, MOCK_PORT), "--token", TOKEN,
                                    "--secret", "%s/sluice-cluster/cluster-secret=%s" % (NS, SECRET),
-                                   "--state", t.path("pods"), "--sluice", os.path.abspath(SLUICE),
+                                   "--state", t.path("pods"), "--sluice", shared_machine_bin(t.path("")),
                                    "--addr-base", "127.%d.4" % ADDR_BLOCK], "mock-k8s")
         wait_for(lambda: port_open(self.addr, MOCK_PORT), 10, "the Kubernetes mock to listen")
 
