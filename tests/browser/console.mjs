@@ -125,7 +125,13 @@ try {
     null, { timeout: 10000 });
   report.playerSrc = await page.getAttribute('#player', 'src');
   report.streamWhere = await page.textContent('#stream-where');
-  const frame = page.frames().find((f) => f.url().includes('/live/demo/'));
+  // The iframe's src is set before its navigation starts: wait for the frame itself.
+  let frame = null;
+  for (let i = 0; i < 100 && !frame; i++) {
+    frame = page.frames().find((f) => f.url().includes('/live/demo/'));
+    if (!frame) await page.waitForTimeout(100);
+  }
+  report.playerPlayed = false;
   if (frame) {
     await frame.waitForFunction(() => {
       const v = document.querySelector('video');
