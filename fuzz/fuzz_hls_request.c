@@ -40,6 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int n;
 		const char *ext = r.container == HLS_FMP4 ? "m4s" : "ts";
 		CHECK(r.container == HLS_TS || r.container == HLS_FMP4);
+		/* DASH's one-track files (-v, -a) are fMP4 segments and inits only; a segment named
+		 * by its start time (seg-tT) has one track. */
+		CHECK(r.track <= 2);
+		CHECK(!r.track || (r.container == HLS_FMP4 &&
+		                   (r.file == HLS_SEGMENT || r.file == HLS_INIT)));
+		CHECK(!r.by_time || (r.file == HLS_SEGMENT && r.track));
+		const char *tr = r.track == 1 ? "-v" : r.track == 2 ? "-a" : "";
 		switch (r.file) {
 		case HLS_PAGE:
 			n = snprintf(want, sizeof(want), "/%s/%s/", r.app, r.name);
@@ -48,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = snprintf(want, sizeof(want), "/%s/%s/index.m3u8", r.app, r.name);
 			break;
 		case HLS_SEGMENT:
-			n = snprintf(want, sizeof(want), "/%s/%s/seg-%llu.%s", r.app, r.name,
-			             (unsigned long long)r.msn, ext);
+			n = snprintf(want, sizeof(want), "/%s/%s/seg-%s%llu%s.%s", r.app, r.name,
+			             r.by_time ? "t" : "", (unsigned long long)r.msn, tr, ext);
 			break;
 		case HLS_PART:
 			CHECK(r.part <= HLS_PART_INDEX_MAX);
@@ -58,8 +65,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case HLS_INIT:
 			CHECK(r.container == HLS_FMP4 && r.msn <= 9999999999ull);
-			n = snprintf(want, sizeof(want), "/%s/%s/init-%llu.mp4", r.app, r.name,
-			             (unsigned long long)r.msn);
+			n = snprintf(want, sizeof(want), "/%s/%s/init-%llu%s.mp4", r.app, r.name,
+			             (unsigned long long)r.msn, tr);
+			break;
+		case HLS_MPD:
+			CHECK(r.container == HLS_FMP4);
+			n = snprintf(want, sizeof(want), "/%s/%s/manifest.mpd", r.app, r.name);
 			break;
 		default:
 			abort();
