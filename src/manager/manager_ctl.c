@@ -5,8 +5,10 @@
  * controller's list says exists with what the store says should.
  *
  * Reconciling: every reconcile-interval the controller lists the instances
- * it marks as sluice's.  One no node record names is reported (an event,
- * once): it costs money and nobody routes to it, but it is the operator's
+ * it marks as sluice's.  One no node record names in two lists in a row is
+ * reported (an event, once; one list is not enough: a list answered after a
+ * node was removed may have been taken before its termination, and clouds
+ * list eventually): it costs money and nobody routes to it, but it is the operator's
  * to remove, since it may be another manager's.  A node whose instance is
  * no longer listed is gone for running(), so the next missed heartbeat
  * makes it dead at once (and replaced) instead of after a /healthz probe.
@@ -26,6 +28,7 @@ struct reconcile {
 	uint64_t last_ms;
 	int inflight;
 	struct strmap reported;        /* instance ids reported as unknown (not again) */
+	struct strmap suspect;         /* unknown in the last list: reported if again in this one */
 };
 
 static struct reconcile rec;
@@ -48,6 +51,8 @@ static void on_listed(struct controller *c, int rc, const struct ctl_instance *v
 		return;
 	}
 	unsigned unknown = 0, vanished = 0;
+	struct strmap next;            /* this list's unknown instances */
+	strmap_init(&next);
 	for (size_t i = 0; i < n; i++) {
 		struct mnode *known = mgr_node_find(m, v[i].id);
 		if (known) {
@@ -63,6 +68,12 @@ static void on_listed(struct controller *c, int rc, const struct ctl_instance *v
 			continue;
 		}
 		unknown++;
+		if (!strmap_get(&rec.suspect, v[i].instance)) {
+			if (next.count < 4096)
+				strmap_put(&next, v[i].instance, (void *)1);
+			continue;
+		}
+		strmap_put(&next, v[i].instance, (void *)1);
 		if (strmap_get(&rec.reported, v[i].instance) || rec.reported.count >= 4096)
 			continue;
 		strmap_put(&rec.reported, v[i].instance, (void *)1);
@@ -71,6 +82,8 @@ static void on_listed(struct controller *c, int rc, const struct ctl_instance *v
 		          "(remove it, or it costs)", c->ops->name, v[i].instance, v[i].id,
 		          v[i].host[0] ? v[i].host : "?");
 	}
+	strmap_free(&rec.suspect);
+	rec.suspect = next;
 	struct list_node *it;
 	list_for_each(it, &m->nodes) {
 		struct mnode *nd = list_entry(it, struct mnode, link);
@@ -186,6 +199,7 @@ void mgr_controller_close(struct manager *m)
 		m->ctl->ops->close(m->ctl);
 	m->ctl = NULL;
 	strmap_free(&rec.reported);
+	strmap_free(&rec.suspect);
 }
 
 struct controller *mgr_controller_new(struct manager *m, const char *exe, char *err,
@@ -194,6 +208,7 @@ struct controller *mgr_controller_new(struct manager *m, const char *exe, char *
 	struct manager_config *cfg = m->cfg;
 	struct controller *c = NULL;
 	strmap_init(&rec.reported);
+	strmap_init(&rec.suspect);
 	if (strcmp(cfg->controller, "exec") == 0) {
 		if (!cfg->exec_dir || !*cfg->exec_dir) {
 			snprintf(err, err_size, "exec-dir: required with --controller exec (the directory "
