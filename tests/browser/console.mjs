@@ -8,17 +8,14 @@
 //
 // Prints `WAIT ...` lines, then one JSON object with what it saw; screenshots of each page
 // go to OUT_DIR.  Exits 0 whenever it could report; the caller judges.
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectErrors, launchBrowser } from './browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '../../web/package.json'));
-const { chromium } = require('playwright-core');
 
 const [base, token, outDir, stepDir] = process.argv.slice(2);
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 async function step(name) {
   console.log('WAIT ' + name);
@@ -32,15 +29,11 @@ async function step(name) {
 const report = { console: [], pageErrors: [], steps: [], httpErrors: [] };
 const t0 = Date.now();
 const mark = (s) => report.steps.push([s, Date.now() - t0]);
-const browser = await chromium.launch({
-  executablePath, headless: true,
-  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-});
+const browser = await launchBrowser();
 try {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await ctx.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') report.console.push(m.text()); });
-  page.on('pageerror', (e) => report.pageErrors.push(String(e)));
+  collectErrors(page, report);
   // Every answer of 400 or more, with its URL: the test tells the refusals it provoked from
   // anything else.
   page.on('response', (r) => { if (r.status() >= 400) report.httpErrors.push([r.status(), r.request().method(), r.url()]); });

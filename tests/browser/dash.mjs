@@ -9,29 +9,21 @@
 // segments across origins (the node allows CORS).  Waits (up to 30 s) for playback, watches
 // for SECONDS and prints one JSON object: how far video.currentTime advanced, stalls, the
 // picture size, dash.js errors and the console's errors.  Exits 0 whenever it could report.
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectErrors, launchBrowser } from './browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '../../web/package.json'));
-const { chromium } = require('playwright-core');
 const dashjs = path.join(here, '../../web/node_modules/dashjs/dist/modern/umd/dash.all.min.js');
 
 const [url, secondsArg] = process.argv.slice(2);
 const seconds = Number(secondsArg || 10);
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-});
+const browser = await launchBrowser();
 const report = { url, seconds, console: [], pageErrors: [] };
 try {
   const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') report.console.push(m.text()); });
-  page.on('pageerror', (e) => report.pageErrors.push(String(e)));
+  collectErrors(page, report);
   await page.setContent('<video muted autoplay playsinline></video>');
   await page.addScriptTag({ path: dashjs });
   await page.evaluate((mpd) => {

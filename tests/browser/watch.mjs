@@ -8,28 +8,16 @@
 // object: how far video.currentTime advanced against the wall clock, stalls, the page's
 // own record (window.sluiceWatch: errors, latency behind live, parts loaded), and the
 // browser console's errors.  Exits 0 whenever it could report; the caller judges.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '../../web/package.json'));
-const { chromium } = require('playwright-core');
+import { collectErrors, launchBrowser } from './browser.mjs';
 
 const [url, secondsArg] = process.argv.slice(2);
 const seconds = Number(secondsArg || 10);
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-});
+const browser = await launchBrowser();
 const report = { url, seconds, console: [], pageErrors: [] };
 try {
   const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') report.console.push(m.text()); });
-  page.on('pageerror', (e) => report.pageErrors.push(String(e)));
+  collectErrors(page, report);
   await page.goto(url, { waitUntil: 'load', timeout: 15000 });
   const started = Date.now();
   await page.waitForFunction(() => {

@@ -10,28 +10,16 @@
 // for SECONDS once video frames decode (waiting up to 20 s for the first).  Prints one JSON
 // object: framesDecoded samples, audio packets, connection states, errors; then DELETEs the
 // session.  Exits 0 whenever it could report; the caller judges.
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '../../web/package.json'));
-const { chromium } = require('playwright-core');
+import { collectErrors, launchBrowser } from './browser.mjs';
 
 const [pageUrl, whepUrl, secondsArg, audioArg] = process.argv.slice(2);
 const seconds = Number(secondsArg || 10);
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-});
+const browser = await launchBrowser();
 const report = { whepUrl, seconds, console: [], pageErrors: [] };
 try {
   const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') report.console.push(m.text()); });
-  page.on('pageerror', (e) => report.pageErrors.push(String(e)));
+  collectErrors(page, report);
   await page.goto(pageUrl, { waitUntil: 'load', timeout: 15000 });
   Object.assign(report, await page.evaluate(async ([url, secs, audio]) => {
     const r = { samples: [], audioPackets: [], states: [] };
