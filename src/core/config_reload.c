@@ -86,12 +86,15 @@ static const struct option_def *find_def(const struct option_def *defs, const ch
 
 int config_reloader_run(struct config_reloader *r)
 {
-	char path[256] = "-", ep[300];
+	char ep[300];
+	/* The file named at start (the --config string); "-" when there is none. */
+	const char *path = "-";
 	const struct option_def *cd = find_def(r->defs, "config");
-	if (cd)
-		options_value_text(cd, r->live, path, sizeof(path));
-	if (!path[0] || strcmp(path, "(unset)") == 0)
-		snprintf(path, sizeof(path), "-");
+	if (cd && cd->type == OPT_STRING) {
+		const char *s = *(char *const *)((const char *)r->live + cd->offset);
+		if (s && s[0])
+			path = s;
+	}
 	log_info("config_reloading", "file=%s", log_escape(path, ep, sizeof(ep)));
 	sd_notify_reloading();
 	void *next = xcalloc(1, r->cfg_size);
