@@ -76,6 +76,10 @@ struct rtc_session {
 	unsigned nrtcp_ssrcs;
 	uint64_t last_sr_ms;
 	uint64_t bytes_out;
+	/* WHIP: a publishing session's receive side (rtc_ingest.c); NULL for a viewer. */
+	struct rtc_ingest *ingest;
+	uint32_t rtp_ssrcs[4];           /* the SRTP senders seen (libsrtp keeps state for each) */
+	unsigned nrtp_ssrcs;
 };
 
 struct rtc_server {
@@ -90,6 +94,7 @@ struct rtc_server {
 	struct strmap per_ip;         /* HTTP peer ip -> count (as (void *)(uintptr_t)) */
 	struct strmap feeds;          /* stream pointer as hex -> struct rtc_feed */
 	struct rtc_stats stats;
+	struct rtc_ingest_stats istats;  /* WHIP sessions */
 	struct log_throttle log_lim;
 	int next_port;                /* port-range mode: where the search for a free port starts */
 	uint8_t rx[2048];
@@ -120,5 +125,15 @@ unsigned rtc_feed_viewers(const struct rtc_feed *f);
 /* 1 when the feed can give Opus: a transcoder is built in and the stream's audio is AAC (or not known yet). */
 int rtc_feed_audio_possible(struct rtc_feed *f);
 struct rtc_feed *rtc_feed_find(struct rtc_server *srv, const struct stream *st);
+
+/* WHIP ingest (rtc_ingest.c): a publishing session's media side. */
+struct rtc_ingest *rtc_ingest_new(struct rtc_session *s, struct stream *st, int video_pt,
+                                  int audio_pt, const struct rtc_publish_ops *ops, void *arg);
+void rtc_ingest_ready(struct rtc_session *s);          /* DTLS done: ask for a keyframe */
+void rtc_ingest_rtp(struct rtc_session *s, uint8_t *p, size_t n);   /* SRTP, unprotected here */
+void rtc_ingest_rtcp(struct rtc_session *s, const uint8_t *p, size_t n);
+void rtc_ingest_tick(struct rtc_session *s, uint64_t now_ms);
+/* Frees the ingest and tells the node (ops->ended). */
+void rtc_ingest_end(struct rtc_session *s, const char *reason);
 
 #endif
