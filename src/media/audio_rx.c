@@ -18,6 +18,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/log.h>
 #include <opus/opus.h>
 
 #include "core/mem.h"
@@ -66,6 +67,9 @@ struct audio_rx *audio_rx_new(audio_rx_emit_fn emit, void *ud, char *err, size_t
 		snprintf(err, errlen, "this libavcodec has no AAC encoder");
 		return NULL;
 	}
+	/* libavcodec writes its own lines to stderr (the AAC encoder's statistics at close):
+	 * only its errors belong next to our structured log. */
+	av_log_set_level(AV_LOG_ERROR);
 	struct audio_rx *a = xcalloc(1, sizeof(*a));
 	a->emit = emit;
 	a->ud = ud;
