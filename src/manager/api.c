@@ -593,7 +593,9 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
 	         app, stream);
 	snprintf(hls, sizeof(hls), "%sindex.m3u8", watch);
 	snprintf(whep, sizeof(whep), "%swhep", watch); /* WebRTC playback (docs/webrtc.md) */
-	json_t *urls = a == ROUTE_BROADCAST ? json_pack("{s:s}", "rtmp", rtmp)
+	char whip[560];
+	snprintf(whip, sizeof(whip), "%swhip", watch); /* WebRTC publishing (docs/webrtc.md) */
+	json_t *urls = a == ROUTE_BROADCAST ? json_pack("{s:s, s:s}", "rtmp", rtmp, "whip", whip)
 	                                    : json_pack("{s:s, s:s, s:s, s:s, s:s}", "rtmp", rtmp,
 	                                                "flv", flv, "hls", hls, "watch", watch,
 	                                                "whep", whep);
@@ -775,6 +777,8 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 {
 	struct manager *m = ctx;
 	int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
+	if (mgr_webrtc_handle(m, c, req))
+		return; /* /whip/APP/STREAM, /whep/APP/STREAM: 307 to a node (api_webrtc.c) */
 	if (req->method == HTTP_OPTIONS) {
 		http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
 		http_add_header(c, "Access-Control-Allow-Headers", "Authorization, Content-Type");

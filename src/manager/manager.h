@@ -266,6 +266,8 @@ int mgr_red5_sm2_handle(struct manager *m, struct http_conn *c, const struct htt
 int mgr_antmedia_handle(struct manager *m, struct http_conn *c, const struct http_request *req);
 /* Shared API helpers (api.c) */
 int mgr_authorized(struct manager *m, const struct http_request *req);
+/* api_webrtc.c: POST /whip|whep/APP/STREAM answered with a 307 to a node; 1 if it answered. */
+int mgr_webrtc_handle(struct manager *m, struct http_conn *c, const struct http_request *req);
 void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnode *nd,
                        const char *app, const char *stream, enum route_action a);
 /* Launch configurations (policy 0) and scale policies (1): list, get, create, replace,
