@@ -26,6 +26,7 @@
 #include "core/mem.h"
 #include "node/admission.h"
 #include "node/node.h"
+#include "node/watch_page.h"
 #include "node/whep_http.h"
 #include "node/whip_http.h"
 #include "proto/sdp.h"
@@ -198,6 +199,11 @@ int whip_http_handle(struct node *n, struct http_conn *c, const struct http_requ
                      const uint8_t *body, size_t body_len)
 {
 	char app[STREAM_NAME_MAX + 1], name[STREAM_NAME_MAX + 1], id[RTC_SESSION_ID_LEN + 2];
+	if (whep_split_path(req, "/publish", app, name, id, sizeof(id)) && !id[0] &&
+	    (req->method == HTTP_GET || req->method == HTTP_HEAD)) {
+		publish_page_serve(c); /* the page itself; what it POSTs is checked at ./whip */
+		return 1;
+	}
 	if (!whep_split_path(req, WHIP_SUFFIX, app, name, id, sizeof(id)))
 		return 0;
 	if (!n->rtc) {

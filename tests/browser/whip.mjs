@@ -2,14 +2,13 @@
 // whip.mjs - publishes Chromium's fake camera and microphone over WHIP (the browser's own
 // getUserMedia and RTCPeerConnection) and reports what getStats says.
 //
-//   node tests/browser/whip.mjs PAGE_URL WHIP_URL SECONDS [hold]
+//   node tests/browser/whip.mjs PAGE_URL WHIP_URL SECONDS
 //
 // Opens PAGE_URL (a page of the node: getUserMedia needs a secure context, which
 // http://127.0.0.1 is), offers sendonly H.264 video and Opus audio, POSTs the offer to
 // WHIP_URL (following a 307 from the stream manager, as fetch does), and publishes for
 // SECONDS, sampling getStats.  Prints one JSON object (status, Location, answer, frames
-// encoded, packets sent, keyframes asked for, states), then DELETEs the session, unless
-// "hold" is given: then it prints the report and keeps publishing until it is killed.
+// encoded, packets sent, keyframes asked for, states), then DELETEs the session.
 import { collectErrors } from './browser.mjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -19,9 +18,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../web/package.json'));
 const { chromium } = require('playwright-core');
 
-const [pageUrl, whipUrl, secondsArg, holdArg] = process.argv.slice(2);
+const [pageUrl, whipUrl, secondsArg] = process.argv.slice(2);
 const seconds = Number(secondsArg || 10);
-const hold = holdArg === 'hold';
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -94,10 +92,6 @@ try {
     r.connectionState = pc.connectionState;
     return r;
   }, [whipUrl, seconds]));
-  if (hold && report.status === 201) {
-    console.log(JSON.stringify(report));
-    await new Promise(() => {}); // publishes until killed
-  }
   if (report.status === 201) {
     report.deleteStatus = await page.evaluate(async () => {
       const res = await fetch(window.whipResource, { method: 'DELETE' });

@@ -19,6 +19,7 @@ from manager_util import Manager
 HERE = os.path.dirname(os.path.abspath(__file__))
 WHIP = os.path.join(HERE, "..", "browser", "whip.mjs")
 WHEP = os.path.join(HERE, "..", "browser", "whep.mjs")
+PAGE = os.path.join(HERE, "..", "browser", "publish_page.mjs")
 GST = os.path.join(HERE, "whep_gst.py")
 
 
@@ -191,9 +192,13 @@ def test_whip_killed_publisher_and_refusals(t):
     the name is refused to a second publisher; bad offers get 4xx."""
     n = Node(t.procs, name="node-whip", args=["--webrtc-consent-timeout", "3s"])
     base = n.url("")
-    pub = t.procs.start(["node", WHIP, n.url("/healthz"), n.url("/live/k/whip"), "60", "hold"],
-                        "chromium-whip-hold", stdout=subprocess.PIPE)
-    wait_for(lambda: live(base, "live", "k"), 25, "live/k published over WHIP")
+    # Published from the node's own publish page, as a person would.
+    st, hdr, page = http(n.url("/live/k/publish"))
+    check(st == 200 and b"/player/publish.js" in page and
+          "camera=(self)" in hdr.get("Permissions-Policy", ""), "publish page: %d" % st)
+    pub = t.procs.start(["node", PAGE, n.url("/live/k/publish")], "chromium-publish-page",
+                        stdout=subprocess.PIPE)
+    wait_for(lambda: live(base, "live", "k"), 25, "live/k published from the publish page")
     # The name is taken: WHIP and RTMP publishers are refused.
     st, _, body = http(n.url("/live/k/whip"), "POST", offer(), SDP)
     check(st == 409, "a second WHIP publisher: %d %s" % (st, body))
@@ -218,6 +223,8 @@ def test_whip_killed_publisher_and_refusals(t):
         except ProcessLookupError:
             pass
     pub.wait(timeout=10)
+    out = pub.stdout.read().decode(errors="replace")
+    check('"state":"publishing"' in out and '"pageErrors":[]' in out, "the page: %s" % out)
     killed = time.monotonic()
     wait_for(lambda: stream_of(base, "live", "k") is None, 10, "the stream to end")
     ended = time.monotonic() - killed
