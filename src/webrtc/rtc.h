@@ -101,6 +101,7 @@ struct rtc_ingest_stats {
 	uint64_t lost, reordered, dropped_frames;
 	uint64_t refused_ssrcs;      /* SRTP from a fifth sender SSRC, not read */
 	uint64_t audio_off;          /* publishers whose Opus could not become AAC */
+	uint64_t opus_passed;        /* Opus packets passed through to the stream's WHEP viewers */
 };
 
 /*

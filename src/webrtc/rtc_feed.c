@@ -60,15 +60,21 @@ struct rtc_feed {
 	uint16_t aseq;
 };
 
-static void feed_key(const struct stream *st, char *out, size_t n)
+void rtc_stream_key(const struct stream *st, char *out, size_t n)
 {
 	snprintf(out, n, "%p", (const void *)st);
+}
+
+/* A WHIP publisher sends this stream Opus: its WebRTC viewers get that, not a transcode. */
+static int opus_direct(const struct rtc_feed *f)
+{
+	return strmap_get(&f->srv->opus_src, f->key) != NULL;
 }
 
 struct rtc_feed *rtc_feed_find(struct rtc_server *srv, const struct stream *st)
 {
 	char key[32];
-	feed_key(st, key, sizeof(key));
+	rtc_stream_key(st, key, sizeof(key));
 	return strmap_get(&srv->feeds, key);
 }
 
@@ -206,7 +212,7 @@ static void set_aac(struct rtc_feed *f, const struct media_msg *m)
 {
 	struct flv_audio fa;
 	if (flv_parse_audio(m->body->data, m->body->len, &fa) != 0 || fa.codec != FLV_CODEC_AAC ||
-	    !fa.is_seq_header || !audio_tx_available())
+	    !fa.is_seq_header || !audio_tx_available() || opus_direct(f))
 		return;
 	char err[200];
 	struct audio_tx *t = audio_tx_new(fa.data, fa.len, 0, on_opus, f, err, sizeof(err));
@@ -244,8 +250,25 @@ static void on_media(void *arg, const struct media_msg *m)
 		on_audio(f, m);
 }
 
+void rtc_feed_opus_in(struct rtc_server *srv, const struct stream *st, const uint8_t *opus,
+                      size_t n, uint32_t rtp_ts)
+{
+	struct rtc_feed *f = rtc_feed_find(srv, st);
+	if (!f || f->nlive == 0)
+		return;
+	if (f->atx) {
+		/* The feed began before the publisher's first Opus packet: no transcode after all. */
+		audio_tx_free(f->atx);
+		f->atx = NULL;
+	}
+	on_opus(f, opus, n, rtp_ts);
+	srv->istats.opus_passed++;
+}
+
 int rtc_feed_audio_possible(struct rtc_feed *f)
 {
+	if (opus_direct(f))
+		return 1;
 	if (!audio_tx_available() || f->atx_failed)
 		return 0;
 	return f->st->acodec == FLV_CODEC_AAC || f->st->acodec == FLV_CODEC_UNKNOWN;
@@ -261,7 +284,7 @@ struct rtc_feed *rtc_feed_get(struct rtc_server *srv, struct stream *st)
 	f = xcalloc(1, sizeof(*f));
 	f->srv = srv;
 	f->st = stream_ref(st);
-	feed_key(st, f->key, sizeof(f->key));
+	rtc_stream_key(st, f->key, sizeof(f->key));
 	list_init(&f->live);
 	f->nsessions = 1;
 	st->rtc_viewers = 1;

@@ -85,6 +85,7 @@ struct rtc_ingest {
 	uint16_t a_last_seq;
 	int a_have_seq;
 	struct audio_rx *arx;
+	int aac_off;                  /* no AAC encoder: RTMP/FLV/HLS viewers get video only */
 };
 
 static struct rtc_ingest_stats *istats(struct rtc_ingest *g)
@@ -108,6 +109,12 @@ struct rtc_ingest *rtc_ingest_new(struct rtc_session *s, struct stream *st, int 
 	g->au = xmalloc(INGEST_AU_MAX);
 	h264_depack_init(&g->dp, g->au, INGEST_AU_MAX);
 	s->srv->istats.sessions_total++;
+	if (audio_pt >= 0) {
+		/* The stream's WebRTC viewers get this publisher's Opus as it is (rtc_feed.c). */
+		char key[32];
+		rtc_stream_key(st, key, sizeof(key));
+		strmap_put(&s->srv->opus_src, key, g);
+	}
 	return g;
 }
 
@@ -303,11 +310,15 @@ static void audio_packet(struct rtc_ingest *g, const struct rtp_header *h, uint6
 	g->a_last_seq = h->seq;
 	uint32_t ms = track_ms(g, &g->a, h->timestamp, 48000, now);
 	istats(g)->audio_packets++;
-	if (!g->arx && g->audio_pt >= 0) {
+	/* Passed through to WebRTC viewers on the stream's timeline: the same 48 kHz steps. */
+	if (h->payload_len)
+		rtc_feed_opus_in(g->s->srv, g->st, h->payload, h->payload_len,
+		                 (uint32_t)(g->a.base_ms * 48 + g->a.ref_ext));
+	if (!g->arx && !g->aac_off) {
 		char err[200];
 		g->arx = audio_rx_new(on_aac, g, err, sizeof(err));
 		if (!g->arx) {
-			g->audio_pt = -1; /* tried once: the rest of the audio is not read */
+			g->aac_off = 1; /* tried once; WebRTC viewers still get the Opus */
 			istats(g)->audio_off++;
 			char eapp[160], ename[160];
 			log_info("whip_audio_off", "session=%s app=%s stream=%s reason=\"%s\"", g->s->id,
@@ -455,6 +466,10 @@ void rtc_ingest_end(struct rtc_session *s, const char *reason)
 {
 	struct rtc_ingest *g = s->ingest;
 	s->ingest = NULL;
+	char key[32];
+	rtc_stream_key(g->st, key, sizeof(key));
+	if (strmap_get(&s->srv->opus_src, key) == g)
+		strmap_del(&s->srv->opus_src, key);
 	rtp_jitter_free(&g->jit);
 	free(g->au);
 	audio_rx_free(g->arx);

@@ -517,6 +517,7 @@ struct rtc_server *rtc_server_new(uv_loop_t *loop, const struct rtc_config *cfg,
 	strmap_init(&srv->by_addr);
 	strmap_init(&srv->per_ip);
 	strmap_init(&srv->feeds);
+	strmap_init(&srv->opus_src);
 	uv_timer_init(loop, &srv->tick);
 	srv->tick.data = srv;
 	uv_timer_start(&srv->tick, on_tick, RTC_TICK_MS, RTC_TICK_MS);
@@ -551,6 +552,7 @@ void rtc_server_free(struct rtc_server *srv)
 	strmap_free(&srv->by_addr);
 	strmap_free(&srv->per_ip);
 	strmap_free(&srv->feeds);
+	strmap_free(&srv->opus_src);
 	dtls_identity_free(&srv->ident);
 	uv_timer_stop(&srv->tick);
 	uv_close((uv_handle_t *)&srv->udp, free_after_close);
@@ -876,6 +878,8 @@ void rtc_metrics(const struct rtc_server *srv, struct bytes *b)
 		  w->refused_ssrcs },
 		{ "audio_off_total", "WHIP publishers whose Opus could not become AAC (no encoder).",
 		  w->audio_off },
+		{ "opus_passed_total", "Opus packets of WHIP publishers passed as they are to WebRTC "
+		  "viewers of the same node.", w->opus_passed },
 	};
 	for (size_t i = 0; i < sizeof(ci) / sizeof(ci[0]); i++)
 		bytes_printf(b, "# HELP sluice_whip_%s %s\n# TYPE sluice_whip_%s counter\n"

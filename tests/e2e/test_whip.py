@@ -241,16 +241,27 @@ def test_whip_killed_publisher_and_refusals(t):
 
 def test_whip_gstreamer(t):
     """GStreamer's webrtcbin publishes H.264 (openh264) and Opus over WHIP; ffmpeg over RTMP
-    decodes both."""
+    decodes both (the Opus made AAC), and Chromium over WHEP on the same node plays it with
+    the publisher's Opus passed through."""
     n = Node(t.procs, name="node-whip-gst")
     p = t.procs.start(["python3", GST, "--local-ip", n.addr, "--publish", n.url("/live/g/whip"),
-                       "10"], "gst-whip", stdout=subprocess.PIPE)
+                       "14"], "gst-whip", stdout=subprocess.PIPE)
     wait_for(lambda: live(n.url(""), "live", "g"), 25, "live/g published by webrtcbin")
     v = t.procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-i",
                        n.rtmp("live", "g"), "-t", "4", "-c", "copy", "-f", "flv", "-y",
                        t.path("g.flv")], "ffmpeg-g")
+    # Chromium over WHEP on the same node: the publisher's Opus passed through as it is.
+    whep = t.procs.start(["node", WHEP, n.url("/healthz"), n.url("/live/g/whep"), "4", "audio"],
+                         "chromium-whep-g", stdout=subprocess.PIPE)
     check(v.wait(timeout=30) == 0, "ffmpeg over RTMP failed")
     check_recording(t.path("g.flv"), 3, "RTMP of a webrtcbin WHIP stream")
+    r = report(whep, 60)
+    check(r.get("status") == 201 and r["samples"][-1][1] - r["samples"][0][1] >= 30 and
+          r["audioPackets"][-1] - r["audioPackets"][0] >= 80, "WHEP of a WHIP stream: %s" % {
+              k: r.get(k) for k in ("status", "error", "samples", "audioPackets")})
+    _, _, metrics = http(n.url("/metrics"))
+    passed = re.search(rb"sluice_whip_opus_passed_total (\d+)", metrics)
+    check(passed and int(passed.group(1)) >= 80, "Opus not passed through: %s" % passed)
     r = report(p, 40)
     check(r.get("done") and not r.get("errors"), "webrtcbin: %s" % r)
     wait_for(lambda: stream_of(n.url(""), "live", "g") is None, 5, "the stream to end (DELETE)")
