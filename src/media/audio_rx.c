@@ -117,9 +117,11 @@ static uint32_t sample_ms(const struct audio_rx *a, uint64_t i)
 static void drain(struct audio_rx *a)
 {
 	while (avcodec_receive_packet(a->enc, a->pkt) == 0) {
-		/* The encoder's own delay (its priming samples) is not subtracted: a constant
-		 * ~21 ms that lip sync does not notice. */
-		uint64_t first = a->pkt->pts >= 0 ? (uint64_t)a->pkt->pts : 0;
+		/* Frame k is stamped as input sample k * 1024: the encoder's priming frame (its
+		 * pts is negative) takes the first slot, so every frame's time sits ~21 ms later
+		 * than the samples it holds, a constant lip sync does not notice, and times stay
+		 * strictly rising. */
+		uint64_t first = a->stats.frames_out * AUDIO_RX_AAC_FRAME;
 		uint32_t ms = sample_ms(a, first);
 		if ((int32_t)(ms - a->last_ms) < 0)
 			ms = a->last_ms;  /* a re-anchor never sends time backwards */

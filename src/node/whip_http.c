@@ -179,8 +179,10 @@ static void whip_offer(struct node *n, struct http_conn *c, const struct http_re
 	n->stats.publishes++;
 	/* In the connection table, so it shows and can be kicked like any publisher; over the
 	 * table's limits it publishes anyway: the HTTP request that made it already counted. */
-	if (conn_table_add(&n->conns, &w->base, "whip", base->peer, &whip_conn_ops) == 0)
+	if (conn_table_add(&n->conns, &w->base, "whip", base->peer, &whip_conn_ops) == 0) {
 		w->in_table = 1;
+		w->st->publisher_id = w->base.id; /* the API's client_id: the one to kick */
+	}
 	char loc[2 * STREAM_NAME_MAX + 64];
 	snprintf(loc, sizeof(loc), "/%s/%s/whip/%s", app, name, w->id);
 	whep_cors(c, "POST, OPTIONS");
