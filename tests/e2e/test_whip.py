@@ -93,8 +93,17 @@ def offer(video="H264", direction="sendonly"):
 SDP = {"Content-Type": "application/sdp"}
 
 
-def check_recording(path, min_seconds, what):
-    """H.264 320x240 and AAC, decoding with no error, timestamps rising, min_seconds long.
+def aac_on(base):
+    """False when the node has no AAC encoder (built without libavcodec): then a WHIP
+    stream is video-only for RTMP, FLV and HLS viewers, as documented."""
+    _, _, metrics = http(base + "/metrics")
+    m = re.search(rb"sluice_whip_audio_off_total (\d+)", metrics)
+    return not m or int(m.group(1)) == 0
+
+
+def check_recording(path, min_seconds, what, aac=True):
+    """H.264 320x240 and AAC (unless not aac), decoding with no error, timestamps rising,
+    min_seconds long.
     (Not harness.check_media: a browser's frames come at capture times, some 48 ms apart and
     some 52, and ffmpeg's null output at the guessed frame rate takes two for one slot.)"""
     check(os.path.exists(path) and os.path.getsize(path) > 0, "%s: nothing received" % what)
@@ -103,13 +112,16 @@ def check_recording(path, min_seconds, what):
     check("video" in kinds and kinds["video"]["codec_name"] == "h264" and
           (kinds["video"]["width"], kinds["video"]["height"]) == (320, 240),
           "%s: video %s" % (what, kinds.get("video")))
-    check("audio" in kinds and kinds["audio"]["codec_name"] == "aac", "%s: no AAC" % what)
+    if aac:
+        check("audio" in kinds and kinds["audio"]["codec_name"] == "aac", "%s: no AAC" % what)
+    else:
+        check("audio" not in kinds, "%s: audio without an AAC encoder?" % what)
     r = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", path,
                         "-enc_time_base:v", "1:1000", "-f", "null", "-"],
                        capture_output=True, timeout=60)
     errs = r.stderr.decode(errors="replace").strip()
     check(r.returncode == 0 and errs == "", "%s: decoding reported:\n%s" % (what, errs[:800]))
-    for kind in ("video", "audio"):
+    for kind in ("video", "audio") if aac else ("video",):
         dts = [float(p["dts_time"]) for p in info["packets"]
                if p["stream_index"] == kinds[kind]["index"] and "dts_time" in p]
         check(all(b > a for a, b in zip(dts, dts[1:])), "%s: %s timestamps not rising" % (
@@ -157,16 +169,18 @@ def test_whip_chromium_through_manager(t):
         whep = t.procs.start(["node", WHEP, ebase + "/healthz", ebase + "/live/cam/whep", "4",
                               "audio"], "chromium-whep-edge", stdout=subprocess.PIPE)
         check(rtmp.wait(timeout=40) == 0, "ffmpeg over RTMP failed")
-        check_recording(t.path("rtmp.flv"), 3.5, "RTMP from the origin")
+        check_recording(t.path("rtmp.flv"), 3.5, "RTMP from the origin", aac_on(obase))
         r = report(whep, 60)
         check(r.get("status") == 201 and r.get("connectionState") == "connected",
               "WHEP on the edge: %s" % {k: r.get(k) for k in ("status", "error", "states")})
         frames = [f for _, f in r["samples"]]
         check(frames[-1] - frames[0] >= 30, "WHEP on the edge decoded %s" % frames)
-        check(r["audioPackets"][-1] - r["audioPackets"][0] >= 80,
+        # The edge pulls over RTMP, so its viewers hear the AAC made Opus again (no AAC
+        # encoder in the build: no audio beyond the origin).
+        check(not aac_on(obase) or r["audioPackets"][-1] - r["audioPackets"][0] >= 80,
               "WHEP on the edge: Opus packets %s" % r["audioPackets"])
         check(hls.wait(timeout=40) == 0, "ffmpeg over LL-HLS on the edge failed")
-        check_recording(t.path("hls.mkv"), 3.5, "LL-HLS from the edge")
+        check_recording(t.path("hls.mkv"), 3.5, "LL-HLS from the edge", aac_on(obase))
 
         r = report(pub, 60)
         check(r.get("status") == 201 and r.get("redirected") and
@@ -254,7 +268,7 @@ def test_whip_gstreamer(t):
     whep = t.procs.start(["node", WHEP, n.url("/healthz"), n.url("/live/g/whep"), "4", "audio"],
                          "chromium-whep-g", stdout=subprocess.PIPE)
     check(v.wait(timeout=30) == 0, "ffmpeg over RTMP failed")
-    check_recording(t.path("g.flv"), 3, "RTMP of a webrtcbin WHIP stream")
+    check_recording(t.path("g.flv"), 3, "RTMP of a webrtcbin WHIP stream", aac_on(n.url("")))
     r = report(whep, 60)
     check(r.get("status") == 201 and r["samples"][-1][1] - r["samples"][0][1] >= 30 and
           r["audioPackets"][-1] - r["audioPackets"][0] >= 80, "WHEP of a WHIP stream: %s" % {
