@@ -90,15 +90,6 @@ static void whep_offer(struct node *n, struct http_conn *c, const struct http_re
                        const char *app, const char *name, const uint8_t *body, size_t len)
 {
 	struct conn *base = http_conn_base(c);
-	const struct http_header *ct = http_find_header(req, "Content-Type");
-	if (!ct || ct->value_len < 15 || strncasecmp(ct->value, "application/sdp", 15) != 0) {
-		http_respond_error(c, 415, "a WHEP offer is Content-Type: application/sdp");
-		return;
-	}
-	if (len > SDP_MAX_BYTES) {
-		http_respond_error(c, 413, "the SDP offer is too large");
-		return;
-	}
 	char token[300];
 	whep_token(req, token, sizeof(token));
 	if (node_check_token(n, "play", app, name, token, base->peer, base->id) < 0) {
@@ -145,14 +136,14 @@ static void whep_offer(struct node *n, struct http_conn *c, const struct http_re
 	free(answer);
 }
 
-int whep_http_handle(struct node *n, struct http_conn *c, const struct http_request *req,
-                     const uint8_t *body, size_t body_len)
+int whep_route(struct node *n, struct http_conn *c, const struct http_request *req,
+               const uint8_t *body, size_t body_len, const char *suffix, whep_offer_fn offer)
 {
 	char app[STREAM_NAME_MAX + 1], name[STREAM_NAME_MAX + 1], id[RTC_SESSION_ID_LEN + 2];
-	if (!whep_split_path(req, WHEP_SUFFIX, app, name, id, sizeof(id)))
+	if (!whep_split_path(req, suffix, app, name, id, sizeof(id)))
 		return 0;
 	if (!n->rtc) {
-		http_respond_error(c, 404, "WebRTC playback is off on this node (webrtc = false)");
+		http_respond_error(c, 404, "WebRTC is off on this node (webrtc = false)");
 		return 1;
 	}
 	if (!stream_name_valid(app) || !stream_name_valid(name)) {
@@ -166,7 +157,14 @@ int whep_http_handle(struct node *n, struct http_conn *c, const struct http_requ
 			http_add_header(c, "Accept-Post", "application/sdp");
 			http_respond(c, 204, NULL, NULL, 0);
 		} else if (req->method == HTTP_POST) {
-			whep_offer(n, c, req, app, name, body, body_len);
+			const struct http_header *ct = http_find_header(req, "Content-Type");
+			if (!ct || ct->value_len < 15 ||
+			    strncasecmp(ct->value, "application/sdp", 15) != 0)
+				http_respond_error(c, 415, "an offer is Content-Type: application/sdp");
+			else if (body_len > SDP_MAX_BYTES)
+				http_respond_error(c, 413, "the SDP offer is too large");
+			else
+				offer(n, c, req, app, name, body, body_len);
 		} else {
 			http_add_header(c, "Allow", "POST, OPTIONS");
 			http_respond_error(c, 405, "POST an SDP offer here");
@@ -190,6 +188,12 @@ int whep_http_handle(struct node *n, struct http_conn *c, const struct http_requ
 		http_respond_error(c, 405, "DELETE ends the session; PATCH takes trickle ICE");
 	}
 	return 1;
+}
+
+int whep_http_handle(struct node *n, struct http_conn *c, const struct http_request *req,
+                     const uint8_t *body, size_t body_len)
+{
+	return whep_route(n, c, req, body, body_len, WHEP_SUFFIX, whep_offer);
 }
 
 /* The candidate address: the setting, else the bind address, else public-host, else an interface's. */

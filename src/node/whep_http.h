@@ -30,5 +30,12 @@ void whep_cors(struct http_conn *c, const char *methods);
 void whep_token(const struct http_request *req, char *out, size_t n);
 /* "ip:port" -> "ip". */
 void whep_peer_ip(const char *peer, char *out, size_t n);
+/* Answers POST /APP/STREAM<suffix> (the offer, through offer()) and OPTIONS, DELETE, PATCH
+ * of /APP/STREAM<suffix>/ID: WHEP and WHIP share all but what an offer does.  0 when the
+ * path is not one. */
+typedef void (*whep_offer_fn)(struct node *n, struct http_conn *c, const struct http_request *req,
+                              const char *app, const char *name, const uint8_t *body, size_t len);
+int whep_route(struct node *n, struct http_conn *c, const struct http_request *req,
+               const uint8_t *body, size_t body_len, const char *suffix, whep_offer_fn offer);
 
 #endif

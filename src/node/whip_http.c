@@ -102,15 +102,6 @@ static void whip_offer(struct node *n, struct http_conn *c, const struct http_re
 {
 	struct conn *base = http_conn_base(c);
 	const struct node_config *cfg = n->cfg;
-	const struct http_header *ct = http_find_header(req, "Content-Type");
-	if (!ct || ct->value_len < 15 || strncasecmp(ct->value, "application/sdp", 15) != 0) {
-		http_respond_error(c, 415, "a WHIP offer is Content-Type: application/sdp");
-		return;
-	}
-	if (len > SDP_MAX_BYTES) {
-		http_respond_error(c, 413, "the SDP offer is too large");
-		return;
-	}
 	if (!cluster_takes_publishers(&n->cluster)) {
 		refused(n, c, 403, app, name, "this node does not take publishers: publish to an "
 		                              "origin (or through the stream manager's /whip/APP/STREAM)");
@@ -206,45 +197,5 @@ int whip_http_handle(struct node *n, struct http_conn *c, const struct http_requ
 		publish_page_serve(c); /* the page itself; what it POSTs is checked at ./whip */
 		return 1;
 	}
-	if (!whep_split_path(req, WHIP_SUFFIX, app, name, id, sizeof(id)))
-		return 0;
-	if (!n->rtc) {
-		http_respond_error(c, 404, "WebRTC is off on this node (webrtc = false)");
-		return 1;
-	}
-	if (!stream_name_valid(app) || !stream_name_valid(name)) {
-		http_respond_error(c, 400, "app and stream names are 1-128 characters of "
-		                           "A-Z a-z 0-9 _ . ~ @ + = -");
-		return 1;
-	}
-	if (!id[0]) {
-		if (req->method == HTTP_OPTIONS) {
-			whep_cors(c, "POST, OPTIONS");
-			http_add_header(c, "Accept-Post", "application/sdp");
-			http_respond(c, 204, NULL, NULL, 0);
-		} else if (req->method == HTTP_POST) {
-			whip_offer(n, c, req, app, name, body, body_len);
-		} else {
-			http_add_header(c, "Allow", "POST, OPTIONS");
-			http_respond_error(c, 405, "POST an SDP offer here to publish");
-		}
-		return 1;
-	}
-	whep_cors(c, "PATCH, DELETE, OPTIONS");
-	if (req->method == HTTP_OPTIONS) {
-		http_add_header(c, "Accept-Patch", "application/trickle-ice-sdpfrag");
-		http_respond(c, 204, NULL, NULL, 0);
-	} else if (!rtc_session_exists(n->rtc, id)) {
-		http_respond_error(c, 404, "no such WebRTC session");
-	} else if (req->method == HTTP_DELETE) {
-		rtc_session_delete(n->rtc, id);
-		http_respond(c, 200, NULL, NULL, 0);
-	} else if (req->method == HTTP_PATCH) {
-		/* ICE-lite: the client's checks reach our one candidate; its candidates are not needed. */
-		http_respond(c, 204, NULL, NULL, 0);
-	} else {
-		http_add_header(c, "Allow", "PATCH, DELETE, OPTIONS");
-		http_respond_error(c, 405, "DELETE ends the session; PATCH takes trickle ICE");
-	}
-	return 1;
+	return whep_route(n, c, req, body, body_len, WHIP_SUFFIX, whip_offer);
 }
