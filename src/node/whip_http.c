@@ -19,7 +19,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/err.h"
 #include "core/log.h"

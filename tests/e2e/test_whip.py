@@ -9,11 +9,12 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 
-from harness import Node, check, ffprobe, publish, wait_for
+from harness import Node, check, ffprobe, new_addr, publish, wait_for
 from manager_util import Manager
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -21,6 +22,7 @@ WHIP = os.path.join(HERE, "..", "browser", "whip.mjs")
 WHEP = os.path.join(HERE, "..", "browser", "whep.mjs")
 PAGE = os.path.join(HERE, "..", "browser", "publish_page.mjs")
 GST = os.path.join(HERE, "whep_gst.py")
+RELAY = os.path.join(HERE, "udp_loss.py")
 
 
 def report(p, timeout):
@@ -279,3 +281,39 @@ def test_whip_gstreamer(t):
     r = report(p, 40)
     check(r.get("done") and not r.get("errors"), "webrtcbin: %s" % r)
     wait_for(lambda: stream_of(n.url(""), "live", "g") is None, 5, "the stream to end (DELETE)")
+
+
+def metric(base, name):
+    _, _, metrics = http(base + "/metrics")
+    m = re.search(rb"^" + re.escape(name.encode()) + rb" (\d+)$", metrics, re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_whip_nack_under_loss(t):
+    """A browser publishing over a path that loses 5 % of its RTP and RTCP on the way to the
+    node (udp_loss.py --up, standing where a NAT would): the node NACKs the gaps, Chromium
+    resends, and an RTMP viewer's recording decodes with no error."""
+    relay_addr = new_addr()
+    n = Node(t.procs, name="node-whip-loss", args=["--webrtc-public-ip", relay_addr])
+    seconds = 10
+    relay = t.procs.start([sys.executable, RELAY, "--up", "%s:%d" % (relay_addr, n.http_port),
+                           "%s:%d" % (n.addr, n.http_port), "5", str(seconds + 30), "11"],
+                          "udp-loss-up", stdout=subprocess.PIPE)
+    pub = t.procs.start(["node", WHIP, n.url("/healthz"), n.url("/live/lossy/whip"),
+                         str(seconds)], "chromium-whip-loss", stdout=subprocess.PIPE)
+    wait_for(lambda: live(n.url(""), "live", "lossy"), 25, "live/lossy published")
+    v = t.procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-i",
+                       n.rtmp("live", "lossy"), "-t", "6", "-c", "copy", "-f", "flv", "-y",
+                       t.path("lossy.flv")], "ffmpeg-lossy")
+    check(v.wait(timeout=30) == 0, "ffmpeg over RTMP failed")
+    check_recording(t.path("lossy.flv"), 4.5, "RTMP of a WHIP stream sent over a lossy path",
+                    aac_on(n.url("")))
+    r = report(pub, 60)
+    check(r.get("status") == 201 and r["end"]["nacks"] > 0,
+          "Chromium was asked for nothing again: %s" % r.get("end"))
+    nacks = metric(n.url(""), "sluice_whip_nacks_sent_total")
+    check(nacks and nacks > 0, "sluice_whip_nacks_sent_total %s" % nacks)
+    relay.terminate()
+    out, _ = relay.communicate(timeout=10)
+    stats = json.loads([ln for ln in out.decode().splitlines() if "dropped" in ln][-1])
+    check(stats["dropped"] >= 10, "the relay dropped only %s" % stats)
