@@ -130,12 +130,6 @@ static void send_pli(struct rtc_ingest *g, uint64_t now)
 	}
 }
 
-void rtc_ingest_ready(struct rtc_session *s)
-{
-	/* The first packets tell the SSRC; the PLI goes out with the first video packet. */
-	(void)s;
-}
-
 /* RTP time ts of track t in stream milliseconds. */
 static uint32_t track_ms(struct rtc_ingest *g, struct rx_track *t, uint32_t ts, uint32_t clock,
                          uint64_t now)
@@ -358,8 +352,6 @@ void rtc_ingest_rtp(struct rtc_session *s, uint8_t *p, size_t n)
 	uint64_t now = uv_now(srv->loop);
 	srv->istats.packets_in++;
 	srv->istats.bytes_in += (uint64_t)len;
-	if (g->st)
-		g->st->bytes_in += (uint64_t)len;
 	if (g->video_pt >= 0 && h.payload_type == g->video_pt) {
 		if (!g->v.have_ssrc) {
 			g->v.have_ssrc = 1;

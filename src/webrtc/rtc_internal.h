@@ -139,7 +139,6 @@ void rtc_feed_opus_in(struct rtc_server *srv, const struct stream *st, const uin
 /* WHIP ingest (rtc_ingest.c): a publishing session's media side. */
 struct rtc_ingest *rtc_ingest_new(struct rtc_session *s, struct stream *st, int video_pt,
                                   int audio_pt, const struct rtc_publish_ops *ops, void *arg);
-void rtc_ingest_ready(struct rtc_session *s);          /* DTLS done: ask for a keyframe */
 void rtc_ingest_rtp(struct rtc_session *s, uint8_t *p, size_t n);   /* SRTP, unprotected here */
 void rtc_ingest_rtcp(struct rtc_session *s, const uint8_t *p, size_t n);
 void rtc_ingest_tick(struct rtc_session *s, uint64_t now_ms);

@@ -242,9 +242,8 @@ static void dtls_input(struct rtc_session *s, const uint8_t *p, size_t n)
 			}
 			s->state = RTC_MEDIA;
 			log_info("webrtc_session_ready", "session=%s ice=%s", s->id, s->addr_key);
-			if (s->ingest)
-				rtc_ingest_ready(s);
-			else
+			/* A publisher's first video packet tells its SSRC; the first PLI follows it. */
+			if (!s->ingest)
 				rtc_feed_attach(s->feed, s);
 		} else {
 			int e = SSL_get_error(s->ssl, rc);

@@ -161,6 +161,10 @@ def test_whip_chromium_through_manager(t):
         wait_for(lambda: live(obase, "live", "cam"), 25, "live/cam published over WHIP")
         s = stream_of(obase, "live", "cam")
         check(s["video"]["codec"] == "h264", "stream: %s" % s)
+        # Once the manager knows the stream is live, WHEP goes to the edge the same way.
+        want = ebase + "/live/cam/whep"
+        wait_for(lambda: http(m.url + "/whep/live/cam", "POST", offer(), SDP, redirect=False)[1]
+                 .get("Location") == want, 10, "the manager's WHEP redirect to the edge")
         # Viewers, all at once: RTMP on the origin, LL-HLS and WHEP on the edge.
         rtmp = t.procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-i",
                               "rtmp://%s:%d/live/cam" % (o["host"], o["rtmpPort"]), "-t", "5",
