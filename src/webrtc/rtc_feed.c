@@ -68,7 +68,8 @@ void rtc_stream_key(const struct stream *st, char *out, size_t n)
 /* A WHIP publisher sends this stream Opus: its WebRTC viewers get that, not a transcode. */
 static int opus_direct(const struct rtc_feed *f)
 {
-	return strmap_get(&f->srv->opus_src, f->key) != NULL;
+	struct rtc_ingest *g = strmap_get(&f->srv->publishers, f->key);
+	return g && rtc_ingest_has_opus(g);
 }
 
 struct rtc_feed *rtc_feed_find(struct rtc_server *srv, const struct stream *st)
@@ -315,6 +316,10 @@ void rtc_feed_attach(struct rtc_feed *f, struct rtc_session *s)
 	f->nlive++;
 	s->last_sr_ms = 0;
 	start_on_gop(f, s);
+	/* No keyframe to start on, and a WHIP publisher that makes one when asked: ask. */
+	struct rtc_ingest *g = f->ngop ? NULL : strmap_get(&f->srv->publishers, f->key);
+	if (g)
+		rtc_ingest_want_keyframe(g);
 }
 
 void rtc_feed_detach(struct rtc_feed *f, struct rtc_session *s)

@@ -109,12 +109,10 @@ struct rtc_ingest *rtc_ingest_new(struct rtc_session *s, struct stream *st, int 
 	g->au = xmalloc(INGEST_AU_MAX);
 	h264_depack_init(&g->dp, g->au, INGEST_AU_MAX);
 	s->srv->istats.sessions_total++;
-	if (audio_pt >= 0) {
-		/* The stream's WebRTC viewers get this publisher's Opus as it is (rtc_feed.c). */
-		char key[32];
-		rtc_stream_key(st, key, sizeof(key));
-		strmap_put(&s->srv->opus_src, key, g);
-	}
+	/* Found by the stream's WebRTC feed: for the Opus as it is, and keyframes on demand. */
+	char key[32];
+	rtc_stream_key(st, key, sizeof(key));
+	strmap_put(&s->srv->publishers, key, g);
 	return g;
 }
 
@@ -454,14 +452,24 @@ void rtc_ingest_tick(struct rtc_session *s, uint64_t now)
 	}
 }
 
+int rtc_ingest_has_opus(const struct rtc_ingest *g)
+{
+	return g->audio_pt >= 0;
+}
+
+void rtc_ingest_want_keyframe(struct rtc_ingest *g)
+{
+	send_pli(g, uv_now(g->s->srv->loop));
+}
+
 void rtc_ingest_end(struct rtc_session *s, const char *reason)
 {
 	struct rtc_ingest *g = s->ingest;
 	s->ingest = NULL;
 	char key[32];
 	rtc_stream_key(g->st, key, sizeof(key));
-	if (strmap_get(&s->srv->opus_src, key) == g)
-		strmap_del(&s->srv->opus_src, key);
+	if (strmap_get(&s->srv->publishers, key) == g)
+		strmap_del(&s->srv->publishers, key);
 	rtp_jitter_free(&g->jit);
 	free(g->au);
 	audio_rx_free(g->arx);

@@ -516,7 +516,7 @@ struct rtc_server *rtc_server_new(uv_loop_t *loop, const struct rtc_config *cfg,
 	strmap_init(&srv->by_addr);
 	strmap_init(&srv->per_ip);
 	strmap_init(&srv->feeds);
-	strmap_init(&srv->opus_src);
+	strmap_init(&srv->publishers);
 	uv_timer_init(loop, &srv->tick);
 	srv->tick.data = srv;
 	uv_timer_start(&srv->tick, on_tick, RTC_TICK_MS, RTC_TICK_MS);
@@ -551,7 +551,7 @@ void rtc_server_free(struct rtc_server *srv)
 	strmap_free(&srv->by_addr);
 	strmap_free(&srv->per_ip);
 	strmap_free(&srv->feeds);
-	strmap_free(&srv->opus_src);
+	strmap_free(&srv->publishers);
 	dtls_identity_free(&srv->ident);
 	uv_timer_stop(&srv->tick);
 	uv_close((uv_handle_t *)&srv->udp, free_after_close);
