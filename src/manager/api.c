@@ -617,7 +617,7 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
 static void api_route(struct manager *m, struct http_conn *c, const struct http_request *req,
                       const char *app, const char *stream)
 {
-	char action[32], region[64], group[MGR_NAME_MAX + 1], reason[256];
+	char action[32], region[64], group[MGR_NAME_MAX + 1];
 	query(req, "action", action, sizeof(action));
 	query(req, "region", region, sizeof(region));
 	query(req, "group", group, sizeof(group));
@@ -630,7 +630,17 @@ static void api_route(struct manager *m, struct http_conn *c, const struct http_
 		http_respond_error(c, 400, "action: expected broadcast or subscribe");
 		return;
 	}
+	struct mnode *nd = mgr_route_or_refuse(m, c, app, stream, a, region, group);
+	if (nd)
+		mgr_respond_route(m, c, nd, app, stream, a);
+}
+
+struct mnode *mgr_route_or_refuse(struct manager *m, struct http_conn *c, const char *app,
+                                  const char *stream, enum route_action a, const char *region,
+                                  const char *group)
+{
 	struct mnode *nd = NULL;
+	char reason[256];
 	/* A retried broadcast of a name not yet live goes to the same origin (name_hold.h). */
 	struct route_opts o = { .hold = 1 };
 	int status = mgr_route_opts(m, app, stream, a, region, group, http_conn_base(c)->peer, &o,
@@ -639,9 +649,9 @@ static void api_route(struct manager *m, struct http_conn *c, const struct http_
 		char msg[700];
 		snprintf(msg, sizeof(msg), "%s/%s: %s", app, stream, reason);
 		http_respond_error(c, status, msg);
-		return;
+		return NULL;
 	}
-	mgr_respond_route(m, c, nd, app, stream, a);
+	return nd;
 }
 
 static void api_streams(struct manager *m, struct http_conn *c)

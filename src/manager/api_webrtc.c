@@ -77,21 +77,14 @@ int mgr_webrtc_handle(struct manager *m, struct http_conn *c, const struct http_
 	}
 	int whip = kind[2] == 'i';
 	enum route_action a = whip ? ROUTE_BROADCAST : ROUTE_SUBSCRIBE;
-	char region[64] = "", group[MGR_NAME_MAX + 1] = "", reason[256];
+	char region[64] = "", group[MGR_NAME_MAX + 1] = "";
 	if (req->query) {
 		http_query_get(req->query, req->query_len, "region", region, sizeof(region));
 		http_query_get(req->query, req->query_len, "group", group, sizeof(group));
 	}
-	struct route_opts o = { .hold = 1 };
-	struct mnode *nd = NULL;
-	int status = mgr_route_opts(m, app, stream, a, region, group, http_conn_base(c)->peer, &o,
-	                            &nd, reason, sizeof(reason));
-	if (status) {
-		char msg[700];
-		snprintf(msg, sizeof(msg), "%s/%s: %s", app, stream, reason);
-		http_respond_error(c, status, msg);
+	struct mnode *nd = mgr_route_or_refuse(m, c, app, stream, a, region, group);
+	if (!nd)
 		return 1;
-	}
 	char loc[1400];
 	int n = snprintf(loc, sizeof(loc), "http://%s:%d/%s/%s/%s", nd->place.host,
 	                 nd->place.http_port, app, stream, kind);
