@@ -593,7 +593,9 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
 	         app, stream);
 	snprintf(hls, sizeof(hls), "%sindex.m3u8", watch);
 	snprintf(whep, sizeof(whep), "%swhep", watch); /* WebRTC playback (docs/webrtc.md) */
-	json_t *urls = a == ROUTE_BROADCAST ? json_pack("{s:s}", "rtmp", rtmp)
+	char whip[560];
+	snprintf(whip, sizeof(whip), "%swhip", watch); /* WebRTC publishing (docs/webrtc.md) */
+	json_t *urls = a == ROUTE_BROADCAST ? json_pack("{s:s, s:s}", "rtmp", rtmp, "whip", whip)
 	                                    : json_pack("{s:s, s:s, s:s, s:s, s:s}", "rtmp", rtmp,
 	                                                "flv", flv, "hls", hls, "watch", watch,
 	                                                "whep", whep);
@@ -615,7 +617,7 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
 static void api_route(struct manager *m, struct http_conn *c, const struct http_request *req,
                       const char *app, const char *stream)
 {
-	char action[32], region[64], group[MGR_NAME_MAX + 1], reason[256];
+	char action[32], region[64], group[MGR_NAME_MAX + 1];
 	query(req, "action", action, sizeof(action));
 	query(req, "region", region, sizeof(region));
 	query(req, "group", group, sizeof(group));
@@ -628,7 +630,17 @@ static void api_route(struct manager *m, struct http_conn *c, const struct http_
 		http_respond_error(c, 400, "action: expected broadcast or subscribe");
 		return;
 	}
+	struct mnode *nd = mgr_route_or_refuse(m, c, app, stream, a, region, group);
+	if (nd)
+		mgr_respond_route(m, c, nd, app, stream, a);
+}
+
+struct mnode *mgr_route_or_refuse(struct manager *m, struct http_conn *c, const char *app,
+                                  const char *stream, enum route_action a, const char *region,
+                                  const char *group)
+{
 	struct mnode *nd = NULL;
+	char reason[256];
 	/* A retried broadcast of a name not yet live goes to the same origin (name_hold.h). */
 	struct route_opts o = { .hold = 1 };
 	int status = mgr_route_opts(m, app, stream, a, region, group, http_conn_base(c)->peer, &o,
@@ -637,9 +649,9 @@ static void api_route(struct manager *m, struct http_conn *c, const struct http_
 		char msg[700];
 		snprintf(msg, sizeof(msg), "%s/%s: %s", app, stream, reason);
 		http_respond_error(c, status, msg);
-		return;
+		return NULL;
 	}
-	mgr_respond_route(m, c, nd, app, stream, a);
+	return nd;
 }
 
 static void api_streams(struct manager *m, struct http_conn *c)
@@ -775,6 +787,8 @@ void mgr_http_handle(void *ctx, struct http_conn *c, const struct http_request *
 {
 	struct manager *m = ctx;
 	int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
+	if (mgr_webrtc_handle(m, c, req))
+		return; /* /whip/APP/STREAM, /whep/APP/STREAM: 307 to a node (api_webrtc.c) */
 	if (req->method == HTTP_OPTIONS) {
 		http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
 		http_add_header(c, "Access-Control-Allow-Headers", "Authorization, Content-Type");

@@ -266,6 +266,13 @@ int mgr_red5_sm2_handle(struct manager *m, struct http_conn *c, const struct htt
 int mgr_antmedia_handle(struct manager *m, struct http_conn *c, const struct http_request *req);
 /* Shared API helpers (api.c) */
 int mgr_authorized(struct manager *m, const struct http_request *req);
+/* The routing call's choice (with its reservation and name hold), or NULL when it answered
+ * the refusal (404, 503) itself. */
+struct mnode *mgr_route_or_refuse(struct manager *m, struct http_conn *c, const char *app,
+                                  const char *stream, enum route_action a, const char *region,
+                                  const char *group);
+/* api_webrtc.c: POST /whip|whep/APP/STREAM answered with a 307 to a node; 1 if it answered. */
+int mgr_webrtc_handle(struct manager *m, struct http_conn *c, const struct http_request *req);
 void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnode *nd,
                        const char *app, const char *stream, enum route_action a);
 /* Launch configurations (policy 0) and scale policies (1): list, get, create, replace,

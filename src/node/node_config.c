@@ -199,6 +199,10 @@ const struct option_def node_options[] = {
 	{ "webrtc-consent-timeout", OPT_MS, OFF(webrtc_consent_timeout), "30s", 1000, 600000, NULL,
 	  NULL, "a WebRTC session whose browser sent no ICE consent check for this long ends "
 	  "(RFC 7675)" },
+	{ "whip-keyframe-interval", OPT_MS, OFF(whip_keyframe_interval), "2s", 0, 60000, NULL, NULL,
+	  "a WHIP publisher whose last keyframe is older than this is asked for one (PLI): "
+	  "browsers send keyframes only when asked, and HLS segments and new viewers need them; "
+	  "0: only at the start and after loss" },
 	{ "srt", OPT_BOOL, OFF(srt), "false", 0, 0, NULL, NULL,
 	  "listen for SRT callers (publish and play, docs/srt.md) on srt-port" },
 	{ "srt-port", OPT_INT, OFF(srt_port), "9710", 1, 65535, NULL, "PORT",

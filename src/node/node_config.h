@@ -107,6 +107,7 @@ struct node_config {
 	int64_t webrtc_max_sessions_per_ip;
 	uint64_t webrtc_dtls_timeout;
 	uint64_t webrtc_consent_timeout;
+	uint64_t whip_keyframe_interval; /* WHIP: a PLI when the last keyframe is older; 0: never */
 	/* SRT (docs/srt.md) */
 	int srt;                         /* listen for SRT callers */
 	int64_t srt_port;                /* UDP */

@@ -16,6 +16,7 @@
 #include "node/hls_http.h"
 #include "node/status_page.h"
 #include "node/whep_http.h"
+#include "node/whip_http.h"
 #include "webrtc/rtc.h"
 #include "node/watch_page.h"
 #include "node/node.h"
@@ -492,6 +493,8 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 	int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
 
 	if (whep_http_handle(n, c, req, body, body_len))
+		return;
+	if (whip_http_handle(n, c, req, body, body_len))
 		return;
 	if (req->method == HTTP_OPTIONS) {
 		http_add_header(c, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE, OPTIONS");

@@ -41,6 +41,21 @@ void watch_page_serve(struct http_conn *c)
 	send_asset(c, a, "no-cache");
 }
 
+/* The publish page shows the camera's own picture (a MediaStream) and POSTs to ./whip. */
+#define PUBLISH_CSP "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " \
+                    "media-src 'self' blob: mediastream:; connect-src 'self'; " \
+                    "img-src 'self' data:; frame-ancestors 'self'"
+
+void publish_page_serve(struct http_conn *c)
+{
+	const struct web_asset *a = find("publish", 7);
+	http_add_header(c, "Content-Security-Policy", PUBLISH_CSP);
+	http_add_header(c, "Referrer-Policy", "no-referrer");
+	/* getUserMedia asks for the camera and microphone from this page only. */
+	http_add_header(c, "Permissions-Policy", "camera=(self), microphone=(self)");
+	send_asset(c, a, "no-cache");
+}
+
 int watch_page_serve_asset(struct http_conn *c, const struct http_request *req)
 {
 	static const char prefix[] = "/player/";

@@ -14,6 +14,9 @@
 /* Answers the watch page. */
 void watch_page_serve(struct http_conn *c);
 
+/* Answers the publish page (/APP/STREAM/publish: camera and microphone over WHIP). */
+void publish_page_serve(struct http_conn *c);
+
 /* Answers /player/... and returns 1; returns 0 for any other path. */
 int watch_page_serve_asset(struct http_conn *c, const struct http_request *req);
 

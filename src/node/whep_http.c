@@ -26,9 +26,10 @@
 
 #define WHEP_SUFFIX "/whep"
 
-/* Splits "/app/name/whep[/id]"; returns 1 when the path is a WHEP one. */
-static int whep_path(const struct http_request *req, char *app, char *name, char *id, size_t idsz)
+int whep_split_path(const struct http_request *req, const char *suffix, char *app, char *name,
+                    char *id, size_t idsz)
 {
+	size_t sl = strlen(suffix);
 	const char *p = req->path + 1, *end = req->path + req->path_len;
 	if (req->path_len < 2 || req->path[0] != '/')
 		return 0;
@@ -36,9 +37,9 @@ static int whep_path(const struct http_request *req, char *app, char *name, char
 	if (!s1)
 		return 0;
 	const char *s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1));
-	if (!s2 || end - s2 < 5 || memcmp(s2, WHEP_SUFFIX, 5) != 0)
+	if (!s2 || (size_t)(end - s2) < sl || memcmp(s2, suffix, sl) != 0)
 		return 0;
-	const char *after = s2 + 5;
+	const char *after = s2 + sl;
 	id[0] = '\0';
 	if (after < end) {
 		if (*after != '/' || (size_t)(end - after - 1) >= idsz || end - after - 1 == 0)
@@ -56,7 +57,7 @@ static int whep_path(const struct http_request *req, char *app, char *name, char
 	return 1;
 }
 
-static void cors(struct http_conn *c, const char *methods)
+void whep_cors(struct http_conn *c, const char *methods)
 {
 	http_add_header(c, "Access-Control-Allow-Methods", methods);
 	http_add_header(c, "Access-Control-Allow-Headers",
@@ -64,8 +65,7 @@ static void cors(struct http_conn *c, const char *methods)
 	http_add_header(c, "Access-Control-Expose-Headers", "Location, ETag, Link, Accept-Patch");
 }
 
-/* The play token: ?token=... or "Authorization: Bearer ...". */
-static void get_token(const struct http_request *req, char *out, size_t n)
+void whep_token(const struct http_request *req, char *out, size_t n)
 {
 	out[0] = '\0';
 	if (req->query && http_query_get(req->query, req->query_len, "token", out, n) > 0)
@@ -78,7 +78,7 @@ static void get_token(const struct http_request *req, char *out, size_t n)
 	}
 }
 
-static void peer_ip(const char *peer, char *out, size_t n)
+void whep_peer_ip(const char *peer, char *out, size_t n)
 {
 	snprintf(out, n, "%s", peer);
 	char *colon = strrchr(out, ':');
@@ -90,17 +90,8 @@ static void whep_offer(struct node *n, struct http_conn *c, const struct http_re
                        const char *app, const char *name, const uint8_t *body, size_t len)
 {
 	struct conn *base = http_conn_base(c);
-	const struct http_header *ct = http_find_header(req, "Content-Type");
-	if (!ct || ct->value_len < 15 || strncasecmp(ct->value, "application/sdp", 15) != 0) {
-		http_respond_error(c, 415, "a WHEP offer is Content-Type: application/sdp");
-		return;
-	}
-	if (len > SDP_MAX_BYTES) {
-		http_respond_error(c, 413, "the SDP offer is too large");
-		return;
-	}
 	char token[300];
-	get_token(req, token, sizeof(token));
+	whep_token(req, token, sizeof(token));
 	if (node_check_token(n, "play", app, name, token, base->peer, base->id) < 0) {
 		http_respond_error(c, 403, "playing this stream needs a valid token (?token=... or "
 		                           "Authorization: Bearer ...)");
@@ -122,7 +113,7 @@ static void whep_offer(struct node *n, struct http_conn *c, const struct http_re
 	}
 	char *answer = NULL, id[RTC_SESSION_ID_LEN + 1], err[256];
 	char ip[64];
-	peer_ip(base->peer, ip, sizeof(ip));
+	whep_peer_ip(base->peer, ip, sizeof(ip));
 	int rc = rtc_session_create(n->rtc, s, (const char *)body, len, ip, &answer, id, err,
 	                            sizeof(err));
 	if (rc != 0) {
@@ -135,7 +126,7 @@ static void whep_offer(struct node *n, struct http_conn *c, const struct http_re
 	n->stats.plays++;
 	char loc[2 * STREAM_NAME_MAX + 64];
 	snprintf(loc, sizeof(loc), "/%s/%s/whep/%s", app, name, id);
-	cors(c, "POST, OPTIONS");
+	whep_cors(c, "POST, OPTIONS");
 	http_add_header(c, "Location", loc);
 	http_add_header(c, "ETag", "\"1\"");
 	http_add_header(c, "Accept-Patch", "application/trickle-ice-sdpfrag");
@@ -145,14 +136,14 @@ static void whep_offer(struct node *n, struct http_conn *c, const struct http_re
 	free(answer);
 }
 
-int whep_http_handle(struct node *n, struct http_conn *c, const struct http_request *req,
-                     const uint8_t *body, size_t body_len)
+int whep_route(struct node *n, struct http_conn *c, const struct http_request *req,
+               const uint8_t *body, size_t body_len, const char *suffix, whep_offer_fn offer)
 {
 	char app[STREAM_NAME_MAX + 1], name[STREAM_NAME_MAX + 1], id[RTC_SESSION_ID_LEN + 2];
-	if (!whep_path(req, app, name, id, sizeof(id)))
+	if (!whep_split_path(req, suffix, app, name, id, sizeof(id)))
 		return 0;
 	if (!n->rtc) {
-		http_respond_error(c, 404, "WebRTC playback is off on this node (webrtc = false)");
+		http_respond_error(c, 404, "WebRTC is off on this node (webrtc = false)");
 		return 1;
 	}
 	if (!stream_name_valid(app) || !stream_name_valid(name)) {
@@ -162,18 +153,25 @@ int whep_http_handle(struct node *n, struct http_conn *c, const struct http_requ
 	}
 	if (!id[0]) {
 		if (req->method == HTTP_OPTIONS) {
-			cors(c, "POST, OPTIONS");
+			whep_cors(c, "POST, OPTIONS");
 			http_add_header(c, "Accept-Post", "application/sdp");
 			http_respond(c, 204, NULL, NULL, 0);
 		} else if (req->method == HTTP_POST) {
-			whep_offer(n, c, req, app, name, body, body_len);
+			const struct http_header *ct = http_find_header(req, "Content-Type");
+			if (!ct || ct->value_len < 15 ||
+			    strncasecmp(ct->value, "application/sdp", 15) != 0)
+				http_respond_error(c, 415, "an offer is Content-Type: application/sdp");
+			else if (body_len > SDP_MAX_BYTES)
+				http_respond_error(c, 413, "the SDP offer is too large");
+			else
+				offer(n, c, req, app, name, body, body_len);
 		} else {
 			http_add_header(c, "Allow", "POST, OPTIONS");
 			http_respond_error(c, 405, "POST an SDP offer here");
 		}
 		return 1;
 	}
-	cors(c, "PATCH, DELETE, OPTIONS");
+	whep_cors(c, "PATCH, DELETE, OPTIONS");
 	if (req->method == HTTP_OPTIONS) {
 		http_add_header(c, "Accept-Patch", "application/trickle-ice-sdpfrag");
 		http_respond(c, 204, NULL, NULL, 0);
@@ -190,6 +188,12 @@ int whep_http_handle(struct node *n, struct http_conn *c, const struct http_requ
 		http_respond_error(c, 405, "DELETE ends the session; PATCH takes trickle ICE");
 	}
 	return 1;
+}
+
+int whep_http_handle(struct node *n, struct http_conn *c, const struct http_request *req,
+                     const uint8_t *body, size_t body_len)
+{
+	return whep_route(n, c, req, body, body_len, WHEP_SUFFIX, whep_offer);
 }
 
 /* The candidate address: the setting, else the bind address, else public-host, else an interface's. */
@@ -238,6 +242,7 @@ int whep_start(struct node *n)
 		.dtls_timeout_ms = n->cfg->webrtc_dtls_timeout,
 		.consent_timeout_ms = n->cfg->webrtc_consent_timeout,
 		.sr_interval_ms = WHEP_SR_INTERVAL_MS,
+		.keyframe_ms = n->cfg->whip_keyframe_interval,
 	};
 	const char *range = n->cfg->webrtc_ports;
 	if (range && *range) {

@@ -20,4 +20,22 @@ void whep_stop(struct node *n);
 int whep_http_handle(struct node *n, struct http_conn *c, const struct http_request *req,
                      const uint8_t *body, size_t body_len);
 
+/* Shared with WHIP (whip_http.c): */
+/* Splits "/app/name" + suffix + "[/id]"; 1 when the path is one (suffix "/whep" or "/whip"). */
+int whep_split_path(const struct http_request *req, const char *suffix, char *app, char *name,
+                    char *id, size_t idsz);
+/* The CORS headers a WHEP/WHIP answer carries (methods: "POST, OPTIONS", ...). */
+void whep_cors(struct http_conn *c, const char *methods);
+/* The token: ?token=... or "Authorization: Bearer ..." (what WHIP and WHEP clients send). */
+void whep_token(const struct http_request *req, char *out, size_t n);
+/* "ip:port" -> "ip". */
+void whep_peer_ip(const char *peer, char *out, size_t n);
+/* Answers POST /APP/STREAM<suffix> (the offer, through offer()) and OPTIONS, DELETE, PATCH
+ * of /APP/STREAM<suffix>/ID: WHEP and WHIP share all but what an offer does.  0 when the
+ * path is not one. */
+typedef void (*whep_offer_fn)(struct node *n, struct http_conn *c, const struct http_request *req,
+                              const char *app, const char *name, const uint8_t *body, size_t len);
+int whep_route(struct node *n, struct http_conn *c, const struct http_request *req,
+               const uint8_t *body, size_t body_len, const char *suffix, whep_offer_fn offer);
+
 #endif

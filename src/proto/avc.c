@@ -316,3 +316,27 @@ int avc_parse_config(const uint8_t *p, size_t n, struct avc_config *out)
 		memset(&out->first_sps, 0, sizeof(out->first_sps));
 	return 0;
 }
+
+size_t avc_write_config(uint8_t *out, size_t cap, const uint8_t *sps, size_t sps_len,
+                        const uint8_t *pps, size_t pps_len)
+{
+	size_t need = 11 + sps_len + pps_len;
+	if (sps_len < 4 || pps_len == 0 || sps_len > 0xffff || pps_len > 0xffff || need > cap)
+		return 0;
+	size_t k = 0;
+	out[k++] = 1;
+	out[k++] = sps[1];            /* profile */
+	out[k++] = sps[2];            /* constraint flags */
+	out[k++] = sps[3];            /* level */
+	out[k++] = 0xff;              /* 4-byte NAL lengths */
+	out[k++] = 0xe1;              /* one SPS */
+	out[k++] = (uint8_t)(sps_len >> 8);
+	out[k++] = (uint8_t)sps_len;
+	memcpy(out + k, sps, sps_len);
+	k += sps_len;
+	out[k++] = 1;                 /* one PPS */
+	out[k++] = (uint8_t)(pps_len >> 8);
+	out[k++] = (uint8_t)pps_len;
+	memcpy(out + k, pps, pps_len);
+	return k + pps_len;
+}

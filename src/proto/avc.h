@@ -54,4 +54,12 @@ int avc_parse_config(const uint8_t *p, size_t n, struct avc_config *out);
  */
 int avc_parse_sps(const uint8_t *nal, size_t n, struct avc_sps *out);
 
+/*
+ * Writes an AVCDecoderConfigurationRecord (the FLV/MP4 sequence header) for
+ * one SPS and one PPS with 4-byte NAL lengths into out[0..cap).  Returns its
+ * length, or 0 when it does not fit or the SPS is shorter than 4 bytes.
+ */
+size_t avc_write_config(uint8_t *out, size_t cap, const uint8_t *sps, size_t sps_len,
+                        const uint8_t *pps, size_t pps_len);
+
 #endif

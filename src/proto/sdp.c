@@ -487,8 +487,12 @@ char *sdp_answer_build(const struct sdp_offer *o, const struct sdp_answer_params
 		bytes_printf(&b, "a=fingerprint:sha-256 %s\r\na=setup:passive\r\n", fp);
 		bytes_printf(&b, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n",
 		             p->cand_ip, p->cand_port);
-		bytes_put_str(&b, m->dir == SDP_SENDONLY || m->dir == SDP_INACTIVE ? "a=inactive\r\n" :
-		                  "a=sendonly\r\n");
+		if (p->recvonly)
+			bytes_put_str(&b, m->dir == SDP_SENDONLY || m->dir == SDP_SENDRECV ?
+			                  "a=recvonly\r\n" : "a=inactive\r\n");
+		else
+			bytes_put_str(&b, m->dir == SDP_SENDONLY || m->dir == SDP_INACTIVE ?
+			                  "a=inactive\r\n" : "a=sendonly\r\n");
 		bytes_put_str(&b, "a=rtcp-mux\r\n");
 		if (f->channels)
 			bytes_printf(&b, "a=rtpmap:%u %s/%u/%u\r\n", f->pt, f->codec, f->clock, f->channels);
@@ -502,6 +506,8 @@ char *sdp_answer_build(const struct sdp_offer *o, const struct sdp_answer_params
 			bytes_printf(&b, "a=rtcp-fb:%u nack pli\r\n", f->pt);
 		if (f->fb & SDP_FB_FIR)
 			bytes_printf(&b, "a=rtcp-fb:%u ccm fir\r\n", f->pt);
+		if (p->recvonly)
+			continue; /* nothing of ours is sent on a receiving line: no msid, no ssrc */
 		const char *track = m->kind == SDP_VIDEO ? "video" : m->kind == SDP_AUDIO ? "audio" : "other";
 		bytes_printf(&b, "a=msid:sluice %s\r\n", track);
 		bytes_printf(&b, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:sluice %s\r\n",

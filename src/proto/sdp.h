@@ -106,6 +106,7 @@ struct sdp_answer_params {
 	const char *cname;
 	uint64_t session_id;
 	struct sdp_answer_media media[SDP_MAX_MEDIA]; /* one per offered m-line */
+	int recvonly;                  /* WHIP: we receive (a=recvonly, no a=ssrc of ours) */
 };
 
 /* Builds the answer; a NUL-terminated string the caller frees, or NULL on a bad argument. */

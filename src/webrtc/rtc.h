@@ -39,6 +39,7 @@ struct rtc_config {
 	uint64_t dtls_timeout_ms;     /* from the offer to DTLS done */
 	uint64_t consent_timeout_ms;  /* no valid check for this long: the session ends */
 	uint64_t sr_interval_ms;      /* RTCP sender reports */
+	uint64_t keyframe_ms;         /* WHIP: a PLI when the publisher's last keyframe is older */
 };
 
 struct rtc_stats {
@@ -79,5 +80,41 @@ unsigned rtc_stream_viewers(struct rtc_server *srv, const struct stream *s);
 const struct rtc_stats *rtc_server_stats(const struct rtc_server *srv);
 /* Prometheus lines for /metrics. */
 void rtc_metrics(const struct rtc_server *srv, struct bytes *b);
+
+/* ---- WHIP: a session that publishes (rtc_ingest.c) ---- */
+
+/* What the node hears from a publishing session. */
+struct rtc_publish_ops {
+	/*
+	 * The session ended (DELETE, DTLS close, ICE consent lost, timeout, node
+	 * closing): the stream must end now, as when an RTMP publisher leaves.
+	 * Called once, from within rtc_session_end(); the session is gone after.
+	 */
+	void (*ended)(void *arg, const char *reason);
+};
+
+struct rtc_ingest_stats {
+	uint64_t sessions_total;
+	uint64_t packets_in, bytes_in;
+	uint64_t video_frames, keyframes, audio_packets;
+	uint64_t nacks_sent, plis_sent, rrs_sent;
+	uint64_t lost, reordered, dropped_frames;
+	uint64_t refused_ssrcs;      /* SRTP from a fifth sender SSRC, not read */
+	uint64_t audio_off;          /* publishers whose Opus could not become AAC */
+	uint64_t opus_passed;        /* Opus packets passed through to the stream's WHEP viewers */
+};
+
+/*
+ * Answers a WHIP offer (sendonly/sendrecv; H.264 packetization-mode=1
+ * and/or Opus) with a recvonly answer: a new session publishing into s,
+ * whose media it appends (stream_media) as an RTMP publisher's.  s is
+ * borrowed: the caller keeps it live until ops->ended.  Returns as
+ * rtc_session_create().
+ */
+int rtc_publish_create(struct rtc_server *srv, struct stream *s, const char *offer, size_t len,
+                       const char *peer_ip, const struct rtc_publish_ops *ops, void *arg,
+                       char **answer, char id[RTC_SESSION_ID_LEN + 1], char *err,
+                       size_t errlen);
+const struct rtc_ingest_stats *rtc_ingest_stats(const struct rtc_server *srv);
 
 #endif

@@ -60,15 +60,22 @@ struct rtc_feed {
 	uint16_t aseq;
 };
 
-static void feed_key(const struct stream *st, char *out, size_t n)
+void rtc_stream_key(const struct stream *st, char *out, size_t n)
 {
 	snprintf(out, n, "%p", (const void *)st);
+}
+
+/* A WHIP publisher sends this stream Opus: its WebRTC viewers get that, not a transcode. */
+static int opus_direct(const struct rtc_feed *f)
+{
+	struct rtc_ingest *g = strmap_get(&f->srv->publishers, f->key);
+	return g && rtc_ingest_has_opus(g);
 }
 
 struct rtc_feed *rtc_feed_find(struct rtc_server *srv, const struct stream *st)
 {
 	char key[32];
-	feed_key(st, key, sizeof(key));
+	rtc_stream_key(st, key, sizeof(key));
 	return strmap_get(&srv->feeds, key);
 }
 
@@ -206,7 +213,7 @@ static void set_aac(struct rtc_feed *f, const struct media_msg *m)
 {
 	struct flv_audio fa;
 	if (flv_parse_audio(m->body->data, m->body->len, &fa) != 0 || fa.codec != FLV_CODEC_AAC ||
-	    !fa.is_seq_header || !audio_tx_available())
+	    !fa.is_seq_header || !audio_tx_available() || opus_direct(f))
 		return;
 	char err[200];
 	struct audio_tx *t = audio_tx_new(fa.data, fa.len, 0, on_opus, f, err, sizeof(err));
@@ -244,8 +251,25 @@ static void on_media(void *arg, const struct media_msg *m)
 		on_audio(f, m);
 }
 
+void rtc_feed_opus_in(struct rtc_server *srv, const struct stream *st, const uint8_t *opus,
+                      size_t n, uint32_t rtp_ts)
+{
+	struct rtc_feed *f = rtc_feed_find(srv, st);
+	if (!f || f->nlive == 0)
+		return;
+	if (f->atx) {
+		/* The feed began before the publisher's first Opus packet: no transcode after all. */
+		audio_tx_free(f->atx);
+		f->atx = NULL;
+	}
+	on_opus(f, opus, n, rtp_ts);
+	srv->istats.opus_passed++;
+}
+
 int rtc_feed_audio_possible(struct rtc_feed *f)
 {
+	if (opus_direct(f))
+		return 1;
 	if (!audio_tx_available() || f->atx_failed)
 		return 0;
 	return f->st->acodec == FLV_CODEC_AAC || f->st->acodec == FLV_CODEC_UNKNOWN;
@@ -261,7 +285,7 @@ struct rtc_feed *rtc_feed_get(struct rtc_server *srv, struct stream *st)
 	f = xcalloc(1, sizeof(*f));
 	f->srv = srv;
 	f->st = stream_ref(st);
-	feed_key(st, f->key, sizeof(f->key));
+	rtc_stream_key(st, f->key, sizeof(f->key));
 	list_init(&f->live);
 	f->nsessions = 1;
 	st->rtc_viewers = 1;
@@ -292,6 +316,10 @@ void rtc_feed_attach(struct rtc_feed *f, struct rtc_session *s)
 	f->nlive++;
 	s->last_sr_ms = 0;
 	start_on_gop(f, s);
+	/* No keyframe to start on, and a WHIP publisher that makes one when asked: ask. */
+	struct rtc_ingest *g = f->ngop ? NULL : strmap_get(&f->srv->publishers, f->key);
+	if (g)
+		rtc_ingest_want_keyframe(g);
 }
 
 void rtc_feed_detach(struct rtc_feed *f, struct rtc_session *s)

@@ -76,6 +76,10 @@ struct rtc_session {
 	unsigned nrtcp_ssrcs;
 	uint64_t last_sr_ms;
 	uint64_t bytes_out;
+	/* WHIP: a publishing session's receive side (rtc_ingest.c); NULL for a viewer. */
+	struct rtc_ingest *ingest;
+	uint32_t rtp_ssrcs[4];           /* the SRTP senders seen (libsrtp keeps state for each) */
+	unsigned nrtp_ssrcs;
 };
 
 struct rtc_server {
@@ -89,7 +93,9 @@ struct rtc_server {
 	struct strmap by_addr;        /* "ip:port" -> session */
 	struct strmap per_ip;         /* HTTP peer ip -> count (as (void *)(uintptr_t)) */
 	struct strmap feeds;          /* stream pointer as hex -> struct rtc_feed */
+	struct strmap publishers;     /* stream pointer as hex -> the WHIP ingest publishing it */
 	struct rtc_stats stats;
+	struct rtc_ingest_stats istats;  /* WHIP sessions */
 	struct log_throttle log_lim;
 	int next_port;                /* port-range mode: where the search for a free port starts */
 	uint8_t rx[2048];
@@ -120,5 +126,27 @@ unsigned rtc_feed_viewers(const struct rtc_feed *f);
 /* 1 when the feed can give Opus: a transcoder is built in and the stream's audio is AAC (or not known yet). */
 int rtc_feed_audio_possible(struct rtc_feed *f);
 struct rtc_feed *rtc_feed_find(struct rtc_server *srv, const struct stream *st);
+/* The key of st in feeds and publishers. */
+void rtc_stream_key(const struct stream *st, char *out, size_t n);
+/*
+ * WHIP: an Opus packet of stream st's publisher, at rtp_ts on the 48 kHz clock of the
+ * stream's millisecond timeline, passed through as is to the stream's WebRTC viewers (no
+ * AAC round trip) when a WHIP publisher sends st Opus.
+ */
+void rtc_feed_opus_in(struct rtc_server *srv, const struct stream *st, const uint8_t *opus,
+                      size_t n, uint32_t rtp_ts);
+
+/* WHIP ingest (rtc_ingest.c): a publishing session's media side. */
+struct rtc_ingest *rtc_ingest_new(struct rtc_session *s, struct stream *st, int video_pt,
+                                  int audio_pt, const struct rtc_publish_ops *ops, void *arg);
+void rtc_ingest_rtp(struct rtc_session *s, uint8_t *p, size_t n);   /* SRTP, unprotected here */
+void rtc_ingest_rtcp(struct rtc_session *s, const uint8_t *p, size_t n);
+void rtc_ingest_tick(struct rtc_session *s, uint64_t now_ms);
+/* 1 when the publisher sends Opus. */
+int rtc_ingest_has_opus(const struct rtc_ingest *g);
+/* A WebRTC viewer joined with no keyframe cached: ask the publisher for one (PLI). */
+void rtc_ingest_want_keyframe(struct rtc_ingest *g);
+/* Frees the ingest and tells the node (ops->ended). */
+void rtc_ingest_end(struct rtc_session *s, const char *reason);
 
 #endif

@@ -144,6 +144,8 @@ void rtc_session_end(struct rtc_session *s, const char *reason)
 	per_ip_add(srv, s->peer_ip, -1);
 	if (s->feed)
 		rtc_feed_detach(s->feed, s);
+	if (s->ingest)
+		rtc_ingest_end(s, reason); /* the publisher's stream ends with it */
 	if (s->ssl)
 		SSL_free(s->ssl); /* frees the BIOs too */
 	if (s->srtp_out)
@@ -240,7 +242,9 @@ static void dtls_input(struct rtc_session *s, const uint8_t *p, size_t n)
 			}
 			s->state = RTC_MEDIA;
 			log_info("webrtc_session_ready", "session=%s ice=%s", s->id, s->addr_key);
-			rtc_feed_attach(s->feed, s);
+			/* A publisher's first video packet tells its SSRC; the first PLI follows it. */
+			if (!s->ingest)
+				rtc_feed_attach(s->feed, s);
 		} else {
 			int e = SSL_get_error(s->ssl, rc);
 			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
@@ -417,8 +421,13 @@ static void datagram(struct rtc_server *srv, uv_udp_t *u, ssize_t nread, const u
 		if (srtp_unprotect_rtcp(s->srtp_in, (void *)buf->base, &len) == srtp_err_status_ok) {
 			if (k == s->nrtcp_ssrcs)
 				s->rtcp_ssrcs[s->nrtcp_ssrcs++] = ssrc; /* authentic: remembered */
-			rtc_feed_on_rtcp(s, p, (size_t)len);
+			if (s->ingest)
+				rtc_ingest_rtcp(s, p, (size_t)len);
+			else
+				rtc_feed_on_rtcp(s, p, (size_t)len);
 		}
+	} else if (p[0] >= 128 && p[0] <= 191 && s->srtp_ready && s->ingest) {
+		rtc_ingest_rtp(s, (uint8_t *)buf->base, n); /* SRTP from a WHIP publisher */
 	}
 }
 
@@ -444,6 +453,8 @@ static void on_tick(uv_timer_t *t)
 		} else if (s->state == RTC_DTLS && s->ssl) {
 			if (DTLSv1_handle_timeout(s->ssl) > 0)
 				dtls_flush(s);
+		} else if (s->ingest) {
+			rtc_ingest_tick(s, now);
 		}
 		if (reason && nend < 64) {
 			end[nend] = s;
@@ -505,6 +516,7 @@ struct rtc_server *rtc_server_new(uv_loop_t *loop, const struct rtc_config *cfg,
 	strmap_init(&srv->by_addr);
 	strmap_init(&srv->per_ip);
 	strmap_init(&srv->feeds);
+	strmap_init(&srv->publishers);
 	uv_timer_init(loop, &srv->tick);
 	srv->tick.data = srv;
 	uv_timer_start(&srv->tick, on_tick, RTC_TICK_MS, RTC_TICK_MS);
@@ -539,6 +551,7 @@ void rtc_server_free(struct rtc_server *srv)
 	strmap_free(&srv->by_addr);
 	strmap_free(&srv->per_ip);
 	strmap_free(&srv->feeds);
+	strmap_free(&srv->publishers);
 	dtls_identity_free(&srv->ident);
 	uv_timer_stop(&srv->tick);
 	uv_close((uv_handle_t *)&srv->udp, free_after_close);
@@ -585,9 +598,53 @@ static int open_own_socket(struct rtc_server *srv, struct rtc_session *s)
 	return -1;
 }
 
-int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *offer,
-                       size_t len, const char *peer_ip, char **answer,
-                       char id[RTC_SESSION_ID_LEN + 1], char *err, size_t errlen)
+/* Picks the formats a publisher's offer sends us; 0, or an error with the reason in err. */
+static int pick_publish_media(const struct sdp_offer *o, struct sdp_answer_params *ap,
+                              int *video_pt, int *audio_pt, char *err, size_t errlen)
+{
+	int video = -1, audio = -1, video_offered = 0;
+	*video_pt = *audio_pt = -1;
+	for (unsigned i = 0; i < o->nmedia; i++) {
+		const struct sdp_media *m = &o->media[i];
+		ap->media[i].format = -1;
+		if (m->port == 0 && !m->bundle_only)
+			continue;
+		if (m->dir != SDP_SENDONLY && m->dir != SDP_SENDRECV)
+			continue; /* sends us nothing: answered inactive */
+		if (m->kind == SDP_VIDEO && video < 0) {
+			video_offered = 1;
+			int f = sdp_pick_h264(m, 0);
+			if (f >= 0) {
+				video = (int)i;
+				ap->media[i].format = f;
+				*video_pt = m->fmt[f].pt;
+			}
+		} else if (m->kind == SDP_AUDIO && audio < 0) {
+			int f = sdp_pick_opus(m);
+			if (f >= 0) {
+				audio = (int)i;
+				ap->media[i].format = f;
+				*audio_pt = m->fmt[f].pt;
+			}
+		}
+	}
+	if (video_offered && video < 0) {
+		snprintf(err, errlen, "the offer's video has no H.264 with packetization-mode=1: "
+		                      "WHIP takes H.264 (and Opus)");
+		return SL_EUNSUPP;
+	}
+	if (video < 0 && audio < 0) {
+		snprintf(err, errlen, "the offer sends no H.264 video (packetization-mode=1) and no "
+		                      "Opus audio (a sendonly or sendrecv m-line)");
+		return SL_EUNSUPP;
+	}
+	return 0;
+}
+
+static int session_create(struct rtc_server *srv, struct stream *st, const char *offer,
+                          size_t len, const char *peer_ip, const struct rtc_publish_ops *pub_ops,
+                          void *pub_arg, char **answer, char id[RTC_SESSION_ID_LEN + 1],
+                          char *err, size_t errlen)
 {
 	if (srv->stats.sessions_now >= srv->cfg.max_sessions) {
 		srv->stats.refused_full++;
@@ -607,7 +664,7 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 		srv->stats.refused_sdp++;
 		return rc;
 	}
-	if (st->vcodec != FLV_CODEC_UNKNOWN && st->vcodec != FLV_CODEC_H264) {
+	if (!pub_ops && st->vcodec != FLV_CODEC_UNKNOWN && st->vcodec != FLV_CODEC_H264) {
 		srv->stats.refused_sdp++;
 		snprintf(err, errlen, "this stream's video is not H.264: WebRTC plays H.264 only");
 		return SL_EUNSUPP;
@@ -617,46 +674,58 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 		snprintf(err, errlen, "the node is the DTLS server: offer a=setup:actpass or active");
 		return SL_EUNSUPP;
 	}
-	struct rtc_feed *feed = rtc_feed_get(srv, st);
 	struct sdp_answer_params ap;
 	memset(&ap, 0, sizeof(ap));
 	struct rtc_session *s = xcalloc(1, sizeof(*s));
-	int video = -1, audio = -1;
-	int can_audio = rtc_feed_audio_possible(feed);
-	for (unsigned i = 0; i < o.nmedia; i++) {
-		ap.media[i].format = -1;
-		if (o.media[i].port == 0 && !o.media[i].bundle_only)
-			continue; /* refused by the offerer itself */
-		if (video < 0 && o.media[i].kind == SDP_VIDEO) {
-			int f = sdp_pick_h264(&o.media[i], rtc_feed_profile_idc(feed));
-			if (f >= 0) {
-				video = (int)i;
-				ap.media[i].format = f;
-				random_bytes(&s->video.ssrc, sizeof(s->video.ssrc));
-				ap.media[i].ssrc = s->video.ssrc;
-				s->video.pt = o.media[i].fmt[f].pt;
-				s->video.clock = 90000;
-			}
-		} else if (audio < 0 && o.media[i].kind == SDP_AUDIO && can_audio) {
-			/* Opus transcoded from the stream's AAC, once per stream (rtc_feed.c). */
-			int f = sdp_pick_opus(&o.media[i]);
-			if (f >= 0) {
-				audio = (int)i;
-				ap.media[i].format = f;
-				random_bytes(&s->audio.ssrc, sizeof(s->audio.ssrc));
-				ap.media[i].ssrc = s->audio.ssrc;
-				s->audio.pt = o.media[i].fmt[f].pt;
-				s->audio.clock = 48000;
-				s->audio_on = 1;
+	struct rtc_feed *feed = NULL;
+	int can_audio = 0, video_pt = -1, audio_pt = -1;
+	if (pub_ops) {
+		rc = pick_publish_media(&o, &ap, &video_pt, &audio_pt, err, errlen);
+		if (rc != 0) {
+			free(s);
+			srv->stats.refused_sdp++;
+			return rc;
+		}
+		ap.recvonly = 1;
+	} else {
+		feed = rtc_feed_get(srv, st);
+		int video = -1, audio = -1;
+		can_audio = rtc_feed_audio_possible(feed);
+		for (unsigned i = 0; i < o.nmedia; i++) {
+			ap.media[i].format = -1;
+			if (o.media[i].port == 0 && !o.media[i].bundle_only)
+				continue; /* refused by the offerer itself */
+			if (video < 0 && o.media[i].kind == SDP_VIDEO) {
+				int f = sdp_pick_h264(&o.media[i], rtc_feed_profile_idc(feed));
+				if (f >= 0) {
+					video = (int)i;
+					ap.media[i].format = f;
+					random_bytes(&s->video.ssrc, sizeof(s->video.ssrc));
+					ap.media[i].ssrc = s->video.ssrc;
+					s->video.pt = o.media[i].fmt[f].pt;
+					s->video.clock = 90000;
+				}
+			} else if (audio < 0 && o.media[i].kind == SDP_AUDIO && can_audio) {
+				/* Opus transcoded from the stream's AAC, once per stream (rtc_feed.c). */
+				int f = sdp_pick_opus(&o.media[i]);
+				if (f >= 0) {
+					audio = (int)i;
+					ap.media[i].format = f;
+					random_bytes(&s->audio.ssrc, sizeof(s->audio.ssrc));
+					ap.media[i].ssrc = s->audio.ssrc;
+					s->audio.pt = o.media[i].fmt[f].pt;
+					s->audio.clock = 48000;
+					s->audio_on = 1;
+				}
 			}
 		}
-	}
-	if (video < 0) {
-		free(s);
-		rtc_feed_detach(feed, NULL); /* drops what rtc_feed_get took; frees a feed no one else holds */
-		srv->stats.refused_sdp++;
-		snprintf(err, errlen, "the offer has no H.264 video with packetization-mode=1");
-		return SL_EUNSUPP;
+		if (video < 0) {
+			free(s);
+			rtc_feed_detach(feed, NULL); /* drops what rtc_feed_get took; frees a feed no one else holds */
+			srv->stats.refused_sdp++;
+			snprintf(err, errlen, "the offer has no H.264 video with packetization-mode=1");
+			return SL_EUNSUPP;
+		}
 	}
 	s->srv = srv;
 	s->sock = &srv->udp;
@@ -666,7 +735,8 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 			uv_close((uv_handle_t *)&s->own_sock, free_session);
 		else
 			free(s);
-		rtc_feed_detach(feed, NULL);
+		if (feed)
+			rtc_feed_detach(feed, NULL);
 		srv->stats.refused_ports++;
 		snprintf(err, errlen, "no free UDP port in webrtc-ports");
 		return SL_EFULL;
@@ -683,6 +753,8 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	s->state = RTC_ICE;
 	list_init(&s->feed_link);
 	s->feed = feed;
+	if (pub_ops)
+		s->ingest = rtc_ingest_new(s, st, video_pt, audio_pt, pub_ops, pub_arg);
 
 	ap.ice_ufrag = s->ufrag;
 	ap.ice_pwd = s->pwd;
@@ -700,11 +772,36 @@ int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *of
 	srv->stats.sessions_now++;
 	memcpy(id, s->id, RTC_SESSION_ID_LEN + 1);
 	char eapp[160], ename[160];
-	log_info("webrtc_session_start", "session=%s peer=%s app=%s stream=%s video_pt=%u audio=%s",
-	         s->id, peer_ip, log_escape(st->app, eapp, sizeof(eapp)),
-	         log_escape(st->name, ename, sizeof(ename)), s->video.pt,
-	         s->audio_on ? "opus" : can_audio ? "not offered" : "rejected (no transcoder)");
+	if (pub_ops)
+		log_info("webrtc_session_start", "session=%s peer=%s app=%s stream=%s direction=publish "
+		         "video_pt=%d audio_pt=%d", s->id, peer_ip,
+		         log_escape(st->app, eapp, sizeof(eapp)),
+		         log_escape(st->name, ename, sizeof(ename)), video_pt, audio_pt);
+	else
+		log_info("webrtc_session_start", "session=%s peer=%s app=%s stream=%s video_pt=%u audio=%s",
+		         s->id, peer_ip, log_escape(st->app, eapp, sizeof(eapp)),
+		         log_escape(st->name, ename, sizeof(ename)), s->video.pt,
+		         s->audio_on ? "opus" : can_audio ? "not offered" : "rejected (no transcoder)");
 	return 0;
+}
+
+int rtc_session_create(struct rtc_server *srv, struct stream *st, const char *offer,
+                       size_t len, const char *peer_ip, char **answer,
+                       char id[RTC_SESSION_ID_LEN + 1], char *err, size_t errlen)
+{
+	return session_create(srv, st, offer, len, peer_ip, NULL, NULL, answer, id, err, errlen);
+}
+
+int rtc_publish_create(struct rtc_server *srv, struct stream *st, const char *offer, size_t len,
+                       const char *peer_ip, const struct rtc_publish_ops *ops, void *arg,
+                       char **answer, char id[RTC_SESSION_ID_LEN + 1], char *err,
+                       size_t errlen)
+{
+	if (!ops) {
+		snprintf(err, errlen, "no publisher");
+		return SL_EINVAL;
+	}
+	return session_create(srv, st, offer, len, peer_ip, ops, arg, answer, id, err, errlen);
 }
 
 int rtc_session_delete(struct rtc_server *srv, const char *id)
@@ -761,6 +858,32 @@ void rtc_metrics(const struct rtc_server *srv, struct bytes *b)
 		{ "skips_total", "Viewers skipped to the next keyframe (socket full).", x->skips },
 		{ "send_errors_total", "WebRTC datagrams the socket refused.", x->send_errors },
 	};
+	const struct rtc_ingest_stats *w = &srv->istats;
+	const struct { const char *name, *help; uint64_t v; } ci[] = {
+		{ "sessions_total", "WHIP publishing sessions started.", w->sessions_total },
+		{ "packets_total", "RTP packets received from WHIP publishers.", w->packets_in },
+		{ "bytes_total", "RTP bytes received from WHIP publishers.", w->bytes_in },
+		{ "video_frames_total", "Video frames a WHIP publisher sent into its stream.", w->video_frames },
+		{ "keyframes_total", "Keyframes from WHIP publishers.", w->keyframes },
+		{ "audio_packets_total", "Opus packets from WHIP publishers.", w->audio_packets },
+		{ "nacks_sent_total", "Sequence numbers asked again of WHIP publishers (NACK).", w->nacks_sent },
+		{ "plis_sent_total", "Keyframes asked of WHIP publishers (PLI).", w->plis_sent },
+		{ "rrs_sent_total", "RTCP receiver reports sent to WHIP publishers.", w->rrs_sent },
+		{ "lost_total", "Video packets given up (not repaired in time).", w->lost },
+		{ "reordered_total", "Video packets that arrived out of order.", w->reordered },
+		{ "dropped_frames_total", "Video frames dropped (torn by loss, or waiting for a keyframe).",
+		  w->dropped_frames },
+		{ "refused_ssrcs_total", "SRTP packets not read: a session's sender SSRCs past four.",
+		  w->refused_ssrcs },
+		{ "audio_off_total", "WHIP publishers whose Opus could not become AAC (no encoder).",
+		  w->audio_off },
+		{ "opus_passed_total", "Opus packets of WHIP publishers passed as they are to WebRTC "
+		  "viewers of the same node.", w->opus_passed },
+	};
+	for (size_t i = 0; i < sizeof(ci) / sizeof(ci[0]); i++)
+		bytes_printf(b, "# HELP sluice_whip_%s %s\n# TYPE sluice_whip_%s counter\n"
+		             "sluice_whip_%s %llu\n", ci[i].name, ci[i].help, ci[i].name, ci[i].name,
+		             (unsigned long long)ci[i].v);
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		const char *brace = strchr(c[i].name, '{');
 		int base = brace ? (int)(brace - c[i].name) : (int)strlen(c[i].name);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """udp_loss.py - a lossy UDP path between WebRTC viewers and a node, in user space.
 
-    udp_loss.py LISTEN_ADDR:PORT NODE_ADDR:PORT LOSS_PERCENT SECONDS [SEED]
+    udp_loss.py [--up] LISTEN_ADDR:PORT NODE_ADDR:PORT LOSS_PERCENT SECONDS [SEED]
 
 It stands where a NAT would: the node advertises LISTEN_ADDR as its public address
 (webrtc-public-ip), viewers send to it, and each viewer's datagrams go on to the node
@@ -10,7 +10,8 @@ from a socket of their own, so the node sees one peer per viewer. Datagrams from
 node back to a viewer are dropped at random, LOSS_PERCENT of them, if they are RTP or
 RTCP (first byte 128..191, RFC 7983): media loss is what the test is about, and STUN
 and DTLS recover by their own retransmissions anyway, only slower. The random
-sequence is seeded, so a run is repeatable. After SECONDS, or on SIGTERM, it prints
+sequence is seeded, so a run is repeatable. With --up the loss is on the other way, from
+the peers up to the node (a WHIP publisher's media, which the node must NACK). After SECONDS, or on SIGTERM, it prints
 {"forwarded_up", "forwarded_down", "dropped"} and exits.
 
 tc netem would be the usual tool; the kernels some of our CI runs on lack sch_netem
@@ -34,13 +35,17 @@ def addr(s):
 
 
 def main():
-    if len(sys.argv) not in (5, 6):
+    args = sys.argv[1:]
+    up_loss = bool(args) and args[0] == "--up"
+    if up_loss:
+        args = args[1:]
+    if len(args) not in (4, 5):
         print(__doc__, file=sys.stderr)
         return 2
-    listen, node = addr(sys.argv[1]), addr(sys.argv[2])
-    loss = float(sys.argv[3]) / 100.0
-    deadline = time.monotonic() + float(sys.argv[4])
-    rng = random.Random(int(sys.argv[5]) if len(sys.argv) == 6 else 1)
+    listen, node = addr(args[0]), addr(args[1])
+    loss = float(args[2]) / 100.0
+    deadline = time.monotonic() + float(args[3])
+    rng = random.Random(int(args[4]) if len(args) == 5 else 1)
     stats = {"forwarded_up": 0, "forwarded_down": 0, "dropped": 0, "peers": 0}
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -69,10 +74,13 @@ def main():
                     sel.register(up, selectors.EVENT_READ, src)
                     upstream[src] = up
                     stats["peers"] += 1
+                if up_loss and data and 128 <= data[0] <= 191 and rng.random() < loss:
+                    stats["dropped"] += 1
+                    continue
                 up.sendto(data, node)
                 stats["forwarded_up"] += 1
             else:  # from the node, down to its viewer
-                if data and 128 <= data[0] <= 191 and rng.random() < loss:
+                if not up_loss and data and 128 <= data[0] <= 191 and rng.random() < loss:
                     stats["dropped"] += 1
                     continue
                 front.sendto(data, viewer)

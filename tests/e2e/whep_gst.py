@@ -4,6 +4,11 @@
 tests play with (the first is Chromium).
 
     whep_gst.py [--local-ip ADDR] WHEP_URL SECONDS
+    whep_gst.py [--local-ip ADDR] --publish WHIP_URL SECONDS
+
+--publish: a WHIP client instead: webrtcbin sends a test picture (videotestsrc, 320x240,
+25 fps, openh264enc, a keyframe every 2 s) and a tone (audiotestsrc, opusenc); each second
+a line {"t", "ice", "pc"}, then {"done": true, ...}; the resource is DELETEd at the end.
 
 --local-ip: the only address ICE gathers (libnice leaves out loopback addresses, and a
 test node listens on one).
@@ -118,6 +123,18 @@ def get_int(obj, prop):
     return v.value
 
 
+# WHIP: what webrtcbin sends (H.264 packetization-mode 1, constrained baseline; Opus).
+PUBLISH_PIPELINE = (
+    b"webrtcbin name=w bundle-policy=max-bundle "
+    b"videotestsrc is-live=true pattern=ball ! video/x-raw,width=320,height=240,framerate=25/1 "
+    b"! videoconvert ! openh264enc gop-size=50 bitrate=300000 "
+    b"! video/x-h264,profile=constrained-baseline ! h264parse "
+    b"! rtph264pay config-interval=-1 pt=96 aggregate-mode=zero-latency "
+    b"! application/x-rtp,media=video,encoding-name=H264,payload=96 ! w. "
+    b"audiotestsrc is-live=true wave=sine freq=440 ! audioconvert ! audioresample "
+    b"! opusenc ! rtpopuspay pt=111 "
+    b"! application/x-rtp,media=audio,encoding-name=OPUS,payload=111 ! w.")
+
 PAD_ADDED = ctypes.CFUNCTYPE(None, P, P, P)
 HANDOFF = ctypes.CFUNCTYPE(None, P, P, P, P)
 
@@ -187,15 +204,21 @@ class Client:
             gst.gst_mini_object_unref(msg)
         gst.gst_object_unref(bus)
 
-    def run(self, url, seconds, local_ip=None):
+    def run(self, url, seconds, local_ip=None, publish=False):
         gst.gst_init(None, None)
         err = P()
-        # One element parses to the element itself, not a bin: put it in a pipeline.
-        w = gst.gst_parse_launch(b"webrtcbin name=w bundle-policy=max-bundle", ctypes.byref(err))
-        if not w:
-            return fail("cannot create webrtcbin (gstreamer1.0-plugins-bad, gstreamer1.0-nice)")
-        self.pipe = gst.gst_pipeline_new(b"whep")
-        gst.gst_bin_add(self.pipe, w)
+        if publish:
+            self.pipe = gst.gst_parse_launch(PUBLISH_PIPELINE, ctypes.byref(err))
+            if not self.pipe:
+                return fail("cannot build the publishing pipeline (webrtcbin, openh264enc, opusenc)")
+            w = gst.gst_bin_get_by_name(self.pipe, b"w")
+        else:
+            # One element parses to the element itself, not a bin: put it in a pipeline.
+            w = gst.gst_parse_launch(b"webrtcbin name=w bundle-policy=max-bundle", ctypes.byref(err))
+            if not w:
+                return fail("cannot create webrtcbin (gstreamer1.0-plugins-bad, gstreamer1.0-nice)")
+            self.pipe = gst.gst_pipeline_new(b"whep")
+            gst.gst_bin_add(self.pipe, w)
         if local_ip:
             # libnice gathers no loopback address while the host has another one, and pairs
             # none of those with a server on 127.0.0.0/8: name the address to use instead.
@@ -210,7 +233,7 @@ class Client:
         self._keep.append(cb)
         gobject.g_signal_connect_data(w, b"pad-added", ctypes.cast(cb, P), None, None, 0)
         # packetization-mode=1 and a profile, as browsers offer; webrtcbin writes them as a=fmtp.
-        for caps in (b"application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96,"
+        for caps in () if publish else (b"application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96,"
                      b"packetization-mode=(string)1,profile-level-id=(string)42e01f,"
                      b"level-asymmetry-allowed=(string)1",
                      b"application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload=111,"
@@ -224,6 +247,8 @@ class Client:
             # Ask for lost packets again (RFC 4585 generic NACK): off by default in webrtcbin.
             gobject.g_object_set(tr, ctypes.c_char_p(b"do-nack"), ctypes.c_int(1), P(None))
         gst.gst_element_set_state(self.pipe, GST_STATE_PLAYING)
+        if publish:
+            time.sleep(1)  # the encoders' first buffers give webrtcbin the caps it offers
 
         promise = gst.gst_promise_new()
         gobject.g_signal_emit_by_name(P(w), ctypes.c_char_p(b"create-offer"), P(None), P(promise))
@@ -298,12 +323,15 @@ def fail(why):
 def main():
     args = sys.argv[1:]
     local_ip = None
-    if len(args) == 4 and args[0] == "--local-ip":
+    if len(args) >= 2 and args[0] == "--local-ip":
         local_ip, args = args[1], args[2:]
+    publish = bool(args) and args[0] == "--publish"
+    if publish:
+        args = args[1:]
     if len(args) != 2:
-        print("usage: whep_gst.py [--local-ip ADDR] WHEP_URL SECONDS", file=sys.stderr)
+        print("usage: whep_gst.py [--local-ip ADDR] [--publish] URL SECONDS", file=sys.stderr)
         return 2
-    return Client().run(args[0], float(args[1]), local_ip)
+    return Client().run(args[0], float(args[1]), local_ip, publish)
 
 
 if __name__ == "__main__":

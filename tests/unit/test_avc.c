@@ -222,6 +222,36 @@ static void test_real_records(void **state)
 	}
 }
 
+/* avc_write_config (WHIP's sequence header from SPS and PPS) gives the real records back. */
+static void test_write_config(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
+		const struct real_case *c = &real[i];
+		struct avc_config cfg;
+		assert_int_equal(avc_parse_config(c->rec, c->len, &cfg), 0);
+		uint8_t out[1024];
+		size_t n = avc_write_config(out, sizeof(out), cfg.sps[0], cfg.sps_len[0], cfg.pps[0],
+		                            cfg.pps_len[0]);
+		assert_int_equal(n, 11 + c->sps_len + c->pps_len);
+		struct avc_config back;
+		assert_int_equal(avc_parse_config(out, n, &back), 0);
+		assert_int_equal(back.profile, c->profile);
+		assert_int_equal(back.level, c->level);
+		assert_int_equal(back.nal_length_size, 4);
+		assert_memory_equal(back.sps[0], cfg.sps[0], cfg.sps_len[0]);
+		assert_memory_equal(back.pps[0], cfg.pps[0], cfg.pps_len[0]);
+		assert_int_equal(back.first_sps.width, c->width);
+		/* Too small a buffer, or no SPS worth the name: nothing written. */
+		assert_int_equal(avc_write_config(out, n - 1, cfg.sps[0], cfg.sps_len[0], cfg.pps[0],
+		                                  cfg.pps_len[0]), 0);
+		assert_int_equal(avc_write_config(out, sizeof(out), cfg.sps[0], 3, cfg.pps[0],
+		                                  cfg.pps_len[0]), 0);
+		assert_int_equal(avc_write_config(out, sizeof(out), cfg.sps[0], cfg.sps_len[0],
+		                                  cfg.pps[0], 0), 0);
+	}
+}
+
 /* Every prefix of every real record: short of the last PPS byte is malformed. */
 static void test_record_truncated_every_length(void **state)
 {
@@ -490,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_record_bad_framing),
 		cmocka_unit_test(test_record_without_or_with_bad_sps),
 		cmocka_unit_test(test_record_two_of_each),
+		cmocka_unit_test(test_write_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,6 +97,53 @@ static void test_chromium_offer(void **state)
 	free(ans);
 }
 
+/* WHIP: a publisher's sendonly offer gets a recvonly answer with nothing of ours to send. */
+static void test_whip_answer(void **state)
+{
+	(void)state;
+	static const char offer[] =
+		"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+		"a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdef0123456789\r\n"
+		"a=fingerprint:sha-256 AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:"
+		"AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB\r\na=setup:actpass\r\n"
+		"m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\n"
+		"a=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=rtpmap:97 H264/90000\r\n"
+		"a=rtcp-fb:97 nack\r\na=rtcp-fb:97 nack pli\r\n"
+		"a=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\n"
+		"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=sendrecv\r\n"
+		"a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n";
+	static struct sdp_offer o;
+	char err[128];
+	assert_int_equal(sdp_offer_parse(offer, sizeof(offer) - 1, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.media[0].dir, SDP_SENDONLY);
+	assert_int_equal(o.media[1].dir, SDP_SENDRECV);
+	int v = sdp_pick_h264(&o.media[0], 0), a = sdp_pick_opus(&o.media[1]);
+	assert_int_equal(o.media[0].fmt[v].pt, 97);
+	struct sdp_answer_params p = {
+		.ice_ufrag = "uFrg", .ice_pwd = "pwdpwdpwdpwdpwdpwdpwdpwd", .cand_ip = "192.0.2.7",
+		.cand_port = 5080, .cname = "sluice", .session_id = 7, .recvonly = 1,
+	};
+	p.media[0].format = v;
+	p.media[1].format = a;
+	char *ans = sdp_answer_build(&o, &p);
+	assert_non_null(ans);
+	assert_non_null(strstr(ans, "a=group:BUNDLE 0 1\r\n"));
+	assert_non_null(strstr(ans, "m=video 5080 UDP/TLS/RTP/SAVPF 97\r\n"));
+	assert_non_null(strstr(ans, "a=rtcp-fb:97 nack pli\r\n"));
+	assert_null(strstr(ans, "a=sendonly"));
+	assert_null(strstr(ans, "a=ssrc:"));
+	assert_null(strstr(ans, "a=msid:"));
+	/* Both lines receive: sendonly and sendrecv offers alike. */
+	const char *r1 = strstr(ans, "a=recvonly\r\n");
+	assert_non_null(r1);
+	assert_non_null(strstr(r1 + 1, "a=recvonly\r\n"));
+	static struct sdp_offer back;
+	assert_int_equal(sdp_offer_parse(ans, strlen(ans), &back, err, sizeof(err)), 0);
+	assert_int_equal(back.media[0].dir, SDP_RECVONLY);
+	assert_int_equal(back.media[1].dir, SDP_RECVONLY);
+	free(ans);
+}
+
 static void test_bundle_only(void **state)
 {
 	(void)state;
@@ -156,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_chromium_offer),
+		cmocka_unit_test(test_whip_answer),
 		cmocka_unit_test(test_bundle_only),
 		cmocka_unit_test(test_refusals),
 	};
