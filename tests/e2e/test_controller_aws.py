@@ -32,13 +32,14 @@ MOCK_PORT = 8773
 
 
 class MockEC2:
-    def __init__(self, t, name="mock-ec2"):
+    def __init__(self, t, name="mock-ec2", page_size=0):
         self.addr = new_addr()
         self.url = "http://%s:%d/" % (self.addr, MOCK_PORT)
         self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_ec2.py"),
                                    "--listen", "%s:%d" % (self.addr, MOCK_PORT),
                                    "--state", t.path(name), "--sluice", shared_machine_bin(t.path("")),
-                                   "--addr-base", "127.%d.3" % ADDR_BLOCK], name)
+                                   "--addr-base", "127.%d.3" % ADDR_BLOCK,
+                                   "--page-size", str(page_size)], name)
         wait_for(lambda: port_open(self.addr, MOCK_PORT), 10, "the EC2 mock to listen")
 
     def get(self, path):
@@ -115,7 +116,8 @@ def _group(m, props=PROPS, edges=(1, 2)):
 
 
 def test_aws_group_scales_replaces_and_is_adopted(t):
-    ec2 = MockEC2(t)
+    # One instance a DescribeInstances page: every list of two nodes takes two pages.
+    ec2 = MockEC2(t, page_size=1)
     m = _aws_manager(t, ec2)
     try:
         # The first two RunInstances calls are throttled, then refused for capacity: the
@@ -216,11 +218,16 @@ def test_aws_group_scales_replaces_and_is_adopted(t):
         wait_for(lambda: len(m.nodes(states=["alive"])) == len(m.nodes()), 10, "all alive")
         before = sorted(n["id"] for n in m.nodes())
         runs = len(ec2.requests("RunInstances"))
-        describes = len(ec2.requests("DescribeInstances"))
+
+        def second_pages():
+            return len([r for r in ec2.requests("DescribeInstances")
+                        if r["params"].get("NextToken")])
+        pages = second_pages()
         m.kill()
         m.start("node-manager-2")
-        wait_for(lambda: len(ec2.requests("DescribeInstances")) > describes + 1, 10,
-                 "the new manager to list its instances")
+        # Two second pages asked: at least one whole list was read after the restart.
+        wait_for(lambda: second_pages() > pages + 1, 10,
+                 "the new manager to list its instances, both pages")
         after = sorted(n["id"] for n in m.nodes(states=["alive"]))
         check(after == before, "nodes after restart %s != before %s" % (after, before))
         check(len(ec2.requests("RunInstances")) == runs, "no RunInstances after the restart")
