@@ -201,6 +201,59 @@ def test_exec_errors_are_clear(t):
         m.cleanup()
 
 
+def _alive(pid):
+    """A process that runs (a zombie waiting for its reaper does not)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_exec_timeout_kills_the_script_group(t):
+    """A launch script that hangs with a child it forked: at exec-timeout the script's whole
+    process group is killed, so the child neither lives on nor holds the output pipe (with
+    only the script killed, the call never ended and no launch_failed came)."""
+    nodes = ExecNodes(t)
+    d = t.path("hanging-scripts")
+    os.makedirs(d)
+    pids = t.path("children.pid")
+    scripts = {
+        "launch": "#!/bin/sh\ncat >/dev/null\nsleep 300 &\necho $! >>%s\nsleep 300\n" % pids,
+        "terminate": "#!/bin/sh\ncat >/dev/null\necho '{}'\n",
+        "list": "#!/bin/sh\ncat >/dev/null\necho '{\"instances\": []}'\n",
+    }
+    for name, text in scripts.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(d, name), 0o755)
+    m = Manager(t, args=["--controller", "exec", "--exec-dir", d, "--exec-timeout", "2s",
+                         "--reconcile-interval", "1s"])
+    try:
+        m.ok("/api/v1/launchconfigs", "POST", _launch_config({}))
+        m.ok("/api/v1/scalepolicies", "POST", scale_policy("p", edges=(0, 1), origins=(1, 1)))
+        m.ok("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"],
+                                        "launchConfig": "e2e", "scalePolicy": "e2e"})
+        m.ok("/api/v1/groups/g1/origins", "POST", {})
+        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
+                 "the hanging launch to fail at its timeout")
+        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        check("timed out after 2000 ms" in failed["message"], "the reason: %s" % failed)
+        with open(pids) as f:
+            first = int(f.readline())
+        wait_for(lambda: not _alive(first), 5, "the script's forked child killed with it")
+    finally:
+        m.cleanup()
+        if os.path.exists(pids):
+            with open(pids) as f:
+                for line in f:
+                    try:
+                        os.kill(int(line), signal.SIGKILL)  # our own, if any is left
+                    except (OSError, ValueError):
+                        pass
+    del nodes
+
+
 def test_local_controller_ports_from_launch_config(t):
     """The local controller takes its nodes' ports from the launch configuration's
     properties (rtmpPort, httpPort) and refuses properties it does not know."""
