@@ -4,7 +4,8 @@
 each keeps only its cloud's API: the HTTP handler's plumbing (a reply with its length, the
 request body, log lines named for the mock), the test controls' fault queues, the loopback
 addresses handed to machines, a machine booted as a script in its own process group, the
-list pages, and the server that, when stopped, takes its machines with it.
+list pages, and the server that, when stopped, takes its machines with it.  MockCloud is
+the tests' side: a mock started, its test controls, its stop.
 """
 import json
 import os
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -134,3 +136,33 @@ def serve(listen, handler, machines):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     srv.serve_forever()
+
+
+class MockCloud:
+    """A test's handle on a mock it starts: python3 HERE/script --listen ADDR:port args...,
+    waited for until it listens; self.url is http://ADDR:port (no slash)."""
+
+    def __init__(self, t, script, port, args, name):
+        from harness import new_addr, port_open, wait_for  # the tests' side only
+        self.addr = new_addr()
+        self.url = "http://%s:%d" % (self.addr, port)
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.proc = t.procs.start([sys.executable, os.path.join(here, script), "--listen",
+                                   "%s:%d" % (self.addr, port)] + list(args), name)
+        wait_for(lambda: port_open(self.addr, port), 10, "%s to listen" % name)
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + "/" + path.lstrip("/"), timeout=5) as r:
+            return json.load(r)
+
+    def faults(self, kind, faults):
+        """Queues error answers for the next calls of kind."""
+        urllib.request.urlopen(urllib.request.Request(
+            self.url + "/_mock/faults", method="POST",
+            data=json.dumps({kind: faults}).encode()), timeout=5).read()
+
+    def stop(self):
+        """Stops the mock, which takes its machines down with it."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=10)

@@ -20,36 +20,24 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, new_addr, play_ffmpeg, port_open,
+from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, play_ffmpeg,
                      publish, wait_for)
 from manager_util import SECRET, Manager, scale_policy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import mock_ec2  # noqa: E402  (its keys)
+from mock_http import MockCloud  # noqa: E402
 
 MOCK_PORT = 8773
 
 
-class MockEC2:
+class MockEC2(MockCloud):
     def __init__(self, t, name="mock-ec2", page_size=0):
-        self.addr = new_addr()
-        self.url = "http://%s:%d/" % (self.addr, MOCK_PORT)
-        self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_ec2.py"),
-                                   "--listen", "%s:%d" % (self.addr, MOCK_PORT),
-                                   "--state", t.path(name), "--sluice", shared_machine_bin(t.path("")),
-                                   "--addr-base", "127.%d.3" % ADDR_BLOCK,
-                                   "--page-size", str(page_size)], name)
-        wait_for(lambda: port_open(self.addr, MOCK_PORT), 10, "the EC2 mock to listen")
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=5) as r:
-            return json.load(r)
-
-    def faults(self, action, faults):
-        req = urllib.request.Request(self.url + "_mock/faults", method="POST",
-                                     data=json.dumps({action: faults}).encode())
-        urllib.request.urlopen(req, timeout=5).read()
+        super().__init__(t, "mock_ec2.py", MOCK_PORT, [
+            "--state", t.path(name), "--sluice", shared_machine_bin(t.path("")),
+            "--addr-base", "127.%d.3" % ADDR_BLOCK, "--page-size", str(page_size)], name)
+        self.url += "/"   # the endpoint EC2 answers at
 
     def requests(self, action=None):
         return [r for r in self.get("_mock/requests") if action is None or r["action"] == action]
@@ -59,11 +47,6 @@ class MockEC2:
             if i["tags"].get("sluice:node") == node_id:
                 return i
         return None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # takes its instances down with it
-            self.proc.wait(timeout=10)
 
 
 def _launch_config(props):

@@ -8,17 +8,13 @@ watches through the edge, a restarted manager adopts what instances.list shows w
 inserting, and a service account whose key the token endpoint does not accept is a clear
 launch failure."""
 import json
-import os
-import signal
 import subprocess
-import sys
-import urllib.request
 
-from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, new_addr, play_ffmpeg, port_open,
+from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, play_ffmpeg,
                      publish, wait_for)
 from manager_util import SECRET, Manager, scale_policy
+from mock_http import MockCloud
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 MOCK_PORT = 8774
 EMAIL = "sluice-manager@e2e-project.iam.gserviceaccount.com"
 PROJECT = "e2e-project"
@@ -32,42 +28,23 @@ def _key(t, name):
     return path
 
 
-class MockGCP:
+class MockGCP(MockCloud):
     def __init__(self, t, key):
-        self.addr = new_addr()
-        self.url = "http://%s:%d" % (self.addr, MOCK_PORT)
         pub = t.path("sa-pub.pem")
         subprocess.run(["openssl", "pkey", "-in", key, "-pubout", "-out", pub], check=True,
                        capture_output=True)
-        self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_gcp.py"),
-                                   "--listen", "%s:%d" % (self.addr, MOCK_PORT),
-                                   "--state", t.path("gce"), "--sluice", shared_machine_bin(t.path("")),
-                                   "--addr-base", "127.%d.5" % ADDR_BLOCK, "--public-key", pub,
-                                   "--email", EMAIL, "--project", PROJECT, "--zone", ZONE,
-                                   # one instance a list page: two nodes take two pages
-                                   "--page-size", "1"],
-                                  "mock-gcp")
-        wait_for(lambda: port_open(self.addr, MOCK_PORT), 10, "the GCP mock to listen")
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=5) as r:
-            return json.load(r)
-
-    def faults(self, kind, faults):
-        urllib.request.urlopen(urllib.request.Request(
-            self.url + "/_mock/faults", method="POST",
-            data=json.dumps({kind: faults}).encode()), timeout=5).read()
+        super().__init__(t, "mock_gcp.py", MOCK_PORT, [
+            "--state", t.path("gce"), "--sluice", shared_machine_bin(t.path("")),
+            "--addr-base", "127.%d.5" % ADDR_BLOCK, "--public-key", pub,
+            "--email", EMAIL, "--project", PROJECT, "--zone", ZONE,
+            # one instance a list page: two nodes take two pages
+            "--page-size", "1"], "mock-gcp")
 
     def requests(self, kind):
         return [r for r in self.get("/_mock/requests") if r["kind"] == kind]
 
     def instance(self, name):
         return next((i for i in self.get("/_mock/instances") if i["name"] == name), None)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
 
 
 def _manager(t, gcp, key_pem, name):

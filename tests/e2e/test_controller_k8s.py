@@ -9,50 +9,30 @@ any, and a wrong token is a clear launch failure."""
 import json
 import os
 import signal
-import sys
 import time
-import urllib.request
 
-from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, new_addr, play_ffmpeg, port_open,
+from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, play_ffmpeg,
                      publish, wait_for)
 from manager_util import SECRET, Manager, scale_policy
+from mock_http import MockCloud
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 MOCK_PORT = 6443
 TOKEN = "mock-k8s-service-account-token-0123"
 NS = "sluice-e2e"
 
 
-class MockK8s:
+class MockK8s(MockCloud):
     def __init__(self, t):
-        self.addr = new_addr()
-        self.url = "http://%s:%d" % (self.addr, MOCK_PORT)
-        self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_k8s.py"),
-                                   "--listen", "%s:%d" % (self.addr, MOCK_PORT), "--token", TOKEN,
-                                   "--secret", "%s/sluice-cluster/cluster-secret=%s" % (NS, SECRET),
-                                   "--state", t.path("pods"), "--sluice", shared_machine_bin(t.path("")),
-                                   "--addr-base", "127.%d.4" % ADDR_BLOCK], "mock-k8s")
-        wait_for(lambda: port_open(self.addr, MOCK_PORT), 10, "the Kubernetes mock to listen")
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=5) as r:
-            return json.load(r)
-
-    def faults(self, kind, faults):
-        urllib.request.urlopen(urllib.request.Request(
-            self.url + "/_mock/faults", method="POST",
-            data=json.dumps({kind: faults}).encode()), timeout=5).read()
+        super().__init__(t, "mock_k8s.py", MOCK_PORT, [
+            "--token", TOKEN, "--secret", "%s/sluice-cluster/cluster-secret=%s" % (NS, SECRET),
+            "--state", t.path("pods"), "--sluice", shared_machine_bin(t.path("")),
+            "--addr-base", "127.%d.4" % ADDR_BLOCK], "mock-k8s")
 
     def requests(self, kind=None):
         return [r for r in self.get("/_mock/requests") if kind is None or r["kind"] == kind]
 
     def pod(self, name):
         return next((p for p in self.get("/_mock/pods") if p["metadata"]["name"] == name), None)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
 
 
 def _manager(t, k8s, token=TOKEN, name="k8s"):
