@@ -139,6 +139,12 @@ void ctl_seen_update(struct controller *c, const struct ctl_instance *v, size_t 
 	c->have_list = 1;
 }
 
+int ctl_list_running(struct controller *c, const char *id, const struct node_place *p)
+{
+	(void)p;
+	return ctl_seen_running(c, id);
+}
+
 int ctl_seen_running(struct controller *c, const char *id)
 {
 	if (!c->have_list || strmap_get(&c->since, id))

@@ -132,6 +132,8 @@ void ctl_seen_list_started(struct controller *c);
 void ctl_seen_update(struct controller *c, const struct ctl_instance *v, size_t n);
 /* running() from what lists said (1 before any list). */
 int ctl_seen_running(struct controller *c, const char *id);
+/* The same as a controller_ops.running, for the controllers whose lists answer it. */
+int ctl_list_running(struct controller *c, const char *id, const struct node_place *p);
 
 /* Properties: an optional integer in [lo, hi] (numbers as strings too, as the reference
  * documents write them); 0 with *out (def if absent), or SL_EINVAL with err. */

@@ -555,12 +555,6 @@ static int aws_terminate(struct controller *c, const char *id, const struct node
 	return 0;
 }
 
-static int aws_running(struct controller *c, const char *id, const struct node_place *p)
-{
-	(void)p;
-	return ctl_seen_running(c, id);
-}
-
 static int aws_list(struct controller *c, char *err, size_t err_size)
 {
 	struct aws_controller *ac = (struct aws_controller *)c;
@@ -594,7 +588,7 @@ static const struct controller_ops aws_ops = {
 	.check_properties = controller_aws_check,
 	.launch = aws_launch,
 	.terminate = aws_terminate,
-	.running = aws_running,
+	.running = ctl_list_running,
 	.list = aws_list,
 	.busy = aws_busy,
 	.close = aws_close,

@@ -533,12 +533,6 @@ static int exec_terminate(struct controller *c, const char *id, const struct nod
 	return 0;
 }
 
-static int exec_running(struct controller *c, const char *id, const struct node_place *p)
-{
-	(void)p;
-	return ctl_seen_running(c, id);
-}
-
 static int exec_list(struct controller *c, char *err, size_t err_size)
 {
 	struct exec_controller *ec = (struct exec_controller *)c;
@@ -580,7 +574,7 @@ static const struct controller_ops exec_ops = {
 	.check_properties = controller_exec_check,
 	.launch = exec_launch,
 	.terminate = exec_terminate,
-	.running = exec_running,
+	.running = ctl_list_running,
 	.list = exec_list,
 	.busy = exec_busy,
 	.close = exec_close,

@@ -393,12 +393,6 @@ static int gcp_terminate(struct controller *c, const char *id, const struct node
 	return 0;
 }
 
-static int gcp_running(struct controller *c, const char *id, const struct node_place *p)
-{
-	(void)p;
-	return ctl_seen_running(c, id);
-}
-
 static int gcp_list(struct controller *c, char *err, size_t err_size)
 {
 	struct gcp_controller *gc = (struct gcp_controller *)c;
@@ -433,7 +427,7 @@ static const struct controller_ops gcp_ops = {
 	.check_properties = controller_gcp_check,
 	.launch = gcp_launch,
 	.terminate = gcp_terminate,
-	.running = gcp_running,
+	.running = ctl_list_running,
 	.list = gcp_list,
 	.busy = gcp_busy,
 	.close = gcp_close,

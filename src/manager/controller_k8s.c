@@ -292,12 +292,6 @@ static int k8s_terminate(struct controller *c, const char *id, const struct node
 	return 0;
 }
 
-static int k8s_running(struct controller *c, const char *id, const struct node_place *p)
-{
-	(void)p;
-	return ctl_seen_running(c, id);
-}
-
 static int k8s_list(struct controller *c, char *err, size_t err_size)
 {
 	struct k8s_controller *kc = (struct k8s_controller *)c;
@@ -332,7 +326,7 @@ static const struct controller_ops k8s_ops = {
 	.check_properties = controller_k8s_check,
 	.launch = k8s_launch,
 	.terminate = k8s_terminate,
-	.running = k8s_running,
+	.running = ctl_list_running,
 	.list = k8s_list,
 	.busy = k8s_busy,
 	.close = k8s_close,
