@@ -79,6 +79,11 @@ void gcp_parse_error(const char *body, size_t len, char *out, size_t n, char *re
 		rsn = json_string_value(e);
 		msg = json_string_value(json_object_get(o, "error_description"));
 	}
+	/* An empty field says nothing: the message is never empty. */
+	if (rsn && !*rsn)
+		rsn = NULL;
+	if (msg && !*msg)
+		msg = NULL;
 	snprintf(out, n, "%s%s%s", rsn ? rsn : "", rsn && msg ? ": " : "",
 	         msg ? msg : (rsn ? "" : "no message"));
 	snprintf(reason, reason_size, "%s", rsn ? rsn : "");
@@ -138,6 +143,10 @@ void k8s_parse_status(const char *body, size_t len, char *out, size_t n)
 	const char *msg = json_is_object(o) ? json_string_value(json_object_get(o, "message")) : NULL;
 	const char *reason = json_is_object(o) ? json_string_value(json_object_get(o, "reason")) :
 	                     NULL;
+	if (reason && !*reason)
+		reason = NULL;
+	if (msg && !*msg)
+		msg = NULL;
 	snprintf(out, n, "%s%s%s", reason ? reason : "", reason && msg ? ": " : "",
 	         msg ? msg : (reason ? "" : "no message"));
 	cloud_safe_text(out);

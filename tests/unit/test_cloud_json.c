@@ -63,6 +63,9 @@ static void test_gcp_error(void **state)
 	gcp_parse_error(S("{\"error\": \"invalid_grant\", \"error_description\": \"bad\"}"), msg,
 	                sizeof(msg), reason, sizeof(reason));
 	assert_string_equal(msg, "invalid_grant: bad");
+	/* Empty fields say nothing (the fuzzer's find: an empty message line). */
+	gcp_parse_error(S("{\"error\": \"\"}"), msg, sizeof(msg), reason, sizeof(reason));
+	assert_string_equal(msg, "no message");
 	gcp_parse_error(S("<html>"), msg, sizeof(msg), reason, sizeof(reason));
 	assert_string_equal(msg, "no message");
 	assert_string_equal(reason, "");
@@ -97,6 +100,8 @@ static void test_k8s(void **state)
 	k8s_parse_status(S("{\"kind\": \"Status\", \"reason\": \"AlreadyExists\", \"message\": "
 	                   "\"pods \\\"e\\\" already exists\"}"), msg, sizeof(msg));
 	assert_string_equal(msg, "AlreadyExists: pods ?e? already exists");
+	k8s_parse_status(S("{\"reason\": \"\", \"message\": \"\"}"), msg, sizeof(msg));
+	assert_string_equal(msg, "no message");
 	k8s_parse_status(S(""), msg, sizeof(msg));
 	assert_string_equal(msg, "no message");
 }
