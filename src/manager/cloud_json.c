@@ -10,11 +10,12 @@
 #include "core/mem.h"
 #include "manager/cloud_op.h"
 
-/* Fills one instance if every part fits; 0, or -1 to leave it out. */
+/* Fills one instance if every part fits and it has a node id and a name; 0, or -1 to
+ * leave it out. */
 static int instance_set(struct ctl_instance *v, const char *node, const char *name,
                         const char *host)
 {
-	if (strlen(node) >= sizeof(v->id) || strlen(name) >= sizeof(v->instance) ||
+	if (!node[0] || !name[0] || strlen(node) >= sizeof(v->id) || strlen(name) >= sizeof(v->instance) ||
 	    strlen(host) >= sizeof(v->host))
 		return -1;
 	snprintf(v->id, sizeof(v->id), "%s", node);

@@ -26,7 +26,8 @@ static void test_gcp_list(void **state)
 		" \"networkInterfaces\": [{\"networkIP\": \"10.0.0.5\"}]},"
 		"{\"name\": \"e2\", \"status\": \"STAGING\", \"labels\": {\"sluice-node\": \"edge-2\"}},"
 		"{\"name\": \"o1\", \"status\": \"TERMINATED\", \"labels\": {\"sluice-node\": \"o\"}},"
-		"{\"name\": \"x\", \"status\": \"RUNNING\", \"labels\": {}}],"
+		"{\"name\": \"x\", \"status\": \"RUNNING\", \"labels\": {}},"
+		"{\"name\": \"\", \"status\": \"RUNNING\", \"labels\": {\"sluice-node\": \"e\"}}],"
 		" \"nextPageToken\": \"tok-2\"}";
 	struct ctl_instance *v;
 	char next[32];
