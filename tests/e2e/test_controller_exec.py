@@ -62,6 +62,26 @@ class ExecNodes:
                 pass
 
 
+def _write_scripts(d, scripts):
+    """Writes executables NAME: TEXT into d (made here)."""
+    os.makedirs(d)
+    for name, text in scripts.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(d, name), 0o755)
+
+
+def _first_launch_failure(m, props, what):
+    """A group of one origin on props; the launch_failed event its launch ends in."""
+    m.ok("/api/v1/launchconfigs", "POST", _launch_config(props))
+    m.ok("/api/v1/scalepolicies", "POST", scale_policy("p", edges=(0, 1), origins=(1, 1)))
+    m.ok("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"],
+                                    "launchConfig": "e2e", "scalePolicy": "e2e"})
+    m.ok("/api/v1/groups/g1/origins", "POST", {})
+    wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10, what)
+    return [e for e in m.events() if e["kind"] == "launch_failed"][0]
+
+
 def _exec_manager(t, nodes, exec_dir=EXEC_DIR):
     return Manager(t, args=["--controller", "exec", "--exec-dir", exec_dir,
                             "--exec-timeout", "20s", "--reconcile-interval", "1s"])
@@ -156,18 +176,13 @@ def test_exec_group_scales_replaces_and_is_adopted(t):
 def test_exec_errors_are_clear(t):
     nodes = ExecNodes(t)
     bad = t.path("bad-scripts")
-    os.makedirs(bad)
-    scripts = {
+    _write_scripts(bad, {
         "launch": "#!/bin/sh\ncat >/dev/null\necho '{\"error\": \"quota exceeded: 0 nodes left "
                   "(from the test)\"}'\nexit 3\n",
         "terminate": "#!/bin/sh\ncat >/dev/null\necho '{}'\n",
         "list": "#!/bin/sh\ncat >/dev/null\necho '{\"instances\": [{\"id\": \"edge-stray\", "
                 "\"instance\": \"i-stray\", \"host\": \"10.0.0.9\"}]}'\n",
-    }
-    for name, text in scripts.items():
-        with open(os.path.join(bad, name), "w") as f:
-            f.write(text)
-        os.chmod(os.path.join(bad, name), 0o755)
+    })
     # Configuration errors exit 2 and say which setting.
     base = [SLUICE, "manager", "--admin-token", TOKEN, "--cluster-secret", "e2e-secret-0123",
             "--db", "sqlite:" + t.path("x.db"), "--controller", "exec"]
@@ -178,14 +193,7 @@ def test_exec_errors_are_clear(t):
     try:
         st, out = m.http("/api/v1/launchconfigs", "POST", _launch_config({"net": {"a": 1}}))
         check(st == 400 and "properties.net" in out["error"], "nested property: %d %s" % (st, out))
-        m.ok("/api/v1/launchconfigs", "POST", _launch_config({"zone": "z1"}))
-        m.ok("/api/v1/scalepolicies", "POST", scale_policy("p", edges=(0, 1), origins=(1, 1)))
-        m.ok("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"],
-                                        "launchConfig": "e2e", "scalePolicy": "e2e"})
-        m.ok("/api/v1/groups/g1/origins", "POST", {})
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the failed launch as an event")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = _first_launch_failure(m, {"zone": "z1"}, "the failed launch as an event")
         check("quota exceeded: 0 nodes left (from the test)" in failed["message"] and
               "exit status 3" in failed["message"], "the script's message: %s" % failed)
         check(not m.nodes(), "no node record for a launch that failed: %s" % m.nodes())
@@ -214,30 +222,18 @@ def test_exec_timeout_kills_the_script_group(t):
     """A launch script that hangs with a child it forked: at exec-timeout the script's whole
     process group is killed, so the child neither lives on nor holds the output pipe (with
     only the script killed, the call never ended and no launch_failed came)."""
-    nodes = ExecNodes(t)
+    ExecNodes(t)  # SLUICE_EXEC_STATE and SLUICE_BIN, as for the other tests
     d = t.path("hanging-scripts")
-    os.makedirs(d)
     pids = t.path("children.pid")
-    scripts = {
+    _write_scripts(d, {
         "launch": "#!/bin/sh\ncat >/dev/null\nsleep 300 &\necho $! >>%s\nsleep 300\n" % pids,
         "terminate": "#!/bin/sh\ncat >/dev/null\necho '{}'\n",
         "list": "#!/bin/sh\ncat >/dev/null\necho '{\"instances\": []}'\n",
-    }
-    for name, text in scripts.items():
-        with open(os.path.join(d, name), "w") as f:
-            f.write(text)
-        os.chmod(os.path.join(d, name), 0o755)
+    })
     m = Manager(t, args=["--controller", "exec", "--exec-dir", d, "--exec-timeout", "2s",
                          "--reconcile-interval", "1s"])
     try:
-        m.ok("/api/v1/launchconfigs", "POST", _launch_config({}))
-        m.ok("/api/v1/scalepolicies", "POST", scale_policy("p", edges=(0, 1), origins=(1, 1)))
-        m.ok("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"],
-                                        "launchConfig": "e2e", "scalePolicy": "e2e"})
-        m.ok("/api/v1/groups/g1/origins", "POST", {})
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the hanging launch to fail at its timeout")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = _first_launch_failure(m, {}, "the hanging launch to fail at its timeout")
         check("timed out after 2000 ms" in failed["message"], "the reason: %s" % failed)
         with open(pids) as f:
             first = int(f.readline())
@@ -251,7 +247,6 @@ def test_exec_timeout_kills_the_script_group(t):
                         os.kill(int(line), signal.SIGKILL)  # our own, if any is left
                     except (OSError, ValueError):
                         pass
-    del nodes
 
 
 def test_local_controller_ports_from_launch_config(t):
