@@ -11,8 +11,8 @@ import subprocess
 import time
 import urllib.request
 
-from harness import ADDR_BLOCK, SLUICE, check, check_media, play_ffmpeg, publish, wait_for
-from manager_util import TOKEN, Manager, scale_policy
+from harness import ADDR_BLOCK, SLUICE, check, check_media, wait_for
+from manager_util import TOKEN, Manager, publish_live, scale_policy, viewers_over_two_edges
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXEC_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "deploy", "exec"))
@@ -106,28 +106,12 @@ def test_exec_group_scales_replaces_and_is_adopted(t):
               and origin["instance"].startswith("local-"), "origin launched by the script: %s"
               % origin)
 
-        st, out = m.route("live", "x", "broadcast")
-        check(st == 200 and out["role"] == "origin", "broadcast route: %d %s" % (st, out))
-        publish(t.procs, out["urls"]["rtmp"])
-        wait_for(lambda: any(s["app"] == "live" and s["name"] == "x" and s["origin"]
-                             for s in m.ok("/api/v1/streams")["streams"]), 20, "live/x live")
+        publish_live(t, m, "live", "x")
         time.sleep(3.2)  # the broadcast route's reservation lapses
 
         # Capacity 2 per edge: the second viewer takes the edge to 100%, so a second edge
         # comes up through the launch script and the third viewer is routed to it.
-        viewers, routed = [], []
-        for i in range(3):
-            want = 1 if i < 2 else 2
-            wait_for(lambda: len(m.nodes("edge", ["alive"])) >= want, 30,
-                     "%d alive edge(s) for viewer %d" % (want, i + 1))
-            st, route = m.route("live", "x", "subscribe")
-            check(st == 200 and route["role"] == "edge", "subscribe route: %d %s" % (st, route))
-            routed.append(route["node"])
-            path = t.path("viewer%d.flv" % i)
-            viewers.append((path, play_ffmpeg(t.procs, route["urls"]["rtmp"], path, 6,
-                                              name="viewer%d" % i)))
-            wait_for(lambda: sum(n["load"]["viewers"] for n in m.nodes("edge")) >= i + 1, 15,
-                     "viewer %d to be counted" % (i + 1))
+        viewers, routed = viewers_over_two_edges(t, m, "live", "x")
         check(len(set(routed)) == 2 and len(m.nodes("edge")) == 2,
               "viewers spread over 2 edges, never beyond maxLimit: %s" % routed)
         for path, v in viewers:

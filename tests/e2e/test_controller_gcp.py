@@ -10,9 +10,8 @@ launch failure."""
 import json
 import subprocess
 
-from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, play_ffmpeg,
-                     publish, wait_for)
-from manager_util import SECRET, Manager, scale_policy
+from harness import ADDR_BLOCK, check, shared_machine_bin, wait_for
+from manager_util import SECRET, Manager, publish_live, scale_policy, watch_at_edge
 from mock_http import MockCloud
 
 MOCK_PORT = 8774
@@ -108,15 +107,8 @@ def test_gcp_instances_token_adopt(t):
         check(origin["host"] == gcp.instance(origin["id"])["networkInterfaces"][0]["networkIP"],
               "the node registered with its networkIP: %s" % origin)
 
-        st, out = m.route("live", "g", "broadcast")
-        publish(t.procs, out["urls"]["rtmp"])
-        wait_for(lambda: any(s["app"] == "live" and s["name"] == "g" and s["origin"]
-                             for s in m.ok("/api/v1/streams")["streams"]), 20, "live/g live")
-        st, route = m.route("live", "g", "subscribe")
-        check(st == 200 and route["role"] == "edge", "subscribe: %d %s" % (st, route))
-        v = play_ffmpeg(t.procs, route["urls"]["rtmp"], t.path("g.flv"), 4, name="viewer")
-        v.wait(timeout=30)
-        check_media(t.path("g.flv"), 2.5, "a viewer of a Compute Engine (mock) edge")
+        publish_live(t, m, "live", "g")
+        watch_at_edge(t, m, "live", "g", "a viewer of a Compute Engine (mock) edge")
 
         before = sorted(n["id"] for n in m.nodes())
         n_insert = len(gcp.requests("insert"))

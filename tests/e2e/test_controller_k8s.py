@@ -9,11 +9,9 @@ any, and a wrong token is a clear launch failure."""
 import json
 import os
 import signal
-import time
 
-from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, play_ffmpeg,
-                     publish, wait_for)
-from manager_util import SECRET, Manager, scale_policy
+from harness import ADDR_BLOCK, check, shared_machine_bin, wait_for
+from manager_util import SECRET, Manager, publish_live, scale_policy, watch_at_edge
 from mock_http import MockCloud
 
 MOCK_PORT = 6443
@@ -86,15 +84,8 @@ def test_k8s_pods_group_replace_adopt(t):
             e.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "sluice-cluster"
             for e in c["env"]), "the secret only as a secretKeyRef: %s" % c["env"])
 
-        st, out = m.route("live", "k", "broadcast")
-        publish(t.procs, out["urls"]["rtmp"])
-        wait_for(lambda: any(s["app"] == "live" and s["name"] == "k" and s["origin"]
-                             for s in m.ok("/api/v1/streams")["streams"]), 20, "live/k live")
-        st, route = m.route("live", "k", "subscribe")
-        check(st == 200 and route["role"] == "edge", "subscribe: %d %s" % (st, route))
-        v = play_ffmpeg(t.procs, route["urls"]["rtmp"], t.path("k.flv"), 4, name="viewer")
-        v.wait(timeout=30)
-        check_media(t.path("k.flv"), 2.5, "a viewer of an edge pod")
+        publish_live(t, m, "live", "k")
+        watch_at_edge(t, m, "live", "k", "a viewer of an edge pod")
 
         # A node that dies: its pod is deleted and another created.
         edge = m.nodes("edge", ["alive"])[0]
