@@ -127,6 +127,11 @@ class Manager:
     def events(self):
         return self.ok("/api/v1/events?limit=1000")["events"]
 
+    def first_event(self, kind, what, timeout=10):
+        """Waits (up to timeout s) for an event of kind and returns the first one."""
+        wait_for(lambda: [e for e in self.events() if e["kind"] == kind], timeout, what)
+        return [e for e in self.events() if e["kind"] == kind][0]
+
     def kill(self, sig=signal.SIGKILL):
         self.proc.send_signal(sig)
         self.proc.wait(timeout=15)

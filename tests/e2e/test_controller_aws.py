@@ -225,9 +225,7 @@ def test_aws_errors_and_imds(t):
         # the mock's, or the answer would be AuthFailure): EC2's SignatureDoesNotMatch, not
         # retried, an event with its words.
         _group(m, edges=(0, 1))
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the failed launch")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = m.first_event("launch_failed", "the failed launch")
         check("SignatureDoesNotMatch" in failed["message"] and
               "does not match the signature you provided" in failed["message"],
               "the cloud's message: %s" % failed)
@@ -244,9 +242,8 @@ def test_aws_errors_and_imds(t):
         ec2.faults("RunInstances", [{"status": 500, "code": "InsufficientInstanceCapacity",
                                      "message": "no capacity %d" % i} for i in range(4)])
         _group(m, edges=(0, 1))
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 15,
-                 "capacity exhausted after the retries")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = m.first_event("launch_failed", "capacity exhausted after the retries",
+                               timeout=15)
         check("InsufficientInstanceCapacity" in failed["message"] and "no capacity 3" in
               failed["message"] and "after retries" in failed["message"],
               "the last error, after retries: %s" % failed)

@@ -78,8 +78,7 @@ def _first_launch_failure(m, props, what):
     m.ok("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"],
                                     "launchConfig": "e2e", "scalePolicy": "e2e"})
     m.ok("/api/v1/groups/g1/origins", "POST", {})
-    wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10, what)
-    return [e for e in m.events() if e["kind"] == "launch_failed"][0]
+    return m.first_event("launch_failed", what)
 
 
 def _exec_manager(t, nodes, exec_dir=EXEC_DIR):

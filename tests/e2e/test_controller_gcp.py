@@ -137,9 +137,7 @@ def test_gcp_instances_token_adopt(t):
     m = _manager(t, gcp, ec, "gcp-ec")
     try:
         _group(m)
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the launch with an EC key to fail")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = m.first_event("launch_failed", "the launch with an EC key to fail")
         check("not an RSA private key" in failed["message"], "the reason: %s" % failed)
         check(m.proc.poll() is None and m.http("/healthz", token=None)[0] == 200,
               "the manager still runs")
@@ -149,9 +147,7 @@ def test_gcp_instances_token_adopt(t):
     m = _manager(t, gcp, other, "gcp-bad")
     try:
         _group(m)
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the refused token")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = m.first_event("launch_failed", "the refused token")
         check("invalid_grant: Invalid JWT Signature." in failed["message"],
               "the token endpoint's words: %s" % failed)
     finally:

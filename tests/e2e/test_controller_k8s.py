@@ -117,9 +117,7 @@ def test_k8s_pods_group_replace_adopt(t):
     m = _manager(t, k8s, token="a-wrong-token-0123", name="k8s-bad")
     try:
         _group(m)
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the refused create")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = m.first_event("launch_failed", "the refused create")
         check("HTTP 401: Unauthorized" in failed["message"], "the API's words: %s" % failed)
     finally:
         m.cleanup()
