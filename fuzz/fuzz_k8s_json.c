@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_k8s_json.c - libFuzzer target for the Kubernetes answers the
- * kubernetes controller reads (manager/cloud_json.c): a PodList, a created
- * Pod's IP and a Status.
+ * kubernetes controller reads (manager/cloud_json.c): a PodList page, a
+ * created Pod's IP and a Status.
  *
  * Invariants: nothing is read outside the input; a list never returns more
  * pods than it was allowed items, each with a node id and a name, every field
- * NUL-terminated within its array; a status message is one safe line.
+ * NUL-terminated within its array; the continue token fits its buffer; a
+ * status message is one safe line.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -23,9 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *body = (const char *)data;
 	struct ctl_instance *v = NULL;
-	int n = k8s_parse_pod_list(body, size, 8, &v);
+	char next[64];
+	int n = k8s_parse_pod_list(body, size, 8, &v, next, sizeof(next));
 	CHECK(n >= -1 && n <= 8);
 	CHECK(n >= 0 || v == NULL);
+	CHECK(strlen(next) < sizeof(next));
 	for (int i = 0; i < n; i++) {
 		CHECK(v[i].id[0] && v[i].instance[0]);
 		CHECK(strlen(v[i].id) < sizeof(v[i].id) && strlen(v[i].host) < sizeof(v[i].host));

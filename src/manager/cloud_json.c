@@ -92,16 +92,23 @@ void gcp_parse_error(const char *body, size_t len, char *out, size_t n, char *re
 	json_decref(o);
 }
 
-int k8s_parse_pod_list(const char *body, size_t len, size_t max, struct ctl_instance **out)
+int k8s_parse_pod_list(const char *body, size_t len, size_t max, struct ctl_instance **out,
+                       char *next, size_t next_size)
 {
 	*out = NULL;
+	if (next_size)
+		next[0] = '\0';
 	json_error_t je;
 	json_t *o = json_loadb(body, len, 0, &je);
 	json_t *items = json_is_object(o) ? json_object_get(o, "items") : NULL;
-	if (!json_is_array(items) || json_array_size(items) > max) {
+	json_t *tok = json_object_get(json_object_get(o, "metadata"), "continue");
+	if (!json_is_array(items) || json_array_size(items) > max || (tok && !json_is_string(tok)) ||
+	    (tok && strlen(json_string_value(tok)) >= next_size)) {
 		json_decref(o);
 		return -1;
 	}
+	if (tok)
+		snprintf(next, next_size, "%s", json_string_value(tok));
 	size_t n = json_array_size(items), k = 0;
 	struct ctl_instance *v = n ? xcalloc(n, sizeof(*v)) : NULL;
 	for (size_t i = 0; i < n; i++) {

@@ -27,9 +27,11 @@ void gcp_parse_error(const char *body, size_t len, char *out, size_t n, char *re
                      size_t reason_size);
 
 /* A PodList: its pods that carry the sluice/node label and have not ended (nor are being
- * deleted), into *out as above.  Returns how many, or -1 when the answer is not a PodList
- * or has more than max items. */
-int k8s_parse_pod_list(const char *body, size_t len, size_t max, struct ctl_instance **out);
+ * deleted), into *out as above; next gets metadata.continue ("" on the last page).
+ * Returns how many, or -1 when the answer is not a PodList, has more than max items or a
+ * continue token that does not fit next. */
+int k8s_parse_pod_list(const char *body, size_t len, size_t max, struct ctl_instance **out,
+                       char *next, size_t next_size);
 /* A created Pod's status.podIP into ip ("" when not yet known or too long). */
 void k8s_parse_pod_ip(const char *body, size_t len, char *ip, size_t ip_size);
 /* A Status object's "reason: message", made safe for a log line. */

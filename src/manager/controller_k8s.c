@@ -13,7 +13,8 @@
  * container would come back as a stranger with the same name).
  *
  * Pods carry the labels sluice/cluster (k8s-cluster-label), sluice/node,
- * sluice/group and sluice/role; list selects on sluice/cluster.  The
+ * sluice/group and sluice/role; list selects on sluice/cluster, a page of
+ * K8S_LIST_MAX at a time, following metadata.continue.  The
  * cluster secret reaches a node from a Secret (k8s-secret) through
  * secretKeyRef: it is never in the pod spec.  The container writes its
  * config from its environment (POD_IP from the downward API as its public
@@ -31,13 +32,15 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "manager/aws_sigv4.h"   /* sigv4_uri_encode: RFC 3986 percent-encoding */
 #include "manager/cloud_json.h"
 #include "manager/cloud_op.h"
 #include "manager/http_client.h"
 
 #define K8S_TOKEN_REREAD_MS 60000   /* the token file is read again after this */
 #define K8S_TOKEN_MAX 8192
-#define K8S_LIST_MAX 10000
+#define K8S_LIST_MAX 500            /* pods one list page is asked for (limit) and read for */
+#define K8S_CONTINUE_MAX 1024       /* a longer continue token is refused */
 #define DEFAULT_RTMP_PORT 1935
 #define DEFAULT_HTTP_PORT 5080
 
@@ -87,6 +90,44 @@ static int token_load(struct k8s_controller *kc, char *err, size_t err_size)
 	return 0;
 }
 
+/* The list's URL: our cluster's pods, from the page after continue_token. */
+static void list_url(struct k8s_controller *kc, const char *continue_token, char *out, size_t n)
+{
+	char tq[K8S_CONTINUE_MAX * 3 + 16] = "";
+	if (continue_token && *continue_token) {
+		char te[K8S_CONTINUE_MAX * 3 + 1];
+		sigv4_uri_encode(continue_token, strlen(continue_token), 0, te, sizeof(te));
+		snprintf(tq, sizeof(tq), "&continue=%s", te);
+	}
+	snprintf(out, n, "%s/api/v1/namespaces/%s/pods?labelSelector=sluice%%2Fcluster%%3D%s"
+	         "&limit=%d%s", kc->cfg.api, kc->cfg.namespace_, kc->cfg.cluster_label, K8S_LIST_MAX,
+	         tq);
+}
+
+static void list_page(struct cloud_op *op, const char *body, size_t len)
+{
+	struct k8s_controller *kc = (struct k8s_controller *)op->set->c;
+	struct ctl_instance *v;
+	char next[K8S_CONTINUE_MAX];
+	int n = k8s_parse_pod_list(body, len, K8S_LIST_MAX, &v, next, sizeof(next));
+	if (n < 0) {
+		cloud_op_fail(op, "the answer is not a PodList");
+		return;
+	}
+	cloud_op_list_add(op, v, (size_t)n);
+	free(v);
+	if (!next[0]) {
+		cloud_op_listed(op);
+		return;
+	}
+	list_url(kc, next, op->url, sizeof(op->url));
+	if (cloud_op_next_page(op) < 0) {
+		char m[120];
+		snprintf(m, sizeof(m), "more than %d pages of pods", CLOUD_LIST_PAGES_MAX);
+		cloud_op_fail(op, m);
+	}
+}
+
 static void op_answer(void *arg, int rc, long status, const char *body, size_t len,
                       const char *err)
 {
@@ -103,15 +144,7 @@ static void op_answer(void *arg, int rc, long status, const char *body, size_t l
 			log_info("k8s_pod_created", "node=%s tries=%u", op->id, op->attempt + 1);
 			cloud_op_launched(op, &p);
 		} else if (op->kind == CLOUD_LIST) {
-			struct ctl_instance *v;
-			int n = k8s_parse_pod_list(body, len, K8S_LIST_MAX, &v);
-			if (n < 0) {
-				cloud_op_fail(op, "the answer is not a PodList");
-				return;
-			}
-			cloud_op_list_add(op, v, (size_t)n);
-			free(v);
-			cloud_op_listed(op);
+			list_page(op, body, len);
 		} else {
 			log_info("k8s_pod_deleted", "node=%s", op->id);
 			cloud_op_done(op);
@@ -298,8 +331,7 @@ static int k8s_list(struct controller *c, char *err, size_t err_size)
 	(void)err;
 	(void)err_size;
 	struct cloud_op *op = cloud_op_new(&kc->calls, CLOUD_LIST, NULL);
-	snprintf(op->url, sizeof(op->url), "%s/api/v1/namespaces/%s/pods?labelSelector=sluice%%2F"
-	         "cluster%%3D%s", kc->cfg.api, kc->cfg.namespace_, kc->cfg.cluster_label);
+	list_url(kc, NULL, op->url, sizeof(op->url));
 	ctl_seen_list_started(c);
 	cloud_op_start(op);
 	return 0;

@@ -5,8 +5,9 @@ tests (no cluster is reachable here).  It checks what the API server checks for 
 the bearer token (401 Unauthorized otherwise), the JSON content type, a Pod's apiVersion and
 kind, a DNS-1123 name, label values, containers with a name and an image, a restartPolicy
 it knows, env secretKeyRef naming a Secret that exists in the namespace (else the pod could
-not start), duplicate names (409 AlreadyExists); lists select on one label equality; it
-answers with Pod, PodList and Status objects in the documented shapes.
+not start), duplicate names (409 AlreadyExists); lists select on one label equality and
+answer pages of at most `limit` (and --page-size, a test knob) with metadata.continue when
+more follow; it answers with Pod, PodList and Status objects in the documented shapes.
 
 It cannot run containers: a pod is its container's command run on this machine with POD_IP
 (a loopback address the mock assigns), the referenced secret's value in its env var, and
@@ -27,7 +28,7 @@ import threading
 import uuid
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from mock_http import Addresses, Faults, MockHandler, boot, kill_group, serve
+from mock_http import Addresses, Faults, MockHandler, boot, kill_group, page, serve
 
 lock = threading.Lock()
 state = {"pods": {}, "requests": []}
@@ -154,15 +155,28 @@ class Handler(MockHandler):
                 entry["status"] = 201
                 return self.reply(201, start_pod(ns, pod, env))
             if kind == "list":
-                sel = parse_qs(u.query).get("labelSelector", [""])[0]
-                k, _, v = unquote(sel).partition("=")
+                q = parse_qs(u.query)
+                k, _, v = unquote(q.get("labelSelector", [""])[0]).partition("=")
                 with lock:
                     items = [pod_view(e) for (pns, _), e in state["pods"].items()
                              if pns == ns and (not k or e["pod"]["metadata"].get("labels", {})
                                                .get(k) == v)]
+                try:
+                    size = int(q.get("limit", ["0"])[0])
+                    if size < 0:
+                        raise ValueError(size)
+                    if ARGS.page_size:
+                        size = min(size or ARGS.page_size, ARGS.page_size)
+                    items, token = page(items, q.get("continue", [""])[0], size)
+                except ValueError:
+                    raise Refuse(410, "Expired", "the provided continue parameter is too old "
+                                 "or malformed")
+                md = {"resourceVersion": "1"}
+                if token:
+                    md["continue"] = token
                 entry["status"] = 200
                 return self.reply(200, {"kind": "PodList", "apiVersion": "v1",
-                                        "metadata": {"resourceVersion": "1"}, "items": items})
+                                        "metadata": md, "items": items})
             with lock:
                 e = state["pods"].get((ns, m.group(2)))
                 if not e:
@@ -188,6 +202,8 @@ def main():
     ap.add_argument("--state", required=True)
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--addr-base", required=True)
+    ap.add_argument("--page-size", type=int, default=0,
+                    help="pods a list page holds at most (0: as limit asks)")
     ARGS = ap.parse_args()
     ARGS.secrets = dict(s.split("=", 1) for s in ARGS.secret)
     ADDRS = Addresses(lock, ARGS.addr_base)

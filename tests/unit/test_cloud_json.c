@@ -83,16 +83,23 @@ static void test_k8s(void **state)
 		" \"deletionTimestamp\": \"2026-01-01T00:00:00Z\"}},"
 		"{\"metadata\": {\"name\": \"p3\", \"labels\": {\"sluice/node\": \"o\"}},"
 		" \"status\": {\"phase\": \"Succeeded\"}},"
-		"{\"metadata\": {\"name\": \"p4\", \"labels\": {\"sluice/node\": \"edge-4\"}}}]}";
+		"{\"metadata\": {\"name\": \"p4\", \"labels\": {\"sluice/node\": \"edge-4\"}}}],"
+		" \"metadata\": {\"continue\": \"c-2\"}}";
 	struct ctl_instance *v;
-	assert_int_equal(k8s_parse_pod_list(S(list), 10, &v), 2);
+	char next[16];
+	assert_int_equal(k8s_parse_pod_list(S(list), 10, &v, next, sizeof(next)), 2);
+	assert_string_equal(next, "c-2");
 	assert_string_equal(v[0].id, "edge-1");
 	assert_string_equal(v[0].host, "10.1.0.7");
 	assert_string_equal(v[1].id, "edge-4");      /* pending: no phase, no IP yet */
 	assert_string_equal(v[1].instance, "p4");
 	free(v);
-	assert_int_equal(k8s_parse_pod_list(S(list), 3, &v), -1);
-	assert_int_equal(k8s_parse_pod_list(S("{\"kind\": \"Status\"}"), 10, &v), -1);
+	assert_int_equal(k8s_parse_pod_list(S(list), 3, &v, next, sizeof(next)), -1);
+	assert_int_equal(k8s_parse_pod_list(S(list), 10, &v, next, 3), -1);   /* token too long */
+	assert_int_equal(k8s_parse_pod_list(S("{\"kind\": \"Status\"}"), 10, &v, next,
+	                                    sizeof(next)), -1);
+	assert_int_equal(k8s_parse_pod_list(S("{\"items\": []}"), 10, &v, next, sizeof(next)), 0);
+	assert_string_equal(next, "");                 /* the last page */
 	char ip[16], msg[64];
 	k8s_parse_pod_ip(S("{\"status\": {\"podIP\": \"10.1.0.9\"}}"), ip, sizeof(ip));
 	assert_string_equal(ip, "10.1.0.9");
