@@ -24,26 +24,47 @@ static int instance_set(struct ctl_instance *v, const char *node, const char *na
 	return 0;
 }
 
-int gcp_parse_instance_list(const char *body, size_t len, size_t max, struct ctl_instance **out,
-                            char *next, size_t next_size)
+/*
+ * A list page: the object (the caller json_decrefs it) with its items (an array of at most
+ * max, or absent when may_lack_items) in *items and room for them in *v, and the page
+ * token, tok_key in the object tok_in (NULL: the top), into next.  NULL when it is not such
+ * a page (nothing to free).
+ */
+static json_t *page_load(const char *body, size_t len, size_t max, int may_lack_items,
+                         const char *tok_in, const char *tok_key, char *next, size_t next_size,
+                         json_t **items, struct ctl_instance **v)
 {
-	*out = NULL;
+	*v = NULL;
 	if (next_size)
 		next[0] = '\0';
 	json_error_t je;
 	json_t *o = json_loadb(body, len, 0, &je);
-	json_t *items = json_is_object(o) ? json_object_get(o, "items") : NULL;
-	json_t *tok = json_is_object(o) ? json_object_get(o, "nextPageToken") : NULL;
-	if (!json_is_object(o) || (items && (!json_is_array(items) || json_array_size(items) > max)) ||
-	    (tok && !json_is_string(tok)) ||
-	    (tok && strlen(json_string_value(tok)) >= next_size)) {
+	*items = json_is_object(o) ? json_object_get(o, "items") : NULL;
+	json_t *tok = json_object_get(tok_in ? json_object_get(o, tok_in) : o, tok_key);
+	if (!json_is_object(o) || (!*items && !may_lack_items) ||
+	    (*items && (!json_is_array(*items) || json_array_size(*items) > max)) ||
+	    (tok && (!json_is_string(tok) || strlen(json_string_value(tok)) >= next_size))) {
 		json_decref(o);
-		return -1;
+		return NULL;
 	}
 	if (tok)
 		snprintf(next, next_size, "%s", json_string_value(tok));
+	size_t n = json_array_size(*items);
+	*v = n ? xcalloc(n, sizeof(**v)) : NULL;
+	return o;
+}
+
+int gcp_parse_instance_list(const char *body, size_t len, size_t max, struct ctl_instance **out,
+                            char *next, size_t next_size)
+{
+	json_t *items;
+	struct ctl_instance *v;
+	json_t *o = page_load(body, len, max, 1, NULL, "nextPageToken", next, next_size, &items,
+	                      &v);
+	*out = NULL;
+	if (!o)
+		return -1;
 	size_t n = json_array_size(items), k = 0;
-	struct ctl_instance *v = n ? xcalloc(n, sizeof(*v)) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_t *it = json_array_get(items, i);
 		const char *name = json_string_value(json_object_get(it, "name"));
@@ -95,22 +116,14 @@ void gcp_parse_error(const char *body, size_t len, char *out, size_t n, char *re
 int k8s_parse_pod_list(const char *body, size_t len, size_t max, struct ctl_instance **out,
                        char *next, size_t next_size)
 {
+	json_t *items;
+	struct ctl_instance *v;
+	json_t *o = page_load(body, len, max, 0, "metadata", "continue", next, next_size, &items,
+	                      &v);
 	*out = NULL;
-	if (next_size)
-		next[0] = '\0';
-	json_error_t je;
-	json_t *o = json_loadb(body, len, 0, &je);
-	json_t *items = json_is_object(o) ? json_object_get(o, "items") : NULL;
-	json_t *tok = json_object_get(json_object_get(o, "metadata"), "continue");
-	if (!json_is_array(items) || json_array_size(items) > max || (tok && !json_is_string(tok)) ||
-	    (tok && strlen(json_string_value(tok)) >= next_size)) {
-		json_decref(o);
+	if (!o)
 		return -1;
-	}
-	if (tok)
-		snprintf(next, next_size, "%s", json_string_value(tok));
 	size_t n = json_array_size(items), k = 0;
-	struct ctl_instance *v = n ? xcalloc(n, sizeof(*v)) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_t *it = json_array_get(items, i);
 		json_t *md = json_object_get(it, "metadata");

@@ -5,7 +5,7 @@
  * Engine's InstanceList and error, Kubernetes' PodList, Pod and Status.
  * Every string copied is bounded by its field; what does not fit, or has
  * an empty name or node id, is left out, never cut.  Fuzzed
- * (fuzz/fuzz_gcp_json.c, fuzz/fuzz_k8s_json.c).
+ * (fuzz/fuzz_cloud_json.c).
  */
 #ifndef SLUICE_MANAGER_CLOUD_JSON_H
 #define SLUICE_MANAGER_CLOUD_JSON_H

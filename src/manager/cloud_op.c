@@ -192,31 +192,38 @@ void cloud_op_done(struct cloud_op *op)
 	op_free(op);
 }
 
-void cloud_op_list_add(struct cloud_op *op, const struct ctl_instance *v, size_t n)
+void cloud_op_page(struct cloud_op *op, int n, struct ctl_instance *v, const char *next,
+                   const char *what, cloud_page_fn set_next)
 {
-	op->pages++;
-	if (!n)
+	char m[160];
+	if (n < 0) {
+		free(v);
+		snprintf(m, sizeof(m), "the answer is not %s", what);
+		cloud_op_fail(op, m);
 		return;
-	op->found = xrealloc(op->found, (op->nfound + n) * sizeof(*op->found));
-	memcpy(op->found + op->nfound, v, n * sizeof(*v));
-	op->nfound += n;
-}
-
-int cloud_op_next_page(struct cloud_op *op)
-{
-	if (op->pages >= CLOUD_LIST_PAGES_MAX)
-		return -1;
+	}
+	op->pages++;
+	if (n > 0) {
+		op->found = xrealloc(op->found, (op->nfound + (size_t)n) * sizeof(*op->found));
+		memcpy(op->found + op->nfound, v, (size_t)n * sizeof(*v));
+		op->nfound += (size_t)n;
+	}
+	free(v);
+	if (!next[0]) {
+		struct controller *c = op->set->c;
+		ctl_seen_update(c, op->found, op->nfound);
+		c->listed(c, 0, op->found, op->nfound, NULL);
+		op_free(op);
+		return;
+	}
+	if (op->pages >= CLOUD_LIST_PAGES_MAX) {
+		snprintf(m, sizeof(m), "more than %d pages of %s", CLOUD_LIST_PAGES_MAX, what);
+		cloud_op_fail(op, m);
+		return;
+	}
+	set_next(op, next);
 	op->attempt = 0;
 	op_arm(op, 0);
-	return 0;
-}
-
-void cloud_op_listed(struct cloud_op *op)
-{
-	struct controller *c = op->set->c;
-	ctl_seen_update(c, op->found, op->nfound);
-	c->listed(c, 0, op->found, op->nfound, NULL);
-	op_free(op);
 }
 
 void cloud_safe_text(char *s)

@@ -12,9 +12,8 @@
  * (its answer ends with cloud_op_done, cloud_op_retry or cloud_op_fail) or
  * parks the call with cloud_op_wait until cloud_ops_creds_done.
  *
- * A list may take several pages: cloud_op_list_add gathers each page's
- * instances, cloud_op_next_page asks the next (up to CLOUD_LIST_PAGES_MAX),
- * cloud_op_listed ends it.
+ * A list may take several pages: cloud_op_page gathers each page's
+ * instances and asks the next (up to CLOUD_LIST_PAGES_MAX) or ends it.
  */
 #ifndef SLUICE_MANAGER_CLOUD_OP_H
 #define SLUICE_MANAGER_CLOUD_OP_H
@@ -98,14 +97,16 @@ void cloud_op_launched(struct cloud_op *op, struct node_place *place);
 /* Ends a call with nothing more to say (a terminate that worked). */
 void cloud_op_done(struct cloud_op *op);
 
-/* A list's page: adds its n instances. */
-void cloud_op_list_add(struct cloud_op *op, const struct ctl_instance *v, size_t n);
-/* Asks the next page (the caller has set its URL or body): op is sent again with a fresh
- * set of tries; 0, or -1 with nothing done when CLOUD_LIST_PAGES_MAX pages were read (a
- * list cut short would make nodes look gone: the caller fails it). */
-int cloud_op_next_page(struct cloud_op *op);
-/* Ends a list with every instance its pages named. */
-void cloud_op_listed(struct cloud_op *op);
+/* Sets a list call's URL or body for the page after token. */
+typedef void (*cloud_page_fn)(struct cloud_op *op, const char *token);
+
+/* A list's page was read: n instances in v (malloc'd, taken; n < 0: the answer was not
+ * what names, and the list fails), next the token of the page after ("" on the last).
+ * The list ends with every instance its pages named, or asks the next page (set_next sets
+ * it; op is sent again with a fresh set of tries); past CLOUD_LIST_PAGES_MAX pages it
+ * fails, since a list cut short would make nodes look gone. */
+void cloud_op_page(struct cloud_op *op, int n, struct ctl_instance *v, const char *next,
+                   const char *what, cloud_page_fn set_next);
 
 /* A cloud's words, made safe for a log line in place: controls, '"' and '\\' become '?'. */
 void cloud_safe_text(char *s);

@@ -255,19 +255,21 @@ static char *describe_body(struct aws_controller *ac, const char *next_token)
 	return f.p;   /* taken */
 }
 
+static void describe_next(struct cloud_op *op, const char *token)
+{
+	free(op->body);
+	op->body = describe_body((struct aws_controller *)op->set->c, token);
+}
+
 static void describe_page(struct cloud_op *op, const char *body, size_t len)
 {
-	struct aws_controller *ac = (struct aws_controller *)op->set->c;
 	struct ec2_instance *v = xcalloc(AWS_LIST_MAX, sizeof(*v));
-	char next[AWS_NEXT_TOKEN_MAX];
+	char next[AWS_NEXT_TOKEN_MAX] = "";
 	int n = ec2_parse_describe(body, len, v, AWS_LIST_MAX);
-	if (n < 0 || ec2_parse_next_token(body, len, next, sizeof(next)) < 0) {
-		free(v);
-		cloud_op_fail(op, "the answer is not a DescribeInstancesResponse");
-		return;
-	}
-	struct ctl_instance *ci = xcalloc((size_t)n + 1, sizeof(*ci));
-	size_t k = 0;
+	if (n >= 0 && ec2_parse_next_token(body, len, next, sizeof(next)) < 0)
+		n = -1;
+	struct ctl_instance *ci = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*ci));
+	int k = 0;
 	for (int i = 0; i < n; i++) {
 		if (!v[i].node[0])
 			continue;  /* tagged with our cluster but not as a node: not ours to judge */
@@ -277,19 +279,7 @@ static void describe_page(struct cloud_op *op, const char *body, size_t len)
 		k++;
 	}
 	free(v);
-	cloud_op_list_add(op, ci, k);
-	free(ci);
-	if (!next[0]) {
-		cloud_op_listed(op);
-		return;
-	}
-	free(op->body);
-	op->body = describe_body(ac, next);
-	if (cloud_op_next_page(op) < 0) {
-		char m[120];
-		snprintf(m, sizeof(m), "more than %d pages of instances", CLOUD_LIST_PAGES_MAX);
-		cloud_op_fail(op, m);
-	}
+	cloud_op_page(op, n < 0 ? -1 : k, ci, next, "a DescribeInstancesResponse", describe_next);
 }
 
 static void op_done_ok(struct cloud_op *op, const char *body, size_t len)

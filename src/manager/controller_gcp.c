@@ -174,28 +174,17 @@ static void list_url(struct gcp_controller *gc, const char *page_token, char *ou
 	         tq);
 }
 
+static void list_next(struct cloud_op *op, const char *token)
+{
+	list_url((struct gcp_controller *)op->set->c, token, op->url, sizeof(op->url));
+}
+
 static void list_page(struct cloud_op *op, const char *body, size_t len)
 {
-	struct gcp_controller *gc = (struct gcp_controller *)op->set->c;
 	struct ctl_instance *v;
 	char next[GCP_PAGE_TOKEN_MAX];
 	int n = gcp_parse_instance_list(body, len, GCP_LIST_MAX, &v, next, sizeof(next));
-	if (n < 0) {
-		cloud_op_fail(op, "the answer is not an InstanceList");
-		return;
-	}
-	cloud_op_list_add(op, v, (size_t)n);
-	free(v);
-	if (!next[0]) {
-		cloud_op_listed(op);
-		return;
-	}
-	list_url(gc, next, op->url, sizeof(op->url));
-	if (cloud_op_next_page(op) < 0) {
-		char m[120];
-		snprintf(m, sizeof(m), "more than %d pages of instances", CLOUD_LIST_PAGES_MAX);
-		cloud_op_fail(op, m);
-	}
+	cloud_op_page(op, n, v, next, "an InstanceList", list_next);
 }
 
 static void op_answer(void *arg, int rc, long status, const char *body, size_t len,

@@ -104,28 +104,17 @@ static void list_url(struct k8s_controller *kc, const char *continue_token, char
 	         tq);
 }
 
+static void list_next(struct cloud_op *op, const char *token)
+{
+	list_url((struct k8s_controller *)op->set->c, token, op->url, sizeof(op->url));
+}
+
 static void list_page(struct cloud_op *op, const char *body, size_t len)
 {
-	struct k8s_controller *kc = (struct k8s_controller *)op->set->c;
 	struct ctl_instance *v;
 	char next[K8S_CONTINUE_MAX];
 	int n = k8s_parse_pod_list(body, len, K8S_LIST_MAX, &v, next, sizeof(next));
-	if (n < 0) {
-		cloud_op_fail(op, "the answer is not a PodList");
-		return;
-	}
-	cloud_op_list_add(op, v, (size_t)n);
-	free(v);
-	if (!next[0]) {
-		cloud_op_listed(op);
-		return;
-	}
-	list_url(kc, next, op->url, sizeof(op->url));
-	if (cloud_op_next_page(op) < 0) {
-		char m[120];
-		snprintf(m, sizeof(m), "more than %d pages of pods", CLOUD_LIST_PAGES_MAX);
-		cloud_op_fail(op, m);
-	}
+	cloud_op_page(op, n, v, next, "a PodList", list_next);
 }
 
 static void op_answer(void *arg, int rc, long status, const char *body, size_t len,

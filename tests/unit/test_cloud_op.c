@@ -19,7 +19,7 @@
 #include "manager/cloud_op.h"
 
 /* What the fake cloud does with a send. */
-enum plan { P_OK, P_FAIL_ONCE, P_FAIL_ALWAYS, P_NEED_CREDS, P_PAGES };
+enum plan { P_OK, P_FAIL_ONCE, P_FAIL_ALWAYS, P_NEED_CREDS, P_PAGES, P_NOT_A_PAGE };
 
 static struct {
 	struct controller base;   /* first: the ops find the fake from it */
@@ -63,6 +63,14 @@ static void on_event(struct controller *c, const char *kind, const char *node, c
 	snprintf(f.last_event, sizeof(f.last_event), "%s %s", kind, msg);
 }
 
+static char next_asked[16];
+
+static void set_next_page(struct cloud_op *op, const char *token)
+{
+	(void)op;
+	snprintf(next_asked, sizeof(next_asked), "%s", token);
+}
+
 static void fake_send(struct cloud_op *op)
 {
 	f.sends++;
@@ -72,15 +80,16 @@ static void fake_send(struct cloud_op *op)
 		return;
 	}
 	if (f.plan == P_PAGES) {
-		struct ctl_instance one;
-		memset(&one, 0, sizeof(one));
-		snprintf(one.id, sizeof(one.id), "n%u", op->pages);
-		cloud_op_list_add(op, &one, 1);
-		if ((int)op->pages >= f.pages_to_serve) {
-			cloud_op_listed(op);
-		} else if (cloud_op_next_page(op) < 0) {
-			cloud_op_fail(op, "more than the pages allowed");
-		}
+		struct ctl_instance *one = calloc(1, sizeof(*one));
+		snprintf(one->id, sizeof(one->id), "n%u", op->pages);
+		char next[16] = "";
+		if ((int)op->pages + 1 < f.pages_to_serve)
+			snprintf(next, sizeof(next), "p%u", op->pages + 1);
+		cloud_op_page(op, 1, one, next, "a page", set_next_page);
+		return;
+	}
+	if (f.plan == P_NOT_A_PAGE) {
+		cloud_op_page(op, -1, NULL, "", "a page", set_next_page);
 		return;
 	}
 	if (f.plan == P_FAIL_ALWAYS || (f.plan == P_FAIL_ONCE && f.sends == 1)) {
@@ -220,7 +229,15 @@ static void test_list_pages(void **state)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(f.listed, 2);
 	assert_int_equal(f.list_rc, SL_EIO);
+	assert_string_equal(f.last_err, "Fake Enumerate: more than 20 pages of a page");
 	assert_int_equal(f.sends, 3 + CLOUD_LIST_PAGES_MAX);
+	assert_string_equal(next_asked, "p19");
+	/* An answer that is not a page fails the list with what it should have been. */
+	cloud_op_start(cloud_op_new(&f.calls, CLOUD_LIST, NULL));
+	f.plan = P_NOT_A_PAGE;
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(f.list_rc, SL_EIO);
+	assert_string_equal(f.last_err, "Fake Enumerate: the answer is not a page");
 	teardown_fake();
 }
 
