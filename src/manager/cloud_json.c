@@ -24,64 +24,64 @@ static int instance_set(struct ctl_instance *v, const char *node, const char *na
 	return 0;
 }
 
+/* One item of a list: its name, node id and address (any may be NULL) when it is a node
+ * that runs or may; 0, or -1 to leave it out. */
+typedef int (*item_fn)(json_t *it, const char **name, const char **node, const char **host);
+
 /*
- * A list page: the object (the caller json_decrefs it) with its items (an array of at most
- * max, or absent when may_lack_items) in *items and room for them in *v, and the page
- * token, tok_key in the object tok_in (NULL: the top), into next.  NULL when it is not such
- * a page (nothing to free).
+ * A list page: its items (an array of at most max, or absent when may_lack_items), each
+ * kept where item says it runs, into *out, and the page token, tok_key in the object
+ * tok_in (NULL: the top), into next.  How many, or -1 when it is not such a page.
  */
-static json_t *page_load(const char *body, size_t len, size_t max, int may_lack_items,
-                         const char *tok_in, const char *tok_key, char *next, size_t next_size,
-                         json_t **items, struct ctl_instance **v)
+static int page_parse(const char *body, size_t len, size_t max, int may_lack_items,
+                      const char *tok_in, const char *tok_key, item_fn item,
+                      struct ctl_instance **out, char *next, size_t next_size)
 {
-	*v = NULL;
+	*out = NULL;
 	if (next_size)
 		next[0] = '\0';
 	json_error_t je;
 	json_t *o = json_loadb(body, len, 0, &je);
-	*items = json_is_object(o) ? json_object_get(o, "items") : NULL;
+	json_t *items = json_is_object(o) ? json_object_get(o, "items") : NULL;
 	json_t *tok = json_object_get(tok_in ? json_object_get(o, tok_in) : o, tok_key);
-	if (!json_is_object(o) || (!*items && !may_lack_items) ||
-	    (*items && (!json_is_array(*items) || json_array_size(*items) > max)) ||
+	if (!json_is_object(o) || (!items && !may_lack_items) ||
+	    (items && (!json_is_array(items) || json_array_size(items) > max)) ||
 	    (tok && (!json_is_string(tok) || strlen(json_string_value(tok)) >= next_size))) {
 		json_decref(o);
-		return NULL;
+		return -1;
 	}
 	if (tok)
 		snprintf(next, next_size, "%s", json_string_value(tok));
-	size_t n = json_array_size(*items);
-	*v = n ? xcalloc(n, sizeof(**v)) : NULL;
-	return o;
-}
-
-int gcp_parse_instance_list(const char *body, size_t len, size_t max, struct ctl_instance **out,
-                            char *next, size_t next_size)
-{
-	json_t *items;
-	struct ctl_instance *v;
-	json_t *o = page_load(body, len, max, 1, NULL, "nextPageToken", next, next_size, &items,
-	                      &v);
-	*out = NULL;
-	if (!o)
-		return -1;
 	size_t n = json_array_size(items), k = 0;
+	struct ctl_instance *v = n ? xcalloc(n, sizeof(*v)) : NULL;
 	for (size_t i = 0; i < n; i++) {
-		json_t *it = json_array_get(items, i);
-		const char *name = json_string_value(json_object_get(it, "name"));
-		const char *st = json_string_value(json_object_get(it, "status"));
-		const char *node = json_string_value(json_object_get(json_object_get(it, "labels"),
-		                                                     "sluice-node"));
-		const char *ip = json_string_value(json_object_get(json_array_get(
-			json_object_get(it, "networkInterfaces"), 0), "networkIP"));
-		if (!name || !node || !st || (strcmp(st, "PROVISIONING") != 0 &&
-		                              strcmp(st, "STAGING") != 0 && strcmp(st, "RUNNING") != 0))
-			continue;
-		if (instance_set(&v[k], node, name, ip ? ip : "") == 0)
+		const char *name = NULL, *node = NULL, *host = NULL;
+		if (item(json_array_get(items, i), &name, &node, &host) == 0 && name && node &&
+		    instance_set(&v[k], node, name, host ? host : "") == 0)
 			k++;
 	}
 	json_decref(o);
 	*out = v;
 	return (int)k;
+}
+
+/* An instance that is PROVISIONING, STAGING or RUNNING. */
+static int gcp_item(json_t *it, const char **name, const char **node, const char **host)
+{
+	const char *st = json_string_value(json_object_get(it, "status"));
+	*name = json_string_value(json_object_get(it, "name"));
+	*node = json_string_value(json_object_get(json_object_get(it, "labels"), "sluice-node"));
+	*host = json_string_value(json_object_get(json_array_get(json_object_get(it,
+	        "networkInterfaces"), 0), "networkIP"));
+	return st && (strcmp(st, "PROVISIONING") == 0 || strcmp(st, "STAGING") == 0 ||
+	              strcmp(st, "RUNNING") == 0) ? 0 : -1;
+}
+
+int gcp_parse_instance_list(const char *body, size_t len, size_t max, struct ctl_instance **out,
+                            char *next, size_t next_size)
+{
+	return page_parse(body, len, max, 1, NULL, "nextPageToken", gcp_item, out, next,
+	                  next_size);
 }
 
 void gcp_parse_error(const char *body, size_t len, char *out, size_t n, char *reason,
@@ -113,37 +113,24 @@ void gcp_parse_error(const char *body, size_t len, char *out, size_t n, char *re
 	json_decref(o);
 }
 
+/* A pod that has not ended and is not being deleted. */
+static int k8s_item(json_t *it, const char **name, const char **node, const char **host)
+{
+	json_t *md = json_object_get(it, "metadata");
+	json_t *st = json_object_get(it, "status");
+	const char *phase = json_string_value(json_object_get(st, "phase"));
+	*name = json_string_value(json_object_get(md, "name"));
+	*node = json_string_value(json_object_get(json_object_get(md, "labels"), "sluice/node"));
+	*host = json_string_value(json_object_get(st, "podIP"));
+	return (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0)) ||
+	       json_object_get(md, "deletionTimestamp") ? -1 : 0;
+}
+
 int k8s_parse_pod_list(const char *body, size_t len, size_t max, struct ctl_instance **out,
                        char *next, size_t next_size)
 {
-	json_t *items;
-	struct ctl_instance *v;
-	json_t *o = page_load(body, len, max, 0, "metadata", "continue", next, next_size, &items,
-	                      &v);
-	*out = NULL;
-	if (!o)
-		return -1;
-	size_t n = json_array_size(items), k = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_t *it = json_array_get(items, i);
-		json_t *md = json_object_get(it, "metadata");
-		json_t *st = json_object_get(it, "status");
-		const char *name = json_string_value(json_object_get(md, "name"));
-		const char *node = json_string_value(json_object_get(json_object_get(md, "labels"),
-		                                                     "sluice/node"));
-		const char *phase = json_string_value(json_object_get(st, "phase"));
-		const char *ip = json_string_value(json_object_get(st, "podIP"));
-		/* A pod that ended (or is being deleted) is not running. */
-		if (!name || !node || (phase && (strcmp(phase, "Succeeded") == 0 ||
-		                                 strcmp(phase, "Failed") == 0)) ||
-		    json_object_get(md, "deletionTimestamp"))
-			continue;
-		if (instance_set(&v[k], node, name, ip ? ip : "") == 0)
-			k++;
-	}
-	json_decref(o);
-	*out = v;
-	return (int)k;
+	return page_parse(body, len, max, 0, "metadata", "continue", k8s_item, out, next,
+	                  next_size);
 }
 
 void k8s_parse_pod_ip(const char *body, size_t len, char *ip, size_t ip_size)
