@@ -2,7 +2,7 @@
 /*
  * fuzz_aws_ec2.c - libFuzzer target for the EC2 answers the aws controller
  * reads (manager/aws_ec2.c): error Code/Message, RunInstances,
- * DescribeInstances.
+ * DescribeInstances and its nextToken.
  *
  * Invariants: nothing is read outside the input, every field is
  * NUL-terminated within its array, a describe never returns more than the
@@ -35,5 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(n >= -1 && n <= 4);
 	for (int i = 0; i < n; i++)
 		CHECK(v[i].instance_id[0] && strlen(v[i].instance_id) < sizeof(v[i].instance_id));
+	char tok[32];
+	if (ec2_parse_next_token(xml, size, tok, sizeof(tok)) == 0)
+		CHECK(strlen(tok) < sizeof(tok));
 	return 0;
 }

@@ -241,21 +241,6 @@ struct stream *cluster_pull_stream_via(struct cluster *cl, const char *app, cons
 	return s;
 }
 
-int cluster_via_has(const char *via, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *p = via; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == n && memcmp(p, name, n) == 0)
-			return 1;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
-
 /* ---- control links: members and events, upstream and downstream ---- */
 
 static void put_members_command(struct cluster *cl, const char *name, struct bytes *out,

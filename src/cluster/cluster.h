@@ -112,8 +112,6 @@ struct stream *cluster_pull_stream(struct cluster *cl, const char *app, const ch
  * node finding itself there (relays that list each other) answers "not found". */
 struct stream *cluster_pull_stream_via(struct cluster *cl, const char *app, const char *name,
                                        const char *via);
-/* Whether this node's name is in a via list ("a,b,c"). */
-int cluster_via_has(const char *via, const char *name);
 /* Whether this node serves cluster pulls and links (origin or relay with a secret). */
 int cluster_serves_peers(const struct cluster *cl);
 int cluster_takes_publishers(const struct cluster *cl);

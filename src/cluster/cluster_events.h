@@ -38,5 +38,8 @@ int event_targets(const struct event_msg *ev, const char *role, const char *name
 /* The data message body: "onClusterEvent", {id, from, app, data: payload}. Returns 0 or -1. */
 int event_data_body(const struct event_msg *ev, struct bytes *out);
 void event_msg_free(struct event_msg *ev);
+/* Whether name is in a comma-separated list of node names ("a,b,c"; NULL is empty): a
+ * pull's via list, an event's nodes. */
+int cluster_via_has(const char *csv, const char *name);
 
 #endif

@@ -195,10 +195,10 @@ int event_sig_ok(const char *secret, const struct event_msg *ev)
 	return strlen(ev->sig) == 64 && ct_equal(want, ev->sig, 64);
 }
 
-static int in_list(const char *csv, const char *name)
+int cluster_via_has(const char *csv, const char *name)
 {
 	size_t n = strlen(name);
-	for (const char *p = csv; *p;) {
+	for (const char *p = csv; p && *p;) {
 		const char *e = strchr(p, ',');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
 		if (len == n && memcmp(p, name, n) == 0)
@@ -222,9 +222,9 @@ int event_targets(const struct event_msg *ev, const char *role, const char *name
 	if (strcmp(t, "relays") == 0)
 		return strcmp(role, "relay") == 0;
 	if (strcmp(t, "node") == 0)
-		return in_list(ev->nodes, name);
+		return cluster_via_has(ev->nodes, name);
 	if (strcmp(t, "except") == 0)
-		return !in_list(ev->nodes, name);
+		return !cluster_via_has(ev->nodes, name);
 	return 0;
 }
 

@@ -70,3 +70,14 @@ size_t base64url_encode(const uint8_t *p, size_t n, char *out)
 	out[o] = '\0';
 	return o;
 }
+
+int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

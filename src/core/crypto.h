@@ -16,6 +16,8 @@ int ct_equal(const void *a, const void *b, size_t n);
 void random_bytes(void *buf, size_t n);
 /* Lowercase hex of p[0..n) into out (2n+1 bytes). */
 void hex_encode(const uint8_t *p, size_t n, char *out);
+/* A hex digit's value (either case), or -1. */
+int hex_digit(int c);
 /* Unpadded base64url of p[0..n) into out (4*ceil(n/3)+1 bytes suffice). Returns length. */
 size_t base64url_encode(const uint8_t *p, size_t n, char *out);
 

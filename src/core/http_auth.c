@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/crypto.h"
+#include "core/jwt.h"
 
 int http_bearer_ok(const struct http_request *req, const char *want)
 {
@@ -62,4 +63,29 @@ const char *http_cross_site_refusal(const struct http_request *req)
 	if (origin && !origin_is_host(origin, http_find_header(req, "Host")))
 		return "requests from another site are refused (Origin is not this host)";
 	return NULL;
+}
+
+int http_basic_parse(const char *value, size_t len, char *user, size_t user_size, char *pass,
+                     size_t pass_size)
+{
+	uint8_t dec[HTTP_BASIC_MAX];
+	if (user_size)
+		user[0] = '\0';
+	if (pass_size)
+		pass[0] = '\0';
+	if (len <= 6 || len >= HTTP_BASIC_MAX || strncasecmp(value, "Basic ", 6) != 0)
+		return -1;
+	long n = base64url_decode(value + 6, len - 6, dec, sizeof(dec));
+	const uint8_t *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+	if (!colon || colon == dec || memchr(dec, 0, (size_t)n))
+		return -1;
+	size_t ulen = (size_t)(colon - dec), plen = (size_t)n - ulen - 1;
+	if (ulen >= user_size || plen >= pass_size)
+		return -1;
+	memcpy(user, dec, ulen);
+	user[ulen] = '\0';
+	memcpy(pass, colon + 1, plen);
+	pass[plen] = '\0';
+	explicit_bzero(dec, sizeof(dec));
+	return 0;
 }

@@ -31,4 +31,17 @@ int http_bearer_ok(const struct http_request *req, const char *want);
  */
 const char *http_cross_site_refusal(const struct http_request *req);
 
+/* Longest "Authorization: Basic ..." value read (longer ones are refused). */
+#define HTTP_BASIC_MAX 600
+
+/*
+ * An Authorization value "Basic BASE64(user:password)" (scheme case-blind;
+ * standard or URL-safe base64): 0 with user and password, each
+ * NUL-terminated within its size, or -1 when it is not Basic, not base64,
+ * longer than HTTP_BASIC_MAX, holds a NUL byte, has no ':' or an empty user,
+ * or a part does not fit.  Pure (fuzz/fuzz_http_basic.c).
+ */
+int http_basic_parse(const char *value, size_t len, char *user, size_t user_size, char *pass,
+                     size_t pass_size);
+
 #endif

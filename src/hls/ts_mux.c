@@ -5,23 +5,13 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "proto/mpegts.h"   /* mpegts_crc32: the demuxer's and the muxer's one CRC */
 
 void ts_mux_init(struct ts_mux *m, int has_video, int has_audio)
 {
 	memset(m, 0, sizeof(*m));
 	m->has_video = has_video;
 	m->has_audio = has_audio;
-}
-
-uint32_t ts_crc32(const uint8_t *p, size_t n)
-{
-	uint32_t crc = 0xffffffffu;
-	for (size_t i = 0; i < n; i++) {
-		crc ^= (uint32_t)p[i] << 24;
-		for (int b = 0; b < 8; b++)
-			crc = (crc & 0x80000000u) ? (crc << 1) ^ 0x04c11db7u : crc << 1;
-	}
-	return crc;
 }
 
 /* One packet holding a PSI section (pointer field 0), stuffed with 0xff. */
@@ -36,7 +26,7 @@ static void write_section(struct bytes *out, uint16_t pid, uint8_t *cc, const ui
 	*cc = (uint8_t)((*cc + 1) & 0x0f);
 	p[4] = 0; /* pointer field */
 	memcpy(p + 5, sec, len);
-	uint32_t crc = ts_crc32(sec, len);
+	uint32_t crc = mpegts_crc32(sec, len);
 	wr_u32be(p + 5 + len, crc);
 	memset(p + 9 + len, 0xff, TS_PACKET_SIZE - 9 - len);
 }

@@ -47,9 +47,6 @@ void ts_mux_write_psi(struct ts_mux *m, struct bytes *out);
 void ts_mux_write_pes(struct ts_mux *m, struct bytes *out, int video, const uint8_t *es,
                       size_t n, uint64_t pts, uint64_t dts, int key);
 
-/* The MPEG-2 CRC-32 (polynomial 0x04C11DB7, no reflection, initial ~0) of PSI sections. */
-uint32_t ts_crc32(const uint8_t *p, size_t n);
-
 /*
  * Converts one AVCC access unit (NAL units with nal_length_size-byte length
  * prefixes) to Annex B: an access unit delimiter first, the publisher's own

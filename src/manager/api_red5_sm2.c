@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/http_auth.h"
 #include "core/jwt.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -104,15 +105,14 @@ static int sm2_authorized(struct manager *m, struct http_conn *c, const struct h
 static void login(struct manager *m, struct http_conn *c, const struct http_request *req)
 {
 	const struct http_header *h = http_find_header(req, "Authorization");
-	uint8_t dec[512];
-	long n = -1;
-	if (h && h->value_len > 6 && h->value_len < 600 && strncasecmp(h->value, "Basic ", 6) == 0)
-		n = base64url_decode(h->value + 6, h->value_len - 6, dec, sizeof(dec) - 1);
-	const char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+	char user[HTTP_BASIC_MAX], pass[HTTP_BASIC_MAX];
 	const char *want = m->cfg->admin_token ? m->cfg->admin_token : "";
-	size_t plen = colon ? (size_t)n - (size_t)(colon + 1 - (const char *)dec) : 0;
-	if (!colon || colon == (const char *)dec || !*want || plen != strlen(want) ||
-	    !ct_equal(colon + 1, want, plen)) {
+	int ok = h && http_basic_parse(h->value, h->value_len, user, sizeof(user), pass,
+	                               sizeof(pass)) == 0;
+	size_t plen = ok ? strlen(pass) : 0;
+	ok = ok && *want && plen == strlen(want) && ct_equal(pass, want, plen);
+	explicit_bzero(pass, sizeof(pass));
+	if (!ok) {
 		m->sm2_refused++;
 		log_throttled(LOG_WARN, "sm2_login_refused", "peer=%s", http_conn_base(c)->peer);
 		http_add_header(c, "WWW-Authenticate", "Basic realm=\"sluice\"");
@@ -120,10 +120,7 @@ static void login(struct manager *m, struct http_conn *c, const struct http_requ
 		          "manager's admin token as the password)");
 		return;
 	}
-	char user[JWT_SUB_MAX + 1];
-	size_t ulen = (size_t)(colon - (const char *)dec);
-	snprintf(user, sizeof(user), "%.*s", (int)(ulen < JWT_SUB_MAX ? ulen : JWT_SUB_MAX),
-	         (const char *)dec);
+	user[JWT_SUB_MAX] = '\0';       /* the token's subject: its first JWT_SUB_MAX bytes */
 	uint8_t key[SHA256_LEN];
 	sm2_key(m, key);
 	int64_t now = (int64_t)(clock_wall_ms() / 1000);

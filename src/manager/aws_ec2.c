@@ -193,3 +193,15 @@ int ec2_parse_describe(const char *xml, size_t len, struct ec2_instance *out, si
 	}
 	return (int)n;
 }
+
+int ec2_parse_next_token(const char *xml, size_t len, char *out, size_t out_size)
+{
+	/* Tag values are escaped, so a raw <nextToken> is the response's own element. */
+	if (get_text(xml, xml + len, "nextToken", out, out_size) < 0) {
+		size_t tl;
+		if (element(xml, xml + len, "nextToken", &tl))
+			return -1;
+		out[0] = '\0';
+	}
+	return 0;
+}

@@ -41,5 +41,8 @@ int ec2_parse_run(const char *xml, size_t len, struct ec2_instance *out);
 /* DescribeInstances: up to max instances into out; returns how many (or -1 if the answer
  * is not a DescribeInstancesResponse). */
 int ec2_parse_describe(const char *xml, size_t len, struct ec2_instance *out, size_t max);
+/* DescribeInstances: the nextToken of a page that has more after it into out ("" on the
+ * last page); 0, or -1 if it does not fit. */
+int ec2_parse_next_token(const char *xml, size_t len, char *out, size_t out_size);
 
 #endif

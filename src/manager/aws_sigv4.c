@@ -71,17 +71,6 @@ int sigv4_uri_encode(const char *s, size_t len, int keep_slash, char *out, size_
 	return (int)o;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..len) (a '+' stays a '+': SigV4 does not treat it as a space), then
  * encodes it the SigV4 way, into a new string. */
 static char *reencode(const char *s, size_t len)
@@ -89,8 +78,8 @@ static char *reencode(const char *s, size_t len)
 	char *dec = xmalloc(len + 1);
 	size_t d = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			dec[d++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+			dec[d++] = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
 			i += 2;
 		} else {
 			dec[d++] = s[i];

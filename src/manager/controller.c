@@ -17,6 +17,7 @@
 
 struct deferred {
 	uv_timer_t timer;
+	struct list_node link;          /* in c->reports until delivered or dropped */
 	struct controller *c;
 	char id[80];
 	int rc;
@@ -32,15 +33,30 @@ static void deferred_closed(uv_handle_t *h)
 static void deferred_fire(uv_timer_t *t)
 {
 	struct deferred *d = t->data;
+	list_del(&d->link);
+	uv_close((uv_handle_t *)&d->timer, deferred_closed);
 	if (d->c->launched)
 		d->c->launched(d->c, d->id, d->rc, d->rc == 0 ? &d->place : NULL, d->err);
-	uv_close((uv_handle_t *)&d->timer, deferred_closed);
+}
+
+void ctl_reports_drop(struct controller *c)
+{
+	if (!c->reports.next)
+		return;
+	while (!list_empty(&c->reports)) {
+		struct deferred *d = list_entry(c->reports.next, struct deferred, link);
+		list_del(&d->link);
+		uv_close((uv_handle_t *)&d->timer, deferred_closed);
+	}
 }
 
 void ctl_report_launch(struct controller *c, uv_loop_t *loop, const char *id, int rc,
                        const struct node_place *place, const char *err)
 {
 	struct deferred *d = xcalloc(1, sizeof(*d));
+	if (!c->reports.next)
+		list_init(&c->reports);
+	list_add_tail(&c->reports, &d->link);
 	d->c = c;
 	snprintf(d->id, sizeof(d->id), "%s", id);
 	d->rc = rc;
@@ -121,6 +137,12 @@ void ctl_seen_update(struct controller *c, const struct ctl_instance *v, size_t 
 	}
 	free(old);
 	c->have_list = 1;
+}
+
+int ctl_list_running(struct controller *c, const char *id, const struct node_place *p)
+{
+	(void)p;
+	return ctl_seen_running(c, id);
 }
 
 int ctl_seen_running(struct controller *c, const char *id)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "core/list.h"
 #include "core/strmap.h"
 
 /* What to launch. */
@@ -107,6 +108,8 @@ struct controller {
 	struct strmap since;        /* node id -> uint64_t * : launched at (ms) */
 	int have_list;
 	uint64_t list_started_ms;
+	/* ctl_report_launch's results not yet delivered (zeroed: none yet). */
+	struct list_node reports;
 };
 
 /* ---- helpers every controller shares (controller.c) ---- */
@@ -114,6 +117,9 @@ struct controller {
 /* Delivers a launch result on the next loop turn (never inside the launch call). */
 void ctl_report_launch(struct controller *c, uv_loop_t *loop, const char *id, int rc,
                        const struct node_place *place, const char *err);
+/* Drops the results not yet delivered (no callback): a controller's close calls it before
+ * it frees itself, so no armed timer is left pointing at it. */
+void ctl_reports_drop(struct controller *c);
 void ctl_seen_init(struct controller *c);
 void ctl_seen_free(struct controller *c);
 /* A launch started: running() says 1 while it is in flight... */
@@ -126,6 +132,8 @@ void ctl_seen_list_started(struct controller *c);
 void ctl_seen_update(struct controller *c, const struct ctl_instance *v, size_t n);
 /* running() from what lists said (1 before any list). */
 int ctl_seen_running(struct controller *c, const char *id);
+/* The same as a controller_ops.running, for the controllers whose lists answer it. */
+int ctl_list_running(struct controller *c, const char *id, const struct node_place *p);
 
 /* Properties: an optional integer in [lo, hi] (numbers as strings too, as the reference
  * documents write them); 0 with *out (def if absent), or SL_EINVAL with err. */

@@ -17,8 +17,9 @@
  * launch's ClientToken is the node id: a retry after a lost answer cannot
  * make a second instance.  Throttling (RequestLimitExceeded),
  * InsufficientInstanceCapacity, 5xx answers and transport errors are tried
- * again with a doubling backoff (controller-retries); the last error's
- * Code and Message are what the manager's event says.
+ * again with a doubling backoff (controller-retries, cloud_op.c); the last
+ * error's Code and Message are what the manager's event says.
+ * DescribeInstances follows nextToken (up to CLOUD_LIST_PAGES_MAX pages).
  *
  * The node starts from its user data: a shell script that writes the node's
  * config and runs `sluice node` (docs/operations.md, "Controllers").
@@ -36,16 +37,15 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/err.h"
-#include "core/list.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "manager/aws_ec2.h"
 #include "manager/aws_sigv4.h"
+#include "manager/cloud_op.h"
 #include "manager/http_client.h"
 
-#define AWS_BACKOFF_MS 500          /* the first retry's wait; doubles */
-#define AWS_BACKOFF_MAX_MS 20000
-#define AWS_LIST_MAX 1000           /* instances one DescribeInstances answer is read for */
+#define AWS_LIST_MAX 1000           /* instances one DescribeInstances page is read for */
+#define AWS_NEXT_TOKEN_MAX 1024     /* a longer nextToken is refused */
 #define AWS_CREDS_EARLY_MS 300000   /* temporary credentials refreshed this long before expiry */
 #define AWS_IMDS_TIMEOUT_MS 2000    /* one instance-metadata call (it is on the host) */
 #define AWS_IMDS_MAX_ANSWER 16384
@@ -58,25 +58,6 @@ struct aws_creds {
 	int have;
 };
 
-enum op_kind { OP_RUN, OP_TERMINATE, OP_DESCRIBE };
-static const char *const op_names[] = { "RunInstances", "TerminateInstances",
-	                                "DescribeInstances" };
-
-struct aws_controller;
-
-struct aws_op {
-	struct list_node link;
-	struct aws_controller *ac;
-	enum op_kind kind;
-	char id[80];
-	char *body;
-	unsigned attempt;
-	int rtmp_port, http_port;
-	uv_timer_t timer;
-	int timer_used;
-	char last_err[512];
-};
-
 struct aws_controller {
 	struct controller base;
 	uv_loop_t *loop;
@@ -85,78 +66,17 @@ struct aws_controller {
 	char imds[256];
 	struct http_client *http;
 	struct aws_creds creds;
-	int use_imds, imds_busy, imds_stage;
+	int use_imds;
 	char imds_token[256], imds_role[128];
-	struct list_node ops;           /* in flight or waiting for a retry */
-	struct list_node waiting;       /* waiting for credentials */
+	int imds_stage;                 /* 0 session token, 1 role, 2 credentials */
+	struct cloud_ops calls;
 };
 
-static void op_send(struct aws_op *op);
-
-/* ---- ops: lifetime ---- */
-
-static void op_timer_closed(uv_handle_t *h)
-{
-	struct aws_op *op = h->data;
-	free(op->body);
-	free(op);
-}
-
-static void op_free(struct aws_op *op)
-{
-	list_del(&op->link);
-	if (op->timer_used) {
-		uv_close((uv_handle_t *)&op->timer, op_timer_closed);
-	} else {
-		free(op->body);
-		free(op);
-	}
-}
-
-static void op_fail(struct aws_op *op, const char *msg)
-{
-	struct aws_controller *ac = op->ac;
-	struct controller *c = &ac->base;
-	char err[700];
-	snprintf(err, sizeof(err), "EC2 %s: %s", op_names[op->kind], msg);
-	log_warn("aws_call_failed", "call=%s node=%s tries=%u error=\"%s\"", op_names[op->kind],
-	         op->id[0] ? op->id : "-", op->attempt + 1, msg);
-	if (op->kind == OP_RUN) {
-		ctl_seen_launched(c, op->id);
-		c->launched(c, op->id, SL_EIO, NULL, err);
-	} else if (op->kind == OP_DESCRIBE) {
-		c->listed(c, SL_EIO, NULL, 0, err);
-	} else {
-		c->event(c, "terminate_failed", op->id, err);
-	}
-	op_free(op);
-}
+static void op_send(struct cloud_op *op);
 
 /* ---- credentials ---- */
 
 static void imds_next(struct aws_controller *ac);
-
-static void creds_waiters_go(struct aws_controller *ac, const char *err)
-{
-	/* Only those waiting now: an op that finds the new credentials already stale goes
-	 * back to waiting for the next fetch, and must not be taken again in this loop. */
-	struct list_node now;
-	list_init(&now);
-	while (!list_empty(&ac->waiting)) {
-		struct list_node *it = ac->waiting.next;
-		list_del(it);
-		list_add_tail(&now, it);
-	}
-	while (!list_empty(&now)) {
-		struct aws_op *op = list_entry(now.next, struct aws_op, link);
-		list_del(&op->link);
-		list_add_tail(&ac->ops, &op->link);
-		if (err)
-			op_fail(op, err);
-		else
-			op_send(op);
-	}
-}
 
 /* "2026-12-03T20:00:00Z" -> ms since the epoch, or 0. */
 static uint64_t iso_ms(const char *s)
@@ -181,8 +101,7 @@ static void imds_answer(void *arg, int rc, long status, const char *body, size_t
 		snprintf(msg, sizeof(msg), "no AWS credentials: instance metadata (IMDSv2) %s: %s",
 		         ac->imds_stage == 0 ? "token" : "credentials",
 		         rc < 0 ? err : (status == 404 ? "no IAM role attached" : "refused"));
-		ac->imds_busy = 0;
-		creds_waiters_go(ac, msg);
+		cloud_ops_creds_done(&ac->calls, msg);
 		return;
 	}
 	if (ac->imds_stage == 0) {
@@ -200,8 +119,7 @@ static void imds_answer(void *arg, int rc, long status, const char *body, size_t
 		    strlen(secret) >= sizeof(ac->creds.secret) ||
 		    strlen(token) >= sizeof(ac->creds.token)) {
 			json_decref(o);
-			ac->imds_busy = 0;
-			creds_waiters_go(ac, "no AWS credentials: the instance metadata's answer is not "
+			cloud_ops_creds_done(&ac->calls, "no AWS credentials: the instance metadata's answer is not "
 			                 "{AccessKeyId, SecretAccessKey, Token, Expiration}");
 			return;
 		}
@@ -210,12 +128,11 @@ static void imds_answer(void *arg, int rc, long status, const char *body, size_t
 		snprintf(ac->creds.token, sizeof(ac->creds.token), "%s", token);
 		ac->creds.expires_ms = iso_ms(exp);
 		ac->creds.have = 1;
-		ac->imds_busy = 0;
 		char ee[80], er[300];
 		log_info("aws_credentials", "source=imds role=%s expires=%s",
 		         log_escape(ac->imds_role, er, sizeof(er)), log_escape(exp, ee, sizeof(ee)));
 		json_decref(o); /* exp points into o */
-		creds_waiters_go(ac, NULL);
+		cloud_ops_creds_done(&ac->calls, NULL);
 		return;
 	}
 	ac->imds_stage++;
@@ -238,10 +155,9 @@ static void imds_next(struct aws_controller *ac)
 		snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", ac->imds_token);
 		r.method = "GET";
 	}
-	if (http_client_send(ac->http, &r, imds_answer, ac) < 0) {
-		ac->imds_busy = 0;
-		creds_waiters_go(ac, "no AWS credentials: cannot ask the instance metadata service");
-	}
+	if (http_client_send(ac->http, &r, imds_answer, ac) < 0)
+		cloud_ops_creds_done(&ac->calls, "no AWS credentials: cannot ask the instance metadata "
+		                     "service");
 }
 
 static int creds_fresh(struct aws_controller *ac)
@@ -322,131 +238,110 @@ static int retryable(long status, const char *code)
 	return 0;
 }
 
-static void retry_fire(uv_timer_t *t)
+/* The DescribeInstances body: our cluster's pending and running instances, from the page
+ * after next_token. */
+static char *describe_body(struct aws_controller *ac, const char *next_token)
 {
-	op_send(t->data);
+	struct ec2_form f;
+	ec2_form_init(&f, "DescribeInstances");
+	ec2_form_add(&f, "Filter.1.Name", "tag:" EC2_TAG_CLUSTER);
+	ec2_form_add(&f, "Filter.1.Value.1", ac->cfg.cluster_tag);
+	ec2_form_add(&f, "Filter.2.Name", "instance-state-name");
+	ec2_form_add(&f, "Filter.2.Value.1", "pending");
+	ec2_form_add(&f, "Filter.2.Value.2", "running");
+	ec2_form_add(&f, "MaxResults", "1000");
+	if (next_token && *next_token)
+		ec2_form_add(&f, "NextToken", next_token);
+	return f.p;   /* taken */
 }
 
-/* Starts a call on the next loop turn: its answer (even a failure found before anything is
- * sent) never comes inside the launch, terminate or list that asked for it. */
-static void op_start(struct aws_op *op)
+static void describe_next(struct cloud_op *op, const char *token)
 {
-	op->timer_used = 1;
-	uv_timer_init(op->ac->loop, &op->timer);
-	op->timer.data = op;
-	uv_timer_start(&op->timer, retry_fire, 0, 0);
+	free(op->body);
+	op->body = describe_body((struct aws_controller *)op->set->c, token);
 }
 
-static void op_done_ok(struct aws_op *op, const char *body, size_t len)
+static void describe_page(struct cloud_op *op, const char *body, size_t len)
 {
-	struct aws_controller *ac = op->ac;
-	struct controller *c = &ac->base;
-	if (op->kind == OP_RUN) {
+	struct ec2_instance *v = xcalloc(AWS_LIST_MAX, sizeof(*v));
+	char next[AWS_NEXT_TOKEN_MAX] = "";
+	int n = ec2_parse_describe(body, len, v, AWS_LIST_MAX);
+	if (n >= 0 && ec2_parse_next_token(body, len, next, sizeof(next)) < 0)
+		n = -1;
+	struct ctl_instance *ci = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*ci));
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		if (!v[i].node[0])
+			continue;  /* tagged with our cluster but not as a node: not ours to judge */
+		snprintf(ci[k].id, sizeof(ci[k].id), "%s", v[i].node);
+		snprintf(ci[k].instance, sizeof(ci[k].instance), "%s", v[i].instance_id);
+		snprintf(ci[k].host, sizeof(ci[k].host), "%s", v[i].private_ip);
+		k++;
+	}
+	free(v);
+	cloud_op_page(op, n < 0 ? -1 : k, ci, next, "a DescribeInstancesResponse", describe_next);
+}
+
+static void op_done_ok(struct cloud_op *op, const char *body, size_t len)
+{
+	if (op->kind == CLOUD_LAUNCH) {
 		struct ec2_instance in;
 		if (ec2_parse_run(body, len, &in) < 0) {
-			op_fail(op, "the answer names no instance");
+			cloud_op_fail(op, "the answer names no instance");
 			return;
 		}
 		struct node_place p;
 		memset(&p, 0, sizeof(p));
 		snprintf(p.instance, sizeof(p.instance), "%s", in.instance_id);
 		snprintf(p.host, sizeof(p.host), "%s", in.private_ip);
-		p.rtmp_port = op->rtmp_port;
-		p.http_port = op->http_port;
 		log_info("aws_launched", "node=%s instance=%s ip=%s tries=%u", op->id, p.instance,
 		         p.host[0] ? p.host : "-", op->attempt + 1);
-		ctl_seen_launched(c, op->id);
-		c->launched(c, op->id, 0, &p, NULL);
-	} else if (op->kind == OP_DESCRIBE) {
-		struct ec2_instance *v = xcalloc(AWS_LIST_MAX, sizeof(*v));
-		int n = ec2_parse_describe(body, len, v, AWS_LIST_MAX);
-		if (n < 0) {
-			free(v);
-			op_fail(op, "the answer is not a DescribeInstancesResponse");
-			return;
-		}
-		struct ctl_instance *ci = xcalloc((size_t)n + 1, sizeof(*ci));
-		size_t k = 0;
-		for (int i = 0; i < n; i++) {
-			if (!v[i].node[0])
-				continue;  /* tagged with our cluster but not as a node: not ours to judge */
-			snprintf(ci[k].id, sizeof(ci[k].id), "%s", v[i].node);
-			snprintf(ci[k].instance, sizeof(ci[k].instance), "%s", v[i].instance_id);
-			snprintf(ci[k].host, sizeof(ci[k].host), "%s", v[i].private_ip);
-			k++;
-		}
-		free(v);
-		ctl_seen_update(c, ci, k);
-		c->listed(c, 0, ci, k, NULL);
-		free(ci);
+		cloud_op_launched(op, &p);
+	} else if (op->kind == CLOUD_LIST) {
+		describe_page(op, body, len);
 	} else {
 		log_info("aws_terminated", "node=%s", op->id);
+		cloud_op_done(op);
 	}
-	op_free(op);
 }
 
 static void op_answer(void *arg, int rc, long status, const char *body, size_t len,
                       const char *err)
 {
-	struct aws_op *op = arg;
-	struct aws_controller *ac = op->ac;
+	struct cloud_op *op = arg;
 	if (rc == 0 && status == 200) {
 		op_done_ok(op, body, len);
 		return;
 	}
-	char code[64] = "", msg[400] = "";
+	char code[64] = "", msg[400] = "", last_err[512];
 	if (rc < 0) {
-		snprintf(op->last_err, sizeof(op->last_err), "%s", err);
+		snprintf(last_err, sizeof(last_err), "%s", err);
 	} else {
 		ec2_parse_error(body, len, code, sizeof(code), msg, sizeof(msg));
 		/* The cloud's words, made safe for a log line. */
-		for (char *p = msg; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\')
-				*p = '?';
+		cloud_safe_text(msg);
 		for (char *p = code; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '.')
 				*p = '?';
-		snprintf(op->last_err, sizeof(op->last_err), "%s (HTTP %ld): %s", code[0] ? code :
-		         "error", status, msg[0] ? msg : "no message");
+		snprintf(last_err, sizeof(last_err), "%s (HTTP %ld): %s", code[0] ? code : "error",
+		         status, msg[0] ? msg : "no message");
 	}
-	if ((rc < 0 || retryable(status, code)) && op->attempt < ac->cfg.retries) {
-		uint64_t wait = (uint64_t)AWS_BACKOFF_MS << op->attempt;
-		if (wait > AWS_BACKOFF_MAX_MS)
-			wait = AWS_BACKOFF_MAX_MS;
-		uint8_t r;
-		random_bytes(&r, 1);
-		wait += wait * r / 512;   /* up to +50%: retries from many managers spread out */
-		char m[700];
-		snprintf(m, sizeof(m), "EC2 %s for %s: %s; try %u of %u in %llu ms", op_names[op->kind],
-		         op->id[0] ? op->id : "-", op->last_err, op->attempt + 2, ac->cfg.retries + 1,
-		         (unsigned long long)wait);
-		ac->base.event(&ac->base, "cloud_retry", op->id[0] ? op->id : NULL, m);
-		op->attempt++;
-		if (!op->timer_used) {
-			uv_timer_init(ac->loop, &op->timer);
-			op->timer.data = op;
-			op->timer_used = 1;
-		}
-		uv_timer_start(&op->timer, retry_fire, wait, 0);
+	if ((rc < 0 || retryable(status, code)) && cloud_op_retry(op, last_err))
 		return;
-	}
 	char m[700];
-	snprintf(m, sizeof(m), "%s%s", op->last_err, op->attempt ? " (after retries)" : "");
-	op_fail(op, m);
+	snprintf(m, sizeof(m), "%s%s", last_err, op->attempt ? " (after retries)" : "");
+	cloud_op_fail(op, m);
 }
 
-static void op_send(struct aws_op *op)
+static void op_send(struct cloud_op *op)
 {
-	struct aws_controller *ac = op->ac;
+	struct aws_controller *ac = (struct aws_controller *)op->set->c;
 	if (!creds_fresh(ac)) {
 		if (!ac->use_imds) {
-			op_fail(op, "no AWS credentials (environment, shared credentials file)");
+			cloud_op_fail(op, "no AWS credentials (environment, shared credentials file)");
 			return;
 		}
-		list_del(&op->link);
-		list_add_tail(&ac->waiting, &op->link);
-		if (!ac->imds_busy) {
-			ac->imds_busy = 1;
+		if (cloud_op_wait(op)) {
 			ac->imds_stage = 0;
 			imds_next(ac);
 		}
@@ -474,7 +369,7 @@ static void op_send(struct aws_op *op)
 	                         .region = ac->cfg.region, .service = "ec2" };
 	char auth[600];
 	if (sigv4_authorization(&sr, &key, amz_date, auth, sizeof(auth), NULL, 0) < 0) {
-		op_fail(op, "cannot sign the request (credentials too long?)");
+		cloud_op_fail(op, "cannot sign the request (credentials too long?)");
 		return;
 	}
 	char h_ct[128], h_host[300], h_date[64], h_auth[640], h_tok[2100];
@@ -489,19 +384,24 @@ static void op_send(struct aws_op *op)
 	                             .body = op->body, .body_len = blen,
 	                             .timeout_ms = (long)ac->cfg.timeout_ms };
 	if (http_client_send(ac->http, &r, op_answer, op) < 0)
-		op_fail(op, "cannot start the HTTP request");
+		cloud_op_fail(op, "cannot start the HTTP request");
 }
 
-static struct aws_op *op_new(struct aws_controller *ac, enum op_kind kind, const char *id,
-                             struct ec2_form *f)
+static const struct cloud_api aws_api = {
+	.what = "EC2",
+	.log_failed = "aws_call_failed",
+	.log_abandoned = "aws_call_abandoned",
+	.kind_names = { "RunInstances", "TerminateInstances", "DescribeInstances" },
+	.send = op_send,
+};
+
+/* A call whose body is the form f's (taken). */
+static struct cloud_op *op_new(struct aws_controller *ac, enum cloud_op_kind kind,
+                               const char *id, struct ec2_form *f)
 {
-	struct aws_op *op = xcalloc(1, sizeof(*op));
-	op->ac = ac;
-	op->kind = kind;
-	snprintf(op->id, sizeof(op->id), "%s", id ? id : "");
-	op->body = f->p;   /* taken */
+	struct cloud_op *op = cloud_op_new(&ac->calls, kind, id);
+	op->body = f->p;
 	f->p = NULL;
-	list_add_tail(&ac->ops, &op->link);
 	return op;
 }
 
@@ -622,11 +522,11 @@ static int aws_launch(struct controller *c, const struct node_spec *spec,
 	char *ud = user_data(ac, spec, (int)rport, (int)hport);
 	ec2_form_add(&f, "UserData", ud);
 	free(ud);
-	struct aws_op *op = op_new(ac, OP_RUN, spec->id, &f);
+	struct cloud_op *op = op_new(ac, CLOUD_LAUNCH, spec->id, &f);
 	op->rtmp_port = (int)rport;
 	op->http_port = (int)hport;
 	ctl_seen_launching(c, spec->id);
-	op_start(op);
+	cloud_op_start(op);
 	return 0;
 }
 
@@ -641,14 +541,8 @@ static int aws_terminate(struct controller *c, const char *id, const struct node
 	ec2_form_init(&f, "TerminateInstances");
 	ec2_form_add(&f, "InstanceId.1", p->instance);
 	ctl_seen_forget(c, id);
-	op_start(op_new(ac, OP_TERMINATE, id, &f));
+	cloud_op_start(op_new(ac, CLOUD_TERMINATE, id, &f));
 	return 0;
-}
-
-static int aws_running(struct controller *c, const char *id, const struct node_place *p)
-{
-	(void)p;
-	return ctl_seen_running(c, id);
 }
 
 static int aws_list(struct controller *c, char *err, size_t err_size)
@@ -656,30 +550,17 @@ static int aws_list(struct controller *c, char *err, size_t err_size)
 	struct aws_controller *ac = (struct aws_controller *)c;
 	(void)err;
 	(void)err_size;
-	struct ec2_form f;
-	ec2_form_init(&f, "DescribeInstances");
-	ec2_form_add(&f, "Filter.1.Name", "tag:" EC2_TAG_CLUSTER);
-	ec2_form_add(&f, "Filter.1.Value.1", ac->cfg.cluster_tag);
-	ec2_form_add(&f, "Filter.2.Name", "instance-state-name");
-	ec2_form_add(&f, "Filter.2.Value.1", "pending");
-	ec2_form_add(&f, "Filter.2.Value.2", "running");
-	ec2_form_add(&f, "MaxResults", "1000");
+	struct cloud_op *op = cloud_op_new(&ac->calls, CLOUD_LIST, NULL);
+	op->body = describe_body(ac, NULL);
 	ctl_seen_list_started(c);
-	op_start(op_new(ac, OP_DESCRIBE, NULL, &f));
+	cloud_op_start(op);
 	return 0;
 }
 
 static void aws_close(struct controller *c)
 {
 	struct aws_controller *ac = (struct aws_controller *)c;
-	while (!list_empty(&ac->waiting))
-		op_free(list_entry(ac->waiting.next, struct aws_op, link));
-	while (!list_empty(&ac->ops)) {
-		struct aws_op *op = list_entry(ac->ops.next, struct aws_op, link);
-		log_warn("aws_call_abandoned", "call=%s node=%s (the manager is stopping)",
-		         op_names[op->kind], op->id[0] ? op->id : "-");
-		op_free(op);
-	}
+	cloud_ops_close(&ac->calls);
 	http_client_free(ac->http);
 	explicit_bzero(&ac->creds, sizeof(ac->creds));
 	ctl_seen_free(c);
@@ -689,7 +570,7 @@ static void aws_close(struct controller *c)
 static int aws_busy(struct controller *c)
 {
 	struct aws_controller *ac = (struct aws_controller *)c;
-	return !list_empty(&ac->ops) || !list_empty(&ac->waiting);
+	return cloud_ops_busy(&ac->calls);
 }
 
 static const struct controller_ops aws_ops = {
@@ -697,7 +578,7 @@ static const struct controller_ops aws_ops = {
 	.check_properties = controller_aws_check,
 	.launch = aws_launch,
 	.terminate = aws_terminate,
-	.running = aws_running,
+	.running = ctl_list_running,
 	.list = aws_list,
 	.busy = aws_busy,
 	.close = aws_close,
@@ -735,8 +616,7 @@ struct controller *controller_aws_new(uv_loop_t *loop, const struct aws_controll
 		free(ac);
 		return NULL;
 	}
-	list_init(&ac->ops);
-	list_init(&ac->waiting);
+	cloud_ops_init(&ac->calls, &ac->base, loop, &aws_api, cfg->retries);
 	ctl_seen_init(&ac->base);
 	const char *akid = getenv("AWS_ACCESS_KEY_ID"), *sec = getenv("AWS_SECRET_ACCESS_KEY");
 	char src[600] = "environment";

@@ -11,7 +11,11 @@
  *
  * Scripts run with uv_spawn, never through a shell, with their output
  * bounded (EXEC_OUT_MAX) and their time bounded (exec-timeout: killed
- * after it).  The cluster secret a node needs goes on stdin, a pipe only
+ * after it).  Each runs in its own process group (a new session) and the
+ * timeout kills the group: a child the script forked (a CLI it waits on,
+ * a `sleep`) would otherwise live on and hold the output pipes open, so
+ * the call would never end.  The timeout counts until the pipes close,
+ * not only until the script exits.  The cluster secret a node needs goes on stdin, a pipe only
  * the script reads: never argv or the environment, which other users can
  * see.  A failed terminate is tried again with a doubling backoff, since a
  * node left running costs money; a failed launch is reported at once (the
@@ -21,6 +25,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,7 +315,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
 	x->exited = 1;
 	x->status = status;
 	x->term_sig = sig;
-	uv_timer_stop(&x->timer);
+	/* The timer runs on while a child the script left holds its pipes. */
 	call_maybe_done(x);
 }
 
@@ -318,7 +323,13 @@ static void on_timeout(uv_timer_t *t)
 {
 	struct exec_call *x = t->data;
 	x->timed_out = 1;
-	uv_process_kill(&x->proc, SIGKILL);
+	/* The whole group: the script and whatever it started that did not leave it.  Its id
+	 * is the script's pid, not reused while any member lives. */
+	if (kill(-x->proc.pid, SIGKILL) < 0 && !x->exited)
+		uv_process_kill(&x->proc, SIGKILL);
+	log_warn("exec_timeout", "script=%s node=%s pgid=%d timeout_ms=%llu (killed its process "
+	         "group)", kind_names[x->kind], x->id[0] ? x->id : "-", x->proc.pid,
+	         (unsigned long long)x->ec->cfg.timeout_ms);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -412,6 +423,7 @@ static int exec_start(struct exec_controller *ec, enum exec_kind kind, const cha
 	char *args[] = { path, NULL };
 	uv_process_options_t opt = {
 		.exit_cb = on_exit_cb, .file = path, .args = args, .stdio_count = 3, .stdio = stdio,
+		.flags = UV_PROCESS_DETACHED,   /* setsid(): its own process group, killed as one */
 	};
 	int rc = uv_spawn(ec->loop, &x->proc, &opt);
 	if (rc < 0) {
@@ -521,12 +533,6 @@ static int exec_terminate(struct controller *c, const char *id, const struct nod
 	return 0;
 }
 
-static int exec_running(struct controller *c, const char *id, const struct node_place *p)
-{
-	(void)p;
-	return ctl_seen_running(c, id);
-}
-
 static int exec_list(struct controller *c, char *err, size_t err_size)
 {
 	struct exec_controller *ec = (struct exec_controller *)c;
@@ -568,7 +574,7 @@ static const struct controller_ops exec_ops = {
 	.check_properties = controller_exec_check,
 	.launch = exec_launch,
 	.terminate = exec_terminate,
-	.running = exec_running,
+	.running = ctl_list_running,
 	.list = exec_list,
 	.busy = exec_busy,
 	.close = exec_close,

@@ -13,11 +13,12 @@
  * container would come back as a stranger with the same name).
  *
  * Pods carry the labels sluice/cluster (k8s-cluster-label), sluice/node,
- * sluice/group and sluice/role; list selects on sluice/cluster.  The
+ * sluice/group and sluice/role; list selects on sluice/cluster, a page of
+ * K8S_LIST_MAX at a time, following metadata.continue.  The
  * cluster secret reaches a node from a Secret (k8s-secret) through
  * secretKeyRef: it is never in the pod spec.  The container writes its
  * config from its environment (POD_IP from the downward API as its public
- * host) and runs `sluice node`.
+ * host) and runs `sluice node`.  Retries and back-off are cloud_op.c's.
  */
 #include "manager/controller.h"
 
@@ -29,21 +30,20 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/err.h"
-#include "core/list.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "manager/aws_sigv4.h"   /* sigv4_uri_encode: RFC 3986 percent-encoding */
+#include "manager/cloud_json.h"
+#include "manager/cloud_op.h"
 #include "manager/http_client.h"
 
-#define K8S_BACKOFF_MS 500
-#define K8S_BACKOFF_MAX_MS 20000
 #define K8S_TOKEN_REREAD_MS 60000   /* the token file is read again after this */
 #define K8S_TOKEN_MAX 8192
-#define K8S_LIST_MAX 10000
+#define K8S_LIST_MAX 500            /* pods one list page is asked for (limit) and read for */
+#define K8S_CONTINUE_MAX 1024       /* a longer continue token is refused */
 #define DEFAULT_RTMP_PORT 1935
 #define DEFAULT_HTTP_PORT 5080
 
-enum k8s_kind { K_CREATE, K_DELETE, K_LIST };
-static const char *const kind_names[] = { "create pod", "delete pod", "list pods" };
 
 struct k8s_controller {
 	struct controller base;
@@ -53,59 +53,10 @@ struct k8s_controller {
 	struct http_client *http;
 	char token[K8S_TOKEN_MAX];
 	uint64_t token_read_ms;
-	struct list_node ops;
+	struct cloud_ops calls;
 };
 
-struct k8s_op {
-	struct list_node link;
-	struct k8s_controller *kc;
-	enum k8s_kind kind;
-	char id[80];
-	char url[768];
-	char *body;                    /* JSON, or NULL */
-	unsigned attempt;
-	int rtmp_port, http_port;
-	uv_timer_t timer;
-	int timer_used;
-};
-
-static void op_send(struct k8s_op *op);
-
-static void op_timer_closed(uv_handle_t *h)
-{
-	struct k8s_op *op = h->data;
-	free(op->body);
-	free(op);
-}
-
-static void op_free(struct k8s_op *op)
-{
-	list_del(&op->link);
-	if (op->timer_used) {
-		uv_close((uv_handle_t *)&op->timer, op_timer_closed);
-	} else {
-		free(op->body);
-		free(op);
-	}
-}
-
-static void op_fail(struct k8s_op *op, const char *msg)
-{
-	struct controller *c = &op->kc->base;
-	char err[700];
-	snprintf(err, sizeof(err), "kubernetes %s: %s", kind_names[op->kind], msg);
-	log_warn("k8s_call_failed", "call=%s node=%s tries=%u error=\"%s\"", kind_names[op->kind],
-	         op->id[0] ? op->id : "-", op->attempt + 1, msg);
-	if (op->kind == K_CREATE) {
-		ctl_seen_launched(c, op->id);
-		c->launched(c, op->id, SL_EIO, NULL, err);
-	} else if (op->kind == K_LIST) {
-		c->listed(c, SL_EIO, NULL, 0, err);
-	} else {
-		c->event(c, "terminate_failed", op->id, err);
-	}
-	op_free(op);
-}
+static void op_send(struct cloud_op *op);
 
 /* The token, read again every K8S_TOKEN_REREAD_MS (a small local file). */
 static int token_load(struct k8s_controller *kc, char *err, size_t err_size)
@@ -139,111 +90,54 @@ static int token_load(struct k8s_controller *kc, char *err, size_t err_size)
 	return 0;
 }
 
-static void retry_fire(uv_timer_t *t)
+/* The list's URL: our cluster's pods, from the page after continue_token. */
+static void list_url(struct k8s_controller *kc, const char *continue_token, char *out, size_t n)
 {
-	op_send(t->data);
-}
-
-/* Starts a call on the next loop turn: its answer (even a failure found before anything is
- * sent) never comes inside the launch, terminate or list that asked for it. */
-static void op_start(struct k8s_op *op)
-{
-	op->timer_used = 1;
-	uv_timer_init(op->kc->loop, &op->timer);
-	op->timer.data = op;
-	uv_timer_start(&op->timer, retry_fire, 0, 0);
-}
-
-/* A Status object's message, made safe for a log line. */
-static void status_message(const char *body, size_t len, char *out, size_t n)
-{
-	json_error_t je;
-	json_t *o = json_loadb(body, len, 0, &je);
-	const char *msg = o ? json_string_value(json_object_get(o, "message")) : NULL;
-	const char *reason = o ? json_string_value(json_object_get(o, "reason")) : NULL;
-	snprintf(out, n, "%s%s%s", reason ? reason : "", reason && msg ? ": " : "",
-	         msg ? msg : (reason ? "" : "no message"));
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\')
-			*p = '?';
-	json_decref(o);
-}
-
-static void list_done(struct k8s_op *op, const char *body, size_t len)
-{
-	struct controller *c = &op->kc->base;
-	json_error_t je;
-	json_t *o = json_loadb(body, len, 0, &je);
-	json_t *items = o ? json_object_get(o, "items") : NULL;
-	if (!json_is_array(items) || json_array_size(items) > K8S_LIST_MAX) {
-		json_decref(o);
-		op_fail(op, "the answer is not a PodList");
-		return;
+	char tq[K8S_CONTINUE_MAX * 3 + 16] = "";
+	if (continue_token && *continue_token) {
+		char te[K8S_CONTINUE_MAX * 3 + 1];
+		sigv4_uri_encode(continue_token, strlen(continue_token), 0, te, sizeof(te));
+		snprintf(tq, sizeof(tq), "&continue=%s", te);
 	}
-	size_t n = json_array_size(items), k = 0;
-	struct ctl_instance *v = xcalloc(n + 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++) {
-		json_t *it = json_array_get(items, i);
-		const char *name = NULL, *node = NULL, *phase = "", *ip = "";
-		json_t *md = json_object_get(it, "metadata");
-		json_t *st = json_object_get(it, "status");
-		name = json_string_value(json_object_get(md, "name"));
-		node = json_string_value(json_object_get(json_object_get(md, "labels"), "sluice/node"));
-		if (json_is_string(json_object_get(st, "phase")))
-			phase = json_string_value(json_object_get(st, "phase"));
-		if (json_is_string(json_object_get(st, "podIP")))
-			ip = json_string_value(json_object_get(st, "podIP"));
-		/* A pod that ended (or is being deleted) is not running. */
-		if (!name || !node || strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0 ||
-		    json_object_get(md, "deletionTimestamp") || strlen(node) >= sizeof(v[k].id) ||
-		    strlen(name) >= sizeof(v[k].instance) || strlen(ip) >= sizeof(v[k].host))
-			continue;
-		snprintf(v[k].id, sizeof(v[k].id), "%s", node);
-		snprintf(v[k].instance, sizeof(v[k].instance), "%s", name);
-		snprintf(v[k].host, sizeof(v[k].host), "%s", ip);
-		k++;
-	}
-	json_decref(o);
-	ctl_seen_update(c, v, k);
-	c->listed(c, 0, v, k, NULL);
-	free(v);
-	op_free(op);
+	snprintf(out, n, "%s/api/v1/namespaces/%s/pods?labelSelector=sluice%%2Fcluster%%3D%s"
+	         "&limit=%d%s", kc->cfg.api, kc->cfg.namespace_, kc->cfg.cluster_label, K8S_LIST_MAX,
+	         tq);
+}
+
+static void list_next(struct cloud_op *op, const char *token)
+{
+	list_url((struct k8s_controller *)op->set->c, token, op->url, sizeof(op->url));
+}
+
+static void list_page(struct cloud_op *op, const char *body, size_t len)
+{
+	struct ctl_instance *v;
+	char next[K8S_CONTINUE_MAX];
+	int n = k8s_parse_pod_list(body, len, K8S_LIST_MAX, &v, next, sizeof(next));
+	cloud_op_page(op, n, v, next, "a PodList", list_next);
 }
 
 static void op_answer(void *arg, int rc, long status, const char *body, size_t len,
                       const char *err)
 {
-	struct k8s_op *op = arg;
-	struct k8s_controller *kc = op->kc;
-	struct controller *c = &kc->base;
+	struct cloud_op *op = arg;
 	/* A create retried after a lost answer finds its pod made: that is success. */
 	if (rc == 0 && (status == 200 || status == 201 || status == 202 ||
-	                (status == 409 && op->kind == K_CREATE && op->attempt > 0) ||
-	                (status == 404 && op->kind == K_DELETE))) {
-		if (op->kind == K_CREATE) {
+	                (status == 409 && op->kind == CLOUD_LAUNCH && op->attempt > 0) ||
+	                (status == 404 && op->kind == CLOUD_TERMINATE))) {
+		if (op->kind == CLOUD_LAUNCH) {
 			struct node_place p;
 			memset(&p, 0, sizeof(p));
-			snprintf(p.instance, sizeof(p.instance), "%s", op->id);
-			p.rtmp_port = op->rtmp_port;
-			p.http_port = op->http_port;
 			/* The pod's IP comes once it is scheduled: the node says it when it registers. */
-			json_error_t je;
-			json_t *o = json_loadb(body, len, 0, &je);
-			const char *ip = o ? json_string_value(json_object_get(json_object_get(o, "status"),
-			                                                     "podIP")) : NULL;
-			if (ip && strlen(ip) < sizeof(p.host))
-				snprintf(p.host, sizeof(p.host), "%s", ip);
-			json_decref(o);
+			k8s_parse_pod_ip(body, len, p.host, sizeof(p.host));
 			log_info("k8s_pod_created", "node=%s tries=%u", op->id, op->attempt + 1);
-			ctl_seen_launched(c, op->id);
-			c->launched(c, op->id, 0, &p, NULL);
-		} else if (op->kind == K_LIST) {
-			list_done(op, body, len);
-			return;
+			cloud_op_launched(op, &p);
+		} else if (op->kind == CLOUD_LIST) {
+			list_page(op, body, len);
 		} else {
 			log_info("k8s_pod_deleted", "node=%s", op->id);
+			cloud_op_done(op);
 		}
-		op_free(op);
 		return;
 	}
 	char why[512];
@@ -251,39 +145,20 @@ static void op_answer(void *arg, int rc, long status, const char *body, size_t l
 		snprintf(why, sizeof(why), "%s", err);
 	} else {
 		char m[400];
-		status_message(body, len, m, sizeof(m));
+		k8s_parse_status(body, len, m, sizeof(m));
 		snprintf(why, sizeof(why), "HTTP %ld: %s", status, m);
 	}
-	if ((rc < 0 || status == 429 || status >= 500) && op->attempt < kc->cfg.retries) {
-		uint64_t wait = (uint64_t)K8S_BACKOFF_MS << op->attempt;
-		if (wait > K8S_BACKOFF_MAX_MS)
-			wait = K8S_BACKOFF_MAX_MS;
-		uint8_t r;
-		random_bytes(&r, 1);
-		wait += wait * r / 512;
-		char m[700];
-		snprintf(m, sizeof(m), "kubernetes %s for %s: %s; try %u of %u in %llu ms",
-		         kind_names[op->kind], op->id[0] ? op->id : "-", why, op->attempt + 2,
-		         kc->cfg.retries + 1, (unsigned long long)wait);
-		c->event(c, "cloud_retry", op->id[0] ? op->id : NULL, m);
-		op->attempt++;
-		if (!op->timer_used) {
-			uv_timer_init(kc->loop, &op->timer);
-			op->timer.data = op;
-			op->timer_used = 1;
-		}
-		uv_timer_start(&op->timer, retry_fire, wait, 0);
+	if ((rc < 0 || status == 429 || status >= 500) && cloud_op_retry(op, why))
 		return;
-	}
-	op_fail(op, why);
+	cloud_op_fail(op, why);
 }
 
-static void op_send(struct k8s_op *op)
+static void op_send(struct cloud_op *op)
 {
-	struct k8s_controller *kc = op->kc;
+	struct k8s_controller *kc = (struct k8s_controller *)op->set->c;
 	char err[400];
 	if (token_load(kc, err, sizeof(err)) < 0) {
-		op_fail(op, err);
+		cloud_op_fail(op, err);
 		return;
 	}
 	char auth[K8S_TOKEN_MAX + 32];
@@ -291,24 +166,23 @@ static void op_send(struct k8s_op *op)
 	const char *headers[] = { auth, "Accept: application/json",
 	                          op->body ? "Content-Type: application/json" : NULL, NULL };
 	struct http_client_req r = {
-		.method = op->kind == K_CREATE ? "POST" : op->kind == K_DELETE ? "DELETE" : "GET",
+		.method = op->kind == CLOUD_LAUNCH ? "POST" : op->kind == CLOUD_TERMINATE ? "DELETE" :
+		          "GET",
 		.url = op->url, .headers = headers, .body = op->body,
 		.body_len = op->body ? strlen(op->body) : 0, .timeout_ms = (long)kc->cfg.timeout_ms,
 		.ca_file = kc->cfg.ca_file,
 	};
 	if (http_client_send(kc->http, &r, op_answer, op) < 0)
-		op_fail(op, "cannot start the HTTP request");
+		cloud_op_fail(op, "cannot start the HTTP request");
 }
 
-static struct k8s_op *op_new(struct k8s_controller *kc, enum k8s_kind kind, const char *id)
-{
-	struct k8s_op *op = xcalloc(1, sizeof(*op));
-	op->kc = kc;
-	op->kind = kind;
-	snprintf(op->id, sizeof(op->id), "%s", id ? id : "");
-	list_add_tail(&kc->ops, &op->link);
-	return op;
-}
+static const struct cloud_api k8s_api = {
+	.what = "kubernetes",
+	.log_failed = "k8s_call_failed",
+	.log_abandoned = "k8s_call_abandoned",
+	.kind_names = { "create pod", "delete pod", "list pods" },
+	.send = op_send,
+};
 
 /* ---- the controller ---- */
 
@@ -413,7 +287,7 @@ static int k8s_launch(struct controller *c, const struct node_spec *spec,
 		json_object_set_new(podspec, "serviceAccountName", json_string(sa));
 	json_t *pod = json_pack("{s:s, s:s, s:{s:s, s:o}, s:o}", "apiVersion", "v1", "kind", "Pod",
 	                        "metadata", "name", spec->id, "labels", labels, "spec", podspec);
-	struct k8s_op *op = op_new(kc, K_CREATE, spec->id);
+	struct cloud_op *op = cloud_op_new(&kc->calls, CLOUD_LAUNCH, spec->id);
 	op->body = json_dumps(pod, JSON_COMPACT);
 	json_decref(pod);
 	op->rtmp_port = (int)rport;
@@ -421,7 +295,7 @@ static int k8s_launch(struct controller *c, const struct node_spec *spec,
 	snprintf(op->url, sizeof(op->url), "%s/api/v1/namespaces/%s/pods", kc->cfg.api,
 	         kc->cfg.namespace_);
 	ctl_seen_launching(c, spec->id);
-	op_start(op);
+	cloud_op_start(op);
 	return 0;
 }
 
@@ -431,19 +305,13 @@ static int k8s_terminate(struct controller *c, const char *id, const struct node
 	struct k8s_controller *kc = (struct k8s_controller *)c;
 	if (!p->instance[0])
 		return SL_ENOTFOUND;
-	struct k8s_op *op = op_new(kc, K_DELETE, id);
+	struct cloud_op *op = cloud_op_new(&kc->calls, CLOUD_TERMINATE, id);
 	/* Graceful: the node gets SIGTERM and terminationGracePeriodSeconds; force: at once. */
 	snprintf(op->url, sizeof(op->url), "%s/api/v1/namespaces/%s/pods/%s%s", kc->cfg.api,
 	         kc->cfg.namespace_, p->instance, force ? "?gracePeriodSeconds=0" : "");
 	ctl_seen_forget(c, id);
-	op_start(op);
+	cloud_op_start(op);
 	return 0;
-}
-
-static int k8s_running(struct controller *c, const char *id, const struct node_place *p)
-{
-	(void)p;
-	return ctl_seen_running(c, id);
 }
 
 static int k8s_list(struct controller *c, char *err, size_t err_size)
@@ -451,23 +319,17 @@ static int k8s_list(struct controller *c, char *err, size_t err_size)
 	struct k8s_controller *kc = (struct k8s_controller *)c;
 	(void)err;
 	(void)err_size;
-	struct k8s_op *op = op_new(kc, K_LIST, NULL);
-	snprintf(op->url, sizeof(op->url), "%s/api/v1/namespaces/%s/pods?labelSelector=sluice%%2F"
-	         "cluster%%3D%s", kc->cfg.api, kc->cfg.namespace_, kc->cfg.cluster_label);
+	struct cloud_op *op = cloud_op_new(&kc->calls, CLOUD_LIST, NULL);
+	list_url(kc, NULL, op->url, sizeof(op->url));
 	ctl_seen_list_started(c);
-	op_start(op);
+	cloud_op_start(op);
 	return 0;
 }
 
 static void k8s_close(struct controller *c)
 {
 	struct k8s_controller *kc = (struct k8s_controller *)c;
-	while (!list_empty(&kc->ops)) {
-		struct k8s_op *op = list_entry(kc->ops.next, struct k8s_op, link);
-		log_warn("k8s_call_abandoned", "call=%s node=%s (the manager is stopping)",
-		         kind_names[op->kind], op->id[0] ? op->id : "-");
-		op_free(op);
-	}
+	cloud_ops_close(&kc->calls);
 	http_client_free(kc->http);
 	explicit_bzero(kc->token, sizeof(kc->token));
 	ctl_seen_free(c);
@@ -477,7 +339,7 @@ static void k8s_close(struct controller *c)
 static int k8s_busy(struct controller *c)
 {
 	struct k8s_controller *kc = (struct k8s_controller *)c;
-	return !list_empty(&kc->ops);
+	return cloud_ops_busy(&kc->calls);
 }
 
 static const struct controller_ops k8s_ops = {
@@ -485,7 +347,7 @@ static const struct controller_ops k8s_ops = {
 	.check_properties = controller_k8s_check,
 	.launch = k8s_launch,
 	.terminate = k8s_terminate,
-	.running = k8s_running,
+	.running = ctl_list_running,
 	.list = k8s_list,
 	.busy = k8s_busy,
 	.close = k8s_close,
@@ -535,7 +397,7 @@ struct controller *controller_k8s_new(uv_loop_t *loop, const struct k8s_controll
 		free(kc);
 		return NULL;
 	}
-	list_init(&kc->ops);
+	cloud_ops_init(&kc->calls, &kc->base, loop, &k8s_api, cfg->retries);
 	ctl_seen_init(&kc->base);
 	log_info("k8s_controller", "api=%s namespace=%s cluster_label=%s secret=%s", cfg->api,
 	         cfg->namespace_, cfg->cluster_label, cfg->secret_name);

@@ -274,7 +274,9 @@ static void walk_close(uv_handle_t *h, void *arg)
 static void local_close(struct controller *c)
 {
 	struct local_controller *lc = (struct local_controller *)c;
-	/* The processes keep running; only our handles on them go. */
+	/* The processes keep running; only our handles on them go.  A launch reported on the
+	 * next turn is dropped: its timer must not fire into the freed controller. */
+	ctl_reports_drop(c);
 	uv_walk(lc->loop, walk_close, NULL);
 	free(lc);
 }

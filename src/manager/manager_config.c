@@ -93,9 +93,11 @@ const struct option_def manager_options[] = {
 	  "exec controller: the directory holding the executables launch, terminate and list "
 	  "(JSON on stdin and stdout; deploy/exec/ has examples)" },
 	{ "exec-timeout", OPT_MS, OFF(exec_timeout), "60s", 1000, 3600000, NULL, NULL,
-	  "exec controller: a script still running after this long is killed and its call failed" },
+	  "exec controller: a script still running (or whose output is still open) after this "
+	  "long is killed with its process group, and its call failed" },
 	{ "controller-retries", OPT_INT, OFF(controller_retries), "3", 0, 20, NULL, NULL,
-	  "a failed terminate (exec, aws) or a throttled or failed cloud call (aws) is tried again this many times, with a backoff that doubles" },
+	  "a failed terminate (exec) or a throttled or failed cloud call (aws, gcp, kubernetes) "
+	  "is tried again this many times, with a backoff that doubles" },
 	{ "reconcile-interval", OPT_MS, OFF(reconcile_interval), "10s", 500, 3600000, NULL, NULL,
 	  "how often the controller's instances are listed and compared with the nodes the store "
 	  "knows (not the local controller, which checks its processes directly)" },

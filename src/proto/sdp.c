@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "core/bytes.h"
+#include "core/crypto.h"
 #include "core/err.h"
 
 static int fail(char *err, size_t errlen, int code, const char *msg)
@@ -48,17 +49,6 @@ static int parse_uint(const char **p, const char *end, unsigned long max, unsign
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "sha-256 AB:CD:..." -> 32 bytes.  Other hash functions are refused (SL_EUNSUPP). */
 static int parse_fingerprint(const char *v, size_t n, uint8_t out[SDP_FP_LEN])
 {
@@ -69,7 +59,7 @@ static int parse_fingerprint(const char *v, size_t n, uint8_t out[SDP_FP_LEN])
 	if (n != SDP_FP_LEN * 3 - 1)
 		return SL_EPROTO;
 	for (size_t i = 0; i < SDP_FP_LEN; i++) {
-		int hi = hexval(v[i * 3]), lo = hexval(v[i * 3 + 1]);
+		int hi = hex_digit(v[i * 3]), lo = hex_digit(v[i * 3 + 1]);
 		if (hi < 0 || lo < 0 || (i + 1 < SDP_FP_LEN && v[i * 3 + 2] != ':'))
 			return SL_EPROTO;
 		out[i] = (uint8_t)(hi << 4 | lo);
@@ -109,7 +99,7 @@ static void parse_fmtp_params(struct sdp_format *f)
 			uint32_t id = 0;
 			int ok = 1;
 			for (size_t i = 0; i < 6; i++) {
-				int h = hexval(v[i]);
+				int h = hex_digit(v[i]);
 				if (h < 0)
 					ok = 0;
 				id = id << 4 | (uint32_t)(h < 0 ? 0 : h);

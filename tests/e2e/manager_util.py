@@ -9,7 +9,8 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import ADDR_BLOCK, SLUICE, check, log_text, new_addr, port_open, wait_for
+from harness import (ADDR_BLOCK, SLUICE, check, check_media, log_text, new_addr, play_ffmpeg,
+                     port_open, publish, wait_for)
 
 TOKEN = "e2e-admin-token-0123"
 SECRET = "e2e-cluster-secret-0123"
@@ -126,6 +127,11 @@ class Manager:
     def events(self):
         return self.ok("/api/v1/events?limit=1000")["events"]
 
+    def first_event(self, kind, what, timeout=10):
+        """Waits (up to timeout s) for an event of kind and returns the first one."""
+        wait_for(lambda: [e for e in self.events() if e["kind"] == kind], timeout, what)
+        return [e for e in self.events() if e["kind"] == kind][0]
+
     def kill(self, sig=signal.SIGKILL):
         self.proc.send_signal(sig)
         self.proc.wait(timeout=15)
@@ -164,3 +170,46 @@ class Manager:
                    "ERROR: LeakSanitizer" in text:
                     bad.append((f, text[-4000:]))
         return bad
+
+
+# ---- what a user does against a running group (the controller tests share these) ----
+
+def publish_live(t, m, app, name):
+    """Publishes app/name where the manager routes a broadcast, and waits until the manager
+    lists it live at an origin."""
+    st, out = m.route(app, name, "broadcast")
+    check(st == 200 and out["role"] == "origin", "broadcast route: %d %s" % (st, out))
+    publish(t.procs, out["urls"]["rtmp"])
+    wait_for(lambda: any(s["app"] == app and s["name"] == name and s["origin"]
+                         for s in m.ok("/api/v1/streams")["streams"]), 20,
+             "%s/%s live" % (app, name))
+
+
+def watch_at_edge(t, m, app, name, what):
+    """One viewer routed to an edge plays app/name for 4 s and gets at least 2.5 s."""
+    st, route = m.route(app, name, "subscribe")
+    check(st == 200 and route["role"] == "edge", "subscribe: %d %s" % (st, route))
+    path = t.path("%s.flv" % name)
+    play_ffmpeg(t.procs, route["urls"]["rtmp"], path, 4, name="viewer").wait(timeout=30)
+    check_media(path, 2.5, what)
+
+
+def viewers_over_two_edges(t, m, app, name):
+    """Three viewers of app/name, routed one by one, with an edge capacity of 2: the second
+    takes the one edge to 100%, so the third waits for the second edge the scale-out brings
+    and goes there.  Each plays 6 s into viewerI.flv.  Returns ([(path, process)], [the edge
+    each was routed to])."""
+    viewers, routed = [], []
+    for i in range(3):
+        want = 1 if i < 2 else 2
+        wait_for(lambda: len(m.nodes("edge", ["alive"])) >= want, 30,
+                 "%d alive edge(s) for viewer %d" % (want, i + 1))
+        st, route = m.route(app, name, "subscribe")
+        check(st == 200 and route["role"] == "edge", "subscribe: %d %s" % (st, route))
+        routed.append(route["node"])
+        path = t.path("viewer%d.flv" % i)
+        viewers.append((path, play_ffmpeg(t.procs, route["urls"]["rtmp"], path, 6,
+                                          name="viewer%d" % i)))
+        wait_for(lambda: sum(n["load"]["viewers"] for n in m.nodes("edge")) >= i + 1, 15,
+                 "viewer %d counted" % (i + 1))
+    return viewers, routed

@@ -16,9 +16,10 @@ token, then a role's temporary credentials), which it accepts like long-lived ke
 Test controls (not EC2): POST /_mock/faults {"RunInstances": [{"code": ..., "status": ...,
 "message": ...}, ...]} queues error answers for the next calls of an action;
 GET /_mock/requests lists the calls received (action, parameters; UserData left out);
-GET /_mock/instances lists the instances with their pids.
+GET /_mock/instances lists the instances with their pids.  DescribeInstances answers pages
+of at most MaxResults (and --page-size, a test knob) with nextToken when more follow.
 
-    mock_ec2.py --listen ADDR:PORT --state DIR --sluice BIN --addr-base 127.B.C
+    mock_ec2.py --listen ADDR:PORT --state DIR --sluice BIN --addr-base 127.B.C [--page-size N]
 """
 import argparse
 import base64
@@ -28,13 +29,11 @@ import hmac
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from mock_http import Addresses, Faults, MockHandler, boot, kill_group, page, serve
 
 ACCESS_KEY = "AKIDMOCKEC2EXAMPLE"
 SECRET_KEY = "mock/ec2/secret/key/EXAMPLEKEY0123456789"
@@ -46,8 +45,8 @@ NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 USER_DATA_MAX = 16384  # bytes, decoded (EC2's limit)
 
 lock = threading.Lock()
-state = {"instances": {}, "tokens": {}, "faults": {}, "requests": [], "next_ip": 2,
-         "imds_sessions": set()}
+state = {"instances": {}, "tokens": {}, "requests": [], "imds_sessions": set()}
+faults = Faults(lock)
 
 
 def xml_escape(s):
@@ -182,9 +181,8 @@ def run_instances(p):
         raise Refuse(400, "InvalidParameterValue", "Invalid BASE64 encoding of user data.")
     if len(script) > USER_DATA_MAX:
         raise Refuse(400, "InvalidParameterValue", "User data is limited to 16384 bytes")
+    ip = ADDRS.take()
     with lock:
-        ip = "%s.%d" % (ARGS.addr_base, state["next_ip"])
-        state["next_ip"] += 1
         iid = "i-%017x" % int(uuid.uuid4().hex[:17], 16)
         inst = {"id": iid, "image": image or "ami-fromtemplate0", "type": itype, "ip": ip,
                 "state": "running", "tags": tags, "subnet": p.get("SubnetId", "subnet-mock0000"),
@@ -199,14 +197,9 @@ def run_instances(p):
         path = os.path.join(udir, "user-data")
         with open(path, "wb") as f:
             f.write(script)
-        env = dict(os.environ, SLUICE_NODE_IP=ip, SLUICE_NODE_CONF=os.path.join(udir, "node.conf"),
-                   SLUICE_BIN=ARGS.sluice)
-        log = open(os.path.join(udir, "console.log"), "ab")
-        proc = subprocess.Popen(["sh", path], env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=log, start_new_session=True)
-        log.close()
-        inst["pid"] = proc.pid
-        threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it exits
+        inst["pid"] = boot(["sh", path], dict(SLUICE_NODE_IP=ip, SLUICE_BIN=ARGS.sluice,
+                                              SLUICE_NODE_CONF=os.path.join(udir, "node.conf")),
+                           udir, "console.log")
     return inst, True
 
 
@@ -223,11 +216,8 @@ def terminate_instances(p):
         for iid in ids:
             inst = state["instances"][iid]
             prev = inst["state"]
-            if inst["state"] != "terminated" and inst["pid"]:
-                try:
-                    os.killpg(inst["pid"], signal.SIGTERM)
-                except OSError:
-                    pass
+            if inst["state"] != "terminated":
+                kill_group(inst["pid"])
             inst["state"] = "terminated"
             items.append("<item><instanceId>%s</instanceId><currentState><code>32</code>"
                          "<name>shutting-down</name></currentState><previousState><code>16"
@@ -256,30 +246,29 @@ def describe_instances(p):
                                  "The filter '%s' is invalid" % name)
             if ok:
                 out.append(inst)
+    try:
+        size = int(p.get("MaxResults", "0"))
+        if size and not 5 <= size <= 1000:
+            raise ValueError(size)
+        if ARGS.page_size:
+            size = min(size or 1000, ARGS.page_size)
+        out, token = page(out, p.get("NextToken", ""), size)
+    except ValueError:
+        raise Refuse(400, "InvalidParameterValue", "Invalid NextToken or MaxResults")
+    with lock:
         body = "".join("<item><reservationId>r-mock</reservationId><ownerId>123456789012"
                        "</ownerId><groupSet/><instancesSet>%s</instancesSet></item>"
                        % instance_xml(x) for x in out)
+    nt = "<nextToken>%s</nextToken>" % token if token else ""
     return ("<DescribeInstancesResponse xmlns=\"%s\"><requestId>%s</requestId><reservationSet>"
-            "%s</reservationSet></DescribeInstancesResponse>" % (NS, uuid.uuid4(), body))
+            "%s</reservationSet>%s</DescribeInstancesResponse>" % (NS, uuid.uuid4(), body, nt))
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *a):
-        sys.stderr.write("mock_ec2: " + (fmt % a) + "\n")
+class Handler(MockHandler):
+    mock_name = "mock_ec2"
 
     def reply(self, status, body, ctype="text/xml;charset=UTF-8"):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+        self.send(status, body, ctype)
 
     def imds(self):
         if self.command == "PUT" and self.path == "/latest/api/token":
@@ -319,11 +308,9 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(400, error_xml("InvalidAction", "EC2 answers POSTs of the Query API"))
 
     def do_POST(self):
-        raw = self.body()
+        raw = self.read_body()
         if self.path == "/_mock/faults":
-            with lock:
-                for action, faults in json.loads(raw).items():
-                    state["faults"].setdefault(action, []).extend(faults)
+            faults.add(raw)
             return self.reply(200, "{}", "application/json")
         path, _, query = self.path.partition("?")
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -347,9 +334,7 @@ class Handler(BaseHTTPRequestHandler):
             if p.get("Version") != "2016-11-15":
                 raise Refuse(400, "InvalidParameterValue", "unsupported Version %r"
                              % p.get("Version"))
-            with lock:
-                queue = state["faults"].get(action) or []
-                fault = queue.pop(0) if queue else None
+            fault = faults.take(action)
             if fault:
                 raise Refuse(fault.get("status", 400), fault["code"],
                              fault.get("message", fault["code"]))
@@ -371,31 +356,23 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global ARGS
+    global ARGS, ADDRS
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", required=True)
     ap.add_argument("--state", required=True)
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--addr-base", required=True)
     ap.add_argument("--region", default="us-east-1")
+    ap.add_argument("--page-size", type=int, default=0,
+                    help="instances a DescribeInstances page holds at most (0: MaxResults)")
     ARGS = ap.parse_args()
+    ADDRS = Addresses(lock, ARGS.addr_base)
     os.makedirs(ARGS.state, exist_ok=True)
-    host, port = ARGS.listen.rsplit(":", 1)
-    srv = ThreadingHTTPServer((host, int(port)), Handler)
 
-    def stop(*_):
-        # The cloud goes away: so do its instances.
+    def machines():
         with lock:
-            for inst in state["instances"].values():
-                if inst["pid"] and inst["state"] != "terminated":
-                    try:
-                        os.killpg(inst["pid"], signal.SIGKILL)
-                    except OSError:
-                        pass
-        os._exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    srv.serve_forever()
+            return [i["pid"] for i in state["instances"].values() if i["state"] != "terminated"]
+    serve(ARGS.listen, Handler, machines)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ Compute (under /compute/v1/projects/P/zones/Z/instances): a Bearer token it issu
 UNAUTHENTICATED otherwise); insert checks requestId (a UUID; the same one is the same request),
 the name, machineType, a boot disk's sourceImage or a sourceInstanceTemplate, label keys and
 values, metadata items, and answers an Operation; delete answers an Operation; list takes
-filter=labels.KEY = "VALUE" and answers an InstanceList (no "items" when empty). Errors are
+filter=labels.KEY = "VALUE" and answers an InstanceList (no "items" when empty), a page of at
+most maxResults (and --page-size, a test knob) with nextPageToken when more follow. Errors are
 {"error": {"code", "message", "errors": [{"reason"}], "status"}}.
 
 It cannot start VMs: an instance is its startup-script run on this machine with
@@ -27,18 +28,17 @@ import datetime
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from mock_http import Addresses, Faults, MockHandler, boot, kill_group, page, serve
+
 lock = threading.Lock()
-state = {"instances": {}, "requests": {}, "tokens": set(), "faults": {}, "log": [],
-         "next_ip": 2}
+state = {"instances": {}, "requests": {}, "tokens": set(), "log": []}
+faults = Faults(lock)
 NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 LABEL = re.compile(r"^[a-z0-9_-]{0,63}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -128,8 +128,7 @@ def insert(base, q, body):
         if name in state["instances"]:
             raise Refuse(409, "alreadyExists", "The resource '%s/instances/%s' already exists"
                          % (base, name))
-        ip = "%s.%d" % (ARGS.addr_base, state["next_ip"])
-        state["next_ip"] += 1
+    ip = ADDRS.take()
     entry = {"name": name, "status": "RUNNING", "labels": inst.get("labels") or {},
              "machineType": mt, "networkInterfaces": [{"network": "global/networks/default",
                                                        "networkIP": ip}], "pid": 0}
@@ -139,15 +138,9 @@ def insert(base, q, body):
         os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "startup-script"), "w") as f:
             f.write(script)
-        env = dict(os.environ, SLUICE_NODE_IP=ip, SLUICE_NODE_CONF=os.path.join(d, "node.conf"),
-                   SLUICE_BIN=ARGS.sluice)
-        log = open(os.path.join(d, "serial.log"), "ab")
-        p = subprocess.Popen(["sh", os.path.join(d, "startup-script")], env=env,
-                             stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                             start_new_session=True)
-        log.close()
-        threading.Thread(target=p.wait, daemon=True).start()
-        entry["pid"] = p.pid
+        entry["pid"] = boot(["sh", os.path.join(d, "startup-script")],
+                            dict(SLUICE_NODE_IP=ip, SLUICE_NODE_CONF=os.path.join(d, "node.conf"),
+                                 SLUICE_BIN=ARGS.sluice), d, "serial.log")
     op = operation("insert", "%s/instances/%s" % (base, name))
     with lock:
         state["instances"][name] = entry
@@ -156,29 +149,18 @@ def insert(base, q, body):
     return op
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *a):
-        sys.stderr.write("mock_gcp: " + (fmt % a) + "\n")
+class Handler(MockHandler):
+    mock_name = "mock_gcp"
 
     def reply(self, code, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply_json(code, obj, "application/json; charset=UTF-8")
 
     def route(self, method):
         u = urlsplit(self.path)
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        raw = self.read_body()
         q = parse_qs(u.query)
         if u.path == "/_mock/faults":
-            with lock:
-                for k, v in json.loads(raw).items():
-                    state["faults"].setdefault(k, []).extend(v)
+            faults.add(raw)
             return self.reply(200, {})
         if u.path == "/_mock/requests":
             with lock:
@@ -222,9 +204,7 @@ class Handler(BaseHTTPRequestHandler):
             if m.group(1) != ARGS.project or m.group(2) != ARGS.zone:
                 raise Refuse(404, "notFound", "The resource 'projects/%s/zones/%s' was not found"
                              % (m.group(1), m.group(2)))
-            with lock:
-                fq = state["faults"].get(kind) or []
-                fault = fq.pop(0) if fq else None
+            fault = faults.take(kind)
             if fault:
                 raise Refuse(fault["code"], fault.get("reason", "rateLimitExceeded"),
                              fault.get("message", "Rate Limit Exceeded"))
@@ -242,9 +222,21 @@ class Handler(BaseHTTPRequestHandler):
                     items = [dict((k, v) for k, v in i.items() if k != "pid")
                              for i in state["instances"].values()
                              if not fm or i["labels"].get(fm.group(1)) == fm.group(2)]
+                try:
+                    size = int(q.get("maxResults", ["500"])[0])
+                    if not 0 <= size <= 500:
+                        raise ValueError(size)
+                    if ARGS.page_size:
+                        size = min(size or 500, ARGS.page_size)
+                    items, token = page(items, q.get("pageToken", [""])[0], size)
+                except ValueError:
+                    raise Refuse(400, "invalid", "Invalid value for field 'pageToken' or "
+                                 "'maxResults'")
                 out = {"kind": "compute#instanceList", "id": base + "/instances"}
                 if items:
                     out["items"] = items
+                if token:
+                    out["nextPageToken"] = token
                 entry["status"] = 200
                 return self.reply(200, out)
             with lock:
@@ -252,11 +244,7 @@ class Handler(BaseHTTPRequestHandler):
             if not i:
                 raise Refuse(404, "notFound", "The resource '%s/instances/%s' was not found"
                              % (base, m.group(3)))
-            if i["pid"]:
-                try:
-                    os.killpg(i["pid"], signal.SIGTERM)
-                except OSError:
-                    pass
+            kill_group(i["pid"])
             entry["status"] = 200
             return self.reply(200, operation("delete", "%s/instances/%s" % (base, m.group(3))))
         except Refuse as r:
@@ -265,40 +253,24 @@ class Handler(BaseHTTPRequestHandler):
                 {"message": r.message, "domain": "global", "reason": r.reason}],
                 "status": STATUS.get(r.code, "UNKNOWN")}})
 
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
-    def do_DELETE(self):
-        self.route("DELETE")
-
 
 def main():
-    global ARGS
+    global ARGS, ADDRS
     ap = argparse.ArgumentParser()
     for a in ("--listen", "--state", "--sluice", "--addr-base", "--public-key", "--email",
               "--project", "--zone"):
         ap.add_argument(a, required=True)
+    ap.add_argument("--page-size", type=int, default=0,
+                    help="instances a list page holds at most (0: as maxResults asks)")
     ARGS = ap.parse_args()
     ARGS.token_url = "http://%s/token" % ARGS.listen
+    ADDRS = Addresses(lock, ARGS.addr_base)
     os.makedirs(ARGS.state, exist_ok=True)
-    host, port = ARGS.listen.rsplit(":", 1)
-    srv = ThreadingHTTPServer((host, int(port)), Handler)
 
-    def stop(*_):
+    def machines():
         with lock:
-            for i in state["instances"].values():
-                if i["pid"]:
-                    try:
-                        os.killpg(i["pid"], signal.SIGKILL)
-                    except OSError:
-                        pass
-        os._exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    srv.serve_forever()
+            return [i["pid"] for i in state["instances"].values()]
+    serve(ARGS.listen, Handler, machines)
 
 
 if __name__ == "__main__":

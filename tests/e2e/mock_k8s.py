@@ -5,8 +5,9 @@ tests (no cluster is reachable here).  It checks what the API server checks for 
 the bearer token (401 Unauthorized otherwise), the JSON content type, a Pod's apiVersion and
 kind, a DNS-1123 name, label values, containers with a name and an image, a restartPolicy
 it knows, env secretKeyRef naming a Secret that exists in the namespace (else the pod could
-not start), duplicate names (409 AlreadyExists); lists select on one label equality; it
-answers with Pod, PodList and Status objects in the documented shapes.
+not start), duplicate names (409 AlreadyExists); lists select on one label equality and
+answer pages of at most `limit` (and --page-size, a test knob) with metadata.continue when
+more follow; it answers with Pod, PodList and Status objects in the documented shapes.
 
 It cannot run containers: a pod is its container's command run on this machine with POD_IP
 (a loopback address the mock assigns), the referenced secret's value in its env var, and
@@ -23,16 +24,15 @@ import datetime
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from mock_http import Addresses, Faults, MockHandler, boot, kill_group, page, serve
+
 lock = threading.Lock()
-state = {"pods": {}, "faults": {}, "requests": [], "next_ip": 2}
+state = {"pods": {}, "requests": []}
+faults = Faults(lock)
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
@@ -82,29 +82,22 @@ def validate_pod(ns, pod):
 
 
 def start_pod(ns, pod, env):
-    with lock:
-        ip = "%s.%d" % (ARGS.addr_base, state["next_ip"])
-        state["next_ip"] += 1
+    ip = ADDRS.take()
     name = pod["metadata"]["name"]
     pdir = os.path.join(ARGS.state, name)
-    os.makedirs(pdir, exist_ok=True)
     c = pod["spec"]["containers"][0]
     cmd = list(c.get("command") or []) + list(c.get("args") or [])
-    e = dict(os.environ, POD_IP=ip, SLUICE_BIN=ARGS.sluice, SLUICE_BIND=ip,
+    e = dict(POD_IP=ip, SLUICE_BIN=ARGS.sluice, SLUICE_BIND=ip,
              SLUICE_NODE_CONF=os.path.join(pdir, "node.conf"))
     e.update(env)
-    log = open(os.path.join(pdir, "container.log"), "ab")
-    proc = subprocess.Popen(cmd, env=e, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            start_new_session=True)
-    log.close()
-    threading.Thread(target=proc.wait, daemon=True).start()
+    pid = boot(cmd, e, pdir, "container.log")
     now = datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     pod = json.loads(json.dumps(pod))
     pod["metadata"].update({"namespace": ns, "uid": str(uuid.uuid4()), "creationTimestamp": now,
                             "resourceVersion": str(len(state["requests"]))})
     pod["status"] = {"phase": "Pending"}  # no podIP yet, as a real create answers
     with lock:
-        state["pods"][(ns, name)] = {"pod": pod, "pid": proc.pid, "ip": ip}
+        state["pods"][(ns, name)] = {"pod": pod, "pid": pid, "ip": ip}
     return pod
 
 
@@ -115,30 +108,17 @@ def pod_view(entry):
     return pod
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *a):
-        sys.stderr.write("mock_k8s: " + (fmt % a) + "\n")
+class Handler(MockHandler):
+    mock_name = "mock_k8s"
 
     def reply(self, code, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if code == 429:
-            self.send_header("Retry-After", "1")
-        self.end_headers()
-        self.wfile.write(data)
+        self.reply_json(code, obj, headers=[("Retry-After", "1")] if code == 429 else [])
 
     def route(self, method):
         u = urlsplit(self.path)
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        raw = self.read_body()
         if u.path == "/_mock/faults" and method == "POST":
-            with lock:
-                for k, v in json.loads(raw).items():
-                    state["faults"].setdefault(k, []).extend(v)
+            faults.add(raw)
             return self.reply(200, {})
         if u.path == "/_mock/requests":
             with lock:
@@ -160,9 +140,7 @@ class Handler(BaseHTTPRequestHandler):
             if not m or not kind:
                 raise Refuse(404, "NotFound", "the server could not find the requested resource")
             ns = m.group(1)
-            with lock:
-                q = state["faults"].get(kind) or []
-                fault = q.pop(0) if q else None
+            fault = faults.take(kind)
             if fault:
                 raise Refuse(fault["code"], fault.get("reason", "TooManyRequests"),
                              fault.get("message", "the server has received too many requests"))
@@ -177,24 +155,34 @@ class Handler(BaseHTTPRequestHandler):
                 entry["status"] = 201
                 return self.reply(201, start_pod(ns, pod, env))
             if kind == "list":
-                sel = parse_qs(u.query).get("labelSelector", [""])[0]
-                k, _, v = unquote(sel).partition("=")
+                q = parse_qs(u.query)
+                k, _, v = unquote(q.get("labelSelector", [""])[0]).partition("=")
                 with lock:
                     items = [pod_view(e) for (pns, _), e in state["pods"].items()
                              if pns == ns and (not k or e["pod"]["metadata"].get("labels", {})
                                                .get(k) == v)]
+                try:
+                    size = int(q.get("limit", ["0"])[0])
+                    if size < 0:
+                        raise ValueError(size)
+                    if ARGS.page_size:
+                        size = min(size or ARGS.page_size, ARGS.page_size)
+                    items, token = page(items, q.get("continue", [""])[0], size)
+                except ValueError:
+                    raise Refuse(410, "Expired", "the provided continue parameter is too old "
+                                 "or malformed")
+                md = {"resourceVersion": "1"}
+                if token:
+                    md["continue"] = token
                 entry["status"] = 200
                 return self.reply(200, {"kind": "PodList", "apiVersion": "v1",
-                                        "metadata": {"resourceVersion": "1"}, "items": items})
+                                        "metadata": md, "items": items})
             with lock:
                 e = state["pods"].get((ns, m.group(2)))
                 if not e:
                     raise Refuse(404, "NotFound", 'pods "%s" not found' % m.group(2))
                 del state["pods"][(ns, m.group(2))]
-            try:
-                os.killpg(e["pid"], signal.SIGTERM)
-            except OSError:
-                pass
+            kill_group(e["pid"])
             e["pod"]["metadata"]["deletionTimestamp"] = datetime.datetime.utcnow().strftime(
                 "%Y-%m-%dT%H:%M:%SZ")
             entry["status"] = 200
@@ -204,18 +192,9 @@ class Handler(BaseHTTPRequestHandler):
             code, obj = status(r.code, r.reason, r.message)
             self.reply(code, obj)
 
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
-    def do_DELETE(self):
-        self.route("DELETE")
-
 
 def main():
-    global ARGS
+    global ARGS, ADDRS
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", required=True)
     ap.add_argument("--token", required=True)
@@ -223,23 +202,17 @@ def main():
     ap.add_argument("--state", required=True)
     ap.add_argument("--sluice", required=True)
     ap.add_argument("--addr-base", required=True)
+    ap.add_argument("--page-size", type=int, default=0,
+                    help="pods a list page holds at most (0: as limit asks)")
     ARGS = ap.parse_args()
     ARGS.secrets = dict(s.split("=", 1) for s in ARGS.secret)
+    ADDRS = Addresses(lock, ARGS.addr_base)
     os.makedirs(ARGS.state, exist_ok=True)
-    host, port = ARGS.listen.rsplit(":", 1)
-    srv = ThreadingHTTPServer((host, int(port)), Handler)
 
-    def stop(*_):
+    def machines():
         with lock:
-            for e in state["pods"].values():
-                try:
-                    os.killpg(e["pid"], signal.SIGKILL)
-                except OSError:
-                    pass
-        os._exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    srv.serve_forever()
+            return [e["pid"] for e in state["pods"].values()]
+    serve(ARGS.listen, Handler, machines)
 
 
 if __name__ == "__main__":

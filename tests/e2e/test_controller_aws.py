@@ -14,41 +14,28 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 
-from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, new_addr, play_ffmpeg, port_open,
-                     publish, wait_for)
-from manager_util import SECRET, Manager, scale_policy
+from harness import ADDR_BLOCK, check, check_media, shared_machine_bin, wait_for
+from manager_util import SECRET, Manager, publish_live, scale_policy, viewers_over_two_edges
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import mock_ec2  # noqa: E402  (its keys)
+from mock_http import MockCloud  # noqa: E402
 
 MOCK_PORT = 8773
 
 
-class MockEC2:
-    def __init__(self, t, name="mock-ec2"):
-        self.addr = new_addr()
-        self.url = "http://%s:%d/" % (self.addr, MOCK_PORT)
-        self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_ec2.py"),
-                                   "--listen", "%s:%d" % (self.addr, MOCK_PORT),
-                                   "--state", t.path(name), "--sluice", shared_machine_bin(t.path("")),
-                                   "--addr-base", "127.%d.3" % ADDR_BLOCK], name)
-        wait_for(lambda: port_open(self.addr, MOCK_PORT), 10, "the EC2 mock to listen")
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=5) as r:
-            return json.load(r)
-
-    def faults(self, action, faults):
-        req = urllib.request.Request(self.url + "_mock/faults", method="POST",
-                                     data=json.dumps({action: faults}).encode())
-        urllib.request.urlopen(req, timeout=5).read()
+class MockEC2(MockCloud):
+    def __init__(self, t, name="mock-ec2", page_size=0):
+        super().__init__(t, "mock_ec2.py", MOCK_PORT, [
+            "--state", t.path(name), "--sluice", shared_machine_bin(t.path("")),
+            "--addr-base", "127.%d.3" % ADDR_BLOCK, "--page-size", str(page_size)], name)
+        self.url += "/"   # the endpoint EC2 answers at
 
     def requests(self, action=None):
         return [r for r in self.get("_mock/requests") if action is None or r["action"] == action]
@@ -58,11 +45,6 @@ class MockEC2:
             if i["tags"].get("sluice:node") == node_id:
                 return i
         return None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # takes its instances down with it
-            self.proc.wait(timeout=10)
 
 
 def _launch_config(props):
@@ -115,7 +97,8 @@ def _group(m, props=PROPS, edges=(1, 2)):
 
 
 def test_aws_group_scales_replaces_and_is_adopted(t):
-    ec2 = MockEC2(t)
+    # One instance a DescribeInstances page: every list of two nodes takes two pages.
+    ec2 = MockEC2(t, page_size=1)
     m = _aws_manager(t, ec2)
     try:
         # The first two RunInstances calls are throttled, then refused for capacity: the
@@ -172,24 +155,9 @@ def test_aws_group_scales_replaces_and_is_adopted(t):
         check(tokens.count(origin["id"]) == 3, "the retried launch kept its ClientToken: %s"
               % tokens)
 
-        st, out = m.route("live", "a", "broadcast")
-        publish(t.procs, out["urls"]["rtmp"])
-        wait_for(lambda: any(s["app"] == "live" and s["name"] == "a" and s["origin"]
-                             for s in m.ok("/api/v1/streams")["streams"]), 20, "live/a live")
-        time.sleep(3.2)
-        viewers, routed = [], []
-        for i in range(3):
-            want = 1 if i < 2 else 2
-            wait_for(lambda: len(m.nodes("edge", ["alive"])) >= want, 30,
-                     "%d alive edge(s) for viewer %d" % (want, i + 1))
-            st, route = m.route("live", "a", "subscribe")
-            check(st == 200 and route["role"] == "edge", "subscribe: %d %s" % (st, route))
-            routed.append(route["node"])
-            path = t.path("viewer%d.flv" % i)
-            viewers.append((path, play_ffmpeg(t.procs, route["urls"]["rtmp"], path, 6,
-                                              name="viewer%d" % i)))
-            wait_for(lambda: sum(n["load"]["viewers"] for n in m.nodes("edge")) >= i + 1, 15,
-                     "viewer %d counted" % (i + 1))
+        publish_live(t, m, "live", "a")
+        time.sleep(3.2)  # the broadcast route's reservation lapses
+        viewers, routed = viewers_over_two_edges(t, m, "live", "a")
         check(len(set(routed)) == 2, "viewers on 2 edges: %s" % routed)
         for path, v in viewers:
             v.wait(timeout=40)
@@ -216,11 +184,16 @@ def test_aws_group_scales_replaces_and_is_adopted(t):
         wait_for(lambda: len(m.nodes(states=["alive"])) == len(m.nodes()), 10, "all alive")
         before = sorted(n["id"] for n in m.nodes())
         runs = len(ec2.requests("RunInstances"))
-        describes = len(ec2.requests("DescribeInstances"))
+
+        def second_pages():
+            return len([r for r in ec2.requests("DescribeInstances")
+                        if r["params"].get("NextToken")])
+        pages = second_pages()
         m.kill()
         m.start("node-manager-2")
-        wait_for(lambda: len(ec2.requests("DescribeInstances")) > describes + 1, 10,
-                 "the new manager to list its instances")
+        # Two second pages asked: at least one whole list was read after the restart.
+        wait_for(lambda: second_pages() > pages + 1, 10,
+                 "the new manager to list its instances, both pages")
         after = sorted(n["id"] for n in m.nodes(states=["alive"]))
         check(after == before, "nodes after restart %s != before %s" % (after, before))
         check(len(ec2.requests("RunInstances")) == runs, "no RunInstances after the restart")
@@ -252,9 +225,7 @@ def test_aws_errors_and_imds(t):
         # the mock's, or the answer would be AuthFailure): EC2's SignatureDoesNotMatch, not
         # retried, an event with its words.
         _group(m, edges=(0, 1))
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the failed launch")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = m.first_event("launch_failed", "the failed launch")
         check("SignatureDoesNotMatch" in failed["message"] and
               "does not match the signature you provided" in failed["message"],
               "the cloud's message: %s" % failed)
@@ -271,9 +242,8 @@ def test_aws_errors_and_imds(t):
         ec2.faults("RunInstances", [{"status": 500, "code": "InsufficientInstanceCapacity",
                                      "message": "no capacity %d" % i} for i in range(4)])
         _group(m, edges=(0, 1))
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 15,
-                 "capacity exhausted after the retries")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = m.first_event("launch_failed", "capacity exhausted after the retries",
+                               timeout=15)
         check("InsufficientInstanceCapacity" in failed["message"] and "no capacity 3" in
               failed["message"] and "after retries" in failed["message"],
               "the last error, after retries: %s" % failed)

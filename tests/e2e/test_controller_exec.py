@@ -11,8 +11,8 @@ import subprocess
 import time
 import urllib.request
 
-from harness import ADDR_BLOCK, SLUICE, check, check_media, play_ffmpeg, publish, wait_for
-from manager_util import TOKEN, Manager, scale_policy
+from harness import ADDR_BLOCK, SLUICE, check, check_media, wait_for
+from manager_util import TOKEN, Manager, publish_live, scale_policy, viewers_over_two_edges
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXEC_DIR = os.path.normpath(os.path.join(HERE, "..", "..", "deploy", "exec"))
@@ -62,6 +62,25 @@ class ExecNodes:
                 pass
 
 
+def _write_scripts(d, scripts):
+    """Writes executables NAME: TEXT into d (made here)."""
+    os.makedirs(d)
+    for name, text in scripts.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(d, name), 0o755)
+
+
+def _first_launch_failure(m, props, what):
+    """A group of one origin on props; the launch_failed event its launch ends in."""
+    m.ok("/api/v1/launchconfigs", "POST", _launch_config(props))
+    m.ok("/api/v1/scalepolicies", "POST", scale_policy("p", edges=(0, 1), origins=(1, 1)))
+    m.ok("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"],
+                                    "launchConfig": "e2e", "scalePolicy": "e2e"})
+    m.ok("/api/v1/groups/g1/origins", "POST", {})
+    return m.first_event("launch_failed", what)
+
+
 def _exec_manager(t, nodes, exec_dir=EXEC_DIR):
     return Manager(t, args=["--controller", "exec", "--exec-dir", exec_dir,
                             "--exec-timeout", "20s", "--reconcile-interval", "1s"])
@@ -86,28 +105,12 @@ def test_exec_group_scales_replaces_and_is_adopted(t):
               and origin["instance"].startswith("local-"), "origin launched by the script: %s"
               % origin)
 
-        st, out = m.route("live", "x", "broadcast")
-        check(st == 200 and out["role"] == "origin", "broadcast route: %d %s" % (st, out))
-        publish(t.procs, out["urls"]["rtmp"])
-        wait_for(lambda: any(s["app"] == "live" and s["name"] == "x" and s["origin"]
-                             for s in m.ok("/api/v1/streams")["streams"]), 20, "live/x live")
+        publish_live(t, m, "live", "x")
         time.sleep(3.2)  # the broadcast route's reservation lapses
 
         # Capacity 2 per edge: the second viewer takes the edge to 100%, so a second edge
         # comes up through the launch script and the third viewer is routed to it.
-        viewers, routed = [], []
-        for i in range(3):
-            want = 1 if i < 2 else 2
-            wait_for(lambda: len(m.nodes("edge", ["alive"])) >= want, 30,
-                     "%d alive edge(s) for viewer %d" % (want, i + 1))
-            st, route = m.route("live", "x", "subscribe")
-            check(st == 200 and route["role"] == "edge", "subscribe route: %d %s" % (st, route))
-            routed.append(route["node"])
-            path = t.path("viewer%d.flv" % i)
-            viewers.append((path, play_ffmpeg(t.procs, route["urls"]["rtmp"], path, 6,
-                                              name="viewer%d" % i)))
-            wait_for(lambda: sum(n["load"]["viewers"] for n in m.nodes("edge")) >= i + 1, 15,
-                     "viewer %d to be counted" % (i + 1))
+        viewers, routed = viewers_over_two_edges(t, m, "live", "x")
         check(len(set(routed)) == 2 and len(m.nodes("edge")) == 2,
               "viewers spread over 2 edges, never beyond maxLimit: %s" % routed)
         for path, v in viewers:
@@ -156,18 +159,13 @@ def test_exec_group_scales_replaces_and_is_adopted(t):
 def test_exec_errors_are_clear(t):
     nodes = ExecNodes(t)
     bad = t.path("bad-scripts")
-    os.makedirs(bad)
-    scripts = {
+    _write_scripts(bad, {
         "launch": "#!/bin/sh\ncat >/dev/null\necho '{\"error\": \"quota exceeded: 0 nodes left "
                   "(from the test)\"}'\nexit 3\n",
         "terminate": "#!/bin/sh\ncat >/dev/null\necho '{}'\n",
         "list": "#!/bin/sh\ncat >/dev/null\necho '{\"instances\": [{\"id\": \"edge-stray\", "
                 "\"instance\": \"i-stray\", \"host\": \"10.0.0.9\"}]}'\n",
-    }
-    for name, text in scripts.items():
-        with open(os.path.join(bad, name), "w") as f:
-            f.write(text)
-        os.chmod(os.path.join(bad, name), 0o755)
+    })
     # Configuration errors exit 2 and say which setting.
     base = [SLUICE, "manager", "--admin-token", TOKEN, "--cluster-secret", "e2e-secret-0123",
             "--db", "sqlite:" + t.path("x.db"), "--controller", "exec"]
@@ -178,14 +176,7 @@ def test_exec_errors_are_clear(t):
     try:
         st, out = m.http("/api/v1/launchconfigs", "POST", _launch_config({"net": {"a": 1}}))
         check(st == 400 and "properties.net" in out["error"], "nested property: %d %s" % (st, out))
-        m.ok("/api/v1/launchconfigs", "POST", _launch_config({"zone": "z1"}))
-        m.ok("/api/v1/scalepolicies", "POST", scale_policy("p", edges=(0, 1), origins=(1, 1)))
-        m.ok("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"],
-                                        "launchConfig": "e2e", "scalePolicy": "e2e"})
-        m.ok("/api/v1/groups/g1/origins", "POST", {})
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the failed launch as an event")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = _first_launch_failure(m, {"zone": "z1"}, "the failed launch as an event")
         check("quota exceeded: 0 nodes left (from the test)" in failed["message"] and
               "exit status 3" in failed["message"], "the script's message: %s" % failed)
         check(not m.nodes(), "no node record for a launch that failed: %s" % m.nodes())
@@ -199,6 +190,46 @@ def test_exec_errors_are_clear(t):
         check(len(stray) == 1 and "i-stray" in stray[0]["message"], "reported once: %s" % stray)
     finally:
         m.cleanup()
+
+
+def _alive(pid):
+    """A process that runs (a zombie waiting for its reaper does not)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_exec_timeout_kills_the_script_group(t):
+    """A launch script that hangs with a child it forked: at exec-timeout the script's whole
+    process group is killed, so the child neither lives on nor holds the output pipe (with
+    only the script killed, the call never ended and no launch_failed came)."""
+    ExecNodes(t)  # SLUICE_EXEC_STATE and SLUICE_BIN, as for the other tests
+    d = t.path("hanging-scripts")
+    pids = t.path("children.pid")
+    _write_scripts(d, {
+        "launch": "#!/bin/sh\ncat >/dev/null\nsleep 300 &\necho $! >>%s\nsleep 300\n" % pids,
+        "terminate": "#!/bin/sh\ncat >/dev/null\necho '{}'\n",
+        "list": "#!/bin/sh\ncat >/dev/null\necho '{\"instances\": []}'\n",
+    })
+    m = Manager(t, args=["--controller", "exec", "--exec-dir", d, "--exec-timeout", "2s",
+                         "--reconcile-interval", "1s"])
+    try:
+        failed = _first_launch_failure(m, {}, "the hanging launch to fail at its timeout")
+        check("timed out after 2000 ms" in failed["message"], "the reason: %s" % failed)
+        with open(pids) as f:
+            first = int(f.readline())
+        wait_for(lambda: not _alive(first), 5, "the script's forked child killed with it")
+    finally:
+        m.cleanup()
+        if os.path.exists(pids):
+            with open(pids) as f:
+                for line in f:
+                    try:
+                        os.kill(int(line), signal.SIGKILL)  # our own, if any is left
+                    except (OSError, ValueError):
+                        pass
 
 
 def test_local_controller_ports_from_launch_config(t):

@@ -9,50 +9,29 @@ any, and a wrong token is a clear launch failure."""
 import json
 import os
 import signal
-import sys
-import time
-import urllib.request
 
-from harness import (ADDR_BLOCK, check, shared_machine_bin, check_media, new_addr, play_ffmpeg, port_open,
-                     publish, wait_for)
-from manager_util import SECRET, Manager, scale_policy
+from harness import ADDR_BLOCK, check, shared_machine_bin, wait_for
+from manager_util import SECRET, Manager, publish_live, scale_policy, watch_at_edge
+from mock_http import MockCloud
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 MOCK_PORT = 6443
 TOKEN = "mock-k8s-service-account-token-0123"
 NS = "sluice-e2e"
 
 
-class MockK8s:
+class MockK8s(MockCloud):
     def __init__(self, t):
-        self.addr = new_addr()
-        self.url = "http://%s:%d" % (self.addr, MOCK_PORT)
-        self.proc = t.procs.start([sys.executable, os.path.join(HERE, "mock_k8s.py"),
-                                   "--listen", "%s:%d" % (self.addr, MOCK_PORT), "--token", TOKEN,
-                                   "--secret", "%s/sluice-cluster/cluster-secret=%s" % (NS, SECRET),
-                                   "--state", t.path("pods"), "--sluice", shared_machine_bin(t.path("")),
-                                   "--addr-base", "127.%d.4" % ADDR_BLOCK], "mock-k8s")
-        wait_for(lambda: port_open(self.addr, MOCK_PORT), 10, "the Kubernetes mock to listen")
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=5) as r:
-            return json.load(r)
-
-    def faults(self, kind, faults):
-        urllib.request.urlopen(urllib.request.Request(
-            self.url + "/_mock/faults", method="POST",
-            data=json.dumps({kind: faults}).encode()), timeout=5).read()
+        super().__init__(t, "mock_k8s.py", MOCK_PORT, [
+            "--token", TOKEN, "--secret", "%s/sluice-cluster/cluster-secret=%s" % (NS, SECRET),
+            "--state", t.path("pods"), "--sluice", shared_machine_bin(t.path("")),
+            "--addr-base", "127.%d.4" % ADDR_BLOCK,
+            "--page-size", "1"], "mock-k8s")  # one pod a list page: two nodes take two
 
     def requests(self, kind=None):
         return [r for r in self.get("/_mock/requests") if kind is None or r["kind"] == kind]
 
     def pod(self, name):
         return next((p for p in self.get("/_mock/pods") if p["metadata"]["name"] == name), None)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
 
 
 def _manager(t, k8s, token=TOKEN, name="k8s"):
@@ -106,15 +85,8 @@ def test_k8s_pods_group_replace_adopt(t):
             e.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "sluice-cluster"
             for e in c["env"]), "the secret only as a secretKeyRef: %s" % c["env"])
 
-        st, out = m.route("live", "k", "broadcast")
-        publish(t.procs, out["urls"]["rtmp"])
-        wait_for(lambda: any(s["app"] == "live" and s["name"] == "k" and s["origin"]
-                             for s in m.ok("/api/v1/streams")["streams"]), 20, "live/k live")
-        st, route = m.route("live", "k", "subscribe")
-        check(st == 200 and route["role"] == "edge", "subscribe: %d %s" % (st, route))
-        v = play_ffmpeg(t.procs, route["urls"]["rtmp"], t.path("k.flv"), 4, name="viewer")
-        v.wait(timeout=30)
-        check_media(t.path("k.flv"), 2.5, "a viewer of an edge pod")
+        publish_live(t, m, "live", "k")
+        watch_at_edge(t, m, "live", "k", "a viewer of an edge pod")
 
         # A node that dies: its pod is deleted and another created.
         edge = m.nodes("edge", ["alive"])[0]
@@ -126,10 +98,13 @@ def test_k8s_pods_group_replace_adopt(t):
         # Manager restart: pods adopted, none created.
         before = sorted(n["id"] for n in m.nodes())
         creates = len(k8s.requests("create"))
-        lists = len(k8s.requests("list"))
+        def second_pages():
+            return len([r for r in k8s.requests("list") if "continue=" in r["query"]])
+        pages = second_pages()
         m.kill()
         m.start("node-manager-2")
-        wait_for(lambda: len(k8s.requests("list")) > lists + 1, 10, "the new manager's list")
+        # Two second pages asked: at least one whole list was read after the restart.
+        wait_for(lambda: second_pages() > pages + 1, 10, "the new manager's list, both pages")
         check(sorted(n["id"] for n in m.nodes(states=["alive"])) == before,
               "nodes kept: %s" % m.nodes())
         check(len(k8s.requests("create")) == creates, "no pod created after the restart")
@@ -146,9 +121,7 @@ def test_k8s_pods_group_replace_adopt(t):
     m = _manager(t, k8s, token="a-wrong-token-0123", name="k8s-bad")
     try:
         _group(m)
-        wait_for(lambda: [e for e in m.events() if e["kind"] == "launch_failed"], 10,
-                 "the refused create")
-        failed = [e for e in m.events() if e["kind"] == "launch_failed"][0]
+        failed = m.first_event("launch_failed", "the refused create")
         check("HTTP 401: Unauthorized" in failed["message"], "the API's words: %s" % failed)
     finally:
         m.cleanup()

@@ -73,6 +73,15 @@ static void test_describe(void **state)
 	assert_int_equal(ec2_parse_describe(x, strlen(x), v, 2), 2);
 	/* Not a describe answer at all. */
 	assert_int_equal(ec2_parse_describe(RUN, strlen(RUN), v, 8), -1);
+	/* Pages: the last has no nextToken; one that does not fit is refused. */
+	char tok[16];
+	assert_int_equal(ec2_parse_next_token(x, strlen(x), tok, sizeof(tok)), 0);
+	assert_string_equal(tok, "");
+	const char *p = "<DescribeInstancesResponse><reservationSet/><nextToken>a&amp;b"
+	                "</nextToken></DescribeInstancesResponse>";
+	assert_int_equal(ec2_parse_next_token(p, strlen(p), tok, sizeof(tok)), 0);
+	assert_string_equal(tok, "a&b");
+	assert_int_equal(ec2_parse_next_token(p, strlen(p), tok, 3), -1);
 }
 
 static void test_error(void **state)

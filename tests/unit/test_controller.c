@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_controller.c - what every controller shares: property checks with
- * messages naming the property, each controller's property rules, and
- * running() as lists and launches in flight say.
+ * messages naming the property, each controller's property rules,
+ * running() as lists and launches in flight say, and launch reports that
+ * come on the next loop turn, or never once the controller closed.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -106,12 +108,52 @@ static void test_seen(void **state)
 	ctl_seen_free(&c);
 }
 
+static int reports;
+static char report_id[80];
+
+static void on_launched(struct controller *c, const char *id, int rc,
+                        const struct node_place *place, const char *err)
+{
+	(void)c;
+	(void)err;
+	assert_int_equal(rc, 0);
+	assert_int_equal(place->rtmp_port, 1935);
+	snprintf(report_id, sizeof(report_id), "%s", id);
+	reports++;
+}
+
+/* The local controller's close left a report's timer armed, which then fired into the
+ * freed controller (a use-after-free at shutdown): a dropped report never comes. */
+static void test_report_launch(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct controller *c = calloc(1, sizeof(*c));
+	c->launched = on_launched;
+	struct node_place p = { .rtmp_port = 1935 };
+	reports = 0;
+	ctl_report_launch(c, &loop, "n1", 0, &p, NULL);
+	assert_int_equal(reports, 0);              /* never inside the call */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(reports, 1);
+	assert_string_equal(report_id, "n1");
+	ctl_report_launch(c, &loop, "n2", 0, &p, NULL);
+	ctl_report_launch(c, &loop, "n3", 0, &p, NULL);
+	ctl_reports_drop(c);
+	free(c);                                   /* as a controller's close does */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(reports, 1);
+	assert_int_equal(uv_loop_close(&loop), 0);  /* every timer closed and freed */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_props),
 		cmocka_unit_test(test_controller_rules),
 		cmocka_unit_test(test_seen),
+		cmocka_unit_test(test_report_launch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,6 +104,37 @@ static void test_cross_site(void **state)
 	                "Content-Type: application/json\r\nOrigin: null\r\n\r\n")));
 }
 
+/* The SM2 login's Basic credentials. */
+static void test_basic(void **state)
+{
+	(void)state;
+	char u[16], p[16];
+	const char *ok = "Basic YWRtaW46czNjcmV0OnRvaw==";     /* admin:s3cret:tok */
+	assert_int_equal(http_basic_parse(ok, strlen(ok), u, sizeof(u), p, sizeof(p)), 0);
+	assert_string_equal(u, "admin");
+	assert_string_equal(p, "s3cret:tok");
+	const char *lower = "basic dTo=";                      /* "u:" : an empty password */
+	assert_int_equal(http_basic_parse(lower, strlen(lower), u, sizeof(u), p, sizeof(p)), 0);
+	assert_string_equal(u, "u");
+	assert_string_equal(p, "");
+	const char *bad[] = {
+		"Basic OnB3",                /* ":pw": no user */
+		"Basic bm8tY29sb24",         /* "no-colon" */
+		"Basic !!!!",                /* not base64 */
+		"Basic dQB2OnA=",            /* "u\0v:p": a NUL byte */
+		"Bearer YWRtaW46cHc=",
+		"Basic ",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(http_basic_parse(bad[i], strlen(bad[i]), u, sizeof(u), p, sizeof(p)),
+		                 -1);
+		assert_string_equal(u, "");
+		assert_string_equal(p, "");
+	}
+	/* A password longer than its buffer is refused, never cut. */
+	assert_int_equal(http_basic_parse(ok, strlen(ok), u, sizeof(u), p, 4), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -111,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_bearer_query),
 		cmocka_unit_test(test_no_token_never_matches),
 		cmocka_unit_test(test_cross_site),
+		cmocka_unit_test(test_basic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include "core/bytes.h"
 #include "core/err.h"
 #include "hls/ts_mux.h"
+#include "proto/mpegts.h"
 #include "proto/avc.h"
 
 static const uint8_t ffmpeg_pat[21] = {
@@ -65,10 +66,10 @@ static void test_crc32_known_values(void **state)
 {
 	(void)state;
 	/* CRC-32/MPEG-2 check value of "123456789". */
-	assert_int_equal(ts_crc32((const uint8_t *)"123456789", 9), 0x0376e6e7);
+	assert_int_equal(mpegts_crc32((const uint8_t *)"123456789", 9), 0x0376e6e7);
 	/* A section followed by its own CRC leaves a zero remainder. */
-	assert_int_equal(ts_crc32(ffmpeg_pat + 5, 16), 0);
-	assert_int_equal(ts_crc32(ffmpeg_pmt + 5, 26), 0);
+	assert_int_equal(mpegts_crc32(ffmpeg_pat + 5, 16), 0);
+	assert_int_equal(mpegts_crc32(ffmpeg_pmt + 5, 26), 0);
 }
 
 static void test_audio_only_pmt(void **state)
@@ -83,7 +84,7 @@ static void test_audio_only_pmt(void **state)
 	assert_int_equal(pmt[2], 18);                 /* section length: one stream */
 	assert_int_equal(rd_u16be(pmt + 8) & 0x1fff, TS_PID_AUDIO);   /* PCR PID */
 	assert_int_equal(pmt[12], TS_STREAM_AAC_ADTS);
-	assert_int_equal(ts_crc32(pmt, 3 + 18), 0);
+	assert_int_equal(mpegts_crc32(pmt, 3 + 18), 0);
 	bytes_free(&b);
 }
 
