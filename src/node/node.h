@@ -71,6 +71,7 @@ struct node {
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
 	struct rtc_server *rtc;          /* WebRTC playback (whep_http.c); NULL when off */
 	struct srt_server *srt;          /* SRT listener (srt_server.c); NULL when off */
+	struct rtsp_server *rtsp;        /* RTSP listener (rtsp_server.c); NULL when off */
 	int stopping;
 	int draining;                    /* the stream manager is draining this node */
 	struct sysload load;             /* the machine's CPU and memory (admission.c) */

@@ -19,6 +19,7 @@
 #include "webrtc/rtc.h"
 #include "node/watch_page.h"
 #include "node/node.h"
+#include "node/rtsp_server.h"
 #include "node/srt_server.h"
 #include "proto/flv.h"
 
@@ -359,6 +360,7 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	bytes_printf(&b, "sluice_timeouts_total %llu\n", (unsigned long long)n->stats.timeouts);
 	rtmp_limits_metrics(n, &b);
 	srt_server_metrics(n, &b);
+	rtsp_server_metrics(n, &b);
 
 	metric(&b, "sluice_api_refused_total", "counter",
 	       "API and metrics calls refused (no or wrong token, cross-site, event rate).");

@@ -1,0 +1,1111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rtsp_server.c - the RTSP listener and its sessions: requests in, answers
+ * out, admission, the shared UDP port pair, timeouts.  What flows once a
+ * session plays or records is rtsp_play.c's and rtsp_publish.c's.
+ */
+#include "node/rtsp_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/net.h"
+#include "core/ratelimit.h"
+#include "node/admission.h"
+
+#define RTSP_IN_MAX(c) ((size_t)(c)->srv->n->cfg->rtsp_max_request + RTSP_SDP_MAX_BYTES + 65540)
+#define RTSP_PUBLIC "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, PAUSE, TEARDOWN, " \
+                    "GET_PARAMETER, SET_PARAMETER"
+
+static struct rtsp_server *server_of(struct node *n)
+{
+	return n->rtsp;
+}
+
+static void conn_key(const struct rtsp_conn *c, char *out, size_t n)
+{
+	snprintf(out, n, "%llu", (unsigned long long)c->base.id);
+}
+
+/* ---- closing ---- */
+
+static void conn_free(void *arg)
+{
+	struct rtsp_conn *c = arg;
+	bytes_free(&c->in);
+	bytes_free(&c->out);
+	bytes_free(&c->avc_rec);
+	free(c->sdp);
+	free(c);
+}
+
+/* After the socket and the timer: the media half (the tap's pipes close last). */
+static void handle_closed(uv_handle_t *h)
+{
+	struct rtsp_conn *c = h->data;
+	if (--c->closes_pending == 0)
+		rtsp_play_stop(c, conn_free);
+}
+
+static void end_publish(struct rtsp_conn *c)
+{
+	struct node *n = c->srv->n;
+	if (c->counts_as_publisher) {
+		n->publishers--;
+		ipcount_add(&n->publishers_by_ip, c->ipkey, -1);
+		c->counts_as_publisher = 0;
+	}
+	if (c->state == RTSP_RECORDING && c->stream) {
+		log_info("publish_stop", "client=%llu peer=%s protocol=rtsp app=%s stream=%s "
+		         "bytes_in=%llu", (unsigned long long)c->base.id, c->base.peer, c->app,
+		         c->name, (unsigned long long)c->stream->bytes_in);
+		stream_unpublish(&n->streams, c->stream);
+		stream_unref(c->stream);
+		c->stream = NULL;
+	}
+	rtsp_publish_free(c);
+}
+
+void rtsp_conn_close(struct rtsp_conn *c, const char *reason)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	struct rtsp_server *s = c->srv;
+	log_info("rtsp_close", "client=%llu peer=%s app=%s stream=%s reason=\"%s\" bytes_in=%llu "
+	         "bytes_out=%llu", (unsigned long long)c->base.id, c->base.peer, c->app, c->name,
+	         reason, (unsigned long long)c->base.bytes_in, (unsigned long long)c->base.bytes_out);
+	char key[32];
+	conn_key(c, key, sizeof(key));
+	strmap_del(&s->conns, key);
+	for (int t = 0; t < RTSP_TRACKS; t++) {
+		if (c->track[t].rtp_key[0] && strmap_get(&s->peers, c->track[t].rtp_key) == c)
+			strmap_del(&s->peers, c->track[t].rtp_key);
+		if (c->track[t].rtcp_key[0] && strmap_get(&s->peers, c->track[t].rtcp_key) == c)
+			strmap_del(&s->peers, c->track[t].rtcp_key);
+	}
+	if (c->base.ops)
+		conn_table_remove(&s->n->conns, &c->base);
+	end_publish(c);
+	if (c->waiting) {
+		stream_unref(c->waiting);
+		c->waiting = NULL;
+	}
+	c->closes_pending = 1 + c->wait_init;
+	if (c->wait_init) {
+		uv_timer_stop(&c->wait);
+		uv_close((uv_handle_t *)&c->wait, handle_closed);
+	}
+	uv_close((uv_handle_t *)&c->tcp, handle_closed);
+}
+
+static void kick(struct conn *base, const char *reason)
+{
+	rtsp_conn_close(container_of(base, struct rtsp_conn, base), reason);
+}
+
+static void describe_conn(struct conn *base, json_t *o)
+{
+	struct rtsp_conn *c = container_of(base, struct rtsp_conn, base);
+	json_object_set_new(o, "role", json_string(c->state == RTSP_RECORDING ? "publisher"
+	                                            : c->state == RTSP_PLAYING ? "viewer" : "none"));
+	json_object_set_new(o, "protocol", json_string("rtsp"));
+	if (c->app[0])
+		json_object_set_new(o, "app", json_string(c->app));
+	if (c->name[0])
+		json_object_set_new(o, "stream", json_string(c->name));
+	int tcp = c->track[0].setup ? c->track[0].tcp : c->track[1].tcp;
+	if (c->track[0].setup || c->track[1].setup)
+		json_object_set_new(o, "transport", json_string(tcp ? "tcp" : "udp"));
+	if (c->state == RTSP_PLAYING)
+		json_object_set_new(o, "skips", json_integer((json_int_t)c->tap.v.skips));
+}
+
+static const struct conn_ops rtsp_conn_ops = { kick, describe_conn };
+
+/* ---- sending ---- */
+
+struct out_req {
+	uv_write_t req;
+	struct rtsp_conn *c;
+	size_t len;
+	uint8_t data[];
+};
+
+static void write_done(uv_write_t *req, int status)
+{
+	struct out_req *w = (struct out_req *)req;
+	struct rtsp_conn *c = w->c;
+	free(w);
+	if (c->closing)
+		return;
+	if (status < 0) {
+		rtsp_conn_close(c, "write failed");
+		return;
+	}
+	if (c->state == RTSP_PLAYING)
+		rtsp_play_drained(c);
+}
+
+void rtsp_conn_flush(struct rtsp_conn *c)
+{
+	if (c->closing || c->out.len == 0)
+		return;
+	struct out_req *w = xmalloc(sizeof(*w) + c->out.len);
+	w->c = c;
+	w->len = c->out.len;
+	memcpy(w->data, c->out.data, c->out.len);
+	c->base.bytes_out += c->out.len;
+	bytes_clear(&c->out);
+	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_done) < 0) {
+		free(w);
+		rtsp_conn_close(c, "write failed");
+	}
+}
+
+void rtsp_conn_send(struct rtsp_conn *c, int t, int rtcp, const uint8_t *p, size_t n)
+{
+	struct rtsp_track *tr = &c->track[t];
+	if (tr->tcp) {
+		uint8_t h[4];
+		rtsp_interleaved_header(h, tr->ch[rtcp], n);
+		bytes_append(&c->out, h, 4);
+		bytes_append(&c->out, p, n);
+		return;
+	}
+	struct rtsp_server *s = c->srv;
+	if (!s->udp_on)
+		return;
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+	int r = uv_udp_try_send(rtcp ? &s->rtcp : &s->rtp, &b, 1,
+	                        (const struct sockaddr *)(rtcp ? &tr->rtcp_addr : &tr->rtp_addr));
+	if (r < 0) {
+		/* The socket is full: this packet is lost, as it could be on the way. */
+		s->stats.udp_send_drops++;
+		return;
+	}
+	s->stats.udp_sent++;
+	c->base.bytes_out += n;
+}
+
+static void respond(struct rtsp_conn *c, int status, long cseq, const char *extra,
+                    const char *ctype, const void *body, size_t blen)
+{
+	struct bytes b;
+	bytes_init(&b);
+	bytes_printf(&b, "RTSP/1.0 %d %s\r\n", status, rtsp_reason(status));
+	if (cseq >= 0)
+		bytes_printf(&b, "CSeq: %ld\r\n", cseq);
+	bytes_printf(&b, "Server: sluice\r\n");
+	if (c->session[0] && status != 454)
+		bytes_printf(&b, "Session: %s;timeout=%llu\r\n", c->session,
+		             (unsigned long long)(c->srv->n->cfg->rtsp_session_timeout / 1000));
+	if (extra)
+		bytes_put_str(&b, extra);
+	if (blen)
+		bytes_printf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype, blen);
+	bytes_put_str(&b, "\r\n");
+	if (blen)
+		bytes_append(&b, body, blen);
+	/* Responses go behind whatever media is gathered, in order. */
+	bytes_append(&c->out, b.data, b.len);
+	bytes_free(&b);
+	rtsp_conn_flush(c);
+}
+
+static void refuse(struct rtsp_conn *c, int status, long cseq, const char *reason)
+{
+	struct rtsp_server *s = c->srv;
+	s->stats.refused++;
+	char eapp[160], ename[160];
+	log_limited(&s->refuse_log, LOG_THROTTLE_PER_SEC, LOG_INFO, "rtsp_refused",
+	            "client=%llu peer=%s app=%s stream=%s status=%d reason=\"%s\"",
+	            (unsigned long long)c->base.id, c->base.peer,
+	            log_escape(c->app, eapp, sizeof(eapp)), log_escape(c->name, ename, sizeof(ename)),
+	            status, reason);
+	char extra[300];
+	snprintf(extra, sizeof(extra), "Reason: %s\r\n", reason);
+	respond(c, status, cseq, extra, NULL, NULL, 0);
+}
+
+/* ---- requests ---- */
+
+/* The stream a request names; 0, or -1 after answering it. */
+static int request_url(struct rtsp_conn *c, const struct rtsp_request *r, struct rtsp_url *u)
+{
+	if (rtsp_url_parse(r->url.p, r->url.n, u) < 0 || !u->app[0]) {
+		refuse(c, 400, r->cseq, "the URL is not rtsp://HOST:PORT/APP/STREAM");
+		return -1;
+	}
+	if (c->app[0] && (strcmp(c->app, u->app) || strcmp(c->name, u->name))) {
+		refuse(c, 459, r->cseq, "one stream per session");
+		return -1;
+	}
+	if (!c->host[0]) {
+		/* "rtsp://HOST[:PORT]" as the client wrote it: the base it resolves controls against. */
+		const char *h = r->url.p + 7, *end = r->url.p + r->url.n;
+		const char *slash = memchr(h, '/', (size_t)(end - h));
+		size_t hn = (size_t)(slash - r->url.p);
+		if (hn < sizeof(c->host)) {
+			memcpy(c->host, r->url.p, hn);
+			c->host[hn] = '\0';
+		}
+	}
+	if (!c->app[0]) {
+		snprintf(c->app, sizeof(c->app), "%s", u->app);
+		snprintf(c->name, sizeof(c->name), "%s", u->name);
+	}
+	return 0;
+}
+
+static int session_ok(struct rtsp_conn *c, const struct rtsp_request *r)
+{
+	size_t n;
+	const char *v = rtsp_header(r, "Session", &n);
+	if (!c->session[0] || !v) {
+		refuse(c, 454, r->cseq, "no session: SETUP first");
+		return 0;
+	}
+	size_t sl = strlen(c->session);
+	if (n < sl || memcmp(v, c->session, sl) != 0 || (n > sl && v[sl] != ';')) {
+		refuse(c, 454, r->cseq, "not this connection's session");
+		return 0;
+	}
+	return 1;
+}
+
+/* The token allows action on the connection's stream; 0, or -1 after answering. */
+static int authorize(struct rtsp_conn *c, const struct rtsp_request *r, const struct rtsp_url *u,
+                     int publish)
+{
+	int *ok = publish ? &c->publish_ok : &c->play_ok;
+	if (*ok)
+		return 0;
+	if (node_check_token(c->srv->n, publish ? "publish" : "play", c->app, c->name, u->token,
+	                     c->base.peer, c->base.id) < 0) {
+		refuse(c, 401, r->cseq, publish ? "publishing needs a valid token (?token=...)"
+		                                 : "playing needs a valid token (?token=...)");
+		return -1;
+	}
+	*ok = 1;
+	return 0;
+}
+
+static struct stream *find_stream(struct rtsp_conn *c)
+{
+	struct node *n = c->srv->n;
+	struct stream *st = stream_find(&n->streams, c->app, c->name);
+	if (!st)
+		st = cluster_pull_stream(&n->cluster, c->app, c->name);
+	return st;
+}
+
+/* What relative control URLs resolve against: the stream's URL with a slash. */
+static void content_base(const struct rtsp_conn *c, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s/%s/", c->host, c->app, c->name);
+}
+
+static void send_description(struct rtsp_conn *c, struct stream *st, long cseq)
+{
+	struct fanout *f = &st->fanout;
+	struct rtsp_sdp_stream d = { .name = c->name, .addr = c->srv->n->cfg->bind };
+	struct flv_video fv;
+	struct flv_audio fa;
+	struct aac_config ac;
+	if (f->hdr[FANOUT_HDR_VIDEO] &&
+	    flv_parse_video(f->hdr[FANOUT_HDR_VIDEO]->body->data, f->hdr[FANOUT_HDR_VIDEO]->body->len,
+	                    &fv) == 0 && fv.codec == FLV_CODEC_H264 && fv.is_seq_header) {
+		d.avcc = fv.data;
+		d.avcc_len = fv.len;
+	}
+	if (f->hdr[FANOUT_HDR_AUDIO] &&
+	    flv_parse_audio(f->hdr[FANOUT_HDR_AUDIO]->body->data, f->hdr[FANOUT_HDR_AUDIO]->body->len,
+	                    &fa) == 0 && fa.codec == FLV_CODEC_AAC && fa.is_seq_header &&
+	    aac_parse_asc(fa.data, fa.len, &ac) == 0) {
+		d.asc = fa.data;
+		d.asc_len = fa.len;
+		d.sample_rate = ac.sample_rate;
+		d.channels = ac.channels;
+	}
+	if (!d.avcc_len && !d.asc_len) {
+		c->srv->n->stats.play_not_found++;
+		refuse(c, 415, cseq, "the stream has no H.264 or AAC to describe");
+		return;
+	}
+	struct bytes b;
+	bytes_init(&b);
+	rtsp_sdp_build(&b, &d);
+	char base[400], extra[450];
+	content_base(c, base, sizeof(base));
+	snprintf(extra, sizeof(extra), "Content-Base: %s\r\n", base);
+	c->srv->stats.describes++;
+	respond(c, 200, cseq, extra, "application/sdp", b.data, b.len);
+	bytes_free(&b);
+}
+
+static int headers_ready(const struct stream *st, uint64_t waited)
+{
+	const struct fanout *f = &st->fanout;
+	int v = f->hdr[FANOUT_HDR_VIDEO] != NULL, a = f->hdr[FANOUT_HDR_AUDIO] != NULL;
+	/* Both, or one of them once a publisher had time to send the other. */
+	return (v && a) || ((v || a) && waited >= 1000);
+}
+
+static void parse_input(struct rtsp_conn *c);
+
+static void wait_tick(uv_timer_t *t)
+{
+	struct rtsp_conn *c = t->data;
+	uint64_t waited = uv_now(c->srv->n->loop) - c->wait_since;
+	struct stream *st = c->waiting;
+	if (!st->live || headers_ready(st, waited) || waited >= RTSP_DESCRIBE_WAIT_MS) {
+		uv_timer_stop(&c->wait);
+		c->waiting = NULL;
+		if (st->live && (st->fanout.hdr[FANOUT_HDR_VIDEO] || st->fanout.hdr[FANOUT_HDR_AUDIO])) {
+			send_description(c, st, c->wait_cseq);
+		} else {
+			c->srv->n->stats.play_not_found++;
+			refuse(c, 404, c->wait_cseq, "not live");
+		}
+		stream_unref(st);
+		parse_input(c);      /* requests that came meanwhile */
+	}
+}
+
+static void on_describe(struct rtsp_conn *c, const struct rtsp_request *r)
+{
+	struct node *n = c->srv->n;
+	struct rtsp_url u;
+	if (request_url(c, r, &u) < 0 || authorize(c, r, &u, 0) < 0)
+		return;
+	if (n->cfg->publish_only && n->cluster.enabled) {
+		refuse(c, 403, r->cseq, "this origin is publish-only: watch through an edge");
+		return;
+	}
+	struct stream *st = find_stream(c);
+	if (!st) {
+		n->stats.play_not_found++;
+		refuse(c, 404, r->cseq, "not live");
+		return;
+	}
+	uint64_t age = clock_wall_ms() - st->started_ms;
+	if (headers_ready(st, age > RTSP_DESCRIBE_WAIT_MS ? age : 0)) {
+		send_description(c, st, r->cseq);
+		return;
+	}
+	/* Just published, or an edge's pull just started: its headers are on the way. */
+	if (!c->wait_init) {
+		uv_timer_init(n->loop, &c->wait);
+		c->wait.data = c;
+		c->wait_init = 1;
+	}
+	c->waiting = stream_ref(st);
+	c->wait_cseq = r->cseq;
+	c->wait_since = uv_now(n->loop);
+	uv_timer_start(&c->wait, wait_tick, 50, 50);
+}
+
+static void new_session(struct rtsp_conn *c)
+{
+	if (c->session[0])
+		return;
+	uint8_t r[8];
+	random_bytes(r, sizeof(r));
+	for (int i = 0; i < 8; i++)
+		snprintf(c->session + 2 * i, 3, "%02X", r[i]);
+}
+
+/* The track a SETUP URL names: 0 video, 1 audio, -1 none. */
+static int setup_track(struct rtsp_conn *c, const struct rtsp_url *u)
+{
+	if (c->sdp) {
+		/* Publishing: the controls are the client's own (a=control in its ANNOUNCE). */
+		for (unsigned i = 0; i < c->sdp->nmedia; i++) {
+			const struct rtsp_sdp_media *m = &c->sdp->media[i];
+			if ((m->control[0] && strcmp(m->control, u->control) == 0) ||
+			    (!m->control[0] && c->sdp->nmedia == 1 && !u->control[0]))
+				return rtsp_publish_track_of(c, i);
+		}
+		return -1;
+	}
+	if (strcmp(u->control, "trackID=0") == 0)
+		return 0;
+	if (strcmp(u->control, "trackID=1") == 0)
+		return 1;
+	return -1;
+}
+
+static void set_udp_peer(struct rtsp_conn *c, struct rtsp_track *tr, uint16_t port, int rtcp)
+{
+	struct sockaddr_storage *ss = rtcp ? &tr->rtcp_addr : &tr->rtp_addr;
+	char *key = rtcp ? tr->rtcp_key : tr->rtp_key;
+	size_t ksz = sizeof(tr->rtp_key);
+	net_addr(c->ip, port, ss);
+	if (ss->ss_family == AF_INET6)
+		snprintf(key, ksz, "[%s]:%u", c->ip, port);
+	else
+		snprintf(key, ksz, "%s:%u", c->ip, port);
+	struct rtsp_conn *other = strmap_get(&c->srv->peers, key);
+	if (other && other != c)
+		return;   /* another session has that address: it keeps it */
+	strmap_put(&c->srv->peers, key, c);
+}
+
+static void on_setup(struct rtsp_conn *c, const struct rtsp_request *r)
+{
+	struct rtsp_server *s = c->srv;
+	struct rtsp_url u;
+	if (request_url(c, r, &u) < 0)
+		return;
+	if (c->state == RTSP_PLAYING || c->state == RTSP_RECORDING) {
+		refuse(c, 455, r->cseq, "SETUP while playing or recording");
+		return;
+	}
+	if (c->session[0] && rtsp_header(r, "Session", NULL) && !session_ok(c, r))
+		return;
+	int publish = c->sdp != NULL;
+	if (!publish && authorize(c, r, &u, 0) < 0)
+		return;
+	int t = setup_track(c, &u);
+	if (t < 0) {
+		refuse(c, 404, r->cseq, "no such track");
+		return;
+	}
+	size_t tn;
+	const char *tv = rtsp_header(r, "Transport", &tn);
+	struct rtsp_transport tp;
+	int rc = tv ? rtsp_transport_parse(tv, tn, &tp) : SL_EPROTO;
+	if (rc == SL_EPROTO) {
+		refuse(c, 400, r->cseq, "missing or malformed Transport header");
+		return;
+	}
+	if (rc < 0 || (!tp.tcp && !s->udp_on)) {
+		refuse(c, 461, r->cseq, s->udp_on ? "RTP/AVP over UDP unicast or RTP/AVP/TCP only"
+		                                   : "only RTP/AVP/TCP (interleaved): UDP is off");
+		return;
+	}
+	int other = 1 - t;
+	if (c->track[other].setup && c->track[other].tcp != tp.tcp) {
+		refuse(c, 461, r->cseq, "all tracks of a session on one transport");
+		return;
+	}
+	struct rtsp_track *tr = &c->track[t];
+	if (tr->rtp_key[0] && strmap_get(&s->peers, tr->rtp_key) == c)
+		strmap_del(&s->peers, tr->rtp_key);
+	if (tr->rtcp_key[0] && strmap_get(&s->peers, tr->rtcp_key) == c)
+		strmap_del(&s->peers, tr->rtcp_key);
+	memset(tr, 0, sizeof(*tr));
+	tr->setup = 1;
+	tr->tcp = tp.tcp;
+	random_bytes(&tr->ssrc, sizeof(tr->ssrc));
+	random_bytes(&tr->seq, sizeof(tr->seq));
+	random_bytes(&tr->ts_base, sizeof(tr->ts_base));
+	tr->clock = t == 0 ? 90000 : 0;    /* audio: set from the AAC config */
+	new_session(c);
+	char extra[300];
+	const char *mode = publish ? ";mode=record" : "";
+	if (tp.tcp) {
+		tr->ch[0] = tp.has_interleaved ? tp.interleaved[0] : (uint8_t)(2 * t);
+		tr->ch[1] = tp.has_interleaved ? tp.interleaved[1] : (uint8_t)(2 * t + 1);
+		if (c->track[other].setup && (c->track[other].ch[0] == tr->ch[0] ||
+		                              c->track[other].ch[0] == tr->ch[1])) {
+			tr->setup = 0;
+			refuse(c, 461, r->cseq, "interleaved channels already in use");
+			return;
+		}
+		snprintf(extra, sizeof(extra), "Transport: RTP/AVP/TCP;unicast;interleaved=%u-%u%s\r\n",
+		         tr->ch[0], tr->ch[1], mode);
+	} else {
+		set_udp_peer(c, tr, tp.client_port[0], 0);
+		set_udp_peer(c, tr, tp.client_port[1], 1);
+		snprintf(extra, sizeof(extra), "Transport: RTP/AVP;unicast;client_port=%u-%u;"
+		         "server_port=%lld-%lld;ssrc=%08X%s\r\n", tp.client_port[0], tp.client_port[1],
+		         (long long)s->n->cfg->rtsp_udp_port, (long long)s->n->cfg->rtsp_udp_port + 1,
+		         tr->ssrc, mode);
+	}
+	if (c->state == RTSP_INIT)
+		c->state = RTSP_READY;
+	respond(c, 200, r->cseq, extra, NULL, NULL, 0);
+}
+
+static void on_play(struct rtsp_conn *c, const struct rtsp_request *r)
+{
+	struct node *n = c->srv->n;
+	struct rtsp_url u;
+	if (request_url(c, r, &u) < 0 || !session_ok(c, r))
+		return;
+	if (c->sdp) {
+		refuse(c, 455, r->cseq, "this session was announced: RECORD, not PLAY");
+		return;
+	}
+	if (c->state == RTSP_PLAYING) {
+		respond(c, 200, r->cseq, NULL, NULL, NULL, 0);   /* a resume after PAUSE: no-op */
+		return;
+	}
+	if (!c->track[0].setup && !c->track[1].setup) {
+		refuse(c, 455, r->cseq, "no track set up");
+		return;
+	}
+	if (authorize(c, r, &u, 0) < 0)
+		return;
+	char why[200];
+	if (node_admit(n, "play", c->base.peer, why, sizeof(why)) < 0) {
+		refuse(c, 503, r->cseq, why);
+		return;
+	}
+	struct stream *st = find_stream(c);
+	if (!st) {
+		n->stats.play_not_found++;
+		refuse(c, 404, r->cseq, "not live");
+		return;
+	}
+	char base[400];
+	content_base(c, base, sizeof(base));
+	struct bytes extra;
+	bytes_init(&extra);
+	bytes_put_str(&extra, "Range: npt=now-\r\n");
+	if (rtsp_play_start(c, st, &extra, base) < 0) {
+		bytes_free(&extra);
+		rtsp_conn_close(c, "could not start the viewer");
+		return;
+	}
+	bytes_put_u8(&extra, 0);
+	/* The tap reads from the next loop turn on: this answer goes before any media. */
+	respond(c, 200, r->cseq, (const char *)extra.data, NULL, NULL, 0);
+	bytes_free(&extra);
+	c->state = RTSP_PLAYING;
+	n->stats.plays++;
+	c->srv->stats.plays++;
+	log_info("play_start", "client=%llu peer=%s protocol=rtsp app=%s stream=%s transport=%s",
+	         (unsigned long long)c->base.id, c->base.peer, c->app, c->name,
+	         (c->track[0].setup ? c->track[0].tcp : c->track[1].tcp) ? "tcp" : "udp");
+}
+
+static int publisher_admit(struct rtsp_conn *c, long cseq)
+{
+	struct node *n = c->srv->n;
+	const struct node_config *cfg = n->cfg;
+	char why[200];
+	if (!cluster_takes_publishers(&n->cluster)) {
+		n->stats.publish_refused++;
+		refuse(c, 403, cseq, "this node does not take publishers: publish to an origin");
+		return -1;
+	}
+	if (node_admit(n, "publish", c->base.peer, why, sizeof(why)) < 0) {
+		refuse(c, 503, cseq, why);
+		return -1;
+	}
+	if (n->publishers >= (uint64_t)cfg->max_publishers) {
+		n->stats.publish_refused++;
+		n->stats.publish_refused_limit[LIMIT_PUBLISHERS]++;
+		refuse(c, 503, cseq, "max-publishers");
+		return -1;
+	}
+	if (cfg->max_publishers_per_ip &&
+	    ipcount_get(&n->publishers_by_ip, c->ipkey) >= (uint64_t)cfg->max_publishers_per_ip) {
+		n->stats.publish_refused++;
+		n->stats.publish_refused_limit[LIMIT_PUBLISHERS_PER_IP]++;
+		refuse(c, 503, cseq, "max-publishers-per-ip");
+		return -1;
+	}
+	return 0;
+}
+
+static void on_announce(struct rtsp_conn *c, const struct rtsp_request *r)
+{
+	struct rtsp_url u;
+	if (request_url(c, r, &u) < 0 || authorize(c, r, &u, 1) < 0)
+		return;
+	if (c->state != RTSP_INIT || c->sdp) {
+		refuse(c, 455, r->cseq, "ANNOUNCE once, before SETUP");
+		return;
+	}
+	size_t tn;
+	const char *ct = rtsp_header(r, "Content-Type", &tn);
+	if (!ct || tn < 15 || strncasecmp(ct, "application/sdp", 15) != 0 || !r->body_len) {
+		refuse(c, 415, r->cseq, "ANNOUNCE needs an application/sdp body");
+		return;
+	}
+	struct rtsp_sdp *sdp = xcalloc(1, sizeof(*sdp));
+	char err[120];
+	if (rtsp_sdp_parse((const char *)r->body, r->body_len, sdp, err, sizeof(err)) < 0) {
+		free(sdp);
+		refuse(c, 400, r->cseq, err);
+		return;
+	}
+	c->sdp = sdp;
+	char why[200];
+	if (rtsp_publish_prepare(c, why, sizeof(why)) < 0) {
+		free(c->sdp);
+		c->sdp = NULL;
+		refuse(c, 415, r->cseq, why);
+		return;
+	}
+	respond(c, 200, r->cseq, NULL, NULL, NULL, 0);
+}
+
+static void on_record(struct rtsp_conn *c, const struct rtsp_request *r)
+{
+	struct node *n = c->srv->n;
+	struct rtsp_url u;
+	if (request_url(c, r, &u) < 0 || !session_ok(c, r))
+		return;
+	if (!c->sdp || c->state != RTSP_READY) {
+		refuse(c, 455, r->cseq, "RECORD needs ANNOUNCE and SETUP first");
+		return;
+	}
+	if (publisher_admit(c, r->cseq) < 0)
+		return;
+	struct stream *st;
+	int rc = stream_publish(&n->streams, c->app, c->name, c->base.id, c->base.peer, &st);
+	if (rc < 0) {
+		n->stats.publish_refused++;
+		if (rc == SL_EFULL)
+			n->stats.publish_refused_limit[LIMIT_STREAMS]++;
+		refuse(c, rc == SL_EFULL ? 503 : 403, r->cseq,
+		       rc == SL_EFULL ? "max-streams" : rc == SL_EEXIST ? "already publishing"
+		                                                     : "bad name");
+		return;
+	}
+	c->stream = st;
+	c->state = RTSP_RECORDING;
+	c->counts_as_publisher = 1;
+	n->publishers++;
+	ipcount_add(&n->publishers_by_ip, c->ipkey, 1);
+	n->stats.publishes++;
+	c->srv->stats.publishes++;
+	c->last_media_ms = uv_now(n->loop);
+	respond(c, 200, r->cseq, NULL, NULL, NULL, 0);
+	log_info("publish_start", "client=%llu peer=%s protocol=rtsp app=%s stream=%s transport=%s",
+	         (unsigned long long)c->base.id, c->base.peer, c->app, c->name,
+	         (c->track[0].setup ? c->track[0].tcp : c->track[1].tcp) ? "tcp" : "udp");
+}
+
+/* 1 when the connection goes on after r. */
+static int handle(struct rtsp_conn *c, const struct rtsp_request *r)
+{
+	c->srv->stats.requests++;
+	c->requests++;
+	if (r->cseq < 0) {
+		c->srv->stats.bad_requests++;
+		refuse(c, 400, -1, "no CSeq");
+		return 1;
+	}
+	if (rtsp_method_is(r, "OPTIONS")) {
+		respond(c, 200, r->cseq, "Public: " RTSP_PUBLIC "\r\n", NULL, NULL, 0);
+	} else if (rtsp_method_is(r, "DESCRIBE")) {
+		on_describe(c, r);
+	} else if (rtsp_method_is(r, "ANNOUNCE")) {
+		on_announce(c, r);
+	} else if (rtsp_method_is(r, "SETUP")) {
+		on_setup(c, r);
+	} else if (rtsp_method_is(r, "PLAY")) {
+		on_play(c, r);
+	} else if (rtsp_method_is(r, "RECORD")) {
+		on_record(c, r);
+	} else if (rtsp_method_is(r, "TEARDOWN")) {
+		if (session_ok(c, r)) {
+			respond(c, 200, r->cseq, NULL, NULL, NULL, 0);
+			rtsp_conn_close(c, "TEARDOWN");
+			return 0;
+		}
+	} else if (rtsp_method_is(r, "GET_PARAMETER") || rtsp_method_is(r, "SET_PARAMETER")) {
+		/* Keepalives: an empty one, or one with parameters we do not have. */
+		if (!rtsp_header(r, "Session", NULL) || session_ok(c, r))
+			respond(c, 200, r->cseq, NULL, NULL, NULL, 0);
+	} else if (rtsp_method_is(r, "PAUSE")) {
+		if (session_ok(c, r))
+			refuse(c, 455, r->cseq, "a live stream cannot pause");
+	} else {
+		char extra[200];
+		snprintf(extra, sizeof(extra), "Public: %s\r\n", RTSP_PUBLIC);
+		c->srv->stats.refused++;
+		respond(c, 501, r->cseq, extra, NULL, NULL, 0);
+	}
+	return !c->closing;
+}
+
+/* An interleaved frame from the client: RTP of a publisher, or RTCP (a sign of life). */
+static void on_frame(struct rtsp_conn *c, uint8_t ch, const uint8_t *p, size_t n)
+{
+	for (int t = 0; t < RTSP_TRACKS; t++) {
+		struct rtsp_track *tr = &c->track[t];
+		if (!tr->setup || !tr->tcp)
+			continue;
+		if (ch == tr->ch[0] && c->state == RTSP_RECORDING) {
+			rtsp_publish_rtp(c, t, p, n);
+			return;
+		}
+	}
+}
+
+static void parse_input(struct rtsp_conn *c)
+{
+	struct rtsp_server *s = c->srv;
+	const struct node_config *cfg = s->n->cfg;
+	size_t off = 0;
+	while (off < c->in.len && !c->closing && !c->waiting) {
+		const uint8_t *p = c->in.data + off;
+		size_t avail = c->in.len - off;
+		if (p[0] == '\r' || p[0] == '\n') {
+			off++;
+			continue;
+		}
+		if (p[0] == '$') {
+			uint8_t ch;
+			const uint8_t *data;
+			size_t len;
+			int r = rtsp_interleaved_parse(p, avail, &ch, &data, &len);
+			if (r == SL_EAGAIN)
+				break;
+			c->base.bytes_in += (uint64_t)r;
+			on_frame(c, ch, data, len);
+			off += (size_t)r;
+			continue;
+		}
+		struct rtsp_request req;
+		int r = rtsp_request_parse(p, avail, (size_t)cfg->rtsp_max_request, RTSP_SDP_MAX_BYTES,
+		                           &req);
+		if (r == SL_EAGAIN)
+			break;
+		if (r < 0) {
+			s->stats.bad_requests++;
+			s->n->stats.protocol_errors++;
+			int status = r == SL_EUNSUPP ? 505 : r == SL_ELIMIT ? 400 : 400;
+			refuse(c, status, -1, r == SL_ELIMIT ? "request over rtsp-max-request"
+			                      : r == SL_EUNSUPP ? "RTSP/1.0 only" : "malformed request");
+			rtsp_conn_close(c, "bad request");
+			return;
+		}
+		off += (size_t)r;
+		c->base.bytes_in += (uint64_t)r;
+		if (!handle(c, &req))
+			return;
+	}
+	if (c->closing)
+		return;
+	if (off) {
+		memmove(c->in.data, c->in.data + off, c->in.len - off);
+		c->in.len -= off;
+	}
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct rtsp_conn *c = h->data;
+	(void)hint;
+	bytes_reserve(&c->in, 16384);
+	buf->base = (char *)c->in.data + c->in.len;
+	buf->len = c->in.cap - c->in.len;
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct rtsp_conn *c = st->data;
+	(void)buf;
+	if (c->closing)
+		return;
+	if (nread < 0) {
+		rtsp_conn_close(c, nread == UV_EOF ? "peer closed" : "read error");
+		return;
+	}
+	c->in.len += (size_t)nread;
+	c->last_rx_ms = uv_now(c->srv->n->loop);
+	if (c->in.len > RTSP_IN_MAX(c)) {
+		/* Only a DESCRIBE waiting for headers holds input back, and never this much. */
+		c->srv->n->stats.protocol_errors++;
+		rtsp_conn_close(c, "too much input held");
+		return;
+	}
+	parse_input(c);
+	rtsp_conn_flush(c);
+}
+
+static void peer_ip(const char *peer, char *ip, size_t n)
+{
+	/* "a.b.c.d:port" or "[v6]:port" */
+	const char *colon = strrchr(peer, ':');
+	size_t len = colon ? (size_t)(colon - peer) : strlen(peer);
+	if (len && peer[0] == '[' && peer[len - 1] == ']') {
+		peer++;
+		len -= 2;
+	}
+	if (len >= n)
+		len = n - 1;
+	memcpy(ip, peer, len);
+	ip[len] = '\0';
+}
+
+static void early_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct rtsp_server *s = server->data;
+	struct node *n = s->n;
+	if (status < 0) {
+		log_warn("rtsp_accept_failed", "error=\"%s\"", uv_strerror(status));
+		return;
+	}
+	struct rtsp_conn *c = xcalloc(1, sizeof(*c));
+	c->srv = s;
+	uv_tcp_init(n->loop, &c->tcp);
+	c->tcp.data = c;
+	list_init(&c->base.link);
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+		uv_close((uv_handle_t *)&c->tcp, early_closed);
+		return;
+	}
+	char peer[64];
+	net_peer_name(&c->tcp, peer, sizeof(peer));
+	iplimit_key(peer, c->ipkey, sizeof(c->ipkey));
+	peer_ip(peer, c->ip, sizeof(c->ip));
+	int admit = n->stopping ? 0 : conn_table_add(&n->conns, &c->base, "rtsp", peer,
+	                                             &rtsp_conn_ops);
+	if (n->stopping || admit < 0) {
+		conn_table_log_refusal(&n->conns, "rtsp", peer, admit);
+		uv_close((uv_handle_t *)&c->tcp, early_closed);
+		return;
+	}
+	s->stats.accepted++;
+	uv_tcp_nodelay(&c->tcp, 1);
+	bytes_init(&c->in);
+	bytes_init(&c->out);
+	bytes_init(&c->avc_rec);
+	c->last_rx_ms = uv_now(n->loop);
+	char key[32];
+	conn_key(c, key, sizeof(key));
+	strmap_put(&s->conns, key, c);
+	log_debug("rtsp_accept", "client=%llu peer=%s", (unsigned long long)c->base.id, peer);
+	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+}
+
+/* ---- UDP ---- */
+
+static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct rtsp_server *s = h->data;
+	(void)hint;
+	buf->base = (char *)s->udp_buf;
+	buf->len = sizeof(s->udp_buf);
+}
+
+static void udp_key(const struct sockaddr *a, char *out, size_t n)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *v4 = (const struct sockaddr_in *)a;
+		inet_ntop(AF_INET, &v4->sin_addr, ip, sizeof(ip));
+		snprintf(out, n, "%s:%u", ip, ntohs(v4->sin_port));
+	} else {
+		const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)a;
+		inet_ntop(AF_INET6, &v6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, n, "[%s]:%u", ip, ntohs(v6->sin6_port));
+	}
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                     unsigned flags)
+{
+	struct rtsp_server *s = h->data;
+	(void)flags;
+	if (nread <= 0 || !addr)
+		return;
+	char key[80];
+	udp_key(addr, key, sizeof(key));
+	struct rtsp_conn *c = strmap_get(&s->peers, key);
+	if (!c || c->closing) {
+		s->stats.udp_unknown++;
+		return;
+	}
+	c->last_rx_ms = uv_now(s->n->loop);
+	c->base.bytes_in += (uint64_t)nread;
+	if (h != &s->rtp || c->state != RTSP_RECORDING)
+		return;     /* RTCP, or a player's hole punching: a sign of life only */
+	for (int t = 0; t < RTSP_TRACKS; t++)
+		if (c->track[t].setup && !c->track[t].tcp && strcmp(c->track[t].rtp_key, key) == 0) {
+			rtsp_publish_rtp(c, t, (const uint8_t *)buf->base, (size_t)nread);
+			return;
+		}
+}
+
+static int udp_bind(struct rtsp_server *s, uv_udp_t *u, int port)
+{
+	struct sockaddr_storage ss;
+	uv_udp_init(s->n->loop, u);
+	u->data = s;
+	int r = net_addr(s->n->cfg->bind, port, &ss);
+	if (r == 0)
+		r = uv_udp_bind(u, (const struct sockaddr *)&ss, 0);
+	if (r == 0)
+		r = uv_udp_recv_start(u, udp_alloc, udp_recv);
+	if (r < 0) {
+		log_error("rtsp_start_failed", "bind=%s udp_port=%d error=\"%s\"", s->n->cfg->bind, port,
+		          r == SL_EINVAL ? "bad address" : uv_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the server ---- */
+
+static void server_free(uv_handle_t *h)
+{
+	struct rtsp_server *s = h->data;
+	strmap_free(&s->conns);
+	strmap_free(&s->peers);
+	free(s);
+}
+
+static void udp_closed(uv_handle_t *h)
+{
+	(void)h;
+}
+
+int rtsp_server_start(struct node *n)
+{
+	const struct node_config *cfg = n->cfg;
+	if (!cfg->rtsp_port)
+		return 0;
+	struct rtsp_server *s = xcalloc(1, sizeof(*s));
+	s->n = n;
+	strmap_init(&s->conns);
+	strmap_init(&s->peers);
+	s->listener.data = s;
+	if (net_listen(n->loop, &s->listener, cfg->bind, (int)cfg->rtsp_port, 256, on_connection,
+	               "rtsp") < 0) {
+		uv_close((uv_handle_t *)&s->listener, server_free);
+		return -1;
+	}
+	if (cfg->rtsp_udp_port) {
+		if (udp_bind(s, &s->rtp, (int)cfg->rtsp_udp_port) < 0 ||
+		    udp_bind(s, &s->rtcp, (int)cfg->rtsp_udp_port + 1) < 0) {
+			uv_close((uv_handle_t *)&s->rtp, udp_closed);
+			uv_close((uv_handle_t *)&s->rtcp, udp_closed);
+			uv_close((uv_handle_t *)&s->listener, server_free);
+			return -1;
+		}
+		s->udp_on = 1;
+	}
+	n->rtsp = s;
+	log_info("rtsp_listening", "bind=%s port=%lld udp_port=%lld", cfg->bind,
+	         (long long)cfg->rtsp_port, (long long)cfg->rtsp_udp_port);
+	return 0;
+}
+
+void rtsp_server_stop(struct node *n)
+{
+	struct rtsp_server *s = server_of(n);
+	if (!s)
+		return;
+	n->rtsp = NULL;
+	for (;;) {
+		size_t it = 0, k = 0;
+		const char *key;
+		void *val;
+		struct rtsp_conn *all[256];
+		while (k < 256 && strmap_next(&s->conns, &it, &key, &val))
+			all[k++] = val;
+		if (!k)
+			break;
+		for (size_t i = 0; i < k; i++)
+			rtsp_conn_close(all[i], "node shutting down");
+	}
+	if (s->udp_on) {
+		uv_close((uv_handle_t *)&s->rtp, udp_closed);
+		uv_close((uv_handle_t *)&s->rtcp, udp_closed);
+	}
+	uv_close((uv_handle_t *)&s->listener, server_free);
+}
+
+void rtsp_server_sweep(struct node *n, uint64_t now_ms)
+{
+	struct rtsp_server *s = server_of(n);
+	if (!s)
+		return;
+	const struct node_config *cfg = n->cfg;
+	struct rtsp_conn *late[64];
+	const char *why[64];
+	size_t k = 0, it = 0;
+	const char *key;
+	void *val;
+	while (strmap_next(&s->conns, &it, &key, &val)) {
+		struct rtsp_conn *c = val;
+		int tcp_media = (c->track[0].setup && c->track[0].tcp) ||
+		                (c->track[1].setup && c->track[1].tcp);
+		if (k == 64)
+			continue;
+		if (c->state == RTSP_RECORDING) {
+			if (now_ms - c->last_media_ms > cfg->publish_timeout) {
+				late[k] = c;
+				why[k++] = "publisher sent no media";
+			}
+		} else if (!(c->state == RTSP_PLAYING && tcp_media) &&
+		           now_ms - c->last_rx_ms > cfg->rtsp_session_timeout) {
+			/* A TCP viewer's connection is its liveness; others must say something. */
+			late[k] = c;
+			why[k++] = "session timeout";
+		}
+	}
+	for (size_t i = 0; i < k; i++) {
+		n->stats.timeouts++;
+		s->stats.timeouts++;
+		rtsp_conn_close(late[i], why[i]);
+	}
+}
+
+static void metric(struct bytes *b, const char *name, const char *type, const char *help,
+                   uint64_t v)
+{
+	bytes_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+	             (unsigned long long)v);
+}
+
+void rtsp_server_metrics(struct node *n, struct bytes *b)
+{
+	struct rtsp_server *s = server_of(n);
+	if (!s)
+		return;
+	const struct rtsp_stats *st = &s->stats;
+	metric(b, "sluice_rtsp_connections", "gauge", "RTSP connections open.", s->conns.count);
+	metric(b, "sluice_rtsp_accepted_total", "counter", "RTSP connections accepted.",
+	       st->accepted);
+	metric(b, "sluice_rtsp_requests_total", "counter", "RTSP requests handled.", st->requests);
+	metric(b, "sluice_rtsp_bad_requests_total", "counter",
+	       "RTSP requests refused as malformed or over rtsp-max-request.", st->bad_requests);
+	metric(b, "sluice_rtsp_refused_total", "counter",
+	       "RTSP requests answered with an error (token, not live, limits, transport).",
+	       st->refused);
+	metric(b, "sluice_rtsp_plays_total", "counter", "RTSP viewers started.", st->plays);
+	metric(b, "sluice_rtsp_publishes_total", "counter", "RTSP publishes started.",
+	       st->publishes);
+	metric(b, "sluice_rtsp_timeouts_total", "counter",
+	       "RTSP sessions ended by rtsp-session-timeout or publish-timeout.", st->timeouts);
+	metric(b, "sluice_rtsp_udp_send_drops_total", "counter",
+	       "RTP/RTCP datagrams to RTSP viewers dropped because the socket was full.",
+	       st->udp_send_drops);
+	metric(b, "sluice_rtsp_udp_unknown_total", "counter",
+	       "Datagrams on the RTSP UDP ports from addresses of no session.", st->udp_unknown);
+	metric(b, "sluice_rtsp_viewer_pauses_total", "counter",
+	       "Times an RTSP viewer over TCP had rtsp-viewer-buffer unsent and reading paused.",
+	       st->viewer_pauses);
+	metric(b, "sluice_rtsp_rtp_in_total", "counter", "RTP packets from RTSP publishers.",
+	       st->rtp_in);
+	metric(b, "sluice_rtsp_rtp_bad_total", "counter",
+	       "RTP packets from RTSP publishers refused as malformed.", st->rtp_bad);
+	metric(b, "sluice_rtsp_frames_dropped_total", "counter",
+	       "Frames from RTSP publishers dropped (packet loss, over the size limit).",
+	       st->au_dropped);
+}
