@@ -48,8 +48,11 @@ static void on_video(struct rtsp_conn *c, uint32_t ts, const uint8_t *body, size
 		c->has_avc = avc_parse_config(c->avc_rec.data, c->avc_rec.len, &c->avc) == 0;
 		return;
 	}
-	if (!fv.is_frame || !c->has_avc || !c->track[0].setup || fv.len == 0)
+	if (!fv.is_frame || !c->has_avc || !c->track[0].setup || fv.len == 0 || c->paused)
 		return;
+	if (c->wait_key && fv.frame_type != FLV_FRAME_KEY)
+		return;
+	c->wait_key = 0;
 	int64_t pts_ms = (int64_t)ts + fv.cts;
 	uint32_t rtp_ts = c->track[0].ts_base + (uint32_t)(pts_ms * 90);
 	(void)ts;
@@ -75,7 +78,7 @@ static void on_audio(struct rtsp_conn *c, uint32_t ts, const uint8_t *body, size
 			tr->clock = c->aac.sample_rate;
 		return;
 	}
-	if (!c->has_aac || !tr->setup || !tr->clock)
+	if (!c->has_aac || !tr->setup || !tr->clock || c->paused)
 		return;
 	uint32_t rtp_ts = tr->ts_base + (uint32_t)((uint64_t)ts * tr->clock / 1000);
 	uint8_t pkt[RTSP_RTP_MTU];

@@ -345,7 +345,7 @@ static void send_description(struct rtsp_conn *c, struct stream *st, long cseq)
 	struct bytes b;
 	bytes_init(&b);
 	rtsp_sdp_build(&b, &d);
-	char base[400], extra[450];
+	char base[512], extra[560];
 	content_base(c, base, sizeof(base));
 	snprintf(extra, sizeof(extra), "Content-Base: %s\r\n", base);
 	c->srv->stats.describes++;
@@ -549,7 +549,12 @@ static void on_play(struct rtsp_conn *c, const struct rtsp_request *r)
 		return;
 	}
 	if (c->state == RTSP_PLAYING) {
-		respond(c, 200, r->cseq, NULL, NULL, NULL, 0);   /* a resume after PAUSE: no-op */
+		/* A resume after PAUSE: live again from the next keyframe. */
+		if (c->paused) {
+			c->paused = 0;
+			c->wait_key = 1;
+		}
+		respond(c, 200, r->cseq, NULL, NULL, NULL, 0);
 		return;
 	}
 	if (!c->track[0].setup && !c->track[1].setup) {
@@ -569,7 +574,7 @@ static void on_play(struct rtsp_conn *c, const struct rtsp_request *r)
 		refuse(c, 404, r->cseq, "not live");
 		return;
 	}
-	char base[400];
+	char base[512];
 	content_base(c, base, sizeof(base));
 	struct bytes extra;
 	bytes_init(&extra);
@@ -724,8 +729,12 @@ static int handle(struct rtsp_conn *c, const struct rtsp_request *r)
 		if (!rtsp_header(r, "Session", NULL) || session_ok(c, r))
 			respond(c, 200, r->cseq, NULL, NULL, NULL, 0);
 	} else if (rtsp_method_is(r, "PAUSE")) {
-		if (session_ok(c, r))
-			refuse(c, 455, r->cseq, "a live stream cannot pause");
+		/* Live: what comes meanwhile is not kept for the viewer (players pause before
+		 * TEARDOWN too). */
+		if (session_ok(c, r)) {
+			c->paused = c->state == RTSP_PLAYING;
+			respond(c, 200, r->cseq, NULL, NULL, NULL, 0);
+		}
 	} else {
 		char extra[200];
 		snprintf(extra, sizeof(extra), "Public: %s\r\n", RTSP_PUBLIC);

@@ -103,6 +103,8 @@ struct rtsp_conn {
 	struct aac_config aac;
 	int has_aac;
 	struct bytes out;              /* interleaved frames not yet handed to libuv */
+	int paused;                    /* PAUSE: media read and dropped */
+	int wait_key;                  /* after a PAUSE: no video until a keyframe */
 	uint64_t skips;
 
 	/* publishing */
