@@ -167,6 +167,7 @@ static char *report_body(struct node *n)
 	r.rtmp_port = cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port;
 	r.http_port = cfg->public_http_port ? cfg->public_http_port : cfg->http_port;
 	r.srt_port = cfg->srt ? cfg->srt_port : 0;
+	r.rtsp_port = cfg->rtsp_port;
 	r.connections = n->conns.count;
 	r.publishers = rtmp_server_count(n, 1);
 	r.viewers = viewers;

@@ -218,3 +218,30 @@ def test_rtsp_refusals(t):
     check(metric(node, "sluice_rtsp_bad_requests_total") >= 2, "bad requests counted")
     check(metric(node, "sluice_rtsp_refused_total") >= 5, "refusals counted")
     node.stop()
+
+
+def test_rtsp_routed_by_manager(t):
+    """The manager's routing answer names an rtsp URL on the chosen node: ffmpeg publishes to
+    the origin it names and plays from the edge it names, both over RTSP."""
+    from manager_util import Manager
+    m = Manager(t)
+    try:
+        m.setup_group()
+        st, out = m.route("live", "routed", "broadcast")
+        check(st == 200 and out["role"] == "origin" and
+              out["urls"].get("rtsp", "").startswith("rtsp://%s:%d/" % (out["host"], RTSP_PORT)),
+              "broadcast route with an rtsp URL: %d %s" % (st, out))
+        publish_rtsp(t.procs, out["urls"]["rtsp"], "tcp", "rtsp-pub",
+                     fixture(duration=10, bframes=0))
+
+        def subscribe():
+            s, r = m.route("live", "routed", "subscribe")
+            return r if s == 200 and r["role"] == "edge" else None
+        route = wait_for(subscribe, 20, "a subscribe route to the edge")
+        check(route["urls"]["rtsp"] == "rtsp://%s:%d/live/routed" % (route["host"], RTSP_PORT),
+              "subscribe route: %s" % route)
+        p = play_ffmpeg_rtsp(t.procs, route["urls"]["rtsp"], "tcp", t.path("routed.crc"), 4,
+                             "ffmpeg-rtsp-routed")
+        check_framecrc(p, t.path("routed.crc"), 4, "ffmpeg over RTSP from the routed edge")
+    finally:
+        m.cleanup()
