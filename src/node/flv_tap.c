@@ -46,6 +46,8 @@ static int take_tags(struct flv_tap *t)
 		uint32_t ts = rd_u24be(tag + 4) | ((uint32_t)tag[7] << 24);
 		t->on_tag(t->arg, tag[0], ts, tag + FLV_TAG_HEADER_SIZE, blen);
 	}
+	if (t->closing)
+		return 0;                      /* a tag's owner closed us: buf is gone */
 	if (off) {
 		memmove(t->buf.data, t->buf.data + off, t->buf.len - off);
 		t->buf.len -= off;
@@ -118,14 +120,15 @@ static void pipe_closed(uv_handle_t *h)
 		t->done(t->arg);
 }
 
-void flv_tap_close(struct flv_tap *t, void (*done)(void *arg))
+void flv_tap_close(struct flv_tap *t, void (*done)(void *arg), void *arg)
 {
 	if (t->closing)
 		return;
 	t->closing = 1;
 	bytes_free(&t->buf);
+	t->arg = arg;
 	if (!t->pipes_open) {
-		done(t->arg);
+		done(arg);
 		return;
 	}
 	/* The viewer's memory must outlive an in-flight write: done once both are closed. */

@@ -50,7 +50,7 @@ int flv_tap_start(struct flv_tap *t, struct stream *s, const struct fanout_viewe
 /* Stops or resumes reading (backpressure from the owner's socket). */
 void flv_tap_read(struct flv_tap *t, int on);
 /* Detaches from the fan-out and closes the pipes; done(arg) once they are closed
- * (at once when the tap never started). */
-void flv_tap_close(struct flv_tap *t, void (*done)(void *arg));
+ * (at once when the tap never started: a zeroed tap may be closed). */
+void flv_tap_close(struct flv_tap *t, void (*done)(void *arg), void *arg);
 
 #endif

@@ -194,14 +194,11 @@ void rtsp_play_drained(struct rtsp_conn *c)
 
 void rtsp_play_stop(struct rtsp_conn *c, void (*done)(void *arg))
 {
-	if (!c->tap_started) {
-		done(c);
-		return;
-	}
+	struct stream *st = c->stream;
+	c->stream = NULL;
 	c->tap_started = 0;
-	flv_tap_close(&c->tap, done);
-	if (c->stream) {
-		stream_unref(c->stream);
-		c->stream = NULL;
-	}
+	/* The viewer leaves the fan-out before the stream may go; done() may free c at once. */
+	flv_tap_close(&c->tap, done, c);
+	if (st)
+		stream_unref(st);
 }

@@ -180,7 +180,7 @@ static void describe(struct conn *base, json_t *o)
 	if (c->name[0])
 		json_object_set_new(o, "stream", json_string(c->name));
 	if (c->playing)
-		json_object_set_new(o, "skips", json_integer((json_int_t)c->v.skips));
+		json_object_set_new(o, "skips", json_integer((json_int_t)c->tap.v.skips));
 	/* What SRT did for the link so far. */
 	SRT_TRACEBSTATS st;
 	memset(&st, 0, sizeof(st));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/crypto.h"
 #include "core/err.h"
 #include "core/jwt.h"
 #include "proto/avc.h"
@@ -291,20 +292,12 @@ int rtsp_sdp_aac_config(const char *fmtp, uint8_t *asc, size_t cap, struct aac_r
 
 size_t rtsp_base64(const uint8_t *p, size_t n, char *out)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? tab[v & 63] : '=';
-	}
+	/* base64url's alphabet but for two characters, and padded (RFC 4648 4). */
+	size_t o = base64url_encode(p, n, out);
+	for (size_t i = 0; i < o; i++)
+		out[i] = out[i] == '-' ? '+' : out[i] == '_' ? '/' : out[i];
+	while (o % 4)
+		out[o++] = '=';
 	out[o] = '\0';
 	return o;
 }
