@@ -91,12 +91,18 @@ int rtsp_publish_prepare(struct rtsp_conn *c, char *why, size_t n)
 		free(p);
 		return -1;
 	}
-	if (p->media[0] >= 0) {
+	c->pub = p;
+	return 0;
+}
+
+void rtsp_publish_begin(struct rtsp_conn *c)
+{
+	struct rtsp_publish *p = c->pub;
+	/* Only now, past the publisher limits: an ANNOUNCE alone must not cost megabytes. */
+	if (p->media[0] >= 0 && !p->vbuf) {
 		p->vbuf = xmalloc(RTSP_MAX_AU);
 		h264_depack_init(&p->vd, p->vbuf, RTSP_MAX_AU);
 	}
-	c->pub = p;
-	return 0;
 }
 
 int rtsp_publish_track_of(const struct rtsp_conn *c, unsigned media)
@@ -168,7 +174,7 @@ void rtsp_publish_rtp(struct rtsp_conn *c, int t, const uint8_t *pkt, size_t n)
 	struct rtsp_publish *p = c->pub;
 	struct rtsp_stats *st = &c->srv->stats;
 	struct rtp_header h;
-	if (!p || !c->stream || p->media[t] < 0)
+	if (!p || !c->stream || p->media[t] < 0 || (t == 0 && !p->vbuf))
 		return;
 	st->rtp_in++;
 	if (rtp_parse(pkt, n, &h) < 0 || h.payload_type != p->pt[t]) {

@@ -684,6 +684,7 @@ static void on_record(struct rtsp_conn *c, const struct rtsp_request *r)
 	}
 	c->stream = st;
 	c->state = RTSP_RECORDING;
+	rtsp_publish_begin(c);
 	c->counts_as_publisher = 1;
 	n->publishers++;
 	ipcount_add(&n->publishers_by_ip, c->ipkey, 1);

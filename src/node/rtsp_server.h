@@ -162,6 +162,8 @@ void rtsp_play_drained(struct rtsp_conn *c);
 /* rtsp_publish.c */
 /* Prepares depacketizers for the announced tracks; -1 with why for the client. */
 int rtsp_publish_prepare(struct rtsp_conn *c, char *why, size_t n);
+/* RECORD was accepted: the buffers for frames are allocated. */
+void rtsp_publish_begin(struct rtsp_conn *c);
 /* One RTP packet on track t (from a frame or a datagram). */
 void rtsp_publish_rtp(struct rtsp_conn *c, int t, const uint8_t *p, size_t n);
 void rtsp_publish_free(struct rtsp_conn *c);
