@@ -954,8 +954,6 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 static int udp_bind(struct rtsp_server *s, uv_udp_t *u, int port)
 {
 	struct sockaddr_storage ss;
-	uv_udp_init(s->n->loop, u);
-	u->data = s;
 	int r = net_addr(s->n->cfg->bind, port, &ss);
 	if (r == 0)
 		r = uv_udp_bind(u, (const struct sockaddr *)&ss, 0);
@@ -971,17 +969,24 @@ static int udp_bind(struct rtsp_server *s, uv_udp_t *u, int port)
 
 /* ---- the server ---- */
 
-static void server_free(uv_handle_t *h)
+/* The listener's and the UDP sockets' close callbacks: the last frees the server (libuv
+ * runs them in no order we may rely on, and the handles live inside it). */
+static void server_handle_closed(uv_handle_t *h)
 {
 	struct rtsp_server *s = h->data;
+	if (--s->closes_pending)
+		return;
 	strmap_free(&s->conns);
 	strmap_free(&s->peers);
 	free(s);
 }
 
-static void udp_closed(uv_handle_t *h)
+static void server_close(struct rtsp_server *s)
 {
-	(void)h;
+	s->closes_pending = 3;
+	uv_close((uv_handle_t *)&s->rtp, server_handle_closed);
+	uv_close((uv_handle_t *)&s->rtcp, server_handle_closed);
+	uv_close((uv_handle_t *)&s->listener, server_handle_closed);
 }
 
 int rtsp_server_start(struct node *n)
@@ -994,17 +999,20 @@ int rtsp_server_start(struct node *n)
 	strmap_init(&s->conns);
 	strmap_init(&s->peers);
 	s->listener.data = s;
+	/* Every handle is initialised at once, so one path closes them all. */
+	uv_udp_init(n->loop, &s->rtp);
+	uv_udp_init(n->loop, &s->rtcp);
+	s->rtp.data = s->rtcp.data = s;
+	/* The bind address parsed for RTMP already, so net_listen initialises the handle. */
 	if (net_listen(n->loop, &s->listener, cfg->bind, (int)cfg->rtsp_port, 256, on_connection,
 	               "rtsp") < 0) {
-		uv_close((uv_handle_t *)&s->listener, server_free);
+		server_close(s);
 		return -1;
 	}
 	if (cfg->rtsp_udp_port) {
 		if (udp_bind(s, &s->rtp, (int)cfg->rtsp_udp_port) < 0 ||
 		    udp_bind(s, &s->rtcp, (int)cfg->rtsp_udp_port + 1) < 0) {
-			uv_close((uv_handle_t *)&s->rtp, udp_closed);
-			uv_close((uv_handle_t *)&s->rtcp, udp_closed);
-			uv_close((uv_handle_t *)&s->listener, server_free);
+			server_close(s);
 			return -1;
 		}
 		s->udp_on = 1;
@@ -1033,11 +1041,7 @@ void rtsp_server_stop(struct node *n)
 		for (size_t i = 0; i < k; i++)
 			rtsp_conn_close(all[i], "node shutting down");
 	}
-	if (s->udp_on) {
-		uv_close((uv_handle_t *)&s->rtp, udp_closed);
-		uv_close((uv_handle_t *)&s->rtcp, udp_closed);
-	}
-	uv_close((uv_handle_t *)&s->listener, server_free);
+	server_close(s);
 }
 
 void rtsp_server_sweep(struct node *n, uint64_t now_ms)

@@ -129,6 +129,7 @@ struct rtsp_server {
 	uv_tcp_t listener;
 	uv_udp_t rtp, rtcp;
 	int udp_on;
+	int closes_pending;            /* handles whose close callback has not run */
 	struct strmap conns;           /* "%llu" id -> struct rtsp_conn */
 	struct strmap peers;           /* "ip:port" -> struct rtsp_conn (UDP tracks) */
 	struct rtsp_stats stats;
