@@ -10,9 +10,9 @@
  * Timestamps: each track's RTP time, unwrapped, in milliseconds from its
  * first packet, which is placed at its arrival time after the session's
  * first packet (so audio and video start together within network jitter).
- * RTP carries presentation time; the decode time we give FLV is the same,
- * pushed forward by a millisecond where B-frames would make it go back
- * (docs/rtsp.md says so).
+ *
+ * RTP carries presentation times only; decode times that rise come from
+ * proto/rtp_dts.h (B-frames reordered up to RTP_DTS_MAX_DEPTH deep).
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +23,7 @@
 #include "node/rtsp_server.h"
 #include "proto/flv.h"
 #include "proto/rtp.h"
+#include "proto/rtp_dts.h"
 
 struct rtsp_publish {
 	int media[RTSP_TRACKS];        /* index of each track's m-line, -1 when none */
@@ -40,8 +41,7 @@ struct rtsp_publish {
 	uint8_t abuf[RTSP_MAX_AAC_AU];
 	int started;
 	uint64_t start_ms;             /* loop time of the session's first packet */
-	int have_dts;
-	uint32_t last_dts;
+	struct rtp_dts dts;            /* decode times from RTP's presentation times */
 	/* the packet being handled, for the audio callback */
 	struct rtsp_conn *c;
 	uint32_t pkt_ts;
@@ -91,6 +91,7 @@ int rtsp_publish_prepare(struct rtsp_conn *c, char *why, size_t n)
 		free(p);
 		return -1;
 	}
+	rtp_dts_init(&p->dts, RTSP_REORDER_START);
 	c->pub = p;
 	return 0;
 }
@@ -158,11 +159,7 @@ static void on_au(struct rtsp_publish *p, uint32_t pts)
 		emit(c, FLV_TAG_VIDEO, pts, sh, 5, p->avcc, p->avcc_len);
 		p->sent_avc = 1;
 	}
-	uint32_t dts = pts;
-	if (p->have_dts && (int32_t)(dts - p->last_dts) <= 0)
-		dts = p->last_dts + 1;
-	p->have_dts = 1;
-	p->last_dts = dts;
+	uint32_t dts = rtp_dts_next(&p->dts, pts);
 	int32_t cts = (int32_t)(pts - dts);
 	uint8_t h[5] = { p->vd.keyframe ? 0x17 : 0x27, 1 };
 	wr_u24be(h + 2, (uint32_t)cts & 0xffffff);
@@ -193,7 +190,8 @@ void rtsp_publish_rtp(struct rtsp_conn *c, int t, const uint8_t *pkt, size_t n)
 		tr->have_base = 1;
 		tr->prev_rtp_ts = h.timestamp;
 		tr->unwrapped = 0;
-		tr->base_ms = now - p->start_ms;
+		/* RTP_DTS_MAX_DEPTH in: the first frames' decode times come before their own. */
+		tr->base_ms = now - p->start_ms + RTP_DTS_MAX_DEPTH;
 	}
 	tr->unwrapped += (int32_t)(h.timestamp - tr->prev_rtp_ts);
 	tr->prev_rtp_ts = h.timestamp;

@@ -37,6 +37,7 @@
 #define RTSP_DESCRIBE_WAIT_MS 3000 /* a DESCRIBE waits this long for a stream's headers */
 #define RTSP_MAX_AU (2u * 1024 * 1024)   /* a published H.264 access unit */
 #define RTSP_MAX_AAC_AU 8192
+#define RTSP_REORDER_START 2       /* B-frame reordering assumed of a publisher at first (rtp_dts.h) */
 
 enum rtsp_state { RTSP_INIT, RTSP_READY, RTSP_PLAYING, RTSP_RECORDING };
 

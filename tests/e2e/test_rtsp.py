@@ -119,11 +119,10 @@ def publish_rtsp(procs, url, transport, name, media):
 
 
 def test_rtsp_publish(t):
-    """ffmpeg publishes over RTSP, one stream over TCP and one over UDP; ffmpeg over RTMP
-    records each and it decodes clean with timestamps in order; the publisher's end frees
-    the name at once."""
-    # Phones and cameras send no B-frames (docs/rtsp.md says what happens with them).
-    media = fixture(duration=10, bframes=0)
+    """ffmpeg publishes over RTSP (x264 with B-frames, whose decode times RTP does not carry),
+    one stream over TCP and one over UDP; ffmpeg over RTMP records each and it decodes clean
+    with timestamps in order; the publisher's end frees the name at once."""
+    media = fixture()
     node = Node(t.procs)
     pubs = {tr: publish_rtsp(t.procs, rtsp_url(node, "in-" + tr), tr, "rtsp-pub-" + tr, media)
             for tr in ("tcp", "udp")}
@@ -231,6 +230,7 @@ def test_rtsp_routed_by_manager(t):
         check(st == 200 and out["role"] == "origin" and
               out["urls"].get("rtsp", "").startswith("rtsp://%s:%d/" % (out["host"], RTSP_PORT)),
               "broadcast route with an rtsp URL: %d %s" % (st, out))
+        # As a camera sends it: no B-frames.
         publish_rtsp(t.procs, out["urls"]["rtsp"], "tcp", "rtsp-pub",
                      fixture(duration=10, bframes=0))
 
