@@ -62,12 +62,8 @@ int rtsp_publish_prepare(struct rtsp_conn *c, char *why, size_t n)
 				problem = "malformed sprop-parameter-sets";
 				continue;
 			}
-			/* Without sprop-parameter-sets viewers get no decoder setup: say so now. */
-			if (len < 0) {
-				problem = "H.264 without sprop-parameter-sets is not supported";
-				continue;
-			}
-			p->avcc_len = (size_t)len;
+			/* Without sprop-parameter-sets, the first SPS and PPS sent in-band (on_au). */
+			p->avcc_len = len < 0 ? 0 : (size_t)len;
 			p->media[0] = (int)i;
 			p->pt[0] = m->pt;
 			p->clock[0] = m->clock ? m->clock : 90000;
@@ -151,9 +147,43 @@ static void on_aac(void *arg, const uint8_t *frame, size_t n, uint32_t rtp_ts)
 	emit(c, FLV_TAG_AUDIO, ts, fh, 2, frame, n);
 }
 
+/* A publisher whose SDP had no sprop-parameter-sets: the avcC from the first access unit
+ * that carries an SPS and a PPS; 0 when this one did not. */
+static int avcc_in_band(struct rtsp_publish *p)
+{
+	const uint8_t *sps = NULL, *pps = NULL;
+	size_t sps_len = 0, pps_len = 0, pos = 0;
+	const uint8_t *au = p->vd.buf;
+	while (p->vd.len - pos >= 5) {
+		size_t l = rd_u32be(au + pos);
+		if (l == 0 || l > p->vd.len - pos - 4)
+			break;
+		const uint8_t *nal = au + pos + 4;
+		if ((nal[0] & 0x1f) == H264_NAL_SPS && !sps) {
+			sps = nal;
+			sps_len = l;
+		} else if ((nal[0] & 0x1f) == H264_NAL_PPS && !pps) {
+			pps = nal;
+			pps_len = l;
+		}
+		pos += 4 + l;
+	}
+	if (!sps || !pps)
+		return 0;
+	int n = avc_write_config(p->avcc, sizeof(p->avcc), &sps, &sps_len, 1, &pps, &pps_len, 1);
+	if (n < 0)
+		return 0;
+	p->avcc_len = (size_t)n;
+	return 1;
+}
+
 static void on_au(struct rtsp_publish *p, uint32_t pts)
 {
 	struct rtsp_conn *c = p->c;
+	if (!p->avcc_len && !avcc_in_band(p)) {
+		c->srv->stats.au_dropped++;     /* nothing can decode it yet */
+		return;
+	}
 	if (!p->sent_avc) {
 		static const uint8_t sh[5] = { 0x17, 0, 0, 0, 0 };
 		emit(c, FLV_TAG_VIDEO, pts, sh, 5, p->avcc, p->avcc_len);

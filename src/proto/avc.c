@@ -316,3 +316,39 @@ int avc_parse_config(const uint8_t *p, size_t n, struct avc_config *out)
 		memset(&out->first_sps, 0, sizeof(out->first_sps));
 	return 0;
 }
+
+int avc_write_config(uint8_t *out, size_t cap, const uint8_t *const *sps, const size_t *sps_len,
+                     unsigned nsps, const uint8_t *const *pps, const size_t *pps_len,
+                     unsigned npps)
+{
+	if (nsps == 0 || npps == 0 || nsps > AVC_MAX_PARAM_SETS || npps > AVC_MAX_PARAM_SETS ||
+	    sps_len[0] < 4)
+		return SL_EINVAL;
+	size_t need = 7;
+	for (unsigned i = 0; i < nsps + npps; i++) {
+		size_t l = i < nsps ? sps_len[i] : pps_len[i - nsps];
+		if (l > 65535)
+			return SL_EINVAL;
+		need += 2 + l;
+	}
+	if (need > cap)
+		return SL_ELIMIT;
+	uint8_t *p = out;
+	*p++ = 1;
+	*p++ = sps[0][1];             /* profile, constraint flags, level */
+	*p++ = sps[0][2];
+	*p++ = sps[0][3];
+	*p++ = 0xff;                  /* 4-byte NAL lengths */
+	*p++ = (uint8_t)(0xe0 | nsps);
+	for (unsigned i = 0; i < nsps + npps; i++) {
+		if (i == nsps)
+			*p++ = (uint8_t)npps;
+		const uint8_t *nal = i < nsps ? sps[i] : pps[i - nsps];
+		size_t l = i < nsps ? sps_len[i] : pps_len[i - nsps];
+		*p++ = (uint8_t)(l >> 8);
+		*p++ = (uint8_t)l;
+		memcpy(p, nal, l);
+		p += l;
+	}
+	return (int)(p - out);
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "proto/avc.h"
 #include "proto/mpegts.h"
 
 #define PID_PAT 0x0000
@@ -114,24 +115,12 @@ static void avc_send_config(struct mpegts_demux *d, uint32_t dts_ms)
 	if (d->sps_len < 4 || d->pps_len == 0)
 		return;
 	uint8_t rec[11 + 2 * MPEGTS_PARAM_SET_MAX];
-	size_t k = 0;
-	rec[k++] = 1;
-	rec[k++] = d->sps[1];         /* profile */
-	rec[k++] = d->sps[2];         /* constraint flags */
-	rec[k++] = d->sps[3];         /* level */
-	rec[k++] = 0xff;              /* 4-byte NAL lengths */
-	rec[k++] = 0xe1;              /* one SPS */
-	rec[k++] = (uint8_t)(d->sps_len >> 8);
-	rec[k++] = (uint8_t)d->sps_len;
-	memcpy(rec + k, d->sps, d->sps_len);
-	k += d->sps_len;
-	rec[k++] = 1;                 /* one PPS */
-	rec[k++] = (uint8_t)(d->pps_len >> 8);
-	rec[k++] = (uint8_t)d->pps_len;
-	memcpy(rec + k, d->pps, d->pps_len);
-	k += d->pps_len;
+	const uint8_t *sps = d->sps, *pps = d->pps;
+	int k = avc_write_config(rec, sizeof(rec), &sps, &d->sps_len, 1, &pps, &d->pps_len, 1);
+	if (k < 0)
+		return;
 	d->avc_config_sent = 1;
-	emit(d, MPEGTS_AVC_CONFIG, rec, k, dts_ms, 0, 0);
+	emit(d, MPEGTS_AVC_CONFIG, rec, (size_t)k, dts_ms, 0, 0);
 }
 
 /* Keeps a parameter set; returns 1 when it differs from the one held. */

@@ -215,31 +215,13 @@ int rtsp_sdp_h264_avcc(const char *fmtp, uint8_t *out, size_t cap)
 		vn -= n + 1;
 		v = c + 1;
 	}
-	if (count[0] == 0 || count[1] == 0 || lens[0][0] < 4)
-		return SL_EPROTO;
-	size_t need = 7;
-	for (int k = 0; k < 2; k++)
-		for (unsigned i = 0; i < count[k]; i++)
-			need += 2 + lens[k][i];
-	if (need > cap)
-		return SL_ELIMIT;
-	uint8_t *p = out;
-	*p++ = 1;
-	*p++ = sets[0][0][1];          /* profile, compatibility, level from the first SPS */
-	*p++ = sets[0][0][2];
-	*p++ = sets[0][0][3];
-	*p++ = 0xff;                   /* 4-byte NAL lengths */
-	*p++ = (uint8_t)(0xe0 | count[0]);
-	for (int k = 0; k < 2; k++) {
-		if (k == 1)
-			*p++ = (uint8_t)count[1];
-		for (unsigned i = 0; i < count[k]; i++) {
-			wr_u16be(p, (uint16_t)lens[k][i]);
-			memcpy(p + 2, sets[k][i], lens[k][i]);
-			p += 2 + lens[k][i];
-		}
+	const uint8_t *sp[AVC_MAX_PARAM_SETS], *pp[AVC_MAX_PARAM_SETS];
+	for (unsigned i = 0; i < AVC_MAX_PARAM_SETS; i++) {
+		sp[i] = sets[0][i];
+		pp[i] = sets[1][i];
 	}
-	return (int)(p - out);
+	int r = avc_write_config(out, cap, sp, lens[0], count[0], pp, lens[1], count[1]);
+	return r == SL_EINVAL ? SL_EPROTO : r;
 }
 
 static int hexval(char c)
