@@ -97,6 +97,11 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 void flv_viewer_serve(struct node *n, struct http_conn *c, const char *app, const char *name,
                       const struct http_request *req);
 
+/* One Prometheus metric with its HELP and TYPE lines (node_http.c), for the protocols'
+ * metrics functions. */
+void node_metric(struct bytes *b, const char *name, const char *type, const char *help,
+                 uint64_t v);
+
 /* Access control shared by RTMP and HTTP (access.c): 0 when allowed. */
 int node_check_token(struct node *n, const char *action, const char *app, const char *name,
                      const char *token, const char *peer, uint64_t client_id);

@@ -604,3 +604,10 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 	}
 	http_respond_error(c, 404, "not found");
 }
+
+void node_metric(struct bytes *b, const char *name, const char *type, const char *help,
+                 uint64_t v)
+{
+	bytes_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+	             (unsigned long long)v);
+}

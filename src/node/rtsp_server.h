@@ -5,8 +5,9 @@
  * connection or over UDP on one shared port pair.
  *
  * rtsp_server.c owns the listener, the connections (one RTSP session each:
- * the session ends with its connection), the request dispatch, admission
- * (connection table, tokens, publisher limits) and the UDP sockets.
+ * the session ends with its connection), admission to the connection table
+ * and the UDP sockets; rtsp_requests.c what each request means (tokens,
+ * sessions, publisher limits).
  * rtsp_play.c turns a stream's messages into RTP for a viewer:
  * it is a fan-out viewer through a tap (flv_tap.h), so the fan-out's lag
  * rules apply, and packetizes per viewer, because each viewer has its own
@@ -151,6 +152,17 @@ void rtsp_conn_close(struct rtsp_conn *c, const char *reason);
 void rtsp_conn_send(struct rtsp_conn *c, int t, int rtcp, const uint8_t *p, size_t n);
 /* Hands what rtsp_conn_send gathered to the socket. */
 void rtsp_conn_flush(struct rtsp_conn *c);
+/* Handles the requests and frames received and not yet handled (stops while a DESCRIBE
+ * waits for its stream's headers). */
+void rtsp_conn_parse(struct rtsp_conn *c);
+/* An answer: status, headers in extra ("Name: value\r\n"..., may be NULL), a body. */
+void rtsp_respond(struct rtsp_conn *c, int status, long cseq, const char *extra,
+                  const char *ctype, const void *body, size_t blen);
+/* An error answer with a Reason header, logged (throttled) and counted. */
+void rtsp_refuse(struct rtsp_conn *c, int status, long cseq, const char *reason);
+
+/* rtsp_requests.c: one request; 1 when the connection goes on after it. */
+int rtsp_request_handle(struct rtsp_conn *c, const struct rtsp_request *r);
 
 /* rtsp_play.c */
 /* Starts the viewer; appends the RTP-Info header line (tracks' first seq and rtptime, with
