@@ -226,7 +226,8 @@ const struct option_def node_options[] = {
 	{ "rtsp-max-request", OPT_BYTES, OFF(rtsp_max_request), "8k", 1024, 16384, NULL, NULL,
 	  "largest RTSP request line and headers; a larger request is answered 400 and closed" },
 	{ "rtsp-viewer-buffer", OPT_BYTES, OFF(rtsp_viewer_buffer), "1m", 65536, 268435456, NULL,
-	  NULL, "RTP bytes one RTSP viewer over TCP may have unsent; past it the node stops "
-	  "reading the stream for it, so the fan-out's lag rules (skip to a keyframe, drop) apply" },
+	  NULL, "RTP bytes one RTSP viewer over TCP may have unsent (and the size of its socket's "
+	  "send buffer); past it the node stops reading the stream for it, so the fan-out's lag "
+	  "rules (skip to a keyframe, drop) apply" },
 	OPT_END
 };

@@ -175,6 +175,12 @@ int rtsp_play_start(struct rtsp_conn *c, struct stream *s, struct bytes *rtp_inf
 	bytes_put_str(rtp_info, "\r\n");
 	if (!n)
 		bytes_clear(rtp_info);
+	if (c->track[0].tcp || c->track[1].tcp) {
+		/* What the kernel holds for the viewer is bounded too, so a stalled one is seen
+		 * (and skipped or dropped) in seconds, not after megabytes of autotuned buffer. */
+		int sz = (int)c->srv->n->cfg->rtsp_viewer_buffer;
+		uv_send_buffer_size((uv_handle_t *)&c->tcp, &sz);
+	}
 	c->stream = stream_ref(s);
 	if (flv_tap_start(&c->tap, s, &rtsp_viewer_ops, c, on_tag, on_fail, c) < 0) {
 		stream_unref(c->stream);

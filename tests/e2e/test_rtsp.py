@@ -245,3 +245,79 @@ def test_rtsp_routed_by_manager(t):
         check_framecrc(p, t.path("routed.crc"), 4, "ffmpeg over RTSP from the routed edge")
     finally:
         m.cleanup()
+
+
+class RawRtsp:
+    """One RTSP connection driven by hand (requests in order, answers read whole)."""
+
+    def __init__(self, addr):
+        self.s = socket.create_connection((addr, RTSP_PORT), timeout=5)
+        self.cseq = 0
+        self.buf = b""
+
+    def req(self, method, url, headers="", body=b""):
+        self.cseq += 1
+        if body:
+            headers += "Content-Type: application/sdp\r\nContent-Length: %d\r\n" % len(body)
+        self.s.sendall(("%s %s RTSP/1.0\r\nCSeq: %d\r\n%s\r\n" % (
+            method, url, self.cseq, headers)).encode() + body)
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            check(chunk, "the node closed the connection instead of answering %s" % method)
+            self.buf += chunk
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        h = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+        n = int(h.get("content-length", "0"))
+        while len(self.buf) < n:
+            self.buf += self.s.recv(65536)
+        self.buf = self.buf[n:]
+        return int(lines[0].split()[1]), h
+
+
+SDP = ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+       "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+       "a=fmtp:96 packetization-mode=1; sprop-parameter-sets=Z2QADazZQUH7ARAAAAMAEAAAAwMg8UKZYA==,"
+       "aO+8sA==\r\na=control:streamid=0\r\n").encode()
+
+
+def test_rtsp_sessions_and_slow_viewers(t):
+    """A session that says nothing for rtsp-session-timeout is closed; a second publisher of a
+    live name is refused (403) and the name stays with the first; a TCP viewer that stops
+    reading is paused at rtsp-viewer-buffer and then dropped by the fan-out's lag rule,
+    while the node's memory stays put."""
+    node = Node(t.procs, args=["--rtsp-session-timeout", "1s", "--rtsp-viewer-buffer", "64k",
+                               "--viewer-lag-drop", "2s", "--viewer-lag-skip", "1s"])
+    idle = RawRtsp(node.addr)
+    st, _ = idle.req("OPTIONS", "*")
+    check(st == 200, "OPTIONS: %d" % st)
+    publish(t.procs, node.rtmp("live", "busy"), media=fixture(vbitrate="2000k"))
+    node.wait_live("live", "busy")
+    # The name is taken: ANNOUNCE and SETUP pass, RECORD is refused.
+    pub = RawRtsp(node.addr)
+    url = rtsp_url(node, "busy")
+    check(pub.req("ANNOUNCE", url, body=SDP)[0] == 200, "ANNOUNCE")
+    st, h = pub.req("SETUP", url + "/streamid=0",
+                    "Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record\r\n")
+    check(st == 200 and "interleaved=0-1" in h.get("transport", ""), "SETUP: %d %s" % (st, h))
+    session = h["session"].split(";")[0]
+    st, h = pub.req("RECORD", url, "Session: %s\r\n" % session)
+    check(st == 403 and "already publishing" in h.get("reason", ""), "RECORD: %d %s" % (st, h))
+    # A viewer that never reads.
+    slow = RawRtsp(node.addr)
+    slow.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    check(slow.req("DESCRIBE", url)[0] == 200, "DESCRIBE")
+    st, h = slow.req("SETUP", url + "/trackID=0", "Transport: RTP/AVP/TCP;interleaved=0-1\r\n")
+    check(st == 200, "SETUP: %d" % st)
+    check(slow.req("PLAY", url, "Session: %s\r\n" % h["session"].split(";")[0])[0] == 200, "PLAY")
+    rss0 = node.rss()
+    wait_for(lambda: metric(node, "sluice_rtsp_viewer_pauses_total") >= 1, 10,
+             "the slow viewer to be paused at rtsp-viewer-buffer")
+    wait_for(lambda: "viewer_dropped" in node.log() and "protocol=rtsp" in node.log(), 15,
+             "the slow viewer to be dropped")
+    check(node.rss() < rss0 + 32 * 1024 * 1024, "memory grew %d bytes" % (node.rss() - rss0))
+    # The idle session went long ago.
+    wait_for(lambda: metric(node, "sluice_rtsp_timeouts_total") >= 1, 5, "the idle session to end")
+    idle.s.settimeout(2)
+    check(idle.s.recv(100) == b"", "the idle session's connection is closed")
+    node.stop()
