@@ -346,6 +346,11 @@ static void on_play(struct rtsp_conn *c, const struct rtsp_request *r)
 	}
 	if (authorize(c, r, &u, 0) < 0)
 		return;
+	if (n->cfg->publish_only && n->cluster.enabled) {
+		/* Checked again here: a client may SETUP and PLAY without a DESCRIBE. */
+		rtsp_refuse(c, 403, r->cseq, "this origin is publish-only: watch through an edge");
+		return;
+	}
 	char why[200];
 	if (node_admit(n, "play", c->base.peer, why, sizeof(why)) < 0) {
 		rtsp_refuse(c, 503, r->cseq, why);
