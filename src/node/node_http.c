@@ -158,6 +158,9 @@ static json_t *stream_json(struct node *n, struct stream *s)
 	json_object_set_new(vj, "hls", json_integer(s->hls_viewers));
 	unsigned rtc = rtc_stream_viewers(n->rtc, s);
 	json_object_set_new(vj, "webrtc", json_integer(rtc));
+	/* RTSP viewers are fan-out FLV viewers underneath (flv_tap.h): shown as what they are. */
+	json_object_set_new(vj, "flv", json_integer(s->fanout.nviewers[WIRE_FLV] - s->rtsp_viewers));
+	json_object_set_new(vj, "rtsp", json_integer(s->rtsp_viewers));
 	json_object_set_new(vj, "total", json_integer(s->fanout.nviewers[WIRE_RTMP] +
 	                    s->fanout.nviewers[WIRE_FLV] + s->hls_viewers + rtc));
 	json_object_set_new(o, "viewers", vj);

@@ -188,6 +188,7 @@ int rtsp_play_start(struct rtsp_conn *c, struct stream *s, struct bytes *rtp_inf
 		return -1;
 	}
 	c->tap_started = 1;
+	s->rtsp_viewers++;
 	return 0;
 }
 
@@ -202,6 +203,8 @@ void rtsp_play_stop(struct rtsp_conn *c, void (*done)(void *arg))
 {
 	struct stream *st = c->stream;
 	c->stream = NULL;
+	if (c->tap_started && st && st->rtsp_viewers)
+		st->rtsp_viewers--;
 	c->tap_started = 0;
 	/* The viewer leaves the fan-out before the stream may go; done() may free c at once. */
 	flv_tap_close(&c->tap, done, c);

@@ -102,6 +102,8 @@ def test_rtsp_play_rtmp_published(t):
              for c in node.api("/api/v1/clients")["clients"]}
     check(("rtsp", "tcp") in kinds and ("rtsp", "udp") in kinds,
           "the clients API lists RTSP viewers with their transport: %s" % kinds)
+    v = node.stream("live", "cam")["viewers"]
+    check(v["rtsp"] == 4 and v["flv"] == 0, "the streams API counts RTSP viewers as such: %s" % v)
     for tr, p in ff:
         check_framecrc(p, t.path("ff-%s.crc" % tr), seconds, "ffmpeg over RTSP/" + tr)
     time.sleep(1)
