@@ -221,8 +221,8 @@ const struct option_def node_options[] = {
 	  "UDP port RTSP sessions send and receive RTP on (RTCP on the next one), shared by every "
 	  "session; 0: RTP interleaved on the RTSP connection only" },
 	{ "rtsp-session-timeout", OPT_MS, OFF(rtsp_session_timeout), "60s", 1000, 3600000, NULL,
-	  NULL, "an RTSP session with no request (nor RTCP over UDP) for this long ends; players "
-	  "are told it in the Session header" },
+	  NULL, "an RTSP session that sends nothing (no request, interleaved data or RTCP over UDP) "
+	  "for this long ends; players are told it in the Session header" },
 	{ "rtsp-max-request", OPT_BYTES, OFF(rtsp_max_request), "8k", 1024, 16384, NULL, NULL,
 	  "largest RTSP request line and headers; a larger request is answered 400 and closed" },
 	{ "rtsp-viewer-buffer", OPT_BYTES, OFF(rtsp_viewer_buffer), "1m", 65536, 268435456, NULL,

@@ -382,7 +382,7 @@ static void on_connection(uv_stream_t *server, int status)
 	bytes_init(&c->in);
 	bytes_init(&c->out);
 	bytes_init(&c->avc_rec);
-	c->last_rx_ms = uv_now(n->loop);
+	c->last_rx_ms = c->accepted_ms = uv_now(n->loop);
 	char key[32];
 	conn_key(c, key, sizeof(key));
 	strmap_put(&s->conns, key, c);
@@ -549,7 +549,11 @@ void rtsp_server_sweep(struct node *n, uint64_t now_ms)
 		                (c->track[1].setup && c->track[1].tcp);
 		if (k == 64)
 			continue;
-		if (c->state == RTSP_RECORDING) {
+		if (c->requests == 0 && now_ms - c->accepted_ms > cfg->handshake_timeout) {
+			/* As RTMP's handshake: a connection that never asks anything goes soon. */
+			late[k] = c;
+			why[k++] = "no request in handshake-timeout";
+		} else if (c->state == RTSP_RECORDING) {
 			if (now_ms - c->last_media_ms > cfg->publish_timeout) {
 				late[k] = c;
 				why[k++] = "publisher sent no media";

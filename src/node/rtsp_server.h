@@ -76,7 +76,7 @@ struct rtsp_conn {
 	char ipkey[64];
 	char ip[INET6_ADDRSTRLEN];
 	struct bytes in;               /* received, not yet parsed */
-	uint64_t last_rx_ms;
+	uint64_t accepted_ms, last_rx_ms;
 	enum rtsp_state state;
 	int closing, reading;
 	int closes_pending;            /* handles whose close callback has not run */

@@ -284,12 +284,15 @@ SDP = ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=x\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\
 
 
 def test_rtsp_sessions_and_slow_viewers(t):
-    """A session that says nothing for rtsp-session-timeout is closed; a second publisher of a
+    """A connection that asks nothing is closed after handshake-timeout, and a session that
+    says nothing for rtsp-session-timeout too; a second publisher of a
     live name is refused (403) and the name stays with the first; a TCP viewer that stops
     reading is paused at rtsp-viewer-buffer and then dropped by the fan-out's lag rule,
     while the node's memory stays put."""
     node = Node(t.procs, args=["--rtsp-session-timeout", "1s", "--rtsp-viewer-buffer", "64k",
-                               "--viewer-lag-drop", "2s", "--viewer-lag-skip", "1s"])
+                               "--viewer-lag-drop", "2s", "--viewer-lag-skip", "1s",
+                               "--handshake-timeout", "1s"])
+    silent = socket.create_connection((node.addr, RTSP_PORT), timeout=5)
     idle = RawRtsp(node.addr)
     st, _ = idle.req("OPTIONS", "*")
     check(st == 200, "OPTIONS: %d" % st)
@@ -322,4 +325,7 @@ def test_rtsp_sessions_and_slow_viewers(t):
     wait_for(lambda: metric(node, "sluice_rtsp_timeouts_total") >= 1, 5, "the idle session to end")
     idle.s.settimeout(2)
     check(idle.s.recv(100) == b"", "the idle session's connection is closed")
+    silent.settimeout(2)
+    check(silent.recv(100) == b"", "a connection that never asked anything is closed")
+    check("no request in handshake-timeout" in node.log(), "and the log says why")
     node.stop()
