@@ -387,7 +387,6 @@ static void on_play(struct rtsp_conn *c, const struct rtsp_request *r)
 static int publisher_admit(struct rtsp_conn *c, long cseq)
 {
 	struct node *n = c->srv->n;
-	const struct node_config *cfg = n->cfg;
 	char why[200];
 	if (!cluster_takes_publishers(&n->cluster)) {
 		n->stats.publish_refused++;
@@ -398,17 +397,9 @@ static int publisher_admit(struct rtsp_conn *c, long cseq)
 		rtsp_refuse(c, 503, cseq, why);
 		return -1;
 	}
-	if (n->publishers >= (uint64_t)cfg->max_publishers) {
-		n->stats.publish_refused++;
-		n->stats.publish_refused_limit[LIMIT_PUBLISHERS]++;
-		rtsp_refuse(c, 503, cseq, "max-publishers");
-		return -1;
-	}
-	if (cfg->max_publishers_per_ip &&
-	    ipcount_get(&n->publishers_by_ip, c->ipkey) >= (uint64_t)cfg->max_publishers_per_ip) {
-		n->stats.publish_refused++;
-		n->stats.publish_refused_limit[LIMIT_PUBLISHERS_PER_IP]++;
-		rtsp_refuse(c, 503, cseq, "max-publishers-per-ip");
+	const char *limit;
+	if (node_publisher_room(n, c->ipkey, &limit) < 0) {
+		rtsp_refuse(c, 503, cseq, limit);
 		return -1;
 	}
 	return 0;

@@ -24,6 +24,7 @@
 #include "core/mem.h"
 #include "core/net.h"
 #include "core/strmap.h"
+#include "node/admission.h"
 #include "proto/srt_streamid.h"
 
 #define SRT_EVENTS_MAX 64              /* ready sockets handled per wake */
@@ -213,19 +214,9 @@ static void refuse(struct srt_conn *c, const char *reason)
 
 static int publisher_admit(struct srt_conn *c)
 {
-	struct node *n = c->srv->n;
-	const struct node_config *cfg = n->cfg;
-	if (n->publishers >= (uint64_t)cfg->max_publishers) {
-		n->stats.publish_refused++;
-		n->stats.publish_refused_limit[LIMIT_PUBLISHERS]++;
-		refuse(c, "max-publishers");
-		return -1;
-	}
-	if (cfg->max_publishers_per_ip &&
-	    ipcount_get(&n->publishers_by_ip, c->ipkey) >= (uint64_t)cfg->max_publishers_per_ip) {
-		n->stats.publish_refused++;
-		n->stats.publish_refused_limit[LIMIT_PUBLISHERS_PER_IP]++;
-		refuse(c, "max-publishers-per-ip");
+	const char *limit;
+	if (node_publisher_room(c->srv->n, c->ipkey, &limit) < 0) {
+		refuse(c, limit);
 		return -1;
 	}
 	return 0;
