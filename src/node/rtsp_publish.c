@@ -78,7 +78,7 @@ int rtsp_publish_prepare(struct rtsp_conn *c, char *why, size_t n)
 			p->asc_len = (size_t)len;
 			p->media[1] = (int)i;
 			p->pt[1] = m->pt;
-			p->clock[1] = m->clock ? m->clock : ac.sample_rate;
+			p->clock[1] = m->clock ? m->clock : ac.sample_rate ? ac.sample_rate : 44100;
 			aac_rtp_depack_init(&p->ad, &ap, p->abuf, sizeof(p->abuf));
 		}
 	}

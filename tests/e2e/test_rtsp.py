@@ -12,8 +12,8 @@ import subprocess
 import time
 
 from cluster_util import downstream, origin
-from harness import (SLUICE, Node, check, check_media, ffprobe, fixture, log_text, publish,
-                     stop_gently, wait_for)
+from harness import (SANITIZED, SLUICE, Node, check, check_media, ffprobe, fixture, log_text,
+                     publish, stop_gently, wait_for)
 
 RTSP_PORT = 8554
 
@@ -320,7 +320,9 @@ def test_rtsp_sessions_and_slow_viewers(t):
              "the slow viewer to be paused at rtsp-viewer-buffer")
     wait_for(lambda: "viewer_dropped" in node.log() and "protocol=rtsp" in node.log(), 15,
              "the slow viewer to be dropped")
-    check(node.rss() < rss0 + 32 * 1024 * 1024, "memory grew %d bytes" % (node.rss() - rss0))
+    # ASan's quarantine keeps freed blocks for a while: a looser bound there.
+    slack = (320 if SANITIZED else 32) << 20
+    check(node.rss() < rss0 + slack, "memory grew %d bytes" % (node.rss() - rss0))
     # The idle session went long ago.
     wait_for(lambda: metric(node, "sluice_rtsp_timeouts_total") >= 1, 5, "the idle session to end")
     idle.s.settimeout(2)
