@@ -606,6 +606,13 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
 		         nd->place.srt_port, app, stream, a == ROUTE_BROADCAST ? "publish" : "request");
 		json_object_set_new(urls, "srt", json_string(srt));
 	}
+	if (nd->place.rtsp_port > 0) {
+		/* RTSP: ANNOUNCE/RECORD to publish, DESCRIBE/PLAY to watch, the same URL (docs/rtsp.md). */
+		char rtsp[560];
+		snprintf(rtsp, sizeof(rtsp), "rtsp://%s:%d/%s/%s", nd->place.host, nd->place.rtsp_port,
+		         app, stream);
+		json_object_set_new(urls, "rtsp", json_string(rtsp));
+	}
 	http_respond_json(c, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}",
 	                  "action", a == ROUTE_BROADCAST ? "broadcast" : "subscribe",
 	                  "app", app, "stream", stream, "node", nd->id,

@@ -49,6 +49,7 @@ struct node_place {
 	char host[64];              /* "" until known (a cloud node says at registration) */
 	int rtmp_port, http_port;
 	int srt_port;                  /* 0: the node has no SRT listener */
+	int rtsp_port;                 /* 0: the node has no RTSP listener */
 	int pid;                    /* local controller; 0 elsewhere */
 	char instance[CTL_INSTANCE_MAX]; /* the controller's handle (script's or cloud's id) */
 };

@@ -56,6 +56,7 @@ struct stream {
 	void (*on_media_rtc)(void *arg, const struct media_msg *m);
 	void *on_media_rtc_arg;
 	uint32_t rtc_viewers;                /* WebRTC sessions watching (they keep a pull alive) */
+	uint32_t rtsp_viewers;               /* RTSP viewers: fan-out FLV viewers, counted apart */
 };
 
 struct stream_registry {

@@ -185,3 +185,23 @@ int node_antmedia_handle(struct node *n, struct http_conn *c, const struct http_
 	http_respond_error(c, 404, "no such Ant Media endpoint");
 	return 1;
 }
+
+int node_publisher_room(struct node *n, const char *ipkey, const char **limit)
+{
+	const struct node_config *cfg = n->cfg;
+	enum node_limit_refusal which;
+	if (n->publishers >= (uint64_t)cfg->max_publishers) {
+		which = LIMIT_PUBLISHERS;
+		*limit = "max-publishers";
+	} else if (cfg->max_publishers_per_ip &&
+	           ipcount_get(&n->publishers_by_ip, ipkey) >= (uint64_t)cfg->max_publishers_per_ip) {
+		which = LIMIT_PUBLISHERS_PER_IP;
+		*limit = "max-publishers-per-ip";
+	} else {
+		return 0;
+	}
+	n->stats.publish_refused++;
+	n->stats.publish_refused_limit[which]++;
+	return -1;
+}
+

@@ -23,6 +23,12 @@ enum overload node_overload(const struct node *n);
 /* 0 when a new publisher or viewer (what: "publish", "play") may come in; otherwise -1
  * with why set to the message for the client, the refusal counted and logged (throttled). */
 int node_admit(struct node *n, const char *what, const char *peer, char *why, size_t why_size);
+/*
+ * 0 when one more publisher from the address ipkey (iplimit_key) fits max-publishers and
+ * max-publishers-per-ip; otherwise -1 with *limit set to the setting's name and the
+ * refusal counted (publish_refused, publish_refused_limit).  For SRT and RTSP.
+ */
+int node_publisher_room(struct node *n, const char *ipkey, const char **limit);
 /* {"cpuLimit", "memoryLimit", "systemCpuPercent", "memoryPercent", "overloaded", "refused"} */
 json_t *node_admission_json(const struct node *n);
 /* Prometheus lines for /metrics. */

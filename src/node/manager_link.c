@@ -153,10 +153,12 @@ static char *report_body(struct node *n)
 		/* By protocol, for the console; pulls by other nodes are RTMP and not viewers. */
 		int64_t rtmp = (int64_t)s->fanout.nviewers[WIRE_RTMP] - s->cluster_viewers;
 		rs->protocols[0] = (struct report_protocol){ "rtmp", rtmp > 0 ? rtmp : 0 };
-		rs->protocols[1] = (struct report_protocol){ "flv", s->fanout.nviewers[WIRE_FLV] };
+		rs->protocols[1] = (struct report_protocol){ "flv", s->fanout.nviewers[WIRE_FLV] -
+		                                             s->rtsp_viewers };
 		rs->protocols[2] = (struct report_protocol){ "hls", s->hls_viewers };
 		rs->protocols[3] = (struct report_protocol){ "webrtc", s->rtc_viewers };
-		rs->nprotocols = 4;
+		rs->protocols[4] = (struct report_protocol){ "rtsp", s->rtsp_viewers };
+		rs->nprotocols = 5;
 	}
 	r.nstreams = (unsigned)k;
 	const char *host = cfg->public_host && *cfg->public_host ? cfg->public_host : cfg->bind;
@@ -167,6 +169,7 @@ static char *report_body(struct node *n)
 	r.rtmp_port = cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port;
 	r.http_port = cfg->public_http_port ? cfg->public_http_port : cfg->http_port;
 	r.srt_port = cfg->srt ? cfg->srt_port : 0;
+	r.rtsp_port = cfg->rtsp_port;
 	r.connections = n->conns.count;
 	r.publishers = rtmp_server_count(n, 1);
 	r.viewers = viewers;

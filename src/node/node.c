@@ -25,6 +25,7 @@
 #include "node/manager_link.h"
 #include "node/node_reload.h"
 #include "node/rtmp_conn.h"
+#include "node/rtsp_server.h"
 #include "node/srt_server.h"
 
 #define SHUTDOWN_GRACE_MS 3000
@@ -59,6 +60,7 @@ static void tick_cb(uv_timer_t *t)
 	stream_registry_tick(&n->streams, now);
 	rtmp_server_sweep(n, now);
 	srt_server_sweep(n, now);
+	rtsp_server_sweep(n, now);
 }
 
 /* What the node lends its cluster half for the links other nodes opened to it
@@ -154,6 +156,7 @@ static void node_stop(struct node *n, const char *why)
 	stream_registry_close(&n->streams);
 	rtmp_server_stop(n);
 	srt_server_stop(n);
+	rtsp_server_stop(n);
 	if (n->http)
 		http_server_stop(n->http);
 	/* The tick keeps running to enforce the finishing grace, but no longer holds the loop. */
@@ -295,6 +298,12 @@ int node_main(int argc, char **argv)
 	}
 	if (srt_server_start(n) < 0) {
 		status = 1;
+		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
+		goto out;
+	}
+	if (rtsp_server_start(n) < 0) {
+		status = 1;
+		srt_server_stop(n);
 		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
 		goto out;
 	}

@@ -71,6 +71,7 @@ struct node {
 	struct hls_server *hls;          /* HLS packaging (hls_http.c); NULL until first asked */
 	struct rtc_server *rtc;          /* WebRTC playback (whep_http.c); NULL when off */
 	struct srt_server *srt;          /* SRT listener (srt_server.c); NULL when off */
+	struct rtsp_server *rtsp;        /* RTSP listener (rtsp_server.c); NULL when off */
 	int stopping;
 	int draining;                    /* the stream manager is draining this node */
 	struct sysload load;             /* the machine's CPU and memory (admission.c) */
@@ -95,6 +96,11 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
                       const uint8_t *body, size_t body_len);
 void flv_viewer_serve(struct node *n, struct http_conn *c, const char *app, const char *name,
                       const struct http_request *req);
+
+/* One Prometheus metric with its HELP and TYPE lines (node_http.c), for the protocols'
+ * metrics functions. */
+void node_metric(struct bytes *b, const char *name, const char *type, const char *help,
+                 uint64_t v);
 
 /* Access control shared by RTMP and HTTP (access.c): 0 when allowed. */
 int node_check_token(struct node *n, const char *action, const char *app, const char *name,

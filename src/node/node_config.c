@@ -219,5 +219,19 @@ const struct option_def node_options[] = {
 	  NULL, "MPEG-TS bytes one SRT viewer may have waiting for libsrt's send buffer; past it "
 	  "the node stops reading the stream for it (the fan-out's lag rules then apply), past "
 	  "twice it the viewer is closed" },
+	{ "rtsp-port", OPT_INT, OFF(rtsp_port), "8554", 0, 65535, NULL, "PORT",
+	  "TCP port of the RTSP listener (publish and play, docs/rtsp.md); 0: no RTSP" },
+	{ "rtsp-udp-port", OPT_INT, OFF(rtsp_udp_port), "8000", 0, 65534, NULL, "PORT",
+	  "UDP port RTSP sessions send and receive RTP on (RTCP on the next one), shared by every "
+	  "session; 0: RTP interleaved on the RTSP connection only" },
+	{ "rtsp-session-timeout", OPT_MS, OFF(rtsp_session_timeout), "60s", 1000, 3600000, NULL,
+	  NULL, "an RTSP session that sends nothing (no request, interleaved data or RTCP over UDP) "
+	  "for this long ends; players are told it in the Session header" },
+	{ "rtsp-max-request", OPT_BYTES, OFF(rtsp_max_request), "8k", 1024, 16384, NULL, NULL,
+	  "largest RTSP request line and headers; a larger request is answered 400 and closed" },
+	{ "rtsp-viewer-buffer", OPT_BYTES, OFF(rtsp_viewer_buffer), "1m", 65536, 268435456, NULL,
+	  NULL, "RTP bytes one RTSP viewer over TCP may have unsent (and the size of its socket's "
+	  "send buffer); past it the node stops reading the stream for it, so the fan-out's lag "
+	  "rules (skip to a keyframe, drop) apply" },
 	OPT_END
 };

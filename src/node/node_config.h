@@ -115,6 +115,12 @@ struct node_config {
 	char *srt_passphrase;            /* NULL: no encryption */
 	uint64_t srt_buffer;             /* SRTO_RCVBUF / SRTO_SNDBUF per socket */
 	uint64_t srt_viewer_buffer;      /* TS bytes one viewer may hold for libsrt */
+	/* RTSP (docs/rtsp.md) */
+	int64_t rtsp_port;               /* TCP; 0: no RTSP listener */
+	int64_t rtsp_udp_port;           /* RTP over UDP on it, RTCP on +1; 0: TCP interleaved only */
+	uint64_t rtsp_session_timeout;
+	uint64_t rtsp_max_request;       /* request line and headers */
+	uint64_t rtsp_viewer_buffer;     /* bytes one TCP viewer may have unsent */
 };
 
 extern const struct option_def node_options[];

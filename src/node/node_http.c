@@ -20,6 +20,7 @@
 #include "webrtc/rtc.h"
 #include "node/watch_page.h"
 #include "node/node.h"
+#include "node/rtsp_server.h"
 #include "node/srt_server.h"
 #include "proto/flv.h"
 
@@ -158,6 +159,9 @@ static json_t *stream_json(struct node *n, struct stream *s)
 	json_object_set_new(vj, "hls", json_integer(s->hls_viewers));
 	unsigned rtc = rtc_stream_viewers(n->rtc, s);
 	json_object_set_new(vj, "webrtc", json_integer(rtc));
+	/* RTSP viewers are fan-out FLV viewers underneath (flv_tap.h): shown as what they are. */
+	json_object_set_new(vj, "flv", json_integer(s->fanout.nviewers[WIRE_FLV] - s->rtsp_viewers));
+	json_object_set_new(vj, "rtsp", json_integer(s->rtsp_viewers));
 	json_object_set_new(vj, "total", json_integer(s->fanout.nviewers[WIRE_RTMP] +
 	                    s->fanout.nviewers[WIRE_FLV] + s->hls_viewers + rtc));
 	json_object_set_new(o, "viewers", vj);
@@ -360,6 +364,7 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	bytes_printf(&b, "sluice_timeouts_total %llu\n", (unsigned long long)n->stats.timeouts);
 	rtmp_limits_metrics(n, &b);
 	srt_server_metrics(n, &b);
+	rtsp_server_metrics(n, &b);
 
 	metric(&b, "sluice_api_refused_total", "counter",
 	       "API and metrics calls refused (no or wrong token, cross-site, event rate).");
@@ -604,4 +609,11 @@ void node_http_handle(void *ctx, struct http_conn *c, const struct http_request 
 		return;
 	}
 	http_respond_error(c, 404, "not found");
+}
+
+void node_metric(struct bytes *b, const char *name, const char *type, const char *help,
+                 uint64_t v)
+{
+	bytes_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+	             (unsigned long long)v);
 }

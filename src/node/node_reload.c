@@ -19,6 +19,7 @@ const char *const node_reload_keys[] = {
 	"partial-bytes-per-ip", "rtmp-command-rate", "rtmp-command-burst", "stream-messages-max",
 	"max-pulls", "pull-rate", "pull-miss-hold", "pull-miss-hold-max",
 	"cpu-limit", "memory-limit",
+	"rtsp-session-timeout", "rtsp-max-request", "rtsp-viewer-buffer",
 	NULL
 };
 

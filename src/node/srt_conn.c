@@ -7,11 +7,11 @@
  * have sent (AVC sequence header / NALU, AAC sequence header / raw), so
  * everything downstream (RTMP, HTTP-FLV, HLS, cluster pulls) is unchanged.
  *
- * Play: the fan-out writes HTTP-FLV wire bytes (one chunk per tag) into a
- * socketpair; we read them back, mux each tag into TS (PAT/PMT at the start
+ * Play: a fan-out viewer read back tag by tag through a tap (flv_tap.h);
+ * we mux each tag into TS (PAT/PMT at the start
  * and before each keyframe, so a player can join anywhere) and hand 1316-
  * byte messages to libsrt.  When libsrt's send buffer is full we stop
- * reading the pipe, so the backlog builds in the fan-out's accounting
+ * reading the tap, so the backlog builds in the fan-out's accounting
  * (lag skip, lag drop) like any slow viewer's, and what we hold ourselves
  * is capped by srt-viewer-buffer.
  */
@@ -22,7 +22,6 @@
 #undef LOG_INFO
 
 #include <string.h>
-#include <sys/socket.h>
 
 #include "core/err.h"
 #include "core/log.h"
@@ -171,90 +170,21 @@ static void mux_audio(struct srt_conn *c, uint32_t ts, const uint8_t *body, size
 	bytes_free(&es);
 }
 
-/*
- * Takes whole chunks ("%x\r\n" FLV-tag "\r\n") from c->flv.  Returns 0, or
- * -1 if the bytes are not what the fan-out writes (a bug, not a peer).
- */
-static int take_chunks(struct srt_conn *c)
+static void on_tag(void *arg, uint8_t type, uint32_t ts, const uint8_t *body, size_t len)
 {
-	size_t off = 0;
-	while (c->flv.len - off >= 3) {
-		const uint8_t *p = c->flv.data + off;
-		size_t avail = c->flv.len - off, i = 0, size = 0;
-		while (i < avail && i < 9 && p[i] != '\r') {
-			uint8_t ch = p[i];
-			unsigned d = ch >= '0' && ch <= '9' ? (unsigned)(ch - '0')
-			           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10u : 16u;
-			if (d > 15)
-				return -1;
-			size = size * 16 + d;
-			i++;
-		}
-		if (i == avail || i + 1 >= avail)
-			break;                         /* the size line is not all here */
-		if (p[i] != '\r' || p[i + 1] != '\n' || i == 0)
-			return -1;
-		size_t need = i + 2 + size + 2;
-		if (avail < need)
-			break;
-		const uint8_t *tag = p + i + 2;
-		if (size == FLV_FILE_HEADER_SIZE && tag[0] == 'F') {
-			off += need;              /* the FLV file header every viewer starts with */
-			continue;
-		}
-		if (size < FLV_TAG_HEADER_SIZE + FLV_TAG_TRAILER_SIZE)
-			return -1;
-		uint32_t blen = rd_u24be(tag + 1);
-		if ((size_t)blen + FLV_TAG_HEADER_SIZE + FLV_TAG_TRAILER_SIZE != size)
-			return -1;
-		uint32_t ts = rd_u24be(tag + 4) | ((uint32_t)tag[7] << 24);
-		if (tag[0] == FLV_TAG_VIDEO)
-			mux_video(c, ts, tag + FLV_TAG_HEADER_SIZE, blen);
-		else if (tag[0] == FLV_TAG_AUDIO)
-			mux_audio(c, ts, tag + FLV_TAG_HEADER_SIZE, blen);
-		off += need;
-	}
-	if (off) {
-		memmove(c->flv.data, c->flv.data + off, c->flv.len - off);
-		c->flv.len -= off;
-	}
-	return 0;
-}
-
-static void pipe_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
-{
-	struct srt_conn *c = h->data;
-	(void)hint;
-	bytes_reserve(&c->flv, SRT_PIPE_READ_CHUNK);
-	buf->base = (char *)c->flv.data + c->flv.len;
-	buf->len = c->flv.cap - c->flv.len;
-}
-
-static void pipe_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-	struct srt_conn *c = st->data;
-	(void)buf;
-	if (nread < 0) {
-		srt_conn_close(c, "viewer pipe closed");
+	struct srt_conn *c = arg;
+	if (c->closing)
 		return;
-	}
-	c->flv.len += (size_t)nread;
-	if (take_chunks(c) < 0) {
-		srt_conn_close(c, "bad FLV from the fan-out");
-		return;
-	}
+	if (type == FLV_TAG_VIDEO)
+		mux_video(c, ts, body, len);
+	else if (type == FLV_TAG_AUDIO)
+		mux_audio(c, ts, body, len);
 	srt_conn_play_flush(c);
 }
 
-static void set_reading(struct srt_conn *c, int on)
+static void on_tap_fail(void *arg, const char *reason)
 {
-	if (c->reading == on || c->closing)
-		return;
-	c->reading = on;
-	if (on)
-		uv_read_start((uv_stream_t *)&c->pipe_r, pipe_alloc, pipe_read);
-	else
-		uv_read_stop((uv_stream_t *)&c->pipe_r);
+	srt_conn_close(arg, reason);
 }
 
 int srt_conn_play_flush(struct srt_conn *c)
@@ -291,59 +221,39 @@ int srt_conn_play_flush(struct srt_conn *c)
 		return -1;
 	}
 	srt_conn_want_out(c, held > 0);
-	set_reading(c, held < srt_viewer_buffer(c));
+	flv_tap_read(&c->tap, held < srt_viewer_buffer(c));
 	return 0;
 }
 
 int srt_conn_play_start(struct srt_conn *c, struct stream *s)
 {
-	int fds[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
-		return -1;
-	uv_pipe_init(s->fanout.loop, &c->pipe_w, 0);
-	uv_pipe_init(s->fanout.loop, &c->pipe_r, 0);
-	c->pipe_w.data = c->pipe_r.data = c;
-	c->pipes_open = 2;
-	uv_pipe_open(&c->pipe_w, fds[0]);
-	uv_pipe_open(&c->pipe_r, fds[1]);
-	bytes_init(&c->flv);
 	bytes_init(&c->out);
 	bytes_init(&c->avc_rec);
 	ts_mux_init(&c->ts, 1, 1);
+	if (flv_tap_start(&c->tap, s, &srt_viewer_ops, c, on_tag, on_tap_fail, c) < 0)
+		return -1;
 	c->stream = stream_ref(s);
-	set_reading(c, 1);
-	fanout_viewer_start(&s->fanout, &c->v, (uv_stream_t *)&c->pipe_w, WIRE_FLV,
-	                    &srt_viewer_ops, c, &c->flv_bytes);
 	return 0;
 }
 
-static void pipe_closed(uv_handle_t *h)
+static void tap_closed(void *arg)
 {
-	struct srt_conn *c = h->data;
-	if (--c->pipes_open == 0 && c->on_done)
-		c->on_done(c);
+	struct srt_conn *c = arg;
+	c->on_done(c);
 }
 
 void srt_conn_media_close(struct srt_conn *c, void (*done)(struct srt_conn *c))
 {
-	if (c->publishing) {
+	if (c->publishing)
 		mpegts_demux_free(&c->demux);
-	}
-	if (c->stream) {
-		if (c->playing || c->pipes_open)
-			fanout_viewer_stop(&c->v);
-		stream_unref(c->stream);
-		c->stream = NULL;
-	}
-	bytes_free(&c->flv);
+	struct stream *st = c->stream;
+	c->stream = NULL;
 	bytes_free(&c->out);
 	bytes_free(&c->avc_rec);
-	if (c->pipes_open) {
-		/* The viewer's memory must outlive an in-flight write: freed once both are closed. */
-		c->on_done = done;
-		uv_close((uv_handle_t *)&c->pipe_w, pipe_closed);
-		uv_close((uv_handle_t *)&c->pipe_r, pipe_closed);
-		return;
-	}
-	done(c);
+	/* The viewer leaves the fan-out before the stream may go; its memory must outlive an
+	 * in-flight write: freed once the tap is closed (at once when it never started). */
+	c->on_done = done;
+	flv_tap_close(&c->tap, tap_closed, c);
+	if (st)
+		stream_unref(st);
 }

@@ -24,6 +24,7 @@
 #include "core/mem.h"
 #include "core/net.h"
 #include "core/strmap.h"
+#include "node/admission.h"
 #include "proto/srt_streamid.h"
 
 #define SRT_EVENTS_MAX 64              /* ready sockets handled per wake */
@@ -180,7 +181,7 @@ static void describe(struct conn *base, json_t *o)
 	if (c->name[0])
 		json_object_set_new(o, "stream", json_string(c->name));
 	if (c->playing)
-		json_object_set_new(o, "skips", json_integer((json_int_t)c->v.skips));
+		json_object_set_new(o, "skips", json_integer((json_int_t)c->tap.v.skips));
 	/* What SRT did for the link so far. */
 	SRT_TRACEBSTATS st;
 	memset(&st, 0, sizeof(st));
@@ -213,19 +214,9 @@ static void refuse(struct srt_conn *c, const char *reason)
 
 static int publisher_admit(struct srt_conn *c)
 {
-	struct node *n = c->srv->n;
-	const struct node_config *cfg = n->cfg;
-	if (n->publishers >= (uint64_t)cfg->max_publishers) {
-		n->stats.publish_refused++;
-		n->stats.publish_refused_limit[LIMIT_PUBLISHERS]++;
-		refuse(c, "max-publishers");
-		return -1;
-	}
-	if (cfg->max_publishers_per_ip &&
-	    ipcount_get(&n->publishers_by_ip, c->ipkey) >= (uint64_t)cfg->max_publishers_per_ip) {
-		n->stats.publish_refused++;
-		n->stats.publish_refused_limit[LIMIT_PUBLISHERS_PER_IP]++;
-		refuse(c, "max-publishers-per-ip");
+	const char *limit;
+	if (node_publisher_room(c->srv->n, c->ipkey, &limit) < 0) {
+		refuse(c, limit);
 		return -1;
 	}
 	return 0;
@@ -563,13 +554,6 @@ void srt_server_sweep(struct node *n, uint64_t now_ms)
 	}
 }
 
-static void metric(struct bytes *b, const char *name, const char *type, const char *help,
-                   uint64_t v)
-{
-	bytes_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
-	             (unsigned long long)v);
-}
-
 void srt_server_metrics(struct node *n, struct bytes *b)
 {
 	struct srt_server *s = server_of(n);
@@ -587,28 +571,28 @@ void srt_server_metrics(struct node *n, struct bytes *b)
 			pes += c->demux.stats.pes_dropped;
 		}
 	}
-	metric(b, "sluice_srt_connections", "gauge", "SRT connections open.", s->socks.count);
-	metric(b, "sluice_srt_accepted_total", "counter", "SRT connections accepted.",
+	node_metric(b, "sluice_srt_connections", "gauge", "SRT connections open.", s->socks.count);
+	node_metric(b, "sluice_srt_accepted_total", "counter", "SRT connections accepted.",
 	       s->stats.accepted);
-	metric(b, "sluice_srt_bad_streamid_total", "counter",
+	node_metric(b, "sluice_srt_bad_streamid_total", "counter",
 	       "SRT callers refused in the handshake for a stream id we cannot serve.",
 	       atomic_load(&s->bad_streamid));
-	metric(b, "sluice_srt_refused_total", "counter",
+	node_metric(b, "sluice_srt_refused_total", "counter",
 	       "SRT callers refused after the handshake (token, role, limits, not live, bad id).",
 	       s->stats.refused);
-	metric(b, "sluice_srt_publishes_total", "counter", "SRT publishes started.",
+	node_metric(b, "sluice_srt_publishes_total", "counter", "SRT publishes started.",
 	       s->stats.publishes);
-	metric(b, "sluice_srt_plays_total", "counter", "SRT viewers started.", s->stats.plays);
-	metric(b, "sluice_srt_unsupported_total", "counter",
+	node_metric(b, "sluice_srt_plays_total", "counter", "SRT viewers started.", s->stats.plays);
+	node_metric(b, "sluice_srt_unsupported_total", "counter",
 	       "SRT publishers refused for a codec we cannot carry (HEVC, ...).",
 	       s->stats.unsupported);
-	metric(b, "sluice_srt_viewer_overflows_total", "counter",
+	node_metric(b, "sluice_srt_viewer_overflows_total", "counter",
 	       "SRT viewers closed with more than srt-viewer-buffer waiting for libsrt.",
 	       s->stats.viewer_overflows);
-	metric(b, "sluice_srt_ts_cc_errors_total", "counter",
+	node_metric(b, "sluice_srt_ts_cc_errors_total", "counter",
 	       "Transport stream packets SRT publishers lost (continuity counter jumps).",
 	       cc);
-	metric(b, "sluice_srt_ts_pes_dropped_total", "counter",
+	node_metric(b, "sluice_srt_ts_pes_dropped_total", "counter",
 	       "Damaged or over-long PES packets from SRT publishers, dropped.",
 	       pes);
 }

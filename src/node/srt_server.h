@@ -28,6 +28,7 @@
 #include "core/conn.h"
 #include "hls/ts_mux.h"
 #include "media/fanout.h"
+#include "node/flv_tap.h"
 #include "node/node.h"
 #include "proto/aac.h"
 #include "proto/avc.h"
@@ -35,7 +36,6 @@
 
 #define SRT_READ_MAX 1500          /* one live-mode message (payload 1316) fits */
 #define SRT_SEND_CHUNK 1316        /* 7 TS packets: libsrt's live payload size */
-#define SRT_PIPE_READ_CHUNK (64u * 1024)  /* FLV bytes read from a viewer's pipe at once */
 
 struct srt_server;
 
@@ -61,16 +61,11 @@ struct srt_conn {
 	/* publishing */
 	struct mpegts_demux demux;
 
-	/* playing: the fan-out writes FLV into pipe_w, we read pipe_r */
-	struct fanout_viewer v;
-	uv_pipe_t pipe_w, pipe_r;
-	int pipes_open;                /* handles not yet closed */
-	uint64_t flv_bytes;            /* what the fan-out wrote (not our traffic) */
-	struct bytes flv;              /* FLV wire bytes read, not yet muxed */
+	/* playing: a fan-out viewer read back as FLV tags (flv_tap.h) */
+	struct flv_tap tap;
 	struct bytes out;              /* TS bytes not yet taken by libsrt */
 	size_t out_off;
 	int want_out;                  /* subscribed to SRT_EPOLL_OUT */
-	int reading;
 	struct ts_mux ts;
 	struct bytes avc_rec;          /* copy of the avcC the config points into */
 	struct avc_config avc;

@@ -317,26 +317,38 @@ int avc_parse_config(const uint8_t *p, size_t n, struct avc_config *out)
 	return 0;
 }
 
-size_t avc_write_config(uint8_t *out, size_t cap, const uint8_t *sps, size_t sps_len,
-                        const uint8_t *pps, size_t pps_len)
+int avc_write_config(uint8_t *out, size_t cap, const uint8_t *const *sps, const size_t *sps_len,
+                     unsigned nsps, const uint8_t *const *pps, const size_t *pps_len,
+                     unsigned npps)
 {
-	size_t need = 11 + sps_len + pps_len;
-	if (sps_len < 4 || pps_len == 0 || sps_len > 0xffff || pps_len > 0xffff || need > cap)
-		return 0;
-	size_t k = 0;
-	out[k++] = 1;
-	out[k++] = sps[1];            /* profile */
-	out[k++] = sps[2];            /* constraint flags */
-	out[k++] = sps[3];            /* level */
-	out[k++] = 0xff;              /* 4-byte NAL lengths */
-	out[k++] = 0xe1;              /* one SPS */
-	out[k++] = (uint8_t)(sps_len >> 8);
-	out[k++] = (uint8_t)sps_len;
-	memcpy(out + k, sps, sps_len);
-	k += sps_len;
-	out[k++] = 1;                 /* one PPS */
-	out[k++] = (uint8_t)(pps_len >> 8);
-	out[k++] = (uint8_t)pps_len;
-	memcpy(out + k, pps, pps_len);
-	return k + pps_len;
+	if (nsps == 0 || npps == 0 || nsps > AVC_MAX_PARAM_SETS || npps > AVC_MAX_PARAM_SETS ||
+	    sps_len[0] < 4)
+		return SL_EINVAL;
+	size_t need = 7;
+	for (unsigned i = 0; i < nsps + npps; i++) {
+		size_t l = i < nsps ? sps_len[i] : pps_len[i - nsps];
+		if (l > 65535)
+			return SL_EINVAL;
+		need += 2 + l;
+	}
+	if (need > cap)
+		return SL_ELIMIT;
+	uint8_t *p = out;
+	*p++ = 1;
+	*p++ = sps[0][1];             /* profile, constraint flags, level */
+	*p++ = sps[0][2];
+	*p++ = sps[0][3];
+	*p++ = 0xff;                  /* 4-byte NAL lengths */
+	*p++ = (uint8_t)(0xe0 | nsps);
+	for (unsigned i = 0; i < nsps + npps; i++) {
+		if (i == nsps)
+			*p++ = (uint8_t)npps;
+		const uint8_t *nal = i < nsps ? sps[i] : pps[i - nsps];
+		size_t l = i < nsps ? sps_len[i] : pps_len[i - nsps];
+		*p++ = (uint8_t)(l >> 8);
+		*p++ = (uint8_t)l;
+		memcpy(p, nal, l);
+		p += l;
+	}
+	return (int)(p - out);
 }

@@ -55,11 +55,15 @@ int avc_parse_config(const uint8_t *p, size_t n, struct avc_config *out);
 int avc_parse_sps(const uint8_t *nal, size_t n, struct avc_sps *out);
 
 /*
- * Writes an AVCDecoderConfigurationRecord (the FLV/MP4 sequence header) for
- * one SPS and one PPS with 4-byte NAL lengths into out[0..cap).  Returns its
- * length, or 0 when it does not fit or the SPS is shorter than 4 bytes.
+ * Writes an AVCDecoderConfigurationRecord with 4-byte NAL lengths for the
+ * parameter sets sps[0..nsps) and pps[0..npps) (NAL units, header byte
+ * first) into out[0..cap); profile, compatibility and level come from
+ * sps[0].  Returns its length, or SL_EINVAL (no SPS or PPS, sps[0] under 4
+ * bytes, more than AVC_MAX_PARAM_SETS of either, a set over 65535 bytes)
+ * or SL_ELIMIT (cap too small).
  */
-size_t avc_write_config(uint8_t *out, size_t cap, const uint8_t *sps, size_t sps_len,
-                        const uint8_t *pps, size_t pps_len);
+int avc_write_config(uint8_t *out, size_t cap, const uint8_t *const *sps, const size_t *sps_len,
+                     unsigned nsps, const uint8_t *const *pps, const size_t *pps_len,
+                     unsigned npps);
 
 #endif

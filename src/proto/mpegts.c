@@ -115,11 +115,12 @@ static void avc_send_config(struct mpegts_demux *d, uint32_t dts_ms)
 	if (d->sps_len < 4 || d->pps_len == 0)
 		return;
 	uint8_t rec[11 + 2 * MPEGTS_PARAM_SET_MAX];
-	size_t k = avc_write_config(rec, sizeof(rec), d->sps, d->sps_len, d->pps, d->pps_len);
-	if (k == 0)
+	const uint8_t *sps = d->sps, *pps = d->pps;
+	int k = avc_write_config(rec, sizeof(rec), &sps, &d->sps_len, 1, &pps, &d->pps_len, 1);
+	if (k < 0)
 		return;
 	d->avc_config_sent = 1;
-	emit(d, MPEGTS_AVC_CONFIG, rec, k, dts_ms, 0, 0);
+	emit(d, MPEGTS_AVC_CONFIG, rec, (size_t)k, dts_ms, 0, 0);
 }
 
 /* Keeps a parameter set; returns 1 when it differs from the one held. */

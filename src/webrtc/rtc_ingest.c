@@ -206,8 +206,10 @@ static void video_unit(struct rtc_ingest *g, const uint8_t *au, size_t n, uint32
 	uint32_t ms = track_ms(g, &g->v, ts, 90000, now);
 	if (g->config_dirty && g->sps_len >= 4 && g->pps_len) {
 		uint8_t rec[11 + 2 * INGEST_PARAM_MAX];
-		size_t rl = avc_write_config(rec, sizeof(rec), g->sps, g->sps_len, g->pps, g->pps_len);
-		if (rl) {
+		const uint8_t *sps = g->sps, *pps = g->pps;
+		int r = avc_write_config(rec, sizeof(rec), &sps, &g->sps_len, 1, &pps, &g->pps_len, 1);
+		if (r > 0) {
+			size_t rl = (size_t)r;
 			struct rbuf *c = rbuf_new(5 + rl);
 			c->data[0] = 0x17;
 			c->data[1] = 0;

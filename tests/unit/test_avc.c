@@ -223,7 +223,7 @@ static void test_real_records(void **state)
 }
 
 /* avc_write_config (WHIP's sequence header from SPS and PPS) gives the real records back. */
-static void test_write_config(void **state)
+static void test_write_config_real(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
@@ -231,24 +231,23 @@ static void test_write_config(void **state)
 		struct avc_config cfg;
 		assert_int_equal(avc_parse_config(c->rec, c->len, &cfg), 0);
 		uint8_t out[1024];
-		size_t n = avc_write_config(out, sizeof(out), cfg.sps[0], cfg.sps_len[0], cfg.pps[0],
-		                            cfg.pps_len[0]);
+		const uint8_t *sps = cfg.sps[0], *pps = cfg.pps[0];
+		size_t sps_len = cfg.sps_len[0], pps_len = cfg.pps_len[0], short_len = 3;
+		int n = avc_write_config(out, sizeof(out), &sps, &sps_len, 1, &pps, &pps_len, 1);
 		assert_int_equal(n, 11 + c->sps_len + c->pps_len);
 		struct avc_config back;
-		assert_int_equal(avc_parse_config(out, n, &back), 0);
+		assert_int_equal(avc_parse_config(out, (size_t)n, &back), 0);
 		assert_int_equal(back.profile, c->profile);
 		assert_int_equal(back.level, c->level);
 		assert_int_equal(back.nal_length_size, 4);
 		assert_memory_equal(back.sps[0], cfg.sps[0], cfg.sps_len[0]);
 		assert_memory_equal(back.pps[0], cfg.pps[0], cfg.pps_len[0]);
 		assert_int_equal(back.first_sps.width, c->width);
-		/* Too small a buffer, or no SPS worth the name: nothing written. */
-		assert_int_equal(avc_write_config(out, n - 1, cfg.sps[0], cfg.sps_len[0], cfg.pps[0],
-		                                  cfg.pps_len[0]), 0);
-		assert_int_equal(avc_write_config(out, sizeof(out), cfg.sps[0], 3, cfg.pps[0],
-		                                  cfg.pps_len[0]), 0);
-		assert_int_equal(avc_write_config(out, sizeof(out), cfg.sps[0], cfg.sps_len[0],
-		                                  cfg.pps[0], 0), 0);
+		/* Too small a buffer, or no SPS worth the name: refused. */
+		assert_int_equal(avc_write_config(out, (size_t)n - 1, &sps, &sps_len, 1, &pps, &pps_len,
+		                                  1), SL_ELIMIT);
+		assert_int_equal(avc_write_config(out, sizeof(out), &sps, &short_len, 1, &pps, &pps_len,
+		                                  1), SL_EINVAL);
 	}
 }
 
@@ -505,9 +504,35 @@ static void test_record_two_of_each(void **state)
 	assert_int_equal(avc_parse_config(rec, n - 1, &cfg), SL_EPROTO);
 }
 
+/* The record we write parses back to the same parameter sets; bad inputs are refused. */
+static void test_write_config(void **state)
+{
+	(void)state;
+	static const uint8_t sps[] = { 0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9 };
+	static const uint8_t pps1[] = { 0x68, 0xeb }, pps2[] = { 0x68, 0xee, 0x3c };
+	const uint8_t *s[1] = { sps }, *p[2] = { pps1, pps2 };
+	size_t sl[1] = { sizeof(sps) }, pl[2] = { sizeof(pps1), sizeof(pps2) };
+	uint8_t rec[64];
+	int n = avc_write_config(rec, sizeof(rec), s, sl, 1, p, pl, 2);
+	assert_int_equal(n, 7 + 2 + 6 + 2 + 2 + 2 + 3);
+	struct avc_config c;
+	assert_int_equal(avc_parse_config(rec, (size_t)n, &c), 0);
+	assert_int_equal(c.profile, 0x64);
+	assert_int_equal(c.level, 0x1f);
+	assert_int_equal(c.nal_length_size, 4);
+	assert_int_equal(c.nsps, 1);
+	assert_int_equal(c.npps, 2);
+	assert_memory_equal(c.pps[1], pps2, sizeof(pps2));
+	assert_int_equal(avc_write_config(rec, 20, s, sl, 1, p, pl, 2), SL_ELIMIT);
+	assert_int_equal(avc_write_config(rec, sizeof(rec), s, sl, 1, p, pl, 0), SL_EINVAL);
+	size_t short_len[1] = { 3 };
+	assert_int_equal(avc_write_config(rec, sizeof(rec), s, short_len, 1, p, pl, 1), SL_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_config_real),
 		cmocka_unit_test(test_real_records),
 		cmocka_unit_test(test_record_truncated_every_length),
 		cmocka_unit_test(test_sps_truncated_every_length),
