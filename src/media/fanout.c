@@ -304,15 +304,14 @@ static void prelude_for(struct fanout *f, uint32_t ts)
 	f->prelude_valid = 1;
 }
 
-void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, uv_stream_t *sock,
+void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, struct io_stream *sock,
                          enum wire_format wire, const struct fanout_viewer_ops *ops,
                          void *owner, uint64_t *bytes_out)
 {
 	memset(v, 0, sizeof(*v));
 	v->f = f;
 	v->sock = sock;
-	uv_os_fd_t fd = -1;
-	v->fd = uv_fileno((uv_handle_t *)sock, &fd) == 0 ? fd : -1;
+	v->fd = io_batch_fd(sock);
 	v->wire = wire;
 	v->ops = ops;
 	v->owner = owner;
@@ -486,7 +485,7 @@ static void viewer_wrote(struct fanout_viewer *v, struct fanout_batch *b, ssize_
 			v->held[v->nheld++] = media_msg_ref(b->msgs[j]);
 	}
 	v->req.data = v;
-	int rc = uv_write(&v->req, v->sock, b->bufs + i, b->n - i, write_cb);
+	int rc = io_write(v->sock, &v->req, b->bufs + i, b->n - i, write_cb);
 	if (rc < 0) {
 		release_held(v);
 		drop(v, uv_strerror(rc));
@@ -506,7 +505,7 @@ static void viewer_flush(struct fanout_viewer *v)
 	viewer_collect(v, &b, now);
 	if (b.n == 0)
 		return;
-	viewer_wrote(v, &b, uv_try_write(v->sock, b.bufs, b.n), now);
+	viewer_wrote(v, &b, io_try_write(v->sock, b.bufs, b.n), now);
 }
 
 /*
@@ -526,8 +525,7 @@ static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl)
 			n = n->next;
 			if (v->writing)
 				continue;
-			if (v->fd < 0 || uv_is_closing((uv_handle_t *)v->sock) ||
-			    uv_stream_get_write_queue_size(v->sock) > 0) {
+			if (v->fd < 0 || io_is_closing(v->sock) || io_write_queue_size(v->sock) > 0) {
 				/* Through libuv: a closing handle's descriptor may already belong to
 				 * another connection (libuv refuses the write, the viewer is dropped);
 				 * bytes the owner queued in libuv (a control message) must not be
@@ -561,7 +559,7 @@ static uint64_t backlog_ms(struct fanout_viewer *v, uint64_t now, uint64_t rate)
 	uint64_t kernel = 0;
 	uv_os_fd_t fd;
 	int queued = 0;
-	if (rate > 0 && uv_fileno((uv_handle_t *)v->sock, &fd) == 0 &&
+	if (rate > 0 && uv_fileno(&v->sock->u.handle, &fd) == 0 &&
 	    ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0)
 		kernel = (uint64_t)queued * 1000 / rate;
 	return lag_of(v, ours + kernel);

@@ -20,6 +20,7 @@
 #include "core/name.h"
 #include "core/options_doc.h"
 #include "core/sdnotify.h"
+#include "core/tls.h"
 #include "media/media_msg.h"
 #include "node/hls_http.h"
 #include "node/manager_link.h"
@@ -156,6 +157,7 @@ static void node_stop(struct node *n, const char *why)
 	srt_server_stop(n);
 	if (n->http)
 		http_server_stop(n->http);
+	node_tls_stop(n);
 	/* The tick keeps running to enforce the finishing grace, but no longer holds the loop. */
 	uv_unref((uv_handle_t *)&n->tick);
 	uv_timer_init(n->loop, &force_timer);
@@ -316,6 +318,15 @@ int node_main(int argc, char **argv)
 		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
 		goto out;
 	}
+	if (node_tls_start(n, &hcfg) < 0) {
+		status = 1;
+		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
+		http_server_stop(n->http);
+		n->http = NULL;
+		node_tls_stop(n);
+		stream_registry_close(&n->streams);
+		goto out;
+	}
 	if (whep_start(n) < 0) {
 		status = 1;
 		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
@@ -355,6 +366,7 @@ out:
 		uv_run(n->loop, UV_RUN_DEFAULT);
 	}
 	uv_loop_close(n->loop);
+	tls_server_free(n->tls);
 	conn_table_free(&n->conns);
 	ipcount_free(&n->publishers_by_ip);
 	ipcount_free(&n->partial_by_ip);

@@ -215,5 +215,23 @@ const struct option_def node_options[] = {
 	  NULL, "MPEG-TS bytes one SRT viewer may have waiting for libsrt's send buffer; past it "
 	  "the node stops reading the stream for it (the fan-out's lag rules then apply), past "
 	  "twice it the viewer is closed" },
+	/* TLS (docs/security.md#tls) */
+	{ "tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, NULL, "FILE",
+	  "PEM certificate (leaf first, then its chain) for HTTPS and RTMPS; with tls-key it "
+	  "turns on the https-port and rtmps-port listeners; re-read on SIGHUP (new handshakes "
+	  "get the new one, open connections keep theirs)" },
+	{ "tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, NULL, "FILE",
+	  "PEM private key of tls-cert; re-read on SIGHUP" },
+	{ "https-port", OPT_INT, OFF(https_port), "5443", 0, 65535, NULL, "PORT",
+	  "HTTPS port (everything http-port serves) when tls-cert is set; 0: none" },
+	{ "rtmps-port", OPT_INT, OFF(rtmps_port), "1936", 0, 65535, NULL, "PORT",
+	  "RTMPS port (RTMP over TLS, publish and play) when tls-cert is set; 0: none" },
+	{ "manager-ca-file", OPT_STRING, OFF(manager_ca_file), NULL, 0, 0, NULL, "FILE",
+	  "CA certificates (PEM) an https:// manager's certificate must verify against "
+	  "(default: the system's); a manager that fails is not talked to" },
+	{ "manager-client-cert", OPT_STRING, OFF(manager_client_cert), NULL, 0, 0, NULL, "FILE",
+	  "certificate (PEM) this node shows an https:// manager that asks for one" },
+	{ "manager-client-key", OPT_STRING, OFF(manager_client_key), NULL, 0, 0, NULL, "FILE",
+	  "private key of manager-client-cert" },
 	OPT_END
 };

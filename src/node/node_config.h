@@ -114,6 +114,14 @@ struct node_config {
 	char *srt_passphrase;            /* NULL: no encryption */
 	uint64_t srt_buffer;             /* SRTO_RCVBUF / SRTO_SNDBUF per socket */
 	uint64_t srt_viewer_buffer;      /* TS bytes one viewer may hold for libsrt */
+	/* TLS (src/node/node_tls.c, docs/security.md) */
+	char *tls_cert;                  /* NULL: no HTTPS, no RTMPS */
+	char *tls_key;
+	int64_t https_port;              /* 0: none */
+	int64_t rtmps_port;              /* 0: none */
+	char *manager_ca_file;           /* NULL: the system's CAs */
+	char *manager_client_cert;
+	char *manager_client_key;
 };
 
 extern const struct option_def node_options[];

@@ -359,6 +359,7 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	bytes_printf(&b, "sluice_timeouts_total %llu\n", (unsigned long long)n->stats.timeouts);
 	rtmp_limits_metrics(n, &b);
 	srt_server_metrics(n, &b);
+	node_tls_metrics(n, &b);
 
 	metric(&b, "sluice_api_refused_total", "counter",
 	       "API and metrics calls refused (no or wrong token, cross-site, event rate).");

@@ -19,6 +19,7 @@ const char *const node_reload_keys[] = {
 	"partial-bytes-per-ip", "rtmp-command-rate", "rtmp-command-burst", "stream-messages-max",
 	"max-pulls", "pull-rate", "pull-miss-hold", "pull-miss-hold-max",
 	"cpu-limit", "memory-limit",
+	"tls-cert", "tls-key",
 	NULL
 };
 
@@ -61,6 +62,7 @@ static void apply(void *ctx)
 	if (n->http)
 		http_server_set_timeouts(n->http, c->http_request_timeout, c->idle_timeout,
 		                         c->send_timeout);
+	node_tls_reload(n);
 }
 
 int node_reload(struct node *n)

@@ -498,7 +498,7 @@ static void on_play(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_
 	         (unsigned long long)c->base.id, c->base.peer, c->app, c->stream_name,
 	         c->cluster_peer ? " node=" : "", c->cluster_peer ? c->cluster_name : "");
 	if (c->state == RC_PLAYING)
-		fanout_viewer_start(&s->fanout, &c->viewer, (uv_stream_t *)&c->tcp, WIRE_RTMP,
+		fanout_viewer_start(&s->fanout, &c->viewer, &c->io, WIRE_RTMP,
 		                    &rtmp_viewer_ops, c, &c->base.bytes_out);
 }
 

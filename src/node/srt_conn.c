@@ -300,11 +300,11 @@ int srt_conn_play_start(struct srt_conn *c, struct stream *s)
 	int fds[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
 		return -1;
-	uv_pipe_init(s->fanout.loop, &c->pipe_w, 0);
+	uv_pipe_init(s->fanout.loop, &c->pipe_w.u.pipe, 0);
 	uv_pipe_init(s->fanout.loop, &c->pipe_r, 0);
-	c->pipe_w.data = c->pipe_r.data = c;
+	c->pipe_w.u.pipe.data = c->pipe_r.data = c;
 	c->pipes_open = 2;
-	uv_pipe_open(&c->pipe_w, fds[0]);
+	uv_pipe_open(&c->pipe_w.u.pipe, fds[0]);
 	uv_pipe_open(&c->pipe_r, fds[1]);
 	bytes_init(&c->flv);
 	bytes_init(&c->out);
@@ -312,7 +312,7 @@ int srt_conn_play_start(struct srt_conn *c, struct stream *s)
 	ts_mux_init(&c->ts, 1, 1);
 	c->stream = stream_ref(s);
 	set_reading(c, 1);
-	fanout_viewer_start(&s->fanout, &c->v, (uv_stream_t *)&c->pipe_w, WIRE_FLV,
+	fanout_viewer_start(&s->fanout, &c->v, &c->pipe_w, WIRE_FLV,
 	                    &srt_viewer_ops, c, &c->flv_bytes);
 	return 0;
 }
@@ -341,7 +341,7 @@ void srt_conn_media_close(struct srt_conn *c, void (*done)(struct srt_conn *c))
 	if (c->pipes_open) {
 		/* The viewer's memory must outlive an in-flight write: freed once both are closed. */
 		c->on_done = done;
-		uv_close((uv_handle_t *)&c->pipe_w, pipe_closed);
+		uv_close(&c->pipe_w.u.handle, pipe_closed);
 		uv_close((uv_handle_t *)&c->pipe_r, pipe_closed);
 		return;
 	}

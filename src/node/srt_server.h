@@ -26,6 +26,7 @@
 
 #include "core/bytes.h"
 #include "core/conn.h"
+#include "core/io_stream.h"
 #include "hls/ts_mux.h"
 #include "media/fanout.h"
 #include "node/node.h"
@@ -63,7 +64,8 @@ struct srt_conn {
 
 	/* playing: the fan-out writes FLV into pipe_w, we read pipe_r */
 	struct fanout_viewer v;
-	uv_pipe_t pipe_w, pipe_r;
+	struct io_stream pipe_w;      /* the fan-out's side (io_stream.h: never TLS) */
+	uv_pipe_t pipe_r;
 	int pipes_open;                /* handles not yet closed */
 	uint64_t flv_bytes;            /* what the fan-out wrote (not our traffic) */
 	struct bytes flv;              /* FLV wire bytes read, not yet muxed */
