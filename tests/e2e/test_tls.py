@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: Apache-2.0
+"""TLS on every port: HTTPS and RTMPS on the node with a test CA made by openssl in the test's
+directory; curl, ffmpeg and ffprobe as the clients, verifying the certificate where they can;
+the certificate swapped and SIGHUP while an RTMPS viewer watches; an https:// manager that a
+node registers with when it trusts the CA and refuses when it does not."""
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+from harness import (Node, check, check_media, log_text, play_ffmpeg, publish, stop_gently,
+                     wait_for)
+
+HTTPS_PORT = 5443
+RTMPS_PORT = 1936
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True,
+                   timeout=30)
+
+
+def make_ca(t, name):
+    """A CA (EC P-256) in the test's directory; returns its certificate's path."""
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", name + ".key", "-out", name + ".pem", "-days", "2",
+             "-subj", "/CN=sluice test " + name, cwd=t.tmpdir)
+    return t.path(name + ".pem")
+
+
+def make_cert(t, ca, name, ips):
+    """A server certificate for ips signed by ca; returns (cert path, key path)."""
+    with open(t.path(name + ".ext"), "w") as f:
+        f.write("subjectAltName=" + ",".join("IP:" + ip for ip in ips) + "\n")
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + ips[0],
+             cwd=t.tmpdir)
+    _openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
+             "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext",
+             cwd=t.tmpdir)
+    return t.path(name + ".pem"), t.path(name + ".key")
+
+
+def tls_node(t, cert, key, args=()):
+    node = Node(t.procs, args=["--tls-cert", cert, "--tls-key", key,
+                               "--https-port", str(HTTPS_PORT), "--rtmps-port", str(RTMPS_PORT),
+                               "--memory-limit", "100"] + list(args))
+    wait_for(lambda: socket.create_connection((node.addr, HTTPS_PORT), timeout=0.5) and
+             socket.create_connection((node.addr, RTMPS_PORT), timeout=0.5), 10,
+             "the HTTPS and RTMPS listeners")
+    return node
+
+
+def curl(url, ca, *extra):
+    r = subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", ca] + list(extra) + [url],
+                       capture_output=True, timeout=20)
+    return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
+
+
+def served_issuer(addr, port, ca):
+    """The issuer CN of the certificate a new TLS connection gets, verified against ca."""
+    ctx = ssl.create_default_context(cafile=ca)
+    with socket.create_connection((addr, port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=addr) as s:
+            cert = s.getpeercert()
+            version = s.version()
+    issuer = dict(x[0] for x in cert["issuer"])
+    return issuer["commonName"], version
+
+
+def rtmps(node, stream):
+    return "rtmps://%s:%d/live/%s" % (node.addr, RTMPS_PORT, stream)
+
+
+def https(node, path):
+    return "https://%s:%d%s" % (node.addr, HTTPS_PORT, path)
+
+
+def test_https_and_rtmps(t):
+    """ffmpeg publishes over RTMPS; curl reads the API and the HLS playlist over HTTPS with the
+    CA; ffmpeg plays over RTMPS and over HTTPS (HTTP-FLV, certificate verified), and what each
+    saved decodes; plain TLS 1.1 and a client speaking plain RTMP to the RTMPS port are
+    refused; /metrics counts the handshakes."""
+    make_ca(t, "ca")
+    make_ca(t, "other")
+    cert, key = make_cert(t, "ca", "node", _block_ips())
+    node = tls_node(t, cert, key, ["--hls-format", "ts"])
+    ca = t.path("ca.pem")
+    publish(t.procs, rtmps(node, "s1"))
+    node.wait_live("live", "s1")
+
+    rc, out, err = curl(https(node, "/api/v1/streams"), ca)
+    check(rc == 0 and '"s1"' in out, "API over HTTPS: rc=%d %s %s" % (rc, out[:200], err))
+    rc, out, err = wait_for(lambda: (lambda r: r if r[0] == 0 and "#EXTINF" in r[1] else None)(
+        curl(https(node, "/live/s1/index.m3u8"), ca)), 20, "an HLS playlist over HTTPS")
+    check(out.startswith("#EXTM3U"), "HLS playlist over HTTPS: %s" % out[:200])
+    # A client that does not trust the CA is refused by its own check: the cert is ours.
+    rc, _, err = curl(https(node, "/healthz"), t.path("other.pem"))
+    check(rc != 0 and ("certificate" in err or "SSL" in err),
+          "curl without our CA should fail verification: rc=%d %s" % (rc, err))
+
+    v1 = play_ffmpeg(t.procs, rtmps(node, "s1"), t.path("rtmps.flv"), 4, name="rtmps-viewer")
+    v2 = play_ffmpeg(t.procs, https(node, "/live/s1.flv"), t.path("https.flv"), 4,
+                     name="https-viewer", extra_in=["-tls_verify", "1", "-ca_file", ca])
+    for v in (v1, v2):
+        check(v.wait(timeout=30) == 0, "%s failed:\n%s" % (v.name, log_text(v)[-2000:]))
+    check_media(t.path("rtmps.flv"), 3, "RTMPS playback")
+    check_media(t.path("https.flv"), 3, "HTTP-FLV over HTTPS")
+
+    # TLS 1.1 is refused (TLS 1.2 is the least we speak).
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    refused = False
+    try:
+        with socket.create_connection((node.addr, HTTPS_PORT), timeout=5) as raw:
+            with ctx.wrap_socket(raw):
+                pass
+    except (ssl.SSLError, OSError):
+        refused = True
+    check(refused, "a TLS 1.1 handshake was accepted")
+    # Plain RTMP bytes on the RTMPS port: a failed handshake, the connection closed.
+    with socket.create_connection((node.addr, RTMPS_PORT), timeout=5) as s:
+        s.sendall(b"\x03" + bytes(1536))
+        s.settimeout(5)
+        try:
+            got = s.recv(4096)
+        except OSError:
+            got = b""
+        check(not got.startswith(b"\x03"), "plain RTMP answered on the RTMPS port")
+    _, _, body = node.http("/metrics")
+    m = {l.split()[0]: float(l.split()[1]) for l in body.decode().splitlines()
+         if l.startswith("sluice_tls_")}
+    check(m.get("sluice_tls_handshakes_total", 0) >= 4 and
+          m.get("sluice_tls_handshake_failures_total", 0) >= 2, "TLS metrics: %s" % m)
+
+
+def test_reload_keeps_viewers(t):
+    """The certificate and key are swapped for ones from another CA and the node gets SIGHUP
+    while an RTMPS viewer watches: the viewer keeps receiving to the end, a new connection
+    verifies only against the new CA, and a broken file on a second SIGHUP keeps the
+    certificate served (tls_reload_failed)."""
+    make_ca(t, "ca1")
+    make_ca(t, "ca2")
+    cert, key = make_cert(t, "ca1", "node", _block_ips())
+    make_cert(t, "ca2", "node2", _block_ips())
+    node = tls_node(t, cert, key)
+    publish(t.procs, rtmps(node, "s2"))
+    node.wait_live("live", "s2")
+    issuer, version = served_issuer(node.addr, RTMPS_PORT, t.path("ca1.pem"))
+    check(issuer == "sluice test ca1" and version in ("TLSv1.2", "TLSv1.3"),
+          "before: %s %s" % (issuer, version))
+
+    viewer = play_ffmpeg(t.procs, rtmps(node, "s2"), t.path("watch.flv"), 8, name="watcher")
+    wait_for(lambda: os.path.exists(t.path("watch.flv")) and
+             os.path.getsize(t.path("watch.flv")) > 20000, 15, "the viewer to receive")
+    os.replace(t.path("node2.pem"), cert)
+    os.replace(t.path("node2.key"), key)
+    node.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "tls_reloaded" in node.log(), 5, "tls_reloaded in the log")
+    for port in (RTMPS_PORT, HTTPS_PORT):
+        issuer, _ = served_issuer(node.addr, port, t.path("ca2.pem"))
+        check(issuer == "sluice test ca2", "after reload, port %d serves %s" % (port, issuer))
+    rc, _, _ = curl(https(node, "/healthz"), t.path("ca1.pem"))
+    check(rc != 0, "the old CA still verifies a new connection after reload")
+    rc, out, err = curl(https(node, "/healthz"), t.path("ca2.pem"))
+    check(rc == 0 and out.strip() == "ok", "new CA: rc=%d %s %s" % (rc, out, err))
+
+    # A key that does not match: refused, the served certificate stays.
+    with open(key, "w") as f:
+        f.write("not a key\n")
+    node.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "tls_reload_failed" in node.log(), 5, "tls_reload_failed in the log")
+    issuer, _ = served_issuer(node.addr, HTTPS_PORT, t.path("ca2.pem"))
+    check(issuer == "sluice test ca2", "a failed reload changed the certificate")
+
+    check(viewer.wait(timeout=30) == 0, "the RTMPS viewer failed across the reload:\n" +
+          log_text(viewer)[-2000:])
+    check_media(t.path("watch.flv"), 7, "RTMPS viewer across the reload")
+
+
+def _block_ips():
+    # Node() picks its address after the certificate is made: name every address of the
+    # test's block the harness may hand out.
+    from harness import ADDR_BLOCK
+    return ["127.%d.0.%d" % (ADDR_BLOCK, i) for i in range(1, 41)]
