@@ -22,6 +22,7 @@ struct tls_stats tls_stats;
 
 struct tls_server {
 	SSL_CTX *ctx;
+	char *client_ca;            /* NULL: no client certificates asked for */
 };
 
 struct tls_client {
@@ -113,8 +114,21 @@ static int load_pair(SSL_CTX *ctx, const char *cert_file, const char *key_file, 
 	return 0;
 }
 
-static SSL_CTX *server_ctx(const char *cert_file, const char *key_file, char *err,
-                           size_t err_size)
+static int verify_clients(SSL_CTX *ctx, const char *ca_file, char *err, size_t err_size)
+{
+	STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca_file);
+	if (!names || SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		ssl_error_text(err, err_size, "cannot load client CA file", ca_file);
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	return 0;
+}
+
+static SSL_CTX *server_ctx(const char *cert_file, const char *key_file, const char *client_ca,
+                           char *err, size_t err_size)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
@@ -122,7 +136,8 @@ static SSL_CTX *server_ctx(const char *cert_file, const char *key_file, char *er
 		return NULL;
 	}
 	common_settings(ctx);
-	if (load_pair(ctx, cert_file, key_file, err, err_size) < 0) {
+	if (load_pair(ctx, cert_file, key_file, err, err_size) < 0 ||
+	    (client_ca && verify_clients(ctx, client_ca, err, err_size) < 0)) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -132,7 +147,7 @@ static SSL_CTX *server_ctx(const char *cert_file, const char *key_file, char *er
 struct tls_server *tls_server_new(const char *cert_file, const char *key_file, char *err,
                                   size_t err_size)
 {
-	SSL_CTX *ctx = server_ctx(cert_file, key_file, err, err_size);
+	SSL_CTX *ctx = server_ctx(cert_file, key_file, NULL, err, err_size);
 	if (!ctx)
 		return NULL;
 	struct tls_server *s = xcalloc(1, sizeof(*s));
@@ -143,7 +158,7 @@ struct tls_server *tls_server_new(const char *cert_file, const char *key_file, c
 int tls_server_reload(struct tls_server *s, const char *cert_file, const char *key_file,
                       char *err, size_t err_size)
 {
-	SSL_CTX *ctx = server_ctx(cert_file, key_file, err, err_size);
+	SSL_CTX *ctx = server_ctx(cert_file, key_file, s->client_ca, err, err_size);
 	if (!ctx) {
 		tls_stats.reload_failures++;
 		return -1;
@@ -155,11 +170,22 @@ int tls_server_reload(struct tls_server *s, const char *cert_file, const char *k
 	return 0;
 }
 
+int tls_server_require_clients(struct tls_server *s, const char *client_ca_file, char *err,
+                               size_t err_size)
+{
+	if (verify_clients(s->ctx, client_ca_file, err, err_size) < 0)
+		return -1;
+	free(s->client_ca);
+	s->client_ca = xstrdup(client_ca_file);
+	return 0;
+}
+
 void tls_server_free(struct tls_server *s)
 {
 	if (!s)
 		return;
 	SSL_CTX_free(s->ctx);
+	free(s->client_ca);
 	free(s);
 }
 

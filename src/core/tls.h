@@ -58,6 +58,13 @@ extern struct tls_stats tls_stats;
 struct tls_server *tls_server_new(const char *cert_file, const char *key_file, char *err,
                                   size_t err_size);
 /*
+ * From now on (this context and every reloaded one) clients must show a
+ * certificate that verifies against client_ca_file, or the handshake fails.
+ * 0, or -1 with a message in err (the file cannot be read).
+ */
+int tls_server_require_clients(struct tls_server *s, const char *client_ca_file, char *err,
+                               size_t err_size);
+/*
  * Loads the files again (they may be other files); on success new handshakes
  * use them.  On failure the old certificate stays and err says why.  0 or -1.
  */

@@ -188,3 +188,65 @@ def _block_ips():
     # test's block the harness may hand out.
     from harness import ADDR_BLOCK
     return ["127.%d.0.%d" % (ADDR_BLOCK, i) for i in range(1, 41)]
+
+
+def test_https_manager(t):
+    """A manager with tls-cert serves its API and node listener over HTTPS only; a node with the
+    CA in manager-ca-file registers over https:// and heartbeats; a node whose manager-ca-file
+    holds another CA refuses the manager (its log says the certificate did not verify) and the
+    manager never lists it."""
+    import json
+    import urllib.request
+    from harness import ADDR_BLOCK, SLUICE, new_addr, port_open
+    from manager_util import LAUNCH_CONFIG, SECRET, TOKEN, scale_policy
+    make_ca(t, "ca")
+    make_ca(t, "other")
+    maddr = new_addr()
+    cert, key = make_cert(t, "ca", "mgr", [maddr])
+    mgr = t.procs.start([SLUICE, "manager", "--listen", "%s:5070" % maddr,
+                         "--db", "sqlite:" + t.path("m.db"), "--admin-token", TOKEN,
+                         "--cluster-secret", SECRET, "--tls-cert", cert, "--tls-key", key,
+                         "--node-dir", t.path("nodes"), "--local-addr-base",
+                         "127.%d.1" % ADDR_BLOCK, "--stop-nodes-on-exit"], "manager")
+    wait_for(lambda: mgr.poll() is not None or port_open(maddr, 5071), 15, "manager to listen")
+    check(mgr.poll() is None, "manager exited:\n" + log_text(mgr))
+    ctx = ssl.create_default_context(cafile=t.path("ca.pem"))
+
+    def api(path, method="GET", body=None):
+        req = urllib.request.Request("https://%s:5070%s" % (maddr, path), method=method,
+                                     headers={"Authorization": "Bearer " + TOKEN,
+                                              "Content-Type": "application/json"},
+                                     data=json.dumps(body).encode() if body else None)
+        with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+            return json.loads(r.read() or b"{}")
+
+    api("/api/v1/launchconfigs", "POST", LAUNCH_CONFIG)
+    api("/api/v1/scalepolicies", "POST", scale_policy("no edges", edges=(0, 1), origins=(0, 1)))
+    api("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"], "launchConfig": "e2e",
+                                   "scalePolicy": "e2e", "replaceDeadNodes": False})
+    # Plain HTTP to the API gets no answer: the listener speaks TLS only.
+    try:
+        urllib.request.urlopen("http://%s:5070/api/v1/nodes" % maddr, timeout=5).read()
+        check(False, "plain HTTP was answered by an HTTPS manager")
+    except Exception:
+        pass
+
+    murl = "https://%s:5071" % maddr
+    common = ["--role", "origin", "--group", "g1", "--manager", murl, "--cluster-secret", SECRET,
+              "--memory-limit", "100"]
+    good = Node(t.procs, args=common + ["--manager-ca-file", t.path("ca.pem")], name="node-good")
+    bad = Node(t.procs, args=common + ["--manager-ca-file", t.path("other.pem")],
+               name="node-bad")
+    wait_for(lambda: any(n["id"] == "node-good" and n["state"] == "alive"
+                         for n in api("/api/v1/nodes")["nodes"]), 15,
+             "the node with the CA to register over HTTPS")
+    wait_for(lambda: "manager_registered" in good.log(), 5, "manager_registered in its log")
+    wait_for(lambda: "certificate verify failed" in bad.log(), 10,
+             "the node with the wrong CA to refuse the manager")
+    wait_for(lambda: [l for l in bad.log().splitlines()
+                      if "manager_link_down" in l and "certificate verify failed" in l and
+                      maddr in l], 5, "a manager_link_down line naming the manager and why")
+    time.sleep(1.5)  # a few more heartbeats' time
+    ids = [n["id"] for n in api("/api/v1/nodes")["nodes"]]
+    check("node-bad" not in ids and "node-good" in ids, "manager lists %s" % ids)
+    check("manager_registered" not in bad.log(), "the refused manager registered the node")
