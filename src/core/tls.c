@@ -776,3 +776,15 @@ int io_stream_tls_exporter(struct io_stream *s, uint8_t out[TLS_EXPORTER_LEN])
 	return SSL_export_keying_material(t->ssl, out, TLS_EXPORTER_LEN, TLS_EXPORTER_LABEL,
 	                                  strlen(TLS_EXPORTER_LABEL), NULL, 0, 0) == 1 ? 0 : -1;
 }
+
+int io_stream_tls_binding(struct io_stream *s, char out[2 * TLS_EXPORTER_LEN + 1])
+{
+	out[0] = '\0';
+	if (!s->tls)
+		return 0;
+	uint8_t v[TLS_EXPORTER_LEN];
+	if (io_stream_tls_exporter(s, v) < 0)
+		return -1;
+	hex_encode(v, sizeof(v), out);
+	return 0;
+}

@@ -97,6 +97,9 @@ int io_stream_attach_tls_client(struct io_stream *s, struct tls_client *cli, con
  * other values on each side).  0, or -1 (no TLS, no handshake yet).
  */
 int io_stream_tls_exporter(struct io_stream *s, uint8_t out[TLS_EXPORTER_LEN]);
+/* The exporter value as hex for a TLS stream, "" for a plain one: what a proof is bound to
+ * (cluster_auth.h).  0, or -1 for a TLS stream whose handshake is not done. */
+int io_stream_tls_binding(struct io_stream *s, char out[2 * TLS_EXPORTER_LEN + 1]);
 /* Why the last handshake or record failed, for a log line ("" if none known). */
 const char *io_stream_tls_error(struct io_stream *s);
 

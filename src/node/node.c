@@ -109,10 +109,13 @@ void node_cluster_settings(struct node *n)
 	cs->pull_miss_hold_ms = cfg->pull_miss_hold;
 	cs->pull_miss_hold_max_ms = cfg->pull_miss_hold_max;
 	cs->rtmp_limits = &n->rtmp_limits;
+	cs->tls = n->cluster_tls;
 }
 
 static int cluster_setup(struct node *n, char *err, size_t err_size)
 {
+	if (node_cluster_tls_init(n, err, err_size) < 0)
+		return -1;
 	node_cluster_settings(n);
 	struct cluster_host host = {
 		.loop = n->loop, .name = n->name, .cfg = &n->cluster_cfg, .streams = &n->streams,
@@ -255,6 +258,7 @@ int node_main(int argc, char **argv)
 		rc = 0;
 	}
 	if (rc >= 0) {
+		tls_client_free(n->cluster_tls);
 		options_free(node_options, &cfg);
 		free(n);
 		return rc;
@@ -367,6 +371,7 @@ out:
 	}
 	uv_loop_close(n->loop);
 	tls_server_free(n->tls);
+	tls_client_free(n->cluster_tls);
 	conn_table_free(&n->conns);
 	ipcount_free(&n->publishers_by_ip);
 	ipcount_free(&n->partial_by_ip);

@@ -56,6 +56,7 @@ struct node {
 	struct http_server *https;
 	uv_tcp_t rtmps_listener;
 	int rtmps_on;
+	struct tls_client *cluster_tls;  /* cluster-tls: how pulls verify upstreams; NULL: plain */
 
 	uv_timer_t tick;
 	uv_signal_t sig_term, sig_int;
@@ -97,6 +98,9 @@ int rtmps_server_start(struct node *n);
  * start.  hcfg is the HTTP server's configuration, copied for HTTPS. */
 int node_tls_start(struct node *n, const struct http_server_config *hcfg);
 void node_tls_stop(struct node *n);
+/* With cluster-tls: the client context pulls use (before the cluster starts).  0, or -1 with a
+ * message in err. */
+int node_cluster_tls_init(struct node *n, char *err, size_t err_size);
 /* SIGHUP: reads tls-cert and tls-key again; applies the HTTP timeouts to HTTPS. */
 void node_tls_reload(struct node *n);
 /* Prometheus lines for TLS (handshakes, failures, reloads). */

@@ -233,5 +233,11 @@ const struct option_def node_options[] = {
 	  "certificate (PEM) this node shows an https:// manager that asks for one" },
 	{ "manager-client-key", OPT_STRING, OFF(manager_client_key), NULL, 0, 0, NULL, "FILE",
 	  "private key of manager-client-cert" },
+	{ "cluster-tls", OPT_BOOL, OFF(cluster_tls), "false", 0, 0, NULL, NULL,
+	  "pull from upstreams over RTMPS (origins then name their rtmps-port) with the cluster "
+	  "proof bound to the TLS session, so a relayed proof is refused" },
+	{ "cluster-ca-file", OPT_STRING, OFF(cluster_ca_file), NULL, 0, 0, NULL, "FILE",
+	  "with cluster-tls: CA certificates (PEM) an upstream's certificate must verify against "
+	  "(default: the system's)" },
 	OPT_END
 };

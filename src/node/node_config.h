@@ -122,6 +122,8 @@ struct node_config {
 	char *manager_ca_file;           /* NULL: the system's CAs */
 	char *manager_client_cert;
 	char *manager_client_key;
+	int cluster_tls;                 /* pull over RTMPS */
+	char *cluster_ca_file;           /* NULL: the system's CAs */
 };
 
 extern const struct option_def node_options[];

@@ -110,3 +110,17 @@ void node_tls_metrics(struct node *n, struct bytes *b)
 	metric(b, "sluice_tls_reload_failures_total", "Certificate reloads refused (unreadable "
 	       "or mismatched files); the old certificate stays.", tls_stats.reload_failures);
 }
+
+int node_cluster_tls_init(struct node *n, char *err, size_t err_size)
+{
+	const struct node_config *cfg = n->cfg;
+	if (!cfg->cluster_tls || n->cluster_tls)
+		return 0;
+	char terr[300];
+	n->cluster_tls = tls_client_new(cfg->cluster_ca_file, NULL, NULL, terr, sizeof(terr));
+	if (!n->cluster_tls) {
+		snprintf(err, err_size, "cluster-ca-file: %s", terr);
+		return -1;
+	}
+	return 0;
+}

@@ -250,3 +250,107 @@ def test_https_manager(t):
     ids = [n["id"] for n in api("/api/v1/nodes")["nodes"]]
     check("node-bad" not in ids and "node-good" in ids, "manager lists %s" % ids)
     check("manager_registered" not in bad.log(), "the refused manager registered the node")
+
+
+class TlsRelay:
+    """A man in the middle with a certificate the edge trusts: it ends the edge's TLS and opens
+    its own TLS session to the origin, passing bytes both ways unchanged (what a relayed
+    cluster proof needs).  Threads end when either side closes."""
+
+    def __init__(self, addr, cert, key, upstream):
+        import threading
+        self.addr, self.upstream = addr, upstream
+        self.sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.sctx.load_cert_chain(cert, key)
+        self.cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self.cctx.check_hostname = False
+        self.cctx.verify_mode = ssl.CERT_NONE
+        self.lsock = socket.create_server((addr, 0))
+        self.port = self.lsock.getsockname()[1]
+        self.lsock.settimeout(0.5)
+        self.stopped = False
+        self.relayed = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _pipe(self, a, b):
+        try:
+            while not self.stopped:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def _accept(self):
+        import threading
+        while not self.stopped:
+            try:
+                raw, _ = self.lsock.accept()
+            except OSError:
+                continue
+            try:
+                down = self.sctx.wrap_socket(raw, server_side=True)
+                up = self.cctx.wrap_socket(socket.create_connection(self.upstream, timeout=5))
+            except OSError:
+                raw.close()
+                continue
+            self.relayed += 1
+            for a, b in ((down, up), (up, down)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def stop(self):
+        self.stopped = True
+        self.lsock.close()
+
+
+def test_cluster_links_over_tls(t):
+    """An edge with cluster-tls pulls from the origin's RTMPS port (verified against the test
+    CA) and serves the stream; a second edge reaching the origin through a relay that ends TLS
+    with a certificate the edge trusts and opens its own TLS to the origin is refused: the proof
+    is bound to each TLS session, so the relayed one fails at the origin."""
+    from cluster_util import downstream, origin
+    from harness import new_addr
+    make_ca(t, "ca")
+    cert, key = make_cert(t, "ca", "node", _block_ips())
+    ca = t.path("ca.pem")
+    tls_args = ["--tls-cert", cert, "--tls-key", key, "--https-port", "0",
+                "--rtmps-port", str(RTMPS_PORT), "--memory-limit", "100"]
+    org = origin(t.procs, "node-origin", args=tls_args)
+    publish(t.procs, org.rtmp("live", "c1"))
+    org.wait_live("live", "c1")
+    edge_args = ["--cluster-tls", "true", "--cluster-ca-file", ca, "--memory-limit", "100"]
+    edge = downstream(t.procs, "node-edge", "edge", ["%s:%d" % (org.addr, RTMPS_PORT)],
+                      args=edge_args)
+    v = play_ffmpeg(t.procs, edge.rtmp("live", "c1"), t.path("edge.flv"), 4, name="edge-viewer")
+    check(v.wait(timeout=30) == 0, "viewer of the TLS-linked edge failed:\n" +
+          log_text(v)[-2000:])
+    check_media(t.path("edge.flv"), 3, "through a cluster link over TLS")
+    links = [c for c in org.api("/api/v1/clients")["clients"]
+             if c.get("protocol") == "rtmps"]
+    check(links, "the origin sees no RTMPS cluster link: %s" % org.api("/api/v1/clients"))
+
+    relay = TlsRelay(new_addr(), cert, key, (org.addr, RTMPS_PORT))
+    try:
+        edge2 = downstream(t.procs, "node-edge2", "edge", ["%s:%d" % (relay.addr, relay.port)],
+                           args=edge_args)
+        p = play_ffmpeg(t.procs, edge2.rtmp("live", "c1"), t.path("relayed.flv"), 2,
+                        name="relayed-viewer")
+        wait_for(lambda: "relayed from another TLS session" in org.log(), 15,
+                 "the origin to refuse the relayed proof")
+        check(relay.relayed >= 1, "the relay carried nothing")
+        wait_for(lambda: "refused our cluster proof" in edge2.log(), 10,
+                 "the edge behind the relay to see the refusal")
+        check("cluster_peer_accepted" not in "".join(
+            l for l in org.log().splitlines() if "node-edge2" in l), "the relayed edge was accepted")
+        p.wait(timeout=30)
+        check(not os.path.exists(t.path("relayed.flv")) or
+              os.path.getsize(t.path("relayed.flv")) < 20000,
+              "media reached the edge behind the relay")
+    finally:
+        relay.stop()
