@@ -60,10 +60,23 @@ size_t io_write_queue_size(struct io_stream *s)
 	return uv_stream_get_write_queue_size(&s->u.stream);
 }
 
-int io_batch_fd(struct io_stream *s)
+int io_fd(struct io_stream *s)
 {
 	uv_os_fd_t fd = -1;
-	if (s->tls || uv_fileno(&s->u.handle, &fd) != 0)
+	if (uv_fileno(&s->u.handle, &fd) != 0)
 		return -1;
 	return fd;
+}
+
+int io_seal(struct io_stream *s, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher)
+{
+	if (!s->tls)
+		return UV_EINVAL;
+	return tls_io_seal(s->tls, bufs, n, cipher);
+}
+
+void io_sealed_sent(struct io_stream *s, ssize_t result)
+{
+	if (s->tls)
+		tls_io_sealed_sent(s->tls, result);
 }

@@ -49,8 +49,19 @@ void io_close(struct io_stream *s, uv_close_cb cb);
 int io_is_closing(struct io_stream *s);
 /* Bytes written but not yet taken by the kernel (TLS: ciphertext and queued writes). */
 size_t io_write_queue_size(struct io_stream *s);
-/* The descriptor for writes that bypass libuv (batched sends); -1 on TLS, whose bytes
- * must go through OpenSSL. */
-int io_batch_fd(struct io_stream *s);
+/* The socket's descriptor, or -1.  A plain stream's bytes may be written to it directly
+ * (batched sends); a TLS stream's only as io_seal hands them out. */
+int io_fd(struct io_stream *s);
+/*
+ * For a TLS stream written by a batch of sends (core/sendbatch.h): encrypts
+ * bufs and returns the plaintext taken (all of it) with the records to send
+ * in *cipher, valid until io_sealed_sent, which the caller must call next
+ * with what its send returned (bytes, or a negative error; UV_EAGAIN when it
+ * took nothing).  What the send left is then written through libuv.
+ * UV_EAGAIN when earlier bytes still wait (then use io_write), UV_EINVAL on
+ * a plain stream.
+ */
+int io_seal(struct io_stream *s, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher);
+void io_sealed_sent(struct io_stream *s, ssize_t result);
 
 #endif

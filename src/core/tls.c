@@ -58,6 +58,7 @@ struct tls_conn {
 	uint8_t reading;            /* the owner wants reads */
 	uint8_t uv_reading;         /* we read the socket */
 	uint8_t hs_done, hs_failed, closing, rd_done;
+	uint8_t corked;             /* records gather in out, for one send (tls_io_seal) */
 	int rd_err;                 /* the read side's end (UV_EOF, an error) to tell the owner */
 	int err;                    /* a write failed: later writes fail with it */
 	uint64_t produced, sent;    /* ciphertext bytes made, and taken by the kernel */
@@ -247,7 +248,7 @@ static int out_write(BIO *b, const char *data, int len)
 		return len;
 	}
 	/* Only while nothing is queued ahead of it, so the bytes keep their order. */
-	if (!t->out.len && !t->inflight && t->fd >= 0 &&
+	if (!t->corked && !t->out.len && !t->inflight && t->fd >= 0 &&
 	    uv_stream_get_write_queue_size(&t->io->u.stream) == 0) {
 		ssize_t w;
 		do
@@ -490,16 +491,19 @@ static void out_done(uv_write_t *w, int status)
 	complete_writes(t);
 }
 
-static void flush_out(struct tls_conn *t)
+/* Hands out's bytes from off on to libuv (those before off were sent). */
+static void flush_out_from(struct tls_conn *t, size_t off)
 {
-	if (!t->out.len || t->closing)
+	if (off >= t->out.len || t->closing) {
+		t->out.len = 0;
 		return;
+	}
 	struct tls_out *o = xmalloc(sizeof(*o));
 	o->t = t;
 	o->data = t->out.data; /* the buffer changes hands: no copy */
-	o->len = t->out.len;
+	o->len = t->out.len - off;
 	bytes_init(&t->out);
-	uv_buf_t b = uv_buf_init((char *)o->data, (unsigned)o->len);
+	uv_buf_t b = uv_buf_init((char *)o->data + off, (unsigned)o->len);
 	int rc = uv_write(&o->w, stream_of(t), &b, 1, out_done);
 	if (rc < 0) {
 		if (!t->err)
@@ -511,6 +515,12 @@ static void flush_out(struct tls_conn *t)
 		return;
 	}
 	t->inflight++;
+}
+
+static void flush_out(struct tls_conn *t)
+{
+	if (t->out.len)
+		flush_out_from(t, 0);
 }
 
 static int encrypt(struct tls_conn *t, const uv_buf_t *bufs, unsigned n)
@@ -569,7 +579,7 @@ static int has_unencrypted(struct tls_conn *t)
 	       !list_entry(t->writes.prev, struct tls_wreq, link)->encrypted;
 }
 
-int tls_io_try_write(struct tls_conn *t, const uv_buf_t bufs[], unsigned n)
+int tls_io_seal(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher)
 {
 	if (t->closing)
 		return UV_EPIPE;
@@ -582,12 +592,68 @@ int tls_io_try_write(struct tls_conn *t, const uv_buf_t bufs[], unsigned n)
 		total += bufs[i].len;
 	if (total > INT_MAX)
 		return UV_EINVAL;
+	t->corked = 1;
 	int rc = encrypt(t, bufs, n);
-	if (rc < 0)
+	t->corked = 0;
+	if (rc < 0) {
+		t->sent += t->out.len;
+		t->out.len = 0;
 		return rc;
-	/* All taken: what the socket refused now waits in libuv, and the next try says EAGAIN. */
-	flush_out(t);
+	}
+	*cipher = uv_buf_init((char *)t->out.data, (unsigned)t->out.len);
 	return (int)total;
+}
+
+void tls_io_sealed_sent(struct tls_conn *t, ssize_t result)
+{
+	size_t len = t->out.len;
+	if (result < 0 && result != UV_EAGAIN) {
+		if (!t->err)
+			t->err = (int)result;
+		t->sent += len;
+		t->out.len = 0;
+		return;
+	}
+	size_t w = result > 0 ? (size_t)result : 0;
+	t->sent += w;
+	/* What the socket refused waits in libuv; the next seal or try says EAGAIN till then. */
+	flush_out_from(t, w);
+}
+
+int tls_io_try_write(struct tls_conn *t, const uv_buf_t bufs[], unsigned n)
+{
+	if (n <= 1 || t->fd < 0) {
+		/* One buffer: its records go straight from OpenSSL's buffer to the socket. */
+		if (t->closing)
+			return UV_EPIPE;
+		if (t->err)
+			return t->err;
+		if (!t->hs_done || !list_empty(&t->writes) || t->out.len || t->inflight)
+			return UV_EAGAIN;
+		size_t total = 0;
+		for (unsigned i = 0; i < n; i++)
+			total += bufs[i].len;
+		if (total > INT_MAX)
+			return UV_EINVAL;
+		int rc = encrypt(t, bufs, n);
+		if (rc < 0)
+			return rc;
+		flush_out(t);
+		return (int)total;
+	}
+	/* Several: their records gathered (one copy of the ciphertext) cost one send, not one
+	 * each. */
+	uv_buf_t c;
+	int taken = tls_io_seal(t, bufs, n, &c);
+	if (taken < 0)
+		return taken;
+	ssize_t w;
+	do
+		w = send(t->fd, c.base, c.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (w < 0 && errno == EINTR);
+	tls_io_sealed_sent(t, w >= 0 ? w : (errno == EAGAIN || errno == EWOULDBLOCK)
+	                                   ? UV_EAGAIN : uv_translate_sys_error(errno));
+	return t->err ? t->err : taken;
 }
 
 int tls_io_write(struct tls_conn *t, uv_write_t *req, const uv_buf_t bufs[], unsigned n,

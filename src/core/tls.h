@@ -105,6 +105,8 @@ const char *io_stream_tls_error(struct io_stream *s);
 
 /* The TLS side of io_stream.c's calls (same contracts as theirs). */
 int tls_io_try_write(struct tls_conn *t, const uv_buf_t bufs[], unsigned n);
+int tls_io_seal(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher);
+void tls_io_sealed_sent(struct tls_conn *t, ssize_t result);
 int tls_io_write(struct tls_conn *t, uv_write_t *req, const uv_buf_t bufs[], unsigned n,
                  uv_write_cb cb);
 int tls_io_read_start(struct tls_conn *t, uv_alloc_cb alloc_cb, uv_read_cb read_cb);

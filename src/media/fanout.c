@@ -11,6 +11,8 @@
 
 /* One viewer's next write: iovecs over the shared messages' wire bytes. */
 struct fanout_batch {
+	uv_buf_t cipher;              /* a TLS viewer's records for the batched send (io_seal) */
+	int sealed;                   /* plaintext io_seal took; -1: plain, bufs go as they are */
 	uv_buf_t bufs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1];
 	struct media_msg *msgs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1]; /* NULL: static bytes */
 	unsigned n;
@@ -311,7 +313,7 @@ void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, struct io_st
 	memset(v, 0, sizeof(*v));
 	v->f = f;
 	v->sock = sock;
-	v->fd = io_batch_fd(sock);
+	v->fd = io_fd(sock);
 	v->wire = wire;
 	v->ops = ops;
 	v->owner = owner;
@@ -537,13 +539,33 @@ static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl)
 			viewer_collect(v, b, now);
 			if (b->n == 0)
 				continue;
+			b->sealed = -1;
+			if (io_is_tls(v->sock)) {
+				/* Encrypted here, sent with the batch: TLS viewers keep the one
+				 * system call per SENDBATCH_MAX writes. */
+				int taken = io_seal(v->sock, b->bufs, b->n, &b->cipher);
+				if (taken < 0) {
+					viewer_wrote(v, b, taken, now); /* EAGAIN: queued behind */
+					continue;
+				}
+				b->sealed = taken;
+				who[sendbatch_add(&fl->sb, v->fd, (const struct iovec *)&b->cipher, 1)] = v;
+				continue;
+			}
 			/* uv_buf_t is laid out as struct iovec on Unix (libuv guarantees it). */
 			who[sendbatch_add(&fl->sb, v->fd, (const struct iovec *)b->bufs, b->n)] = v;
 		}
 		unsigned k = fl->sb.n;
 		sendbatch_run(&fl->sb);
-		for (unsigned i = 0; i < k; i++)
-			viewer_wrote(who[i], &fl->slots[i], fl->sb.result[i], now);
+		for (unsigned i = 0; i < k; i++) {
+			struct fanout_batch *b = &fl->slots[i];
+			ssize_t r = fl->sb.result[i];
+			if (b->sealed >= 0) {
+				io_sealed_sent(who[i]->sock, r);
+				r = r < 0 && r != UV_EAGAIN ? r : b->sealed;
+			}
+			viewer_wrote(who[i], b, r, now);
+		}
 	}
 }
 

@@ -115,7 +115,7 @@ struct fanout_viewer {
 	uint64_t *bytes_out;              /* the owner's counter to add sent bytes to */
 	uint64_t next_seq;
 	uint64_t lag_base_ms;             /* age of the cached GOP it started on; 0 once caught up */
-	int fd;                           /* sock's descriptor for batched sends; -1: none (TLS) */
+	int fd;                           /* sock's descriptor, for batched sends; -1: none */
 	uint8_t wire;                     /* enum wire_format */
 	uint8_t wait_key;                 /* send nothing but headers until a keyframe */
 	uint8_t need_prelude;
