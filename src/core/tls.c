@@ -579,7 +579,11 @@ static int has_unencrypted(struct tls_conn *t)
 	       !list_entry(t->writes.prev, struct tls_wreq, link)->encrypted;
 }
 
-int tls_io_seal(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher)
+/*
+ * Encrypts bufs when nothing waits ahead of them (corked: the records gather in out).
+ * Returns the plaintext taken (all of it), or UV_EAGAIN / an error.
+ */
+static int encrypt_now(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, int corked)
 {
 	if (t->closing)
 		return UV_EPIPE;
@@ -592,16 +596,22 @@ int tls_io_seal(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, uv_buf_t 
 		total += bufs[i].len;
 	if (total > INT_MAX)
 		return UV_EINVAL;
-	t->corked = 1;
+	t->corked = (uint8_t)corked;
 	int rc = encrypt(t, bufs, n);
 	t->corked = 0;
-	if (rc < 0) {
-		t->sent += t->out.len;
+	return rc < 0 ? rc : (int)total;
+}
+
+int tls_io_seal(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher)
+{
+	int taken = encrypt_now(t, bufs, n, 1);
+	if (taken < 0) {
+		t->sent += t->out.len; /* a failed write's records are dropped */
 		t->out.len = 0;
-		return rc;
+		return taken;
 	}
 	*cipher = uv_buf_init((char *)t->out.data, (unsigned)t->out.len);
-	return (int)total;
+	return taken;
 }
 
 void tls_io_sealed_sent(struct tls_conn *t, ssize_t result)
@@ -624,22 +634,10 @@ int tls_io_try_write(struct tls_conn *t, const uv_buf_t bufs[], unsigned n)
 {
 	if (n <= 1 || t->fd < 0) {
 		/* One buffer: its records go straight from OpenSSL's buffer to the socket. */
-		if (t->closing)
-			return UV_EPIPE;
-		if (t->err)
-			return t->err;
-		if (!t->hs_done || !list_empty(&t->writes) || t->out.len || t->inflight)
-			return UV_EAGAIN;
-		size_t total = 0;
-		for (unsigned i = 0; i < n; i++)
-			total += bufs[i].len;
-		if (total > INT_MAX)
-			return UV_EINVAL;
-		int rc = encrypt(t, bufs, n);
-		if (rc < 0)
-			return rc;
-		flush_out(t);
-		return (int)total;
+		int taken = encrypt_now(t, bufs, n, 0);
+		if (taken >= 0)
+			flush_out(t); /* what the socket refused; the next try says EAGAIN till then */
+		return taken;
 	}
 	/* Several: their records gathered (one copy of the ciphertext) cost one send, not one
 	 * each. */
