@@ -212,6 +212,9 @@ struct tls_client *tls_client_new(const char *ca_file, const char *cert_file,
 	}
 	common_settings(ctx);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* A certificate in the CA file anchors trust even if it is not self-signed (as curl
+	 * does): a server's own certificate, or an intermediate, may be what is pinned. */
+	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx), X509_V_FLAG_PARTIAL_CHAIN);
 	int ok = ca_file && *ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL)
 	                             : SSL_CTX_set_default_verify_paths(ctx);
 	if (ok != 1) {

@@ -155,6 +155,7 @@ struct local_controller_config {
 	const char *cluster_secret;
 	const char *dir;            /* node config files and logs */
 	const char *log_level;
+	const char *manager_ca_file; /* an https:// manager_url: what nodes verify it with */
 };
 
 struct controller *controller_local_new(uv_loop_t *loop, const struct local_controller_config *cfg,

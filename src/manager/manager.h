@@ -129,6 +129,7 @@ struct manager {
 	struct conn_table node_conns;  /* the node listener's: anonymous API clients cannot fill it */
 	struct http_server *http, *node_http;
 	struct tls_server *tls, *node_tls; /* HTTPS (tls-cert); NULL: plain HTTP */
+	char tls_cert_path[4096];      /* tls-cert made absolute, for the nodes it launches */
 	struct strmap lcs;             /* name -> struct launch_config * */
 	struct strmap sps;             /* name -> struct scale_policy * */
 	struct strmap groups;          /* name -> struct mgroup * */

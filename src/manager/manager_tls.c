@@ -11,7 +11,9 @@
  */
 #include "manager/manager_tls.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "core/log.h"
 #include "core/tls.h"
@@ -37,6 +39,8 @@ int manager_tls_start(struct manager *m, struct http_server_config *api,
 		return -1;
 	api->tls = m->tls;
 	nodes->tls = m->node_tls;
+	if (!realpath(cfg->tls_cert, m->tls_cert_path))
+		snprintf(m->tls_cert_path, sizeof(m->tls_cert_path), "%s", cfg->tls_cert);
 	char fp[65];
 	tls_server_fingerprint(m->tls, fp);
 	log_info("tls_loaded", "cert=%s sha256=%s client_certs=%s", cfg->tls_cert, fp,

@@ -194,7 +194,8 @@ def test_https_manager(t):
     """A manager with tls-cert serves its API and node listener over HTTPS only; a node with the
     CA in manager-ca-file registers over https:// and heartbeats; a node whose manager-ca-file
     holds another CA refuses the manager (its log says the certificate did not verify) and the
-    manager never lists it."""
+    manager never lists it; a node the local controller launches trusts the manager's
+    certificate and registers."""
     import json
     import urllib.request
     from harness import ADDR_BLOCK, SLUICE, new_addr, port_open
@@ -221,7 +222,7 @@ def test_https_manager(t):
             return json.loads(r.read() or b"{}")
 
     api("/api/v1/launchconfigs", "POST", LAUNCH_CONFIG)
-    api("/api/v1/scalepolicies", "POST", scale_policy("no edges", edges=(0, 1), origins=(0, 1)))
+    api("/api/v1/scalepolicies", "POST", scale_policy("no edges", edges=(0, 1), origins=(0, 3)))
     api("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"], "launchConfig": "e2e",
                                    "scalePolicy": "e2e", "replaceDeadNodes": False})
     # Plain HTTP to the API gets no answer: the listener speaks TLS only.
@@ -250,6 +251,14 @@ def test_https_manager(t):
     ids = [n["id"] for n in api("/api/v1/nodes")["nodes"]]
     check("node-bad" not in ids and "node-good" in ids, "manager lists %s" % ids)
     check("manager_registered" not in bad.log(), "the refused manager registered the node")
+
+    # The local controller's nodes are told to trust the manager's certificate: an origin it
+    # launches registers over HTTPS and goes alive.
+    api("/api/v1/groups/g1/origins", "POST", {})
+    wait_for(lambda: any(n["role"] == "origin" and n["state"] == "alive" and
+                         n["id"] not in ("node-good", "node-bad")
+                         for n in api("/api/v1/nodes")["nodes"]), 20,
+             "an origin launched by the local controller to register over HTTPS")
 
 
 class TlsRelay:
