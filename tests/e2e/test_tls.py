@@ -363,3 +363,39 @@ def test_cluster_links_over_tls(t):
               "media reached the edge behind the relay")
     finally:
         relay.stop()
+
+
+def test_watch_page_and_whep_over_https(t):
+    """Over HTTPS the watch page loads and Chromium, on a page of the node's HTTPS origin (a
+    secure context), plays the stream over WHEP: signalling over HTTPS, media over DTLS-SRTP
+    as always; DASH's manifest is served over HTTPS too."""
+    import json
+    from harness import fixture
+    make_ca(t, "ca")
+    cert, key = make_cert(t, "ca", "node", _block_ips())
+    ca = t.path("ca.pem")
+    node = tls_node(t, cert, key)
+    publish(t.procs, node.rtmp("live", "w1"), media=fixture(bframes=0))
+    node.wait_live("live", "w1")
+    rc, page, err = curl(https(node, "/live/w1/"), ca)
+    check(rc == 0 and "<html" in page.lower(), "watch page over HTTPS: rc=%d %s" % (rc, err))
+    rc, mpd, err = wait_for(lambda: (lambda r: r if r[0] == 0 and "<MPD" in r[1] else None)(
+        curl(https(node, "/live/w1/manifest.mpd"), ca)), 20, "a DASH manifest over HTTPS")
+    here = os.path.dirname(os.path.abspath(__file__))
+    driver = os.path.join(here, "..", "browser", "whep.mjs")
+    p = t.procs.start(["node", driver, https(node, "/healthz"), https(node, "/live/w1/whep"),
+                       "4"], "chromium-whep-https", stdout=subprocess.PIPE,
+                      env=dict(os.environ, SLUICE_BROWSER_IGNORE_CERTS="1"))
+    out, _ = p.communicate(timeout=90)
+    lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.startswith("{")]
+    check(p.returncode == 0 and lines, "the browser driver exited with %s" % p.returncode)
+    r = json.loads(lines[-1])
+    check("failure" not in r and not r["pageErrors"], "WHEP over HTTPS: %s %s" % (
+        r.get("failure"), r["pageErrors"]))
+    check(r.get("secureContext") is True, "the HTTPS page is not a secure context")
+    check(r.get("status") == 201, "WHEP over HTTPS answered %s: %s" % (r.get("status"),
+                                                                      r.get("error")))
+    check(r.get("connectionState") == "connected", "connection %s" % r.get("connectionState"))
+    frames = [f for _, f in r["samples"]]
+    check(frames and frames[-1] - frames[0] >= 25 * 4 * 0.5, "frames decoded: %s" % frames)
+    check(r.get("deleteStatus") == 200, "DELETE over HTTPS answered %s" % r.get("deleteStatus"))
