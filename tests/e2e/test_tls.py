@@ -190,25 +190,21 @@ def _block_ips():
     return ["127.%d.0.%d" % (ADDR_BLOCK, i) for i in range(1, 41)]
 
 
-def test_https_manager(t):
-    """A manager with tls-cert serves its API and node listener over HTTPS only; a node with the
-    CA in manager-ca-file registers over https:// and heartbeats; a node whose manager-ca-file
-    holds another CA refuses the manager (its log says the certificate did not verify) and the
-    manager never lists it; a node the local controller launches trusts the manager's
-    certificate and registers."""
+def https_manager(t, args=()):
+    """A manager with a certificate from the test's CA "ca" (made by the caller), a group g1
+    (no edges, up to 3 origins); returns its address and an API call over HTTPS."""
     import json
     import urllib.request
     from harness import ADDR_BLOCK, SLUICE, new_addr, port_open
     from manager_util import LAUNCH_CONFIG, SECRET, TOKEN, scale_policy
-    make_ca(t, "ca")
-    make_ca(t, "other")
     maddr = new_addr()
     cert, key = make_cert(t, "ca", "mgr", [maddr])
     mgr = t.procs.start([SLUICE, "manager", "--listen", "%s:5070" % maddr,
                          "--db", "sqlite:" + t.path("m.db"), "--admin-token", TOKEN,
                          "--cluster-secret", SECRET, "--tls-cert", cert, "--tls-key", key,
                          "--node-dir", t.path("nodes"), "--local-addr-base",
-                         "127.%d.1" % ADDR_BLOCK, "--stop-nodes-on-exit"], "manager")
+                         "127.%d.1" % ADDR_BLOCK, "--stop-nodes-on-exit"] + list(args),
+                        "manager")
     wait_for(lambda: mgr.poll() is not None or port_open(maddr, 5071), 15, "manager to listen")
     check(mgr.poll() is None, "manager exited:\n" + log_text(mgr))
     ctx = ssl.create_default_context(cafile=t.path("ca.pem"))
@@ -225,6 +221,20 @@ def test_https_manager(t):
     api("/api/v1/scalepolicies", "POST", scale_policy("no edges", edges=(0, 1), origins=(0, 3)))
     api("/api/v1/groups", "POST", {"name": "g1", "regions": ["local"], "launchConfig": "e2e",
                                    "scalePolicy": "e2e", "replaceDeadNodes": False})
+    return maddr, api
+
+
+def test_https_manager(t):
+    """A manager with tls-cert serves its API and node listener over HTTPS only; a node with the
+    CA in manager-ca-file registers over https:// and heartbeats; a node whose manager-ca-file
+    holds another CA refuses the manager (its log says the certificate did not verify) and the
+    manager never lists it; a node the local controller launches trusts the manager's
+    certificate and registers."""
+    import urllib.request
+    from manager_util import SECRET
+    make_ca(t, "ca")
+    make_ca(t, "other")
+    maddr, api = https_manager(t)
     # Plain HTTP to the API gets no answer: the listener speaks TLS only.
     try:
         urllib.request.urlopen("http://%s:5070/api/v1/nodes" % maddr, timeout=5).read()
@@ -399,3 +409,27 @@ def test_watch_page_and_whep_over_https(t):
     frames = [f for _, f in r["samples"]]
     check(frames and frames[-1] - frames[0] >= 25 * 4 * 0.5, "frames decoded: %s" % frames)
     check(r.get("deleteStatus") == 200, "DELETE over HTTPS answered %s" % r.get("deleteStatus"))
+
+
+def test_manager_client_certificates(t):
+    """With tls-client-ca-file the manager's node listener asks for a client certificate: a
+    node without one is refused in the handshake (and says so); a node with one signed by the
+    CA (manager-client-cert, manager-client-key) registers."""
+    from manager_util import SECRET
+    make_ca(t, "ca")
+    maddr, api = https_manager(t, ["--tls-client-ca-file", t.path("ca.pem")])
+    ccert, ckey = make_cert(t, "ca", "client", ["127.0.0.1"])
+    common = ["--role", "origin", "--group", "g1", "--manager", "https://%s:5071" % maddr,
+              "--cluster-secret", SECRET, "--manager-ca-file", t.path("ca.pem"),
+              "--memory-limit", "100"]
+    with_cert = Node(t.procs, args=common + ["--manager-client-cert", ccert,
+                                             "--manager-client-key", ckey], name="node-cert")
+    without = Node(t.procs, args=common, name="node-nocert")
+    wait_for(lambda: any(n["id"] == "node-cert" and n["state"] == "alive"
+                         for n in api("/api/v1/nodes")["nodes"]), 15,
+             "the node with a client certificate to register")
+    wait_for(lambda: "manager_link_down" in without.log(), 10,
+             "the node without a client certificate to be refused")
+    time.sleep(1.5)
+    ids = [n["id"] for n in api("/api/v1/nodes")["nodes"]]
+    check("node-nocert" not in ids, "a node without a client certificate registered: %s" % ids)
