@@ -73,8 +73,12 @@ void node_tls_reload(struct node *n)
 	if (n->https)
 		http_server_set_timeouts(n->https, c->http_request_timeout, c->idle_timeout,
 		                         c->send_timeout);
-	if (!n->tls)
+	if (!n->tls) {
+		if (configured(c))
+			log_warn("tls_reload_failed", "error=\"tls-cert was not set at start: restart the "
+			         "node to open https-port and rtmps-port\"");
 		return; /* listeners are not started by a reload */
+	}
 	if (!configured(c) || !c->tls_key || !*c->tls_key) {
 		log_warn("tls_reload_failed", "error=\"tls-cert and tls-key cannot be removed by a "
 		         "reload; keeping the certificate served now\"");

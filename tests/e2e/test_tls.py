@@ -141,9 +141,9 @@ def test_https_and_rtmps(t):
 
 def test_reload_keeps_viewers(t):
     """The certificate and key are swapped for ones from another CA and the node gets SIGHUP
-    while an RTMPS viewer watches: the viewer keeps receiving to the end, a new connection
-    verifies only against the new CA, and a broken file on a second SIGHUP keeps the
-    certificate served (tls_reload_failed)."""
+    while an RTMPS viewer and an HTTP-FLV viewer over HTTPS watch: both keep receiving to the
+    end, a new connection verifies only against the new CA, and a broken file on a second
+    SIGHUP keeps the certificate served (tls_reload_failed)."""
     make_ca(t, "ca1")
     make_ca(t, "ca2")
     cert, key = make_cert(t, "ca1", "node", _block_ips())
@@ -156,8 +156,12 @@ def test_reload_keeps_viewers(t):
           "before: %s %s" % (issuer, version))
 
     viewer = play_ffmpeg(t.procs, rtmps(node, "s2"), t.path("watch.flv"), 8, name="watcher")
-    wait_for(lambda: os.path.exists(t.path("watch.flv")) and
-             os.path.getsize(t.path("watch.flv")) > 20000, 15, "the viewer to receive")
+    hviewer = play_ffmpeg(t.procs, https(node, "/live/s2.flv"), t.path("hwatch.flv"), 8,
+                          name="https-watcher",
+                          extra_in=["-tls_verify", "1", "-ca_file", t.path("ca1.pem")])
+    for f in ("watch.flv", "hwatch.flv"):
+        wait_for(lambda: os.path.exists(t.path(f)) and os.path.getsize(t.path(f)) > 20000, 15,
+                 "the viewer writing %s to receive" % f)
     os.replace(t.path("node2.pem"), cert)
     os.replace(t.path("node2.key"), key)
     node.proc.send_signal(signal.SIGHUP)
@@ -178,9 +182,11 @@ def test_reload_keeps_viewers(t):
     issuer, _ = served_issuer(node.addr, HTTPS_PORT, t.path("ca2.pem"))
     check(issuer == "sluice test ca2", "a failed reload changed the certificate")
 
-    check(viewer.wait(timeout=30) == 0, "the RTMPS viewer failed across the reload:\n" +
-          log_text(viewer)[-2000:])
+    for v in (viewer, hviewer):
+        check(v.wait(timeout=30) == 0, "%s failed across the reload:\n%s" % (
+            v.name, log_text(v)[-2000:]))
     check_media(t.path("watch.flv"), 7, "RTMPS viewer across the reload")
+    check_media(t.path("hwatch.flv"), 7, "HTTPS (HTTP-FLV) viewer across the reload")
 
 
 def _block_ips():
