@@ -10,8 +10,7 @@ import ssl
 import subprocess
 import time
 
-from harness import (Node, check, check_media, log_text, play_ffmpeg, publish, stop_gently,
-                     wait_for)
+from harness import Node, check, check_media, log_text, play_ffmpeg, publish, wait_for
 
 HTTPS_PORT = 5443
 RTMPS_PORT = 1936
@@ -277,61 +276,25 @@ def test_https_manager(t):
              "an origin launched by the local controller to register over HTTPS")
 
 
-class TlsRelay:
+def tls_relay(addr, cert, key, upstream):
     """A man in the middle with a certificate the edge trusts: it ends the edge's TLS and opens
     its own TLS session to the origin, passing bytes both ways unchanged (what a relayed
-    cluster proof needs).  Threads end when either side closes."""
+    cluster proof needs); the recording proxy of cluster_util with TLS on both sides."""
+    from cluster_util import Recorder
 
-    def __init__(self, addr, cert, key, upstream):
-        import threading
-        self.addr, self.upstream = addr, upstream
-        self.sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.sctx.load_cert_chain(cert, key)
-        self.cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        self.cctx.check_hostname = False
-        self.cctx.verify_mode = ssl.CERT_NONE
-        self.lsock = socket.create_server((addr, 0))
-        self.port = self.lsock.getsockname()[1]
-        self.lsock.settimeout(0.5)
-        self.stopped = False
-        self.relayed = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+    class TlsRelay(Recorder):
+        def wrap_accepted(self, c):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            return ctx.wrap_socket(c, server_side=True)
 
-    def _pipe(self, a, b):
-        try:
-            while not self.stopped:
-                data = a.recv(65536)
-                if not data:
-                    break
-                b.sendall(data)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.close()
-            except OSError:
-                pass
+        def wrap_upstream(self, u):
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            return ctx.wrap_socket(u)
 
-    def _accept(self):
-        import threading
-        while not self.stopped:
-            try:
-                raw, _ = self.lsock.accept()
-            except OSError:
-                continue
-            try:
-                down = self.sctx.wrap_socket(raw, server_side=True)
-                up = self.cctx.wrap_socket(socket.create_connection(self.upstream, timeout=5))
-            except OSError:
-                raw.close()
-                continue
-            self.relayed += 1
-            for a, b in ((down, up), (up, down)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    def stop(self):
-        self.stopped = True
-        self.lsock.close()
+    return TlsRelay(addr, upstream[0], upstream[1], listen_port=RTMPS_PORT)
 
 
 def test_cluster_links_over_tls(t):
@@ -360,26 +323,28 @@ def test_cluster_links_over_tls(t):
              if c.get("protocol") == "rtmps"]
     check(links, "the origin sees no RTMPS cluster link: %s" % org.api("/api/v1/clients"))
 
-    relay = TlsRelay(new_addr(), cert, key, (org.addr, RTMPS_PORT))
+    relay = tls_relay(new_addr(), cert, key, (org.addr, RTMPS_PORT))
     try:
-        edge2 = downstream(t.procs, "node-edge2", "edge", ["%s:%d" % (relay.addr, relay.port)],
-                           args=edge_args)
+        edge2 = downstream(t.procs, "node-edge2", "edge",
+                           ["%s:%d" % (relay.addr, relay.rtmp_port)], args=edge_args)
         p = play_ffmpeg(t.procs, edge2.rtmp("live", "c1"), t.path("relayed.flv"), 2,
                         name="relayed-viewer")
         wait_for(lambda: "relayed from another TLS session" in org.log(), 15,
                  "the origin to refuse the relayed proof")
-        check(relay.relayed >= 1, "the relay carried nothing")
+        check(relay.up and relay.down and len(relay.everything()) > 0,
+              "the relay carried nothing")
         wait_for(lambda: "refused our cluster proof" in edge2.log(), 10,
                  "the edge behind the relay to see the refusal")
-        check("cluster_peer_accepted" not in "".join(
-            l for l in org.log().splitlines() if "node-edge2" in l), "the relayed edge was accepted")
+        accepted = [ln for ln in org.log().splitlines()
+                    if "cluster_peer_accepted" in ln and "node-edge2" in ln]
+        check(not accepted, "the relayed edge was accepted: %s" % accepted)
         p.terminate()  # the edge would hold it for `linger`, waiting for an upstream
         p.wait(timeout=10)
         check(not os.path.exists(t.path("relayed.flv")) or
               os.path.getsize(t.path("relayed.flv")) < 20000,
               "media reached the edge behind the relay")
     finally:
-        relay.stop()
+        relay.close()
 
 
 def test_watch_page_and_whep_over_https(t):
@@ -396,7 +361,7 @@ def test_watch_page_and_whep_over_https(t):
     node.wait_live("live", "w1")
     rc, page, err = curl(https(node, "/live/w1/"), ca)
     check(rc == 0 and "<html" in page.lower(), "watch page over HTTPS: rc=%d %s" % (rc, err))
-    rc, mpd, err = wait_for(lambda: (lambda r: r if r[0] == 0 and "<MPD" in r[1] else None)(
+    wait_for(lambda: (lambda r: r[0] == 0 and "<MPD" in r[1])(
         curl(https(node, "/live/w1/manifest.mpd"), ca)), 20, "a DASH manifest over HTTPS")
     here = os.path.dirname(os.path.abspath(__file__))
     driver = os.path.join(here, "..", "browser", "whep.mjs")
