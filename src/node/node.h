@@ -6,6 +6,7 @@
 #ifndef SLUICE_NODE_NODE_H
 #define SLUICE_NODE_NODE_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -103,6 +104,8 @@ void node_tls_stop(struct node *n);
 int node_cluster_tls_init(struct node *n, char *err, size_t err_size);
 /* SIGHUP: reads tls-cert and tls-key again; applies the HTTP timeouts to HTTPS. */
 void node_tls_reload(struct node *n);
+/* {"https_port", "rtmps_port", "cert_sha256"} of what is served now; null without tls-cert. */
+json_t *node_tls_json(struct node *n);
 /* Prometheus lines for TLS (handshakes, failures, reloads). */
 void node_tls_metrics(struct node *n, struct bytes *b);
 void rtmp_server_stop(struct node *n);

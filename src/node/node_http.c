@@ -119,6 +119,7 @@ static json_t *node_json(struct node *n)
 	json_object_set_new(o, "draining", json_boolean(n->draining));
 	json_object_set_new(o, "admission", node_admission_json(n));
 	json_object_set_new(o, "cluster", cluster_to_json(&n->cluster));
+	json_object_set_new(o, "tls", node_tls_json(n));
 	return o;
 }
 

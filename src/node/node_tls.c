@@ -128,3 +128,15 @@ int node_cluster_tls_init(struct node *n, char *err, size_t err_size)
 	}
 	return 0;
 }
+
+json_t *node_tls_json(struct node *n)
+{
+	if (!n->tls)
+		return json_null();
+	char fp[65];
+	tls_server_fingerprint(n->tls, fp);
+	json_int_t https = n->https ? (json_int_t)n->cfg->https_port : 0;
+	json_int_t rtmps = n->rtmps_on ? (json_int_t)n->cfg->rtmps_port : 0;
+	return json_pack("{s:I, s:I, s:s}", "https_port", https, "rtmps_port", rtmps,
+	                 "cert_sha256", fp);
+}

@@ -153,6 +153,9 @@ def test_reload_keeps_viewers(t):
     issuer, version = served_issuer(node.addr, RTMPS_PORT, t.path("ca1.pem"))
     check(issuer == "sluice test ca1" and version in ("TLSv1.2", "TLSv1.3"),
           "before: %s %s" % (issuer, version))
+    before = node.api("/api/v1/node")["tls"]
+    check(before["https_port"] == HTTPS_PORT and before["rtmps_port"] == RTMPS_PORT and
+          len(before["cert_sha256"]) == 64, "API's tls: %s" % before)
 
     viewer = play_ffmpeg(t.procs, rtmps(node, "s2"), t.path("watch.flv"), 8, name="watcher")
     hviewer = play_ffmpeg(t.procs, https(node, "/live/s2.flv"), t.path("hwatch.flv"), 8,
@@ -165,6 +168,9 @@ def test_reload_keeps_viewers(t):
     os.replace(t.path("node2.key"), key)
     node.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: "tls_reloaded" in node.log(), 5, "tls_reloaded in the log")
+    after = node.api("/api/v1/node")["tls"]["cert_sha256"]
+    check(after != before["cert_sha256"] and after in node.log(),
+          "the API and the log name the new certificate: %s" % after)
     for port in (RTMPS_PORT, HTTPS_PORT):
         issuer, _ = served_issuer(node.addr, port, t.path("ca2.pem"))
         check(issuer == "sluice test ca2", "after reload, port %d serves %s" % (port, issuer))
