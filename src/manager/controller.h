@@ -48,6 +48,7 @@ struct node_place {
 	char host[64];              /* "" until known (a cloud node says at registration) */
 	int rtmp_port, http_port;
 	int srt_port;                  /* 0: the node has no SRT listener */
+	int rtmps_port, https_port;    /* 0: the node has no such TLS listener */
 	int pid;                    /* local controller; 0 elsewhere */
 	char instance[CTL_INSTANCE_MAX]; /* the controller's handle (script's or cloud's id) */
 };

@@ -184,6 +184,8 @@ static char *report_body(struct node *n)
 	r.rtmp_port = cfg->public_rtmp_port ? cfg->public_rtmp_port : cfg->rtmp_port;
 	r.http_port = cfg->public_http_port ? cfg->public_http_port : cfg->http_port;
 	r.srt_port = cfg->srt ? cfg->srt_port : 0;
+	r.rtmps_port = n->rtmps_on ? cfg->rtmps_port : 0;
+	r.https_port = n->https ? cfg->https_port : 0;
 	r.connections = n->conns.count;
 	r.publishers = rtmp_server_count(n, 1);
 	r.viewers = viewers;

@@ -256,13 +256,20 @@ def test_https_manager(t):
     murl = "https://%s:5071" % maddr
     common = ["--role", "origin", "--group", "g1", "--manager", murl, "--cluster-secret", SECRET,
               "--memory-limit", "100"]
-    good = Node(t.procs, args=common + ["--manager-ca-file", t.path("ca.pem")], name="node-good")
+    ncert, nkey = make_cert(t, "ca", "node", _block_ips())
+    good = Node(t.procs, args=common + ["--manager-ca-file", t.path("ca.pem"), "--tls-cert",
+                                        ncert, "--tls-key", nkey, "--https-port", str(HTTPS_PORT),
+                                        "--rtmps-port", str(RTMPS_PORT)], name="node-good")
     bad = Node(t.procs, args=common + ["--manager-ca-file", t.path("other.pem")],
                name="node-bad")
     wait_for(lambda: any(n["id"] == "node-good" and n["state"] == "alive"
                          for n in api("/api/v1/nodes")["nodes"]), 15,
              "the node with the CA to register over HTTPS")
     wait_for(lambda: "manager_registered" in good.log(), 5, "manager_registered in its log")
+    # Routing answers carry the node's TLS URLs (its heartbeat says which ports it has).
+    route = api("/api/v1/streams/live/sec?action=broadcast")
+    check(route["node"] == "node-good" and route["urls"].get("secure", {}).get("rtmp") ==
+          "rtmps://%s:%d/live/sec" % (good.addr, RTMPS_PORT), "route: %s" % route)
     wait_for(lambda: "certificate verify failed" in bad.log(), 10,
              "the node with the wrong CA to refuse the manager")
     wait_for(lambda: [l for l in bad.log().splitlines()
