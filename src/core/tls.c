@@ -311,6 +311,8 @@ static void init_once(void)
 
 /* ---- a connection ---- */
 
+static void set_peer_name(SSL *ssl, const char *host);
+
 static void pump(struct tls_conn *t);
 static void complete_writes(struct tls_conn *t);
 
@@ -828,13 +830,7 @@ int io_stream_attach_tls_client(struct io_stream *s, struct tls_client *cli, con
 	if (!t)
 		return -1;
 	SSL_set_connect_state(t->ssl);
-	struct sockaddr_storage ss;
-	if (net_addr(host, 0, &ss) == 0) {
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host);
-	} else {
-		SSL_set_tlsext_host_name(t->ssl, host);
-		SSL_set1_host(t->ssl, host);
-	}
+	set_peer_name(t->ssl, host);
 	update_reading(t);
 	handshake(t); /* the ClientHello leaves now */
 	return 0;
@@ -859,4 +855,69 @@ int io_stream_tls_binding(struct io_stream *s, char out[2 * TLS_EXPORTER_LEN + 1
 		return -1;
 	hex_encode(v, sizeof(v), out);
 	return 0;
+}
+
+struct tls_blocking {
+	SSL *ssl;
+};
+
+static void set_peer_name(SSL *ssl, const char *host)
+{
+	struct sockaddr_storage ss;
+	if (net_addr(host, 0, &ss) == 0) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+	} else {
+		SSL_set_tlsext_host_name(ssl, host);
+		SSL_set1_host(ssl, host);
+	}
+}
+
+struct tls_blocking *tls_blocking_open(struct tls_client *cli, int fd, const char *host,
+                                       char *err, size_t err_size)
+{
+	SSL *ssl = SSL_new(cli->ctx);
+	if (!ssl || SSL_set_fd(ssl, fd) != 1) {
+		ssl_error_text(err, err_size, "TLS setup", NULL);
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	set_peer_name(ssl, host);
+	ERR_clear_error();
+	if (SSL_connect(ssl) != 1) {
+		long v = SSL_get_verify_result(ssl);
+		if (v != X509_V_OK)
+			snprintf(err, err_size, "TLS handshake: certificate verify failed: %s",
+			         X509_verify_cert_error_string(v));
+		else
+			ssl_error_text(err, err_size, "TLS handshake", NULL);
+		SSL_free(ssl);
+		return NULL;
+	}
+	struct tls_blocking *b = xcalloc(1, sizeof(*b));
+	b->ssl = ssl;
+	return b;
+}
+
+ssize_t tls_blocking_write(struct tls_blocking *b, const void *p, size_t n)
+{
+	size_t done = 0;
+	return SSL_write_ex(b->ssl, p, n, &done) == 1 ? (ssize_t)done : -1;
+}
+
+ssize_t tls_blocking_read(struct tls_blocking *b, void *p, size_t n)
+{
+	size_t got = 0;
+	if (SSL_read_ex(b->ssl, p, n, &got) == 1)
+		return (ssize_t)got;
+	int e = SSL_get_error(b->ssl, 0);
+	return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+}
+
+void tls_blocking_free(struct tls_blocking *b)
+{
+	if (!b)
+		return;
+	SSL_free(b->ssl);
+	free(b);
 }

@@ -107,6 +107,23 @@ int io_stream_tls_binding(struct io_stream *s, char out[2 * TLS_EXPORTER_LEN + 1
 /* Why the last handshake or record failed, for a log line ("" if none known). */
 const char *io_stream_tls_error(struct io_stream *s);
 
+/*
+ * A blocking TLS client on a connected socket, for command-line tools
+ * (`sluice ctl`): the handshake is done and the peer verified as
+ * io_stream_attach_tls_client does, or NULL with the reason in err.  Reads
+ * return 0 at the end (a peer that closes without close_notify ends it too:
+ * HTTP's own framing says whether the answer was whole).
+ */
+struct tls_blocking;
+struct tls_blocking *tls_blocking_open(struct tls_client *cli, int fd, const char *host,
+                                       char *err, size_t err_size);
+/* Bytes written (all of them) or -1. */
+ssize_t tls_blocking_write(struct tls_blocking *b, const void *p, size_t n);
+/* Bytes read, 0 at the end, -1 on an error. */
+ssize_t tls_blocking_read(struct tls_blocking *b, void *p, size_t n);
+/* Frees it (the socket stays the caller's). */
+void tls_blocking_free(struct tls_blocking *b);
+
 /* The TLS side of io_stream.c's calls (same contracts as theirs). */
 int tls_io_try_write(struct tls_conn *t, const uv_buf_t bufs[], unsigned n);
 int tls_io_seal(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher);

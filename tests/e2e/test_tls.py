@@ -280,6 +280,19 @@ def test_https_manager(t):
     check("node-bad" not in ids and "node-good" in ids, "manager lists %s" % ids)
     check("manager_registered" not in bad.log(), "the refused manager registered the node")
 
+    # sluice ctl speaks HTTPS to it, verifying against the CA it is given.
+    from harness import SLUICE
+    from manager_util import TOKEN
+    ctl = [SLUICE, "ctl", "--manager", "https://%s:5070" % maddr, "--token", TOKEN]
+    r = subprocess.run(ctl + ["--ca-file", t.path("ca.pem"), "nodes", "--json"],
+                       capture_output=True, text=True, timeout=20)
+    check(r.returncode == 0 and "node-good" in r.stdout, "ctl over HTTPS: %s %s" % (
+        r.returncode, r.stderr))
+    r = subprocess.run(ctl + ["--ca-file", t.path("other.pem"), "nodes"], capture_output=True,
+                       text=True, timeout=20)
+    check(r.returncode != 0 and "certificate verify failed" in r.stderr,
+          "ctl trusting another CA: %s %s" % (r.returncode, r.stderr))
+
     # The local controller's nodes are told to trust the manager's certificate: an origin it
     # launches registers over HTTPS and goes alive.
     api("/api/v1/groups/g1/origins", "POST", {})
