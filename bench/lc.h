@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "core/bytes.h"
+#include "core/io_stream.h"
 #include "proto/rtmp_chunk.h"
 #include "proto/rtmp_handshake.h"
 
@@ -56,9 +57,10 @@ struct lc_url {
 	char stream[320];    /* rtmp: the rest, query included */
 	char path[512];      /* http: path and query */
 	char tc_url[600];    /* rtmp: rtmp://host:port/app */
+	int tls;             /* rtmps:// or https:// */
 };
 
-/* Parses rtmp://HOST[:PORT]/APP/STREAM or http://HOST[:PORT]/PATH; 0 or SL_EINVAL. */
+/* Parses rtmp[s]://HOST[:PORT]/APP/STREAM or http[s]://HOST[:PORT]/PATH; 0 or SL_EINVAL. */
 int lc_url_parse(const char *s, struct lc_url *u);
 
 struct lc_stats {
@@ -90,7 +92,7 @@ struct lc_client {
 	struct lc *lc;
 	int id;
 	enum lc_role role;
-	uv_tcp_t tcp;
+	struct io_stream io;       /* plain, or TLS for rtmps:// and https:// */
 	uv_connect_t creq;
 	int open;                  /* tcp handle initialised */
 	int connected;             /* play/publish started */
@@ -124,6 +126,7 @@ struct lc_opts {
 	uint64_t stall_ms;
 	int server_pid;
 	int per_viewer;
+	const char *tls_ca;        /* CA file rtmps:// and https:// servers are verified with */
 };
 
 struct lc_file_tag {
@@ -177,6 +180,7 @@ struct lc {
 	uv_timer_t phase, ramp, deadline;
 	uint8_t readbuf[256 * 1024];
 	int readbuf_busy;
+	struct tls_client *tls;    /* for rtmps:// and https:// URLs */
 };
 
 uint64_t lc_now_us(void);

@@ -12,6 +12,7 @@
 #include "bench/lc_tcpinfo.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/tls.h"
 
 uint64_t lc_now_us(void)
 {
@@ -45,9 +46,17 @@ int lc_url_parse(const char *s, struct lc_url *u)
 		rtmp = 1;
 		rest = s + 7;
 		u->port = 1935;
+	} else if (strncmp(s, "rtmps://", 8) == 0) {
+		rtmp = u->tls = 1;
+		rest = s + 8;
+		u->port = 1936;
 	} else if (strncmp(s, "http://", 7) == 0) {
 		rest = s + 7;
 		u->port = 80;
+	} else if (strncmp(s, "https://", 8) == 0) {
+		u->tls = 1;
+		rest = s + 8;
+		u->port = 443;
 	} else {
 		return SL_EINVAL;
 	}
@@ -95,8 +104,8 @@ void lc_client_fail(struct lc_client *c, const char *fmt, ...)
 	}
 	if (c->open && !c->closed) {
 		c->closed = 1;
-		uv_read_stop((uv_stream_t *)&c->tcp);
-		uv_close((uv_handle_t *)&c->tcp, on_close);
+		io_read_stop(&c->io);
+		io_close(&c->io, on_close);
 	}
 	if (c->dump) {
 		fclose(c->dump);
@@ -123,8 +132,8 @@ void lc_client_send(struct lc_client *c, const uint8_t *p, size_t n)
 		return;
 	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
 	int w = 0;
-	if (c->tcp.write_queue_size == 0) {
-		w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (io_write_queue_size(&c->io) == 0) {
+		w = io_try_write(&c->io, &b, 1);
 		if (w < 0 && w != UV_EAGAIN) {
 			lc_client_fail(c, "write: %s", uv_strerror(w));
 			return;
@@ -138,7 +147,7 @@ void lc_client_send(struct lc_client *c, const uint8_t *p, size_t n)
 	memcpy(r->data, p + w, n - (size_t)w);
 	r->req.data = c;
 	b = uv_buf_init((char *)r->data, (unsigned)(n - (size_t)w));
-	int rc = uv_write(&r->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+	int rc = io_write(&c->io, &r->req, &b, 1, write_cb);
 	if (rc < 0) {
 		free(r);
 		lc_client_fail(c, "write: %s", uv_strerror(rc));
@@ -147,7 +156,7 @@ void lc_client_send(struct lc_client *c, const uint8_t *p, size_t n)
 
 size_t lc_client_write_queue(const struct lc_client *c)
 {
-	return c->closed ? 0 : c->tcp.write_queue_size;
+	return c->closed ? 0 : io_write_queue_size((struct io_stream *)&c->io);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -184,8 +193,13 @@ static void connect_cb(uv_connect_t *req, int status)
 		lc_client_fail(c, "connect: %s", uv_strerror(status));
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
-	int rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	uv_tcp_nodelay(&c->io.u.tcp, 1);
+	if (c->url.tls && (!c->lc->tls ||
+	                   io_stream_attach_tls_client(&c->io, c->lc->tls, c->url.host) < 0)) {
+		lc_client_fail(c, "TLS: no --tls-ca, or setup failed");
+		return;
+	}
+	int rc = io_read_start(&c->io, alloc_cb, read_cb);
 	if (rc < 0) {
 		lc_client_fail(c, "read: %s", uv_strerror(rc));
 		return;
@@ -207,11 +221,11 @@ int lc_client_connect(struct lc_client *c)
 		lc_client_fail(c, "bad address %s", c->url.host);
 		return SL_EINVAL;
 	}
-	uv_tcp_init(c->lc->loop, &c->tcp);
+	uv_tcp_init(c->lc->loop, &c->io.u.tcp);
 	c->open = 1;
-	c->tcp.data = c;
+	c->io.u.tcp.data = c;
 	c->creq.data = c;
-	int rc = uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)&sa, connect_cb);
+	int rc = uv_tcp_connect(&c->creq, &c->io.u.tcp, (const struct sockaddr *)&sa, connect_cb);
 	if (rc < 0) {
 		lc_client_fail(c, "connect: %s", uv_strerror(rc));
 		return SL_EIO;
@@ -222,7 +236,7 @@ int lc_client_connect(struct lc_client *c)
 static int client_fd(const struct lc_client *c)
 {
 	uv_os_fd_t fd;
-	if (!c->open || c->closed || uv_fileno((const uv_handle_t *)&c->tcp, &fd) != 0)
+	if (!c->open || c->closed || uv_fileno(&c->io.u.handle, &fd) != 0)
 		return -1;
 	return fd;
 }

@@ -21,6 +21,7 @@
 
 #include "bench/lc.h"
 #include "core/mem.h"
+#include "core/tls.h"
 #include "proto/flv.h"
 
 static struct lc the_lc;
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 	      "  --server-pid PID     report this process's CPU over the window and its peak RSS\n"
 	      "  --dump FILE          write what the first viewer receives as an FLV file\n"
 	      "  --per-viewer         include every viewer's numbers in the report\n"
+	      "  --tls-ca FILE        CA file to verify rtmps:// and https:// servers with\n"
 	      "  --timeout S          hard limit on the whole run [warmup+ramp+settle+duration+30]\n", f);
 }
 
@@ -73,6 +75,7 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		{ "dump", required_argument, NULL, 'D' },
 		{ "per-viewer", no_argument, NULL, 'V' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "tls-ca", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, '?' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +95,7 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		case 'r': o->rtmp_url = optarg; break;
 		case 'h': o->flv_url = optarg; break;
 		case 'D': o->dump = optarg; break;
+		case 'C': o->tls_ca = optarg; break;
 		case 'V': o->per_viewer = 1; break;
 		case 'R': bad = parse_num(optarg, 0, 100000, &v); o->rtmp_viewers = (int)v; break;
 		case 'H': bad = parse_num(optarg, 0, 100000, &v); o->flv_viewers = (int)v; break;
@@ -241,7 +245,7 @@ static void setup_viewers(struct lc *lc)
 		c->role = i < lc->o.rtmp_viewers ? LC_PLAY_RTMP : LC_PLAY_FLV;
 		const char *url = c->role == LC_PLAY_RTMP ? lc->o.rtmp_url : lc->o.flv_url;
 		if (lc_url_parse(url, &c->url) < 0 ||
-		    (c->role == LC_PLAY_RTMP) != (strncmp(url, "rtmp://", 7) == 0)) {
+		    (c->role == LC_PLAY_RTMP) != (strncmp(url, "rtmp", 4) == 0)) {
 			fprintf(stderr, "sluice-load: bad URL %s\n", url);
 			exit(2);
 		}
@@ -259,6 +263,14 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	lc->loop = uv_default_loop();
+	if (lc->o.tls_ca) {
+		char err[300];
+		lc->tls = tls_client_new(lc->o.tls_ca, NULL, NULL, err, sizeof(err));
+		if (!lc->tls) {
+			fprintf(stderr, "sluice-load: --tls-ca: %s\n", err);
+			return 2;
+		}
+	}
 	lc_hist_init(&lc->lag);
 	lc_hist_init(&lc->audio_lag);
 	setup_viewers(lc);
@@ -275,7 +287,7 @@ int main(int argc, char **argv)
 		p->c.id = -1;
 		p->c.role = LC_PUBLISH;
 		if (lc_url_parse(lc->o.publish_url, &p->c.url) < 0 ||
-		    strncmp(lc->o.publish_url, "rtmp://", 7) != 0) {
+		    strncmp(lc->o.publish_url, "rtmp", 4) != 0) {
 			fprintf(stderr, "sluice-load: bad --publish URL\n");
 			return 2;
 		}

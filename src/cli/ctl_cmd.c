@@ -21,11 +21,12 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/tls.h"
 
 #define MAX_RESPONSE (16 * 1024 * 1024)
 
 static const char usage[] =
-	"usage: sluice ctl [--manager URL] [--token TOKEN] [--json] COMMAND [ARGS]\n\n"
+	"usage: sluice ctl [--manager URL] [--token TOKEN] [--ca-file FILE] [--json] COMMAND [ARGS]\n\n"
 	"  status                                   the manager: version, controller, counts\n"
 	"  launchconfig list | get NAME | delete NAME\n"
 	"  launchconfig create FILE | replace NAME FILE   (FILE: JSON, '-' for stdin)\n"
@@ -40,13 +41,17 @@ static const char usage[] =
 	"  streams                                  live streams: origin, viewers per node\n"
 	"  events [--limit N]                       node and scaling events with reasons\n"
 	"  controller                               the cloud controller in use\n\n"
-	"Environment: SLUICE_MANAGER (default http://127.0.0.1:5070), SLUICE_TOKEN.";
+	"Environment: SLUICE_MANAGER (default http://127.0.0.1:5070; https://HOST:PORT for a\n"
+	"manager with tls-cert, verified against --ca-file or SLUICE_CA_FILE, else the system's\n"
+	"CAs), SLUICE_TOKEN.";
 
 struct ctl {
 	char host[256];
 	char port[8];
 	const char *token;
 	int json;
+	int https;
+	const char *ca_file;       /* https: what the manager's certificate must verify against */
 };
 
 struct response {
@@ -57,15 +62,16 @@ struct response {
 
 static int parse_url(struct ctl *c, const char *url)
 {
-	if (strncmp(url, "http://", 7) != 0)
+	c->https = strncmp(url, "https://", 8) == 0;
+	if (strncmp(url, "http://", 7) != 0 && !c->https)
 		return -1;
-	const char *h = url + 7;
+	const char *h = url + (c->https ? 8 : 7);
 	size_t hlen = strcspn(h, ":/");
 	if (hlen == 0 || hlen >= sizeof(c->host))
 		return -1;
 	memcpy(c->host, h, hlen);
 	c->host[hlen] = '\0';
-	snprintf(c->port, sizeof(c->port), "80");
+	snprintf(c->port, sizeof(c->port), "%s", c->https ? "443" : "80");
 	if (h[hlen] == ':') {
 		size_t plen = strspn(h + hlen + 1, "0123456789");
 		if (plen == 0 || plen > 5)
@@ -103,9 +109,52 @@ static int dial(struct ctl *c)
 	}
 	freeaddrinfo(ai);
 	if (fd < 0)
-		fprintf(stderr, "sluice ctl: cannot reach the manager at http://%s:%s: %s\n", c->host,
-		        c->port, strerror(err));
+		fprintf(stderr, "sluice ctl: cannot reach the manager at %s://%s:%s: %s\n",
+		        c->https ? "https" : "http", c->host, c->port, strerror(err));
 	return fd;
+}
+
+/* The manager's socket as a byte stream: plain, or TLS verified against the CA file. */
+struct link {
+	int fd;
+	struct tls_client *cli;
+	struct tls_blocking *tls;
+};
+
+static int link_open(struct ctl *c, struct link *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->fd = dial(c);
+	if (l->fd < 0 || !c->https)
+		return l->fd < 0 ? -1 : 0;
+	char err[300];
+	l->cli = tls_client_new(c->ca_file, NULL, NULL, err, sizeof(err));
+	if (l->cli)
+		l->tls = tls_blocking_open(l->cli, l->fd, c->host, err, sizeof(err));
+	if (!l->tls) {
+		fprintf(stderr, "sluice ctl: manager at https://%s:%s: %s\n", c->host, c->port, err);
+		tls_client_free(l->cli);
+		close(l->fd);
+		return -1;
+	}
+	return 0;
+}
+
+static ssize_t link_send(struct link *l, const void *p, size_t n)
+{
+	return l->tls ? tls_blocking_write(l->tls, p, n) : send(l->fd, p, n, MSG_NOSIGNAL);
+}
+
+static ssize_t link_recv(struct link *l, void *p, size_t n)
+{
+	return l->tls ? tls_blocking_read(l->tls, p, n) : recv(l->fd, p, n, 0);
+}
+
+static void link_close(struct link *l)
+{
+	tls_blocking_free(l->tls);
+	tls_client_free(l->cli);
+	close(l->fd);
 }
 
 /* One request; returns 0 with *r filled, or -1 (already reported). */
@@ -113,8 +162,8 @@ static int call(struct ctl *c, const char *method, const char *path, const char 
                 struct response *r)
 {
 	memset(r, 0, sizeof(*r));
-	int fd = dial(c);
-	if (fd < 0)
+	struct link l;
+	if (link_open(c, &l) < 0)
 		return -1;
 	struct bytes req, in;
 	bytes_init(&req);
@@ -133,7 +182,7 @@ static int call(struct ctl *c, const char *method, const char *path, const char 
 	size_t off = 0;
 	int ok = 1;
 	while (off < req.len) {
-		ssize_t n = send(fd, req.data + off, req.len - off, MSG_NOSIGNAL);
+		ssize_t n = link_send(&l, req.data + off, req.len - off);
 		if (n <= 0) {
 			ok = 0;
 			break;
@@ -142,7 +191,7 @@ static int call(struct ctl *c, const char *method, const char *path, const char 
 	}
 	while (ok) {
 		bytes_reserve(&in, 65536);
-		ssize_t n = recv(fd, in.data + in.len, 65536, 0);
+		ssize_t n = link_recv(&l, in.data + in.len, 65536);
 		if (n == 0)
 			break;
 		if (n < 0 || in.len + (size_t)n > MAX_RESPONSE) {
@@ -151,13 +200,13 @@ static int call(struct ctl *c, const char *method, const char *path, const char 
 		}
 		in.len += (size_t)n;
 	}
-	close(fd);
+	link_close(&l);
 	bytes_free(&req);
 	const char *p = (const char *)in.data;
 	const char *sep = ok && in.len > 12 ? memmem(p, in.len, "\r\n\r\n", 4) : NULL;
 	if (!sep || memcmp(p, "HTTP/1.", 7) != 0 || sscanf(p + 9, "%3d", &r->status) != 1) {
-		fprintf(stderr, "sluice ctl: no valid answer from the manager at http://%s:%s\n",
-		        c->host, c->port);
+		fprintf(stderr, "sluice ctl: no valid answer from the manager at %s://%s:%s\n",
+		        c->https ? "https" : "http", c->host, c->port);
 		bytes_free(&in);
 		return -1;
 	}
@@ -578,7 +627,7 @@ static int cmd_route(struct ctl *c, int argc, char **argv)
 
 int ctl_main(int argc, char **argv)
 {
-	struct ctl c = { .token = getenv("SLUICE_TOKEN") };
+	struct ctl c = { .token = getenv("SLUICE_TOKEN"), .ca_file = getenv("SLUICE_CA_FILE") };
 	const char *url = getenv("SLUICE_MANAGER");
 	if (!url || !*url)
 		url = "http://127.0.0.1:5070";
@@ -590,17 +639,21 @@ int ctl_main(int argc, char **argv)
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			puts(usage);
 			return 0;
-		} else if ((strcmp(a, "--manager") == 0 || strcmp(a, "--token") == 0) && i + 1 < argc) {
+		} else if ((strcmp(a, "--manager") == 0 || strcmp(a, "--token") == 0 ||
+		            strcmp(a, "--ca-file") == 0) && i + 1 < argc) {
 			if (a[2] == 'm')
 				url = argv[++i];
-			else
+			else if (a[2] == 't')
 				c.token = argv[++i];
+			else
+				c.ca_file = argv[++i];
 		} else {
 			return usage_error("unknown option");
 		}
 	}
 	if (parse_url(&c, url) < 0) {
-		fprintf(stderr, "sluice ctl: manager URL must be http://HOST[:PORT], got '%s'\n", url);
+		fprintf(stderr, "sluice ctl: manager URL must be http(s)://HOST[:PORT], got '%s'\n",
+		        url);
 		return 2;
 	}
 	if (i >= argc)

@@ -326,6 +326,7 @@ static void control_tick(struct cluster *cl, uint64_t now)
 				.host = u->host, .port = u->port, .app = "_cluster",
 				.secret = cfg->secret, .name = cl->host.name,
 				.timeout_ms = cfg->upstream_timeout_ms, .limits = cfg->rtmp_limits,
+				.tls = cfg->tls,
 			};
 			u->control = rtmp_client_open(cl->host.loop, &cc, &control_ops, u);
 			continue;

@@ -27,13 +27,16 @@ static int hex_nonce_ok(const char *s)
 	return 1;
 }
 
-void cluster_proof(const char *secret, enum cluster_side side, const char *server_nonce,
-                   const char *client_nonce, const char *name, char out[CLUSTER_PROOF_HEX + 1])
+void cluster_proof_bound(const char *secret, enum cluster_side side, const char *server_nonce,
+                         const char *client_nonce, const char *name, const char *binding,
+                         char out[CLUSTER_PROOF_HEX + 1])
 {
 	char msg[512];
-	int len = snprintf(msg, sizeof(msg), "sluice-cluster-v1\n%s\n%s\n%s\n%s",
+	int bound = binding && *binding;
+	int len = snprintf(msg, sizeof(msg), "sluice-cluster-v1\n%s\n%s\n%s\n%s%s%.128s",
 	                   side == CLUSTER_DOWNSTREAM ? "edge" : "upstream", server_nonce,
-	                   client_nonce, name);
+	                   client_nonce, name, bound ? "\ntls-exporter\n" : "",
+	                   bound ? binding : "");
 	if (len < 0 || (size_t)len >= sizeof(msg))
 		len = (int)sizeof(msg) - 1; /* fields are bounded by the checks; never reached */
 	uint8_t mac[SHA256_LEN];
@@ -41,13 +44,27 @@ void cluster_proof(const char *secret, enum cluster_side side, const char *serve
 	hex_encode(mac, sizeof(mac), out);
 }
 
+void cluster_proof(const char *secret, enum cluster_side side, const char *server_nonce,
+                   const char *client_nonce, const char *name, char out[CLUSTER_PROOF_HEX + 1])
+{
+	cluster_proof_bound(secret, side, server_nonce, client_nonce, name, NULL, out);
+}
+
 int cluster_proof_check(const char *secret, enum cluster_side side, const char *server_nonce,
                         const char *client_nonce, const char *name, const char *proof)
+{
+	return cluster_proof_check_bound(secret, side, server_nonce, client_nonce, name, NULL,
+	                                 proof);
+}
+
+int cluster_proof_check_bound(const char *secret, enum cluster_side side,
+                              const char *server_nonce, const char *client_nonce,
+                              const char *name, const char *binding, const char *proof)
 {
 	if (!secret || !*secret || !hex_nonce_ok(server_nonce) || !hex_nonce_ok(client_nonce) ||
 	    !name || !*name || strlen(name) > 128 || !proof || strlen(proof) != CLUSTER_PROOF_HEX)
 		return SL_EINVAL;
 	char want[CLUSTER_PROOF_HEX + 1];
-	cluster_proof(secret, side, server_nonce, client_nonce, name, want);
+	cluster_proof_bound(secret, side, server_nonce, client_nonce, name, binding, want);
 	return ct_equal(want, proof, CLUSTER_PROOF_HEX) ? 0 : SL_EAUTH;
 }

@@ -25,6 +25,16 @@ void cluster_nonce(char out[CLUSTER_NONCE_HEX + 1]);
 /* The proof one side sends: hex HMAC over the side, both nonces and the downstream's name. */
 void cluster_proof(const char *secret, enum cluster_side side, const char *server_nonce,
                    const char *client_nonce, const char *name, char out[CLUSTER_PROOF_HEX + 1]);
+/*
+ * The same, bound to the TLS session the link runs over: binding is the
+ * session's exporter value (RFC 5705, core/tls.h) as hex, which each end
+ * derives alike and a relay that terminates TLS cannot make equal on its
+ * two sides; so a proof relayed from one TLS session to another fails.
+ * NULL or "": a plain link (the proof is cluster_proof's).
+ */
+void cluster_proof_bound(const char *secret, enum cluster_side side, const char *server_nonce,
+                         const char *client_nonce, const char *name, const char *binding,
+                         char out[CLUSTER_PROOF_HEX + 1]);
 
 /*
  * Checks a proof received from the other side, in constant time.  Returns 0,
@@ -33,5 +43,9 @@ void cluster_proof(const char *secret, enum cluster_side side, const char *serve
  */
 int cluster_proof_check(const char *secret, enum cluster_side side, const char *server_nonce,
                         const char *client_nonce, const char *name, const char *proof);
+/* cluster_proof_check for a proof bound to a TLS session (cluster_proof_bound). */
+int cluster_proof_check_bound(const char *secret, enum cluster_side side,
+                              const char *server_nonce, const char *client_nonce,
+                              const char *name, const char *binding, const char *proof);
 
 #endif

@@ -22,6 +22,8 @@ struct bytes;
 struct stream_registry;
 
 /* The node's settings the cluster reads (docs/clustering.md); filled by the node. */
+struct tls_client;
+
 struct cluster_settings {
 	const char *role;                /* standalone, origin, edge, relay */
 	int clustering;
@@ -40,6 +42,7 @@ struct cluster_settings {
 	uint64_t pull_miss_hold_ms;      /* first hold-off for a name no upstream has; 0: none */
 	uint64_t pull_miss_hold_max_ms;  /* the hold-off doubles up to this */
 	const struct rtmp_reader_limits *rtmp_limits;
+	struct tls_client *tls;          /* links to upstreams over RTMPS (core/tls.h); NULL: plain */
 };
 
 /* Sending on a downstream link; link is what the node passed to cluster_peer_command(). */

@@ -263,6 +263,7 @@ static void try_next(struct pull *p, uint64_t now)
 		.host = u->host, .port = u->port, .app = p->app,
 		.secret = cl->host.cfg->secret, .name = cl->host.name, .via = p->via,
 		.timeout_ms = cl->host.cfg->upstream_timeout_ms, .limits = cl->host.cfg->rtmp_limits,
+		.tls = cl->host.cfg->tls,
 	};
 	p->state = PULL_CONNECTING;
 	p->attempts++;

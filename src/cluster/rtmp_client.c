@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/tls.h"
 #include "proto/amf0.h"
 #include "proto/rtmp.h"
 #include "proto/rtmp_handshake.h"
@@ -32,12 +33,14 @@ struct rtmp_client {
 	uint64_t last_rx_ms;
 	uv_getaddrinfo_t resolve;
 	uv_connect_t connect;
-	uv_tcp_t tcp;
+	struct io_stream io;             /* plain, or RTMPS with tls */
+	struct tls_client *tls;
 	int tcp_open;
 	struct rtmp_hs hs;
 	struct rtmp_reader reader;
 	char server_nonce[CLUSTER_NONCE_HEX + 1];
 	char client_nonce[CLUSTER_NONCE_HEX + 1];
+	char binding[2 * TLS_EXPORTER_LEN + 1]; /* the TLS session's exporter, hex; "": plain */
 	uint64_t queued;                 /* bytes handed to libuv, not yet written */
 	uint64_t acked;
 	uint32_t peer_window;
@@ -66,14 +69,14 @@ static void on_tcp_closed(uv_handle_t *h)
 static void finish_close(struct rtmp_client *c)
 {
 	if (c->tcp_open) {
-		uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+		io_close(&c->io, on_tcp_closed);
 		return;
 	}
 	/* Never got a socket: report from the loop all the same, never from inside open(). */
-	uv_tcp_init(c->loop, &c->tcp);
-	c->tcp.data = c;
+	uv_tcp_init(c->loop, &c->io.u.tcp);
+	c->io.u.tcp.data = c;
 	c->tcp_open = 1;
-	uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+	io_close(&c->io, on_tcp_closed);
 }
 
 void rtmp_client_close(struct rtmp_client *c, const char *reason)
@@ -92,7 +95,7 @@ void rtmp_client_close(struct rtmp_client *c, const char *reason)
 	}
 	if (was == ST_CONNECTING) {
 		/* Closing the handle cancels the connect; its callback runs first. */
-		uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+		io_close(&c->io, on_tcp_closed);
 		c->tcp_open = 0;
 		return;
 	}
@@ -122,7 +125,7 @@ static void send_raw(struct rtmp_client *c, const uint8_t *p, size_t n)
 	w->len = n;
 	w->c = c;
 	uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)n);
-	int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb);
+	int rc = io_write(&c->io, &w->req, &buf, 1, write_cb);
 	if (rc < 0) {
 		free(w);
 		rtmp_client_close(c, uv_strerror(rc));
@@ -176,9 +179,14 @@ static void send_connect(struct rtmp_client *c)
 static void send_auth(struct rtmp_client *c)
 {
 	char proof[CLUSTER_PROOF_HEX + 1];
+	/* Over RTMPS, bound to this TLS session (cluster_auth.h): a relay cannot pass it on. */
+	if (io_stream_tls_binding(&c->io, c->binding) < 0) {
+		rtmp_client_close(c, "TLS session not established");
+		return;
+	}
 	cluster_nonce(c->client_nonce);
-	cluster_proof(c->secret, CLUSTER_DOWNSTREAM, c->server_nonce, c->client_nonce, c->name,
-	              proof);
+	cluster_proof_bound(c->secret, CLUSTER_DOWNSTREAM, c->server_nonce, c->client_nonce,
+	                    c->name, c->binding, proof);
 	struct bytes b, amf;
 	bytes_init(&b);
 	bytes_init(&amf);
@@ -230,8 +238,9 @@ static void setup_reply(struct rtmp_client *c, const struct rtmp_msg *m)
 		const char *proof = cmd.nargs ? amf0_str(amf0_get(cmd.args[0], "proof")) : NULL;
 		if (is_error) {
 			rtmp_client_close(c, "upstream refused our cluster proof (wrong secret?)");
-		} else if (cluster_proof_check(c->secret, CLUSTER_UPSTREAM, c->server_nonce,
-		                               c->client_nonce, c->name, proof) != 0) {
+		} else if (cluster_proof_check_bound(c->secret, CLUSTER_UPSTREAM, c->server_nonce,
+		                                     c->client_nonce, c->name, c->binding,
+		                                     proof) != 0) {
 			rtmp_client_close(c, "upstream could not prove it holds the cluster secret");
 		} else {
 			c->stage = ST_READY;
@@ -308,6 +317,12 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || c->stage == ST_CLOSING)
 		return;
 	if (nread < 0) {
+		const char *tls_why = io_stream_tls_error(&c->io);
+		if (*tls_why) {
+			snprintf(c->reason_buf, sizeof(c->reason_buf), "TLS %s", tls_why);
+			rtmp_client_close(c, c->reason_buf);
+			return;
+		}
 		rtmp_client_close(c, nread == UV_EOF ? "upstream closed" : uv_strerror((int)nread));
 		return;
 	}
@@ -345,7 +360,12 @@ static void connected_cb(uv_connect_t *req, int status)
 		rtmp_client_close(c, c->reason_buf);
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_nodelay(&c->io.u.tcp, 1);
+	if (c->tls && io_stream_attach_tls_client(&c->io, c->tls, c->host) < 0) {
+		c->stage = ST_HANDSHAKE;
+		rtmp_client_close(c, "TLS setup failed");
+		return;
+	}
 	c->stage = ST_HANDSHAKE;
 	c->last_rx_ms = uv_now(c->loop);
 	struct bytes out;
@@ -353,7 +373,7 @@ static void connected_cb(uv_connect_t *req, int status)
 	rtmp_hs_client_init(&c->hs, &out);
 	queue(c, &out);
 	bytes_free(&out);
-	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	io_read_start(&c->io, alloc_cb, read_cb);
 }
 
 static void resolved_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -372,12 +392,12 @@ static void resolved_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		rtmp_client_close(c, c->reason_buf);
 		return;
 	}
-	uv_tcp_init(c->loop, &c->tcp);
-	c->tcp.data = c;
+	uv_tcp_init(c->loop, &c->io.u.tcp);
+	c->io.u.tcp.data = c;
 	c->tcp_open = 1;
 	c->stage = ST_CONNECTING;
 	c->connect.data = c;
-	int rc = uv_tcp_connect(&c->connect, &c->tcp, res->ai_addr, connected_cb);
+	int rc = uv_tcp_connect(&c->connect, &c->io.u.tcp, res->ai_addr, connected_cb);
 	uv_freeaddrinfo(res);
 	if (rc < 0) {
 		snprintf(c->reason_buf, sizeof(c->reason_buf), "connect failed: %s", uv_strerror(rc));
@@ -401,6 +421,7 @@ struct rtmp_client *rtmp_client_open(uv_loop_t *loop, const struct rtmp_client_c
 	snprintf(c->peer, sizeof(c->peer), "%s:%d", cfg->host, cfg->port);
 	c->port = cfg->port;
 	c->timeout_ms = cfg->timeout_ms;
+	c->tls = cfg->tls;
 	c->last_rx_ms = uv_now(loop);
 	rtmp_reader_init(&c->reader, cfg->limits);
 	c->stage = ST_RESOLVING;

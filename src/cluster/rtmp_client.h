@@ -22,6 +22,7 @@
 #define RTMP_CLIENT_CHUNK_SIZE 4096
 
 struct rtmp_client;
+struct tls_client;
 
 struct rtmp_client_ops {
 	/* Connected and both sides proved they hold the secret. */
@@ -41,6 +42,7 @@ struct rtmp_client_config {
 	const char *via;             /* nodes the request passed through, this one last; or NULL */
 	uint64_t timeout_ms;         /* silence that closes the link */
 	const struct rtmp_reader_limits *limits;
+	struct tls_client *tls;      /* RTMPS to the peer, the proof bound to it; NULL: plain */
 };
 
 /* Starts connecting; never NULL (a failure arrives as closed()). */

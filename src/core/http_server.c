@@ -10,6 +10,7 @@
 #include "core/list.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/tls.h"
 #include "core/net.h"
 #include "core/ratelimit.h"
 
@@ -41,7 +42,7 @@ struct http_server {
 struct http_conn {
 	struct conn base;
 	struct http_server *srv;
-	uv_tcp_t tcp;
+	struct io_stream io;          /* its socket, plain or TLS */
 	struct list_node link;
 	enum conn_state state;
 	struct bytes in;              /* received; bytes before in_off are consumed */
@@ -133,7 +134,7 @@ void http_conn_close(struct http_conn *c, const char *reason)
 	if (reason)
 		log_debug("http_close", "client=%llu peer=%s reason=\"%s\"",
 		          (unsigned long long)c->base.id, c->base.peer, reason);
-	uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+	io_close(&c->io, on_conn_closed);
 }
 
 static void kick(struct conn *base, const char *reason)
@@ -172,7 +173,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void stop_reading(struct http_conn *c)
 {
 	if (c->reading) {
-		uv_read_stop((uv_stream_t *)&c->tcp);
+		io_read_stop(&c->io);
 		c->reading = 0;
 	}
 }
@@ -223,7 +224,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 static void start_reading(struct http_conn *c)
 {
 	if (!c->reading && c->state != HC_CLOSING) {
-		if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) == 0)
+		if (io_read_start(&c->io, alloc_cb, read_cb) == 0)
 			c->reading = 1;
 	}
 }
@@ -330,7 +331,7 @@ static void send_out(struct http_conn *c)
 	}
 	c->wreq.data = c;
 	c->write_started_ms = now_ms(c->srv);
-	int rc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, b, nb, write_cb);
+	int rc = io_write(&c->io, &c->wreq, b, nb, write_cb);
 	if (rc < 0) {
 		release_refs(c);
 		http_conn_close(c, uv_strerror(rc));
@@ -438,8 +439,8 @@ void http_respond_error(struct http_conn *c, int status, const char *message)
 	http_respond_json(c, status, o);
 }
 
-uv_stream_t *http_stream_begin(struct http_conn *c, int status, const char *content_type,
-                               void (*on_close)(void *arg), void *arg)
+struct io_stream *http_stream_begin(struct http_conn *c, int status, const char *content_type,
+                                    void (*on_close)(void *arg), void *arg)
 {
 	consume_request(c);
 	c->keep_alive = 0;
@@ -450,7 +451,7 @@ uv_stream_t *http_stream_begin(struct http_conn *c, int status, const char *cont
 	send_out(c);
 	/* Keep reading: that is how a viewer that went away is noticed. */
 	start_reading(c);
-	return (uv_stream_t *)&c->tcp;
+	return &c->io;
 }
 
 static void end_cb(uv_write_t *req, int status)
@@ -470,7 +471,7 @@ void http_stream_end(struct http_conn *c)
 	req->data = c;
 	uv_buf_t b = uv_buf_init(last, 5);
 	c->base.bytes_out += 5;
-	if (uv_write(req, (uv_stream_t *)&c->tcp, &b, 1, end_cb) < 0) {
+	if (io_write(&c->io, req, &b, 1, end_cb) < 0) {
 		free(req);
 		http_conn_close(c, NULL);
 	}
@@ -485,26 +486,33 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	struct http_conn *c = xcalloc(1, sizeof(*c));
 	c->srv = s;
-	uv_tcp_init(s->loop, &c->tcp);
-	c->tcp.data = c;
+	uv_tcp_init(s->loop, &c->io.u.tcp);
+	c->io.u.tcp.data = c;
 	list_init(&c->base.link);
 	list_add_tail(&s->conns, &c->link);
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+	if (uv_accept(server, io_uv(&c->io)) < 0) {
 		c->state = HC_CLOSING;
-		uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+		io_close(&c->io, on_conn_closed);
 		return;
 	}
 	char peer[64];
-	net_peer_name(&c->tcp, peer, sizeof(peer));
-	int admit = s->stopping ? 0 : conn_table_add(s->cfg.conns, &c->base, "http", peer,
+	net_peer_name(&c->io.u.tcp, peer, sizeof(peer));
+	const char *kind = s->cfg.tls ? "https" : "http";
+	int admit = s->stopping ? 0 : conn_table_add(s->cfg.conns, &c->base, kind, peer,
 	                                             &http_conn_ops);
 	if (s->stopping || admit < 0) {
-		conn_table_log_refusal(s->cfg.conns, "http", peer, admit);
+		conn_table_log_refusal(s->cfg.conns, kind, peer, admit);
 		c->state = HC_CLOSING;
-		uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+		io_close(&c->io, on_conn_closed);
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_nodelay(&c->io.u.tcp, 1);
+	if (s->cfg.tls && io_stream_attach_tls_server(&c->io, s->cfg.tls) < 0) {
+		log_warn("tls_attach_failed", "peer=%s", peer);
+		c->state = HC_CLOSING;
+		io_close(&c->io, on_conn_closed);
+		return;
+	}
 	c->state = HC_READING;
 	c->last_activity_ms = now_ms(s);
 	start_reading(c);
@@ -583,7 +591,8 @@ int http_server_start(uv_loop_t *loop, const struct http_server_config *cfg,
 	s->limits.max_headers = HTTP_MAX_HEADERS;
 	list_init(&s->conns);
 	s->listener.data = s;
-	int rc = net_listen(loop, &s->listener, cfg->bind, cfg->port, 1024, on_connection, "http");
+	int rc = net_listen(loop, &s->listener, cfg->bind, cfg->port, 1024, on_connection,
+	                    cfg->tls ? "https" : "http");
 	s->open_handles++;
 	if (rc < 0) {
 		s->stopping = 1;

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "core/conn.h"
+#include "core/io_stream.h"
 #include "core/http_parser.h"
 #include "core/rbuf.h"
 
@@ -38,6 +39,7 @@ struct http_server_config {
 	uint64_t send_timeout_ms;      /* a response write may take; 0: 30 s */
 	int cors;                      /* add Access-Control-Allow-Origin: * */
 	struct conn_table *conns;      /* shared with other protocols; required */
+	struct tls_server *tls;        /* HTTPS with this certificate (tls.h); NULL: plain HTTP */
 	http_handler_fn handler;
 	void *ctx;
 };
@@ -80,12 +82,12 @@ void http_respond_error(struct http_conn *c, int status, const char *message);
 
 /*
  * Starts a streamed response (chunked transfer encoding, no keep-alive) and
- * returns the socket: the caller then writes chunk-framed bytes to it
- * directly.  Bytes the peer sends afterwards are discarded.  on_close(arg)
+ * returns the stream: the caller then writes chunk-framed bytes to it
+ * directly with io_write (io_stream.h: plain or TLS alike).  Bytes the peer sends afterwards are discarded.  on_close(arg)
  * is called once when the connection closes for any reason.
  */
-uv_stream_t *http_stream_begin(struct http_conn *c, int status, const char *content_type,
-                               void (*on_close)(void *arg), void *arg);
+struct io_stream *http_stream_begin(struct http_conn *c, int status, const char *content_type,
+                                    void (*on_close)(void *arg), void *arg);
 /* Ends a streamed response (the last chunk) and closes after it is sent. */
 void http_stream_end(struct http_conn *c);
 

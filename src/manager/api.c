@@ -580,6 +580,29 @@ int mgr_route_opts(struct manager *m, const char *app, const char *stream, enum 
 	return status;
 }
 
+/* The same URLs over the node's TLS listeners, where it has them (docs/security.md#tls). */
+static json_t *secure_urls(const struct mnode *nd, const char *app, const char *stream,
+                           enum route_action a)
+{
+	json_t *o = json_object();
+	char u[600];
+	if (nd->place.rtmps_port > 0) {
+		snprintf(u, sizeof(u), "rtmps://%s:%d/%s/%s", nd->place.host, nd->place.rtmps_port,
+		         app, stream);
+		json_object_set_new(o, "rtmp", json_string(u));
+	}
+	if (nd->place.https_port > 0 && a != ROUTE_BROADCAST) {
+		static const char *const keys[] = { "flv", "hls", "watch", "whep" };
+		static const char *const tails[] = { ".flv", "/index.m3u8", "/", "/whep" };
+		for (int i = 0; i < 4; i++) {
+			snprintf(u, sizeof(u), "https://%s:%d/%s/%s%s", nd->place.host,
+			         nd->place.https_port, app, stream, tails[i]);
+			json_object_set_new(o, keys[i], json_string(u));
+		}
+	}
+	return o;
+}
+
 void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnode *nd,
                        const char *app, const char *stream, enum route_action a)
 {
@@ -599,6 +622,8 @@ void mgr_respond_route(struct manager *m, struct http_conn *c, const struct mnod
 	                                    : json_pack("{s:s, s:s, s:s, s:s, s:s}", "rtmp", rtmp,
 	                                                "flv", flv, "hls", hls, "watch", watch,
 	                                                "whep", whep);
+	if (nd->place.rtmps_port > 0 || nd->place.https_port > 0)
+		json_object_set_new(urls, "secure", secure_urls(nd, app, stream, a));
 	if (nd->place.srt_port > 0) {
 		/* SRT's access-control stream id says what the caller wants (docs/srt.md). */
 		char srt[640];

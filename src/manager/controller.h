@@ -50,6 +50,7 @@ struct node_place {
 	int rtmp_port, http_port;
 	int srt_port;                  /* 0: the node has no SRT listener */
 	int rtsp_port;                 /* 0: the node has no RTSP listener */
+	int rtmps_port, https_port;    /* 0: the node has no such TLS listener */
 	int pid;                    /* local controller; 0 elsewhere */
 	char instance[CTL_INSTANCE_MAX]; /* the controller's handle (script's or cloud's id) */
 };
@@ -164,6 +165,7 @@ struct local_controller_config {
 	const char *cluster_secret;
 	const char *dir;            /* node config files and logs */
 	const char *log_level;
+	const char *manager_ca_file; /* an https:// manager_url: what nodes verify it with */
 };
 
 struct controller *controller_local_new(uv_loop_t *loop, const struct local_controller_config *cfg,

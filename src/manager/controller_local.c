@@ -98,6 +98,8 @@ static int write_config(struct local_controller *lc, const struct node_spec *spe
 	        spec->role, spec->group, lc->cfg.manager_url);
 	fprintf(f, "rtmp-port = %d\nhttp-port = %d\n", rtmp_port, http_port);
 	fprintf(f, "log-level = %s\n", lc->cfg.log_level);
+	if (lc->cfg.manager_ca_file && *lc->cfg.manager_ca_file)
+		fprintf(f, "manager-ca-file = %s\n", lc->cfg.manager_ca_file);
 	/* Every local node shares this one machine's CPU: a machine-wide cpu-limit would stop
 	 * them all at once, so CPU admission is for nodes on machines of their own. */
 	fputs("cpu-limit = 100\n", f);

@@ -22,6 +22,7 @@
 #include "core/options_doc.h"
 #include "core/sdnotify.h"
 #include "manager/manager_reload.h"
+#include "manager/manager_tls.h"
 
 #define TICK_MS 250
 
@@ -219,8 +220,9 @@ static int check_config(struct manager *m, struct manager_config *cfg)
 		const char *h = m->node_host;
 		if (strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0 || !*h)
 			h = "127.0.0.1";
-		snprintf(m->advertise, sizeof(m->advertise), strchr(h, ':') ? "http://[%s]:%d" :
-		         "http://%s:%d", h, m->node_port);
+		int https = cfg->tls_cert && *cfg->tls_cert;
+		snprintf(m->advertise, sizeof(m->advertise), strchr(h, ':') ? "%s://[%s]:%d" :
+		         "%s://%s:%d", https ? "https" : "http", h, m->node_port);
 	}
 	return -1;
 }
@@ -329,12 +331,6 @@ int manager_main(int argc, char **argv)
 		.bind = m->listen_host, .port = m->listen_port, .max_body_bytes = 1 << 20,
 		.cors = 1, .conns = &m->conns, .handler = mgr_http_handle, .ctx = m,
 	};
-	if (http_server_start(m->loop, &hcfg, &m->http) < 0) {
-		fprintf(stderr, "sluice manager: cannot listen on %s\n", cfg.listen);
-		m->http = NULL;
-		status = 1;
-		goto out;
-	}
 	/* Nodes call apart from the API: a node's request arrives at once, so a short request
 	 * and idle time keep slots turning over. */
 	struct http_server_config ncfg = {
@@ -342,6 +338,17 @@ int manager_main(int argc, char **argv)
 		.request_timeout_ms = NODE_REQUEST_TIMEOUT_MS, .keepalive_timeout_ms = NODE_IDLE_MS,
 		.conns = &m->node_conns, .handler = mgr_node_http_handle, .ctx = m,
 	};
+	if (manager_tls_start(m, &hcfg, &ncfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sluice manager: %s\n", err);
+		status = 1;
+		goto out;
+	}
+	if (http_server_start(m->loop, &hcfg, &m->http) < 0) {
+		fprintf(stderr, "sluice manager: cannot listen on %s\n", cfg.listen);
+		m->http = NULL;
+		status = 1;
+		goto out;
+	}
 	if (http_server_start(m->loop, &ncfg, &m->node_http) < 0) {
 		fprintf(stderr, "sluice manager: cannot listen on %s:%d (node-listen)\n", m->node_host,
 		        m->node_port);
@@ -397,6 +404,7 @@ out:
 	name_hold_free(&m->holds);
 	conn_table_free(&m->conns);
 	conn_table_free(&m->node_conns);
+	manager_tls_free(m);
 	if (m->store)
 		store_close(m->store);
 	store_set_password(NULL);

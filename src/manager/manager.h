@@ -67,6 +67,8 @@ struct manager_config {
 	     *k8s_secret;
 	char *gcp_project, *gcp_zone, *gcp_credentials_file, *gcp_endpoint, *gcp_token_uri,
 	     *gcp_metadata_url, *gcp_cluster_label;
+	char *tls_cert, *tls_key;        /* NULL: plain HTTP */
+	char *tls_client_ca_file;        /* NULL: no client certificates asked for */
 };
 
 extern const struct option_def manager_options[];
@@ -126,6 +128,8 @@ struct manager {
 	struct conn_table conns;       /* the API's connections */
 	struct conn_table node_conns;  /* the node listener's: anonymous API clients cannot fill it */
 	struct http_server *http, *node_http;
+	struct tls_server *tls, *node_tls; /* HTTPS (tls-cert); NULL: plain HTTP */
+	char tls_cert_path[4096];      /* tls-cert made absolute, for the nodes it launches */
 	struct strmap lcs;             /* name -> struct launch_config * */
 	struct strmap sps;             /* name -> struct scale_policy * */
 	struct strmap groups;          /* name -> struct mgroup * */

@@ -148,5 +148,14 @@ const struct option_def manager_options[] = {
 	{ "k8s-secret", OPT_STRING, OFF(k8s_secret), "sluice-cluster", 0, 0, NULL, "NAME",
 	  "kubernetes controller: the Secret whose cluster-secret key node pods read (the secret "
 	  "is never in a pod spec)" },
+	/* TLS (docs/security.md#tls) */
+	{ "tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, NULL, "FILE",
+	  "PEM certificate (leaf first, then its chain): with tls-key, listen and node-listen "
+	  "speak HTTPS only and advertise-url defaults to https://; re-read on SIGHUP" },
+	{ "tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, NULL, "FILE",
+	  "PEM private key of tls-cert; re-read on SIGHUP" },
+	{ "tls-client-ca-file", OPT_STRING, OFF(tls_client_ca_file), NULL, 0, 0, NULL, "FILE",
+	  "with tls-cert: nodes must show a client certificate that verifies against these CAs "
+	  "on node-listen (node setting manager-client-cert); unset: none asked for" },
 	OPT_END
 };

@@ -246,6 +246,9 @@ struct controller *mgr_controller_new(struct manager *m, const char *exe, char *
 			.exe = exe, .addr_base = cfg->local_addr_base, .manager_url = m->advertise,
 			.cluster_secret = cfg->cluster_secret, .dir = cfg->node_dir,
 			.log_level = cfg->node_log_level,
+			/* Its nodes trust the certificate it serves (a leaf may anchor trust);
+			 * manager_tls_start fills the path in before any launch. */
+			.manager_ca_file = cfg->tls_cert && *cfg->tls_cert ? m->tls_cert_path : NULL,
 		};
 		c = controller_local_new(m->loop, &lcc, err, err_size);
 	}

@@ -7,11 +7,12 @@
 
 #include "core/config_reload.h"
 #include "core/log.h"
+#include "manager/manager_tls.h"
 
 /* Each is read where it is used (m->cfg->...), so moving it into the live config applies it. */
 const char *const manager_reload_keys[] = {
 	"log-level", "admin-token", "public-routing", "dead-after", "launch-timeout",
-	"drain-timeout", NULL
+	"drain-timeout", "tls-cert", "tls-key", NULL
 };
 
 static struct config_reloader rl;
@@ -32,6 +33,7 @@ static void apply(void *ctx)
 {
 	struct manager *m = ctx;
 	log_set_level((enum log_level)log_level_parse(m->cfg->log_level));
+	manager_tls_reload(m);
 }
 
 int manager_reload(struct manager *m)

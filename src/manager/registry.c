@@ -260,6 +260,8 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	nd->place.http_port = (int)rep.http_port;
 	nd->place.srt_port = (int)rep.srt_port;
 	nd->place.rtsp_port = (int)rep.rtsp_port;
+	nd->place.rtmps_port = (int)rep.rtmps_port;
+	nd->place.https_port = (int)rep.https_port;
 	nd->last_seen_ms = now;
 	nd->probe_ok_ms = 0;
 	/* Clients routed here count until the node reports them, or for ROUTE_PENDING_MS (some

@@ -11,6 +11,8 @@
 
 /* One viewer's next write: iovecs over the shared messages' wire bytes. */
 struct fanout_batch {
+	uv_buf_t cipher;              /* a TLS viewer's records for the batched send (io_seal) */
+	int sealed;                   /* plaintext io_seal took; -1: plain, bufs go as they are */
 	uv_buf_t bufs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1];
 	struct media_msg *msgs[FANOUT_BATCH_MAX + FANOUT_HDR_COUNT + 1]; /* NULL: static bytes */
 	unsigned n;
@@ -304,15 +306,14 @@ static void prelude_for(struct fanout *f, uint32_t ts)
 	f->prelude_valid = 1;
 }
 
-void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, uv_stream_t *sock,
+void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, struct io_stream *sock,
                          enum wire_format wire, const struct fanout_viewer_ops *ops,
                          void *owner, uint64_t *bytes_out)
 {
 	memset(v, 0, sizeof(*v));
 	v->f = f;
 	v->sock = sock;
-	uv_os_fd_t fd = -1;
-	v->fd = uv_fileno((uv_handle_t *)sock, &fd) == 0 ? fd : -1;
+	v->fd = io_fd(sock);
 	v->wire = wire;
 	v->ops = ops;
 	v->owner = owner;
@@ -486,7 +487,7 @@ static void viewer_wrote(struct fanout_viewer *v, struct fanout_batch *b, ssize_
 			v->held[v->nheld++] = media_msg_ref(b->msgs[j]);
 	}
 	v->req.data = v;
-	int rc = uv_write(&v->req, v->sock, b->bufs + i, b->n - i, write_cb);
+	int rc = io_write(v->sock, &v->req, b->bufs + i, b->n - i, write_cb);
 	if (rc < 0) {
 		release_held(v);
 		drop(v, uv_strerror(rc));
@@ -506,7 +507,7 @@ static void viewer_flush(struct fanout_viewer *v)
 	viewer_collect(v, &b, now);
 	if (b.n == 0)
 		return;
-	viewer_wrote(v, &b, uv_try_write(v->sock, b.bufs, b.n), now);
+	viewer_wrote(v, &b, io_try_write(v->sock, b.bufs, b.n), now);
 }
 
 /*
@@ -526,8 +527,7 @@ static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl)
 			n = n->next;
 			if (v->writing)
 				continue;
-			if (v->fd < 0 || uv_is_closing((uv_handle_t *)v->sock) ||
-			    uv_stream_get_write_queue_size(v->sock) > 0) {
+			if (v->fd < 0 || io_is_closing(v->sock) || io_write_queue_size(v->sock) > 0) {
 				/* Through libuv: a closing handle's descriptor may already belong to
 				 * another connection (libuv refuses the write, the viewer is dropped);
 				 * bytes the owner queued in libuv (a control message) must not be
@@ -539,13 +539,33 @@ static void flush_viewers_batched(struct fanout *f, struct fanout_flusher *fl)
 			viewer_collect(v, b, now);
 			if (b->n == 0)
 				continue;
+			b->sealed = -1;
+			if (io_is_tls(v->sock)) {
+				/* Encrypted here, sent with the batch: TLS viewers keep the one
+				 * system call per SENDBATCH_MAX writes. */
+				int taken = io_seal(v->sock, b->bufs, b->n, &b->cipher);
+				if (taken < 0) {
+					viewer_wrote(v, b, taken, now); /* EAGAIN: queued behind */
+					continue;
+				}
+				b->sealed = taken;
+				who[sendbatch_add(&fl->sb, v->fd, (const struct iovec *)&b->cipher, 1)] = v;
+				continue;
+			}
 			/* uv_buf_t is laid out as struct iovec on Unix (libuv guarantees it). */
 			who[sendbatch_add(&fl->sb, v->fd, (const struct iovec *)b->bufs, b->n)] = v;
 		}
 		unsigned k = fl->sb.n;
 		sendbatch_run(&fl->sb);
-		for (unsigned i = 0; i < k; i++)
-			viewer_wrote(who[i], &fl->slots[i], fl->sb.result[i], now);
+		for (unsigned i = 0; i < k; i++) {
+			struct fanout_batch *b = &fl->slots[i];
+			ssize_t r = fl->sb.result[i];
+			if (b->sealed >= 0) {
+				io_sealed_sent(who[i]->sock, r);
+				r = r < 0 && r != UV_EAGAIN ? r : b->sealed;
+			}
+			viewer_wrote(who[i], b, r, now);
+		}
 	}
 }
 
@@ -561,7 +581,7 @@ static uint64_t backlog_ms(struct fanout_viewer *v, uint64_t now, uint64_t rate)
 	uint64_t kernel = 0;
 	uv_os_fd_t fd;
 	int queued = 0;
-	if (rate > 0 && uv_fileno((uv_handle_t *)v->sock, &fd) == 0 &&
+	if (rate > 0 && uv_fileno(&v->sock->u.handle, &fd) == 0 &&
 	    ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0)
 		kernel = (uint64_t)queued * 1000 / rate;
 	return lag_of(v, ours + kernel);

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "core/io_stream.h"
 #include "core/list.h"
 #include "core/sendbatch.h"
 #include "media/media_msg.h"
@@ -110,11 +111,11 @@ struct fanout_viewer {
 	/* What a flush reads and writes for every viewer, together (64 bytes). */
 	struct list_node link;
 	struct fanout *f;                 /* NULL once stopped */
-	uv_stream_t *sock;                /* borrowed from the owner */
+	struct io_stream *sock;           /* borrowed from the owner (plain or TLS) */
 	uint64_t *bytes_out;              /* the owner's counter to add sent bytes to */
 	uint64_t next_seq;
 	uint64_t lag_base_ms;             /* age of the cached GOP it started on; 0 once caught up */
-	int fd;                           /* sock's descriptor, for batched sends */
+	int fd;                           /* sock's descriptor, for batched sends; -1: none */
 	uint8_t wire;                     /* enum wire_format */
 	uint8_t wait_key;                 /* send nothing but headers until a keyframe */
 	uint8_t need_prelude;
@@ -150,7 +151,7 @@ void fanout_tick(struct fanout *f, uint64_t now_ms, uint64_t rate_bytes_per_sec)
  * and must stay allocated until its socket's close callback has run (an
  * in-flight write completes or is cancelled first).
  */
-void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, uv_stream_t *sock,
+void fanout_viewer_start(struct fanout *f, struct fanout_viewer *v, struct io_stream *sock,
                          enum wire_format wire, const struct fanout_viewer_ops *ops,
                          void *owner, uint64_t *bytes_out);
 /* Detaches v from its stream (idempotent). */

@@ -97,18 +97,18 @@ int flv_tap_start(struct flv_tap *t, struct stream *s, const struct fanout_viewe
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) < 0)
 		return -1;
 	memset(t, 0, sizeof(*t));
-	uv_pipe_init(s->fanout.loop, &t->pipe_w, 0);
+	uv_pipe_init(s->fanout.loop, &t->pipe_w.u.pipe, 0);
 	uv_pipe_init(s->fanout.loop, &t->pipe_r, 0);
-	t->pipe_w.data = t->pipe_r.data = t;
+	t->pipe_w.u.pipe.data = t->pipe_r.data = t;
 	t->pipes_open = 2;
-	uv_pipe_open(&t->pipe_w, fds[0]);
+	uv_pipe_open(&t->pipe_w.u.pipe, fds[0]);
 	uv_pipe_open(&t->pipe_r, fds[1]);
 	bytes_init(&t->buf);
 	t->on_tag = on_tag;
 	t->on_fail = on_fail;
 	t->arg = arg;
 	flv_tap_read(t, 1);
-	fanout_viewer_start(&s->fanout, &t->v, (uv_stream_t *)&t->pipe_w, WIRE_FLV, ops, owner,
+	fanout_viewer_start(&s->fanout, &t->v, &t->pipe_w, WIRE_FLV, ops, owner,
 	                    &t->fanout_bytes);
 	return 0;
 }
@@ -134,6 +134,6 @@ void flv_tap_close(struct flv_tap *t, void (*done)(void *arg), void *arg)
 	/* The viewer's memory must outlive an in-flight write: done once both are closed. */
 	fanout_viewer_stop(&t->v);
 	t->done = done;
-	uv_close((uv_handle_t *)&t->pipe_w, pipe_closed);
+	uv_close(&t->pipe_w.u.handle, pipe_closed);
 	uv_close((uv_handle_t *)&t->pipe_r, pipe_closed);
 }

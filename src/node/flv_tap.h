@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "core/bytes.h"
+#include "core/io_stream.h"
 #include "media/fanout.h"
 #include "media/stream.h"
 
@@ -30,7 +31,8 @@ typedef void (*flv_tap_fail_cb)(void *arg, const char *reason);
 
 struct flv_tap {
 	struct fanout_viewer v;
-	uv_pipe_t pipe_w, pipe_r;
+	struct io_stream pipe_w;      /* the fan-out's side (io_stream.h: never TLS) */
+	uv_pipe_t pipe_r;
 	int pipes_open;
 	int reading, closing;
 	struct bytes buf;              /* wire bytes read, not yet whole tags */

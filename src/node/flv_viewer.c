@@ -85,7 +85,7 @@ void flv_viewer_serve(struct node *n, struct http_conn *c, const char *app, cons
 	fv->conn = c;
 	fv->stream = stream_ref(s);
 	http_add_header(c, "Cache-Control", "no-cache");
-	uv_stream_t *sock = http_stream_begin(c, 200, "video/x-flv", on_conn_close, fv);
+	struct io_stream *sock = http_stream_begin(c, 200, "video/x-flv", on_conn_close, fv);
 	n->stats.plays++;
 	log_info("play_start", "client=%llu peer=%s protocol=flv app=%s stream=%s",
 	         (unsigned long long)base->id, base->peer, app, name);

@@ -356,7 +356,7 @@ struct hls_streamer {
 	struct list_node link;
 	struct hls_live *hl;          /* NULL once the stream's packaging went away */
 	struct http_conn *c;
-	uv_stream_t *sock;
+	struct io_stream *sock;
 	uint64_t msn;
 	unsigned track;
 	unsigned sent;                /* parts written */
@@ -426,7 +426,7 @@ static void serve_streamer(struct hls_streamer *st)
 		bytes_free(&cut);
 		http_conn_base(st->c)->bytes_out += w->b.len;
 		uv_buf_t buf = uv_buf_init((char *)w->b.data, (unsigned)w->b.len);
-		if (uv_write(&w->req, st->sock, &buf, 1, part_written) < 0) {
+		if (io_write(st->sock, &w->req, &buf, 1, part_written) < 0) {
 			bytes_free(&w->b);
 			free(w);
 			http_conn_close(st->c, "write failed");

@@ -2,8 +2,10 @@
 /*
  * manager_link.c - register and heartbeat to the stream manager (see
  * manager_link.h).  One request at a time, Connection: close, a 3 s limit
- * on each; the manager's URL is http://HOST:PORT with a numeric or
- * resolvable host (resolved on each connect, asynchronously).  The body is
+ * on each; the manager's URL is http://HOST:PORT or https://HOST:PORT with a
+ * numeric or resolvable host (resolved on each connect, asynchronously); an
+ * https:// manager's certificate must verify against manager-ca-file (or the
+ * system's CAs) and name the host, or the request goes no further.  The body is
  * proto/heartbeat.h's; requests and answers are signed (proto/node_sign.h):
  * registration with the cluster secret, heartbeats with this node's own
  * key, and an answer that is not the manager's is ignored.
@@ -20,6 +22,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/ratelimit.h"
+#include "core/tls.h"
 #include "node/manager_reply.h"
 #include "proto/heartbeat.h"
 #include "proto/node_sign.h"
@@ -39,7 +42,8 @@ struct manager_link {
 	char port[8];
 	uv_timer_t beat;
 	uv_getaddrinfo_t gai;
-	uv_tcp_t tcp;
+	struct io_stream io;       /* plain, or TLS for an https:// manager */
+	struct tls_client *tls;    /* NULL: http:// */
 	uv_connect_t creq;
 	uv_write_t wreq;
 	struct bytes out, in;
@@ -69,15 +73,17 @@ int manager_link_init(struct node *n, char *err, size_t err_size)
 	if (!cfg->manager || !*cfg->manager)
 		return 0;
 	const char *url = cfg->manager;
-	if (strncmp(url, "http://", 7) != 0) {
-		snprintf(err, err_size, "manager: expected http://HOST:PORT, got '%s'", url);
+	int https = strncmp(url, "https://", 8) == 0;
+	if (strncmp(url, "http://", 7) != 0 && !https) {
+		snprintf(err, err_size, "manager: expected http(s)://HOST:PORT, got '%s'", url);
 		return -1;
 	}
-	const char *h = url + 7, *colon = strrchr(h, ':');
+	const char *h = url + (https ? 8 : 7), *colon = strrchr(h, ':');
 	const char *slash = strchr(h, '/');
 	size_t hlen = colon ? (size_t)(colon - h) : (slash ? (size_t)(slash - h) : strlen(h));
 	const char *pend = slash ? slash : h + strlen(h);
-	char port[8] = "80";
+	char port[8];
+	snprintf(port, sizeof(port), "%s", https ? "443" : "80");
 	if (colon && (!slash || colon < slash)) {
 		size_t plen = (size_t)(pend - colon - 1);
 		if (plen == 0 || plen > 5 || strspn(colon + 1, "0123456789") < plen) {
@@ -90,7 +96,7 @@ int manager_link_init(struct node *n, char *err, size_t err_size)
 		hlen = (size_t)(pend - h);
 	}
 	if (hlen == 0 || hlen >= 256 || (slash && slash[1])) {
-		snprintf(err, err_size, "manager: expected http://HOST:PORT, got '%s'", url);
+		snprintf(err, err_size, "manager: expected http(s)://HOST:PORT, got '%s'", url);
 		return -1;
 	}
 	if (!cfg->group || !*cfg->group) {
@@ -110,8 +116,19 @@ int manager_link_init(struct node *n, char *err, size_t err_size)
 		snprintf(err, err_size, "role: a managed node is an origin, edge or relay");
 		return -1;
 	}
+	struct tls_client *tls = NULL;
+	if (https) {
+		char terr[300];
+		tls = tls_client_new(cfg->manager_ca_file, cfg->manager_client_cert,
+		                     cfg->manager_client_key, terr, sizeof(terr));
+		if (!tls) {
+			snprintf(err, err_size, "manager-ca-file: %s", terr);
+			return -1;
+		}
+	}
 	link_ = xcalloc(1, sizeof(*link_));
 	link_->node = n;
+	link_->tls = tls;
 	memcpy(link_->host, h, hlen);
 	link_->host[hlen] = '\0';
 	snprintf(link_->port, sizeof(link_->port), "%s", port);
@@ -170,6 +187,8 @@ static char *report_body(struct node *n)
 	r.http_port = cfg->public_http_port ? cfg->public_http_port : cfg->http_port;
 	r.srt_port = cfg->srt ? cfg->srt_port : 0;
 	r.rtsp_port = cfg->rtsp_port;
+	r.rtmps_port = n->rtmps_on ? cfg->rtmps_port : 0;
+	r.https_port = n->https ? cfg->https_port : 0;
 	r.connections = n->conns.count;
 	r.publishers = rtmp_server_count(n, 1);
 	r.viewers = viewers;
@@ -207,6 +226,7 @@ static void maybe_free(struct manager_link *l)
 		return;
 	bytes_free(&l->out);
 	bytes_free(&l->in);
+	tls_client_free(l->tls);
 	free(l);
 }
 
@@ -220,8 +240,8 @@ static void tcp_closed(uv_handle_t *h)
 
 static void finish(struct manager_link *l)
 {
-	if (l->tcp_open && !uv_is_closing((uv_handle_t *)&l->tcp))
-		uv_close((uv_handle_t *)&l->tcp, tcp_closed);
+	if (l->tcp_open && !io_is_closing(&l->io))
+		io_close(&l->io, tcp_closed);
 	else if (!l->tcp_open)
 		l->phase = LINK_IDLE;
 }
@@ -232,6 +252,19 @@ static void fail(struct manager_link *l, const char *why)
 {
 	set_reachable(l, 0, why);
 	finish(l);
+}
+
+/* fail() for an I/O error; a TLS one says why (a manager whose certificate does not verify
+ * is not talked to, and the log says so). */
+static void fail_status(struct manager_link *l, int status)
+{
+	const char *why = io_stream_tls_error(&l->io);
+	char text[200];
+	if (*why)
+		snprintf(text, sizeof(text), "TLS %s", why);
+	else
+		snprintf(text, sizeof(text), "%s", uv_strerror(status));
+	fail(l, text);
 }
 
 /* Whether the answer is the manager's, to this request: a registration's is signed with the
@@ -338,10 +371,11 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	if (nread == UV_EOF) {
-		uv_read_stop(s);
+		io_read_stop(&l->io);
 		handle_response(l);
 	} else if (nread < 0) {
-		fail(l, uv_strerror((int)nread));
+		(void)s;
+		fail_status(l, (int)nread);
 	}
 }
 
@@ -349,7 +383,7 @@ static void write_cb(uv_write_t *w, int status)
 {
 	struct manager_link *l = w->data;
 	if (status < 0 && status != UV_ECANCELED)
-		fail(l, uv_strerror(status));
+		fail_status(l, status);
 }
 
 static void connect_cb(uv_connect_t *c, int status)
@@ -361,11 +395,16 @@ static void connect_cb(uv_connect_t *c, int status)
 		return;
 	}
 	l->phase = LINK_BUSY;
+	if (l->tls && io_stream_attach_tls_client(&l->io, l->tls, l->host) < 0) {
+		fail(l, "TLS setup failed");
+		return;
+	}
 	uv_buf_t b = uv_buf_init((char *)l->out.data, (unsigned)l->out.len);
 	l->wreq.data = l;
-	int rc = uv_write(&l->wreq, (uv_stream_t *)&l->tcp, &b, 1, write_cb);
+	/* On TLS the request waits for the handshake; a refused certificate fails it. */
+	int rc = io_write(&l->io, &l->wreq, &b, 1, write_cb);
 	if (rc == 0)
-		rc = uv_read_start((uv_stream_t *)&l->tcp, alloc_cb, read_cb);
+		rc = io_read_start(&l->io, alloc_cb, read_cb);
 	if (rc < 0)
 		fail(l, uv_strerror(rc));
 }
@@ -386,12 +425,13 @@ static void resolved_cb(uv_getaddrinfo_t *g, int status, struct addrinfo *ai)
 		set_reachable(l, 0, status < 0 ? uv_strerror(status) : "no address");
 		return;
 	}
-	uv_tcp_init(l->node->loop, &l->tcp);
-	l->tcp.data = l;
+	uv_tcp_init(l->node->loop, &l->io.u.tcp);
+	l->io.u.tcp.data = l;
+	l->io.tls = NULL;
 	l->tcp_open = 1;
 	l->phase = LINK_CONNECTING;
 	l->creq.data = l;
-	int rc = uv_tcp_connect(&l->creq, &l->tcp, ai->ai_addr, connect_cb);
+	int rc = uv_tcp_connect(&l->creq, &l->io.u.tcp, ai->ai_addr, connect_cb);
 	uv_freeaddrinfo(ai);
 	if (rc < 0)
 		fail(l, uv_strerror(rc));
@@ -472,7 +512,7 @@ void manager_link_stop(void)
 	l->stopping = 1;
 	if (l->gai_pending)
 		uv_cancel((uv_req_t *)&l->gai);
-	if (l->tcp_open && !uv_is_closing((uv_handle_t *)&l->tcp))
-		uv_close((uv_handle_t *)&l->tcp, tcp_closed);
+	if (l->tcp_open && !io_is_closing(&l->io))
+		io_close(&l->io, tcp_closed);
 	uv_close((uv_handle_t *)&l->beat, beat_closed);
 }

@@ -20,6 +20,7 @@
 #include "core/name.h"
 #include "core/options_doc.h"
 #include "core/sdnotify.h"
+#include "core/tls.h"
 #include "media/media_msg.h"
 #include "node/hls_http.h"
 #include "node/manager_link.h"
@@ -110,10 +111,13 @@ void node_cluster_settings(struct node *n)
 	cs->pull_miss_hold_ms = cfg->pull_miss_hold;
 	cs->pull_miss_hold_max_ms = cfg->pull_miss_hold_max;
 	cs->rtmp_limits = &n->rtmp_limits;
+	cs->tls = n->cluster_tls;
 }
 
 static int cluster_setup(struct node *n, char *err, size_t err_size)
 {
+	if (node_cluster_tls_init(n, err, err_size) < 0)
+		return -1;
 	node_cluster_settings(n);
 	struct cluster_host host = {
 		.loop = n->loop, .name = n->name, .cfg = &n->cluster_cfg, .streams = &n->streams,
@@ -159,6 +163,7 @@ static void node_stop(struct node *n, const char *why)
 	rtsp_server_stop(n);
 	if (n->http)
 		http_server_stop(n->http);
+	node_tls_stop(n);
 	/* The tick keeps running to enforce the finishing grace, but no longer holds the loop. */
 	uv_unref((uv_handle_t *)&n->tick);
 	uv_timer_init(n->loop, &force_timer);
@@ -256,6 +261,7 @@ int node_main(int argc, char **argv)
 		rc = 0;
 	}
 	if (rc >= 0) {
+		tls_client_free(n->cluster_tls);
 		options_free(node_options, &cfg);
 		free(n);
 		return rc;
@@ -325,6 +331,15 @@ int node_main(int argc, char **argv)
 		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
 		goto out;
 	}
+	if (node_tls_start(n, &hcfg) < 0) {
+		status = 1;
+		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
+		http_server_stop(n->http);
+		n->http = NULL;
+		node_tls_stop(n);
+		stream_registry_close(&n->streams);
+		goto out;
+	}
 	if (whep_start(n) < 0) {
 		status = 1;
 		uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
@@ -364,6 +379,8 @@ out:
 		uv_run(n->loop, UV_RUN_DEFAULT);
 	}
 	uv_loop_close(n->loop);
+	tls_server_free(n->tls);
+	tls_client_free(n->cluster_tls);
 	conn_table_free(&n->conns);
 	ipcount_free(&n->publishers_by_ip);
 	ipcount_free(&n->partial_by_ip);

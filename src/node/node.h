@@ -6,6 +6,7 @@
 #ifndef SLUICE_NODE_NODE_H
 #define SLUICE_NODE_NODE_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -20,6 +21,8 @@
 #include "proto/rtmp_chunk.h"
 
 struct rtc_server;
+struct tls_server;
+struct bytes;
 
 struct node_stats {
 	uint64_t publishes;              /* accepted */
@@ -49,6 +52,12 @@ struct node {
 	uv_tcp_t rtmp_listener;
 	struct list_node rtmp_conns;     /* struct rtmp_conn, for sweeps */
 	struct http_server *http;
+	/* TLS (node_tls.c): the certificate, the HTTPS server and the RTMPS listener */
+	struct tls_server *tls;          /* NULL: no tls-cert */
+	struct http_server *https;
+	uv_tcp_t rtmps_listener;
+	int rtmps_on;
+	struct tls_client *cluster_tls;  /* cluster-tls: how pulls verify upstreams; NULL: plain */
 
 	uv_timer_t tick;
 	uv_signal_t sig_term, sig_int;
@@ -85,6 +94,21 @@ void node_cluster_settings(struct node *n);
 
 /* RTMP listener and connections (rtmp_conn.c). */
 int rtmp_server_start(struct node *n);
+/* The RTMPS listener on rtmps-port, accepting with n->tls (rtmp_conn.c). */
+int rtmps_server_start(struct node *n);
+/* HTTPS and RTMPS when tls-cert is set (node_tls.c): 0, or -1 (logged) when they cannot
+ * start.  hcfg is the HTTP server's configuration, copied for HTTPS. */
+int node_tls_start(struct node *n, const struct http_server_config *hcfg);
+void node_tls_stop(struct node *n);
+/* With cluster-tls: the client context pulls use (before the cluster starts).  0, or -1 with a
+ * message in err. */
+int node_cluster_tls_init(struct node *n, char *err, size_t err_size);
+/* SIGHUP: reads tls-cert and tls-key again; applies the HTTP timeouts to HTTPS. */
+void node_tls_reload(struct node *n);
+/* {"https_port", "rtmps_port", "cert_sha256"} of what is served now; null without tls-cert. */
+json_t *node_tls_json(struct node *n);
+/* Prometheus lines for TLS (handshakes, failures, reloads). */
+void node_tls_metrics(struct node *n, struct bytes *b);
 void rtmp_server_stop(struct node *n);
 void rtmp_server_sweep(struct node *n, uint64_t now_ms);
 unsigned rtmp_server_count(struct node *n, int publishers);

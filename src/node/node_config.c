@@ -233,5 +233,29 @@ const struct option_def node_options[] = {
 	  NULL, "RTP bytes one RTSP viewer over TCP may have unsent (and the size of its socket's "
 	  "send buffer); past it the node stops reading the stream for it, so the fan-out's lag "
 	  "rules (skip to a keyframe, drop) apply" },
+	/* TLS (docs/security.md#tls) */
+	{ "tls-cert", OPT_STRING, OFF(tls_cert), NULL, 0, 0, NULL, "FILE",
+	  "PEM certificate (leaf first, then its chain) for HTTPS and RTMPS; with tls-key it "
+	  "turns on the https-port and rtmps-port listeners; re-read on SIGHUP (new handshakes "
+	  "get the new one, open connections keep theirs)" },
+	{ "tls-key", OPT_STRING, OFF(tls_key), NULL, 0, 0, NULL, "FILE",
+	  "PEM private key of tls-cert; re-read on SIGHUP" },
+	{ "https-port", OPT_INT, OFF(https_port), "5443", 0, 65535, NULL, "PORT",
+	  "HTTPS port (everything http-port serves) when tls-cert is set; 0: none" },
+	{ "rtmps-port", OPT_INT, OFF(rtmps_port), "1936", 0, 65535, NULL, "PORT",
+	  "RTMPS port (RTMP over TLS, publish and play) when tls-cert is set; 0: none" },
+	{ "manager-ca-file", OPT_STRING, OFF(manager_ca_file), NULL, 0, 0, NULL, "FILE",
+	  "CA certificates (PEM) an https:// manager's certificate must verify against "
+	  "(default: the system's); a manager that fails is not talked to" },
+	{ "manager-client-cert", OPT_STRING, OFF(manager_client_cert), NULL, 0, 0, NULL, "FILE",
+	  "certificate (PEM) this node shows an https:// manager that asks for one" },
+	{ "manager-client-key", OPT_STRING, OFF(manager_client_key), NULL, 0, 0, NULL, "FILE",
+	  "private key of manager-client-cert" },
+	{ "cluster-tls", OPT_BOOL, OFF(cluster_tls), "false", 0, 0, NULL, NULL,
+	  "pull from upstreams over RTMPS (origins then name their rtmps-port) with the cluster "
+	  "proof bound to the TLS session, so a relayed proof is refused" },
+	{ "cluster-ca-file", OPT_STRING, OFF(cluster_ca_file), NULL, 0, 0, NULL, "FILE",
+	  "with cluster-tls: CA certificates (PEM) an upstream's certificate must verify against "
+	  "(default: the system's)" },
 	OPT_END
 };

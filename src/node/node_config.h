@@ -121,6 +121,16 @@ struct node_config {
 	uint64_t rtsp_session_timeout;
 	uint64_t rtsp_max_request;       /* request line and headers */
 	uint64_t rtsp_viewer_buffer;     /* bytes one TCP viewer may have unsent */
+	/* TLS (src/node/node_tls.c, docs/security.md) */
+	char *tls_cert;                  /* NULL: no HTTPS, no RTMPS */
+	char *tls_key;
+	int64_t https_port;              /* 0: none */
+	int64_t rtmps_port;              /* 0: none */
+	char *manager_ca_file;           /* NULL: the system's CAs */
+	char *manager_client_cert;
+	char *manager_client_key;
+	int cluster_tls;                 /* pull over RTMPS */
+	char *cluster_ca_file;           /* NULL: the system's CAs */
 };
 
 extern const struct option_def node_options[];

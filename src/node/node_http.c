@@ -121,6 +121,7 @@ static json_t *node_json(struct node *n)
 	json_object_set_new(o, "draining", json_boolean(n->draining));
 	json_object_set_new(o, "admission", node_admission_json(n));
 	json_object_set_new(o, "cluster", cluster_to_json(&n->cluster));
+	json_object_set_new(o, "tls", node_tls_json(n));
 	return o;
 }
 
@@ -365,6 +366,7 @@ static void api_metrics(struct node *n, struct http_conn *c)
 	rtmp_limits_metrics(n, &b);
 	srt_server_metrics(n, &b);
 	rtsp_server_metrics(n, &b);
+	node_tls_metrics(n, &b);
 
 	metric(&b, "sluice_api_refused_total", "counter",
 	       "API and metrics calls refused (no or wrong token, cross-site, event rate).");

@@ -20,6 +20,7 @@ const char *const node_reload_keys[] = {
 	"max-pulls", "pull-rate", "pull-miss-hold", "pull-miss-hold-max",
 	"cpu-limit", "memory-limit",
 	"rtsp-session-timeout", "rtsp-max-request", "rtsp-viewer-buffer",
+	"tls-cert", "tls-key",
 	NULL
 };
 
@@ -62,6 +63,7 @@ static void apply(void *ctx)
 	if (n->http)
 		http_server_set_timeouts(n->http, c->http_request_timeout, c->idle_timeout,
 		                         c->send_timeout);
+	node_tls_reload(n);
 }
 
 int node_reload(struct node *n)

@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "core/http_parser.h"
 #include "core/log.h"
+#include "core/tls.h"
 #include "node/admission.h"
 #include "node/rtmp_conn.h"
 #include "proto/rtmp.h"
@@ -188,15 +189,20 @@ static void on_cluster_auth(struct rtmp_conn *c, const struct rtmp_command *cmd)
 	const char *name = rtmp_command_arg_str(cmd, 1);
 	const char *proof = rtmp_command_arg_str(cmd, 2);
 	const char *why = NULL;
-	if (!c->cluster_asked || c->cluster_peer)
+	/* Over RTMPS the proof is bound to this TLS session: one relayed from another fails. */
+	char binding[2 * TLS_EXPORTER_LEN + 1];
+	if (io_stream_tls_binding(&c->io, binding) < 0)
+		why = "TLS session not established";
+	else if (!c->cluster_asked || c->cluster_peer)
 		why = "not asked for";
 	else if (!c->cluster_nonce[0])
 		why = "nonce already spent (replay)";
 	else if (!name || strcmp(name, c->cluster_name) != 0)
 		why = "name differs from connect";
-	else if (cluster_proof_check(c->node->cfg->cluster_secret, CLUSTER_DOWNSTREAM,
-	                             c->cluster_nonce, cn, name, proof) != 0)
-		why = "wrong proof (different cluster secret?)";
+	else if (cluster_proof_check_bound(c->node->cfg->cluster_secret, CLUSTER_DOWNSTREAM,
+	                                   c->cluster_nonce, cn, name, binding, proof) != 0)
+		why = binding[0] ? "wrong proof (different cluster secret, or relayed from another "
+		                   "TLS session?)" : "wrong proof (different cluster secret?)";
 	char server_nonce[sizeof(c->cluster_nonce)];
 	snprintf(server_nonce, sizeof(server_nonce), "%s", c->cluster_nonce);
 	c->cluster_nonce[0] = '\0'; /* one answer per nonce, right or wrong */
@@ -219,7 +225,8 @@ static void on_cluster_auth(struct rtmp_conn *c, const struct rtmp_command *cmd)
 	log_info("cluster_peer_accepted", "client=%llu peer=%s name=%s app=%s",
 	         (unsigned long long)c->base.id, c->base.peer, c->cluster_name, c->app);
 	char mine[CLUSTER_PROOF_HEX + 1];
-	cluster_proof(c->node->cfg->cluster_secret, CLUSTER_UPSTREAM, server_nonce, cn, name, mine);
+	cluster_proof_bound(c->node->cfg->cluster_secret, CLUSTER_UPSTREAM, server_nonce, cn, name,
+	                    binding, mine);
 	struct bytes b, amf;
 	bytes_init(&b);
 	bytes_init(&amf);
@@ -498,7 +505,7 @@ static void on_play(struct rtmp_conn *c, const struct rtmp_command *cmd, uint32_
 	         (unsigned long long)c->base.id, c->base.peer, c->app, c->stream_name,
 	         c->cluster_peer ? " node=" : "", c->cluster_peer ? c->cluster_name : "");
 	if (c->state == RC_PLAYING)
-		fanout_viewer_start(&s->fanout, &c->viewer, (uv_stream_t *)&c->tcp, WIRE_RTMP,
+		fanout_viewer_start(&s->fanout, &c->viewer, &c->io, WIRE_RTMP,
 		                    &rtmp_viewer_ops, c, &c->base.bytes_out);
 }
 

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/net.h"
+#include "core/tls.h"
 #include "proto/rtmp.h"
 #include "proto/rtmp_msg.h"
 
@@ -114,7 +115,7 @@ void rtmp_conn_close(struct rtmp_conn *c, const char *reason)
 	         state_names[c->state], reason, (unsigned long long)c->base.bytes_in,
 	         (unsigned long long)c->base.bytes_out);
 	rtmp_conn_set_state(c, RC_CLOSED);
-	uv_close((uv_handle_t *)&c->tcp, on_closed);
+	io_close(&c->io, on_closed);
 }
 
 static void shutdown_cb(uv_shutdown_t *req, int status)
@@ -133,9 +134,9 @@ void rtmp_conn_finish(struct rtmp_conn *c, const char *reason)
 	log_debug("rtmp_finish", "client=%llu reason=\"%s\"", (unsigned long long)c->base.id,
 	          reason);
 	rtmp_conn_set_state(c, RC_FINISHING);
-	uv_read_stop((uv_stream_t *)&c->tcp);
+	io_read_stop(&c->io);
 	c->shutdown_req.data = c;
-	if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_cb) < 0)
+	if (io_shutdown(&c->io, &c->shutdown_req, shutdown_cb) < 0)
 		rtmp_conn_close(c, reason);
 }
 
@@ -165,7 +166,7 @@ void rtmp_conn_send(struct rtmp_conn *c, struct bytes *b)
 	c->base.bytes_out += b->len;
 	uv_buf_t buf = uv_buf_init((char *)b->data, (unsigned)b->len);
 	/* Most replies leave at once; only what the socket cannot take is queued. */
-	int w = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+	int w = io_try_write(&c->io, &buf, 1);
 	if (w == (int)b->len) {
 		bytes_free(b);
 		return;
@@ -184,7 +185,7 @@ void rtmp_conn_send(struct rtmp_conn *c, struct bytes *b)
 	buf = uv_buf_init((char *)cw->data + off, (unsigned)cw->len);
 	c->writes_pending++;
 	c->write_bytes_pending += cw->len;
-	int rc = uv_write(&cw->req, (uv_stream_t *)&c->tcp, &buf, 1, ctrl_write_cb);
+	int rc = io_write(&c->io, &cw->req, &buf, 1, ctrl_write_cb);
 	if (rc < 0) {
 		c->writes_pending--;
 		c->write_bytes_pending -= cw->len;
@@ -314,7 +315,7 @@ static void describe(struct conn *base, json_t *o)
 
 static const struct conn_ops rtmp_conn_ops = { kick, describe };
 
-static void on_connection(uv_stream_t *server, int status)
+static void accept_one(uv_stream_t *server, int status, struct tls_server *tls)
 {
 	struct node *n = server->data;
 	if (status < 0) {
@@ -323,28 +324,34 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	struct rtmp_conn *c = xcalloc(1, sizeof(*c));
 	c->node = n;
-	uv_tcp_init(n->loop, &c->tcp);
-	c->tcp.data = c;
+	uv_tcp_init(n->loop, &c->io.u.tcp);
+	c->io.u.tcp.data = c;
 	list_init(&c->base.link);
 	list_add_tail(&n->rtmp_conns, &c->link);
 	rtmp_conn_set_state(c, RC_HANDSHAKE);
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+	if (uv_accept(server, io_uv(&c->io)) < 0) {
 		rtmp_conn_set_state(c, RC_CLOSED);
-		uv_close((uv_handle_t *)&c->tcp, on_closed);
+		io_close(&c->io, on_closed);
 		return;
 	}
 	char peer[64];
-	net_peer_name(&c->tcp, peer, sizeof(peer));
+	net_peer_name(&c->io.u.tcp, peer, sizeof(peer));
 	iplimit_key(peer, c->ipkey, sizeof(c->ipkey));
-	int admit = n->stopping ? 0 : conn_table_add(&n->conns, &c->base, "rtmp", peer,
+	const char *kind = tls ? "rtmps" : "rtmp";
+	int admit = n->stopping ? 0 : conn_table_add(&n->conns, &c->base, kind, peer,
 	                                             &rtmp_conn_ops);
 	if (n->stopping || admit < 0) {
-		conn_table_log_refusal(&n->conns, "rtmp", peer, admit);
+		conn_table_log_refusal(&n->conns, kind, peer, admit);
 		rtmp_conn_set_state(c, RC_CLOSED);
-		uv_close((uv_handle_t *)&c->tcp, on_closed);
+		io_close(&c->io, on_closed);
 		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_nodelay(&c->io.u.tcp, 1);
+	if (tls && io_stream_attach_tls_server(&c->io, tls) < 0) {
+		log_warn("tls_attach_failed", "peer=%s", peer);
+		rtmp_conn_close(c, "TLS setup failed");
+		return;
+	}
 	c->hs = xmalloc(sizeof(*c->hs));
 	rtmp_hs_server_init(c->hs);
 	struct rtmp_reader_limits lim = n->rtmp_limits;
@@ -355,7 +362,18 @@ static void on_connection(uv_stream_t *server, int status)
 	c->last_rx_ms = uv_now(n->loop);
 	c->next_stream_id = 1;
 	log_debug("rtmp_accept", "client=%llu peer=%s", (unsigned long long)c->base.id, peer);
-	uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	io_read_start(&c->io, alloc_cb, read_cb);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	accept_one(server, status, NULL);
+}
+
+static void on_tls_connection(uv_stream_t *server, int status)
+{
+	struct node *n = server->data;
+	accept_one(server, status, n->tls);
 }
 
 int rtmp_server_start(struct node *n)
@@ -366,9 +384,21 @@ int rtmp_server_start(struct node *n)
 	                  on_connection, "rtmp");
 }
 
+int rtmps_server_start(struct node *n)
+{
+	n->rtmps_listener.data = n;
+	int rc = net_listen(n->loop, &n->rtmps_listener, n->cfg->bind, (int)n->cfg->rtmps_port,
+	                    1024, on_tls_connection, "rtmps");
+	n->rtmps_on = rc == 0;
+	return rc;
+}
+
 void rtmp_server_stop(struct node *n)
 {
 	uv_close((uv_handle_t *)&n->rtmp_listener, NULL);
+	if (n->rtmps_on)
+		uv_close((uv_handle_t *)&n->rtmps_listener, NULL);
+	n->rtmps_on = 0;
 	struct list_node *it, *tmp;
 	list_for_each_safe(it, tmp, &n->rtmp_conns) {
 		struct rtmp_conn *c = list_entry(it, struct rtmp_conn, link);

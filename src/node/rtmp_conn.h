@@ -16,6 +16,7 @@
 
 #include "core/bytes.h"
 #include "core/conn.h"
+#include "core/io_stream.h"
 #include "media/fanout.h"
 #include "media/stream.h"
 #include "node/node.h"
@@ -35,7 +36,7 @@ enum rtmp_conn_state {
 struct rtmp_conn {
 	struct conn base;
 	struct node *node;
-	uv_tcp_t tcp;
+	struct io_stream io;              /* its socket: RTMP plain, RTMPS over TLS */
 	struct list_node link;            /* node->rtmp_conns */
 	enum rtmp_conn_state state;
 	uint64_t state_since_ms;

@@ -26,6 +26,7 @@
 
 #include "core/bytes.h"
 #include "core/conn.h"
+#include "core/io_stream.h"
 #include "hls/ts_mux.h"
 #include "media/fanout.h"
 #include "node/flv_tap.h"

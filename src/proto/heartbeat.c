@@ -109,6 +109,10 @@ int node_report_parse(const char *text, size_t len, struct node_report *out, cha
 	if (!rc)
 		rc = jfield_int(o, "rtspPort", NULL, 0, 65535, 0, &out->rtsp_port, err, n);
 	if (!rc)
+		rc = jfield_int(o, "rtmpsPort", NULL, 0, 65535, 0, &out->rtmps_port, err, n);
+	if (!rc)
+		rc = jfield_int(o, "httpsPort", NULL, 0, 65535, 0, &out->https_port, err, n);
+	if (!rc)
 		rc = jfield_int(o, "connections", NULL, 0, INT32_MAX, 0, &out->connections, err, n);
 	if (!rc)
 		rc = jfield_int(o, "publishers", NULL, 0, INT32_MAX, 0, &out->publishers, err, n);
@@ -233,6 +237,10 @@ json_t *node_report_to_json(const struct node_report *r)
 		json_object_set_new(o, "srtPort", json_integer((json_int_t)r->srt_port));
 	if (o && r->rtsp_port > 0)
 		json_object_set_new(o, "rtspPort", json_integer((json_int_t)r->rtsp_port));
+	if (o && r->rtmps_port > 0)
+		json_object_set_new(o, "rtmpsPort", json_integer((json_int_t)r->rtmps_port));
+	if (o && r->https_port > 0)
+		json_object_set_new(o, "httpsPort", json_integer((json_int_t)r->https_port));
 	return o;
 }
 

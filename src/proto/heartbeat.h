@@ -51,6 +51,7 @@ struct node_report {
 	int64_t rtmp_port, http_port;
 	int64_t srt_port;              /* 0: no SRT listener (optional field srtPort) */
 	int64_t rtsp_port;             /* 0: no RTSP listener (optional field rtspPort) */
+	int64_t rtmps_port, https_port; /* 0: none (optional fields rtmpsPort, httpsPort) */
 	int64_t connections, publishers, viewers;
 	int64_t bw_in_bps, bw_out_bps;
 	double cpu_percent;

@@ -21,6 +21,7 @@ try {
   const page = await browser.newPage();
   collectErrors(page, report);
   await page.goto(pageUrl, { waitUntil: 'load', timeout: 15000 });
+  report.secureContext = await page.evaluate(() => window.isSecureContext);
   Object.assign(report, await page.evaluate(async ([url, secs, audio]) => {
     const r = { samples: [], audioPackets: [], states: [] };
     const pc = new RTCPeerConnection();

@@ -89,7 +89,8 @@ class Recorder:
             except OSError:
                 return
             try:
-                u = socket.create_connection(self.target, timeout=5)
+                c = self.wrap_accepted(c)
+                u = self.wrap_upstream(socket.create_connection(self.target, timeout=5))
                 u.settimeout(None)
             except OSError:
                 c.close()
@@ -101,6 +102,14 @@ class Recorder:
                 t = threading.Thread(target=self._pipe, args=args, daemon=True)
                 t.start()
                 self.threads.append(t)
+
+    def wrap_accepted(self, c):
+        """The accepted socket as the proxy speaks on it (a subclass may end TLS here)."""
+        return c
+
+    def wrap_upstream(self, u):
+        """The upstream socket as the proxy speaks on it (a subclass may start TLS here)."""
+        return u
 
     def everything(self):
         return b"".join(bytes(x) for x in self.up + self.down)

@@ -50,6 +50,32 @@ static void test_proof_round_trip_and_refusals(void **state)
 	assert_null(strstr(proof, "s3cret"));
 }
 
+/* A proof bound to one TLS session's exporter value fails for another session and for a
+ * plain link, and a plain proof fails on a TLS one: a relay cannot pass proofs on. */
+static void test_proof_bound_to_tls_session(void **state)
+{
+	(void)state;
+	char sn[CLUSTER_NONCE_HEX + 1], cn[CLUSTER_NONCE_HEX + 1];
+	cluster_nonce(sn);
+	cluster_nonce(cn);
+	const char *a = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *b = "2222222222222222222222222222222222222222222222222222222222222222";
+	char bound[CLUSTER_PROOF_HEX + 1], plain[CLUSTER_PROOF_HEX + 1];
+	cluster_proof_bound("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn, "edge-1", a, bound);
+	cluster_proof("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn, "edge-1", plain);
+	assert_int_equal(cluster_proof_check_bound("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn,
+	                                           "edge-1", a, bound), 0);
+	assert_int_equal(cluster_proof_check_bound("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn,
+	                                           "edge-1", b, bound), SL_EAUTH);
+	assert_int_equal(cluster_proof_check("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn, "edge-1",
+	                                     bound), SL_EAUTH);
+	assert_int_equal(cluster_proof_check_bound("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn,
+	                                           "edge-1", a, plain), SL_EAUTH);
+	/* An empty binding is a plain link: the same proof as cluster_proof's. */
+	assert_int_equal(cluster_proof_check_bound("s3cret-key", CLUSTER_DOWNSTREAM, sn, cn,
+	                                           "edge-1", "", plain), 0);
+}
+
 static struct member mk(const char *name, const char *role, int priv, uint64_t beat)
 {
 	struct member m;
@@ -278,6 +304,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proof_round_trip_and_refusals),
+		cmocka_unit_test(test_proof_bound_to_tls_session),
 		cmocka_unit_test(test_pull_gate_missing_backoff),
 		cmocka_unit_test(test_pull_gate_bounded),
 		cmocka_unit_test(test_pull_gate_rate_and_max),

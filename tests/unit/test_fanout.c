@@ -23,7 +23,7 @@
 
 struct rig {
 	uv_loop_t loop;
-	uv_pipe_t pipe;            /* the server side a viewer writes to */
+	struct io_stream pipe_io;  /* the server side a viewer writes to */
 	int peer;                  /* the client side, read directly */
 	struct fanout f;
 	struct fanout_config cfg;
@@ -61,8 +61,8 @@ static void rig_init(struct rig *r, int sndbuf)
 		setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sndbuf, sizeof(sndbuf));
 	}
 	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	uv_pipe_init(&r->loop, &r->pipe, 0);
-	assert_int_equal(uv_pipe_open(&r->pipe, sv[0]), 0);
+	uv_pipe_init(&r->loop, &r->pipe_io.u.pipe, 0);
+	assert_int_equal(uv_pipe_open(&r->pipe_io.u.pipe, sv[0]), 0);
 	r->peer = sv[1];
 	r->cfg = (struct fanout_config){ .lag_skip_ms = 1000, .lag_drop_ms = 5000,
 	                                 .send_timeout_ms = 5000, .max_bytes = 1u << 20,
@@ -73,7 +73,7 @@ static void rig_init(struct rig *r, int sndbuf)
 static void rig_free(struct rig *r)
 {
 	fanout_viewer_stop(&r->v);
-	uv_close((uv_handle_t *)&r->pipe, NULL);
+	uv_close((uv_handle_t *)&r->pipe_io.u.pipe, NULL);
 	uv_run(&r->loop, UV_RUN_DEFAULT);
 	fanout_free(&r->f);
 	close(r->peer);
@@ -149,7 +149,7 @@ static void test_join_gets_headers_then_gop(void **state)
 	fanout_append(&r.f, msg(9, 1000, MSG_KEYFRAME, 5000, 2));
 	fanout_append(&r.f, msg(8, 1010, 0, 200, 3));
 	fanout_append(&r.f, msg(9, 1040, 0, 300, 4));
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 
 	struct rtmp_reader rd;
 	viewer_reader(&rd);
@@ -192,7 +192,7 @@ static void test_join_on_old_gop_is_not_lag(void **state)
 	usleep(120 * 1000); /* the GOP is now older than the skip threshold */
 	uv_update_time(&r.loop);
 	fanout_append(&r.f, msg(9, 80, 0, 100, 3));
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 
 	struct rtmp_reader rd;
 	viewer_reader(&rd);
@@ -224,7 +224,7 @@ static void test_flusher_batches_per_turn_and_window(void **state)
 		fanout_flusher_init(&fl, &r.loop, &r.cfg);
 		fanout_set_flusher(&r.f, &fl);
 		fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
-		fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r,
+		fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r,
 		                    &r.bytes_out);
 		struct rtmp_reader rd;
 		viewer_reader(&rd);
@@ -262,7 +262,7 @@ static void test_flv_framing(void **state)
 	struct rig r;
 	rig_init(&r, 0);
 	fanout_append(&r.f, msg(9, 0x01020304, MSG_KEYFRAME, 10, 7));
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_FLV, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_FLV, &ops, &r, &r.bytes_out);
 	uint8_t buf[256];
 	ssize_t n = read(r.peer, buf, sizeof(buf));
 	/* chunk 1: the FLV header; chunk 2: one tag (11 + 10 + 4 = 25 = 0x19 bytes) */
@@ -287,7 +287,7 @@ static void test_viewer_waits_for_keyframe_without_gop(void **state)
 	r.cfg.gop_cache = 0;
 	fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 50, 1));
 	fanout_append(&r.f, msg(9, 40, 0, 50, 2));
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 	fanout_append(&r.f, msg(9, 80, 0, 50, 3));           /* not a place to start */
 	fanout_append(&r.f, msg(9, 120, MSG_KEYFRAME, 50, 4));
 	struct rtmp_reader rd;
@@ -327,7 +327,7 @@ static void test_lagging_viewer_skips_to_newest_keyframe(void **state)
 	rig_init(&r, 4096);
 	r.cfg.lag_skip_ms = 50;
 	fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 	uint32_t ts = fill_until_blocked(&r, 0);
 	for (int i = 0; i < 20; i++)
 		fanout_append(&r.f, msg(9, ts += 40, 0, 4000, 9));  /* the backlog */
@@ -352,7 +352,7 @@ static void test_stuck_viewer_is_dropped(void **state)
 	r.cfg.lag_drop_ms = 100;
 	r.cfg.lag_skip_ms = 50;
 	fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 	fill_until_blocked(&r, 0);
 	uv_update_time(&r.loop);
 	fanout_tick(&r.f, uv_now(&r.loop), 10000000);
@@ -374,7 +374,7 @@ static void test_kernel_queue_counts_as_backlog(void **state)
 	rig_init(&r, 4096);
 	r.cfg.lag_drop_ms = 1000;
 	fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 	fill_until_blocked(&r, 0);
 	uv_update_time(&r.loop);
 	/* At 1 kB/s, a full socket buffer is many seconds of stream. */
@@ -447,7 +447,7 @@ static void test_end_tells_every_viewer(void **state)
 	(void)state;
 	struct rig r;
 	rig_init(&r, 0);
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 	fanout_end(&r.f);
 	assert_int_equal(r.ends, 1);
 	assert_int_equal(r.f.nviewers[WIRE_RTMP], 0);
@@ -466,7 +466,7 @@ static void test_audio_rides_with_next_video(void **state)
 	fanout_flusher_init(&fl, &r.loop, &r.cfg);
 	fanout_set_flusher(&r.f, &fl);
 	fanout_append(&r.f, msg(9, 0, MSG_KEYFRAME, 100, 1));
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 	struct rtmp_reader rd;
 	viewer_reader(&rd);
 	struct rtmp_msg m[16];
@@ -515,7 +515,7 @@ static void test_audio_rides_with_next_video(void **state)
 	r.cfg.audio_hold_ms = 40;
 	fanout_flusher_init(&fl, &r.loop, &r.cfg);
 	fanout_set_flusher(&r.f, &fl);
-	fanout_viewer_start(&r.f, &r.v, (uv_stream_t *)&r.pipe, WIRE_RTMP, &ops, &r, &r.bytes_out);
+	fanout_viewer_start(&r.f, &r.v, &r.pipe_io, WIRE_RTMP, &ops, &r, &r.bytes_out);
 	viewer_reader(&rd);
 	fanout_append(&r.f, msg(8, 10, MSG_KEYFRAME, 50, 6)); /* as stream.c marks audio-only */
 	uv_run(&r.loop, UV_RUN_NOWAIT);
@@ -544,7 +544,7 @@ struct many {
 	struct fanout f;
 	struct fanout_config cfg;
 	struct fanout_flusher fl;
-	uv_pipe_t pipe[MANY];
+	struct io_stream pipe_io[MANY];
 	int peer[MANY];
 	int closed[MANY];
 	struct fanout_viewer v[MANY];
@@ -610,13 +610,13 @@ static void test_batched_sends_reach_every_viewer(void **state)
 			setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
 		}
 		fcntl(sv[1], F_SETFL, O_NONBLOCK);
-		uv_pipe_init(&m->loop, &m->pipe[i], 0);
-		assert_int_equal(uv_pipe_open(&m->pipe[i], sv[0]), 0);
+		uv_pipe_init(&m->loop, &m->pipe_io[i].u.pipe, 0);
+		assert_int_equal(uv_pipe_open(&m->pipe_io[i].u.pipe, sv[0]), 0);
 		m->peer[i] = sv[1];
 	}
 	fanout_append(&m->f, msg(9, 0, MSG_KEYFRAME, 100, 1));
 	for (int i = 0; i < MANY; i++)
-		fanout_viewer_start(&m->f, &m->v[i], (uv_stream_t *)&m->pipe[i], WIRE_RTMP, &many_ops,
+		fanout_viewer_start(&m->f, &m->v[i], &m->pipe_io[i], WIRE_RTMP, &many_ops,
 		                    m, &m->bytes_out);
 	static uint8_t buf[1 << 20];
 	size_t first = read_all(m->peer[0], buf, sizeof(buf));
@@ -631,8 +631,8 @@ static void test_batched_sends_reach_every_viewer(void **state)
 	/* CLOSING's owner closes it (its viewer is stopped only in the close callback), and a
 	 * new connection gets the same descriptor number. */
 	uv_os_fd_t old_fd;
-	assert_int_equal(uv_fileno((uv_handle_t *)&m->pipe[CLOSING], &old_fd), 0);
-	uv_close((uv_handle_t *)&m->pipe[CLOSING], NULL);
+	assert_int_equal(uv_fileno((uv_handle_t *)&m->pipe_io[CLOSING].u.pipe, &old_fd), 0);
+	uv_close((uv_handle_t *)&m->pipe_io[CLOSING].u.pipe, NULL);
 	m->closed[CLOSING] = 1;
 	int intruder[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, intruder), 0);
@@ -644,13 +644,13 @@ static void test_batched_sends_reach_every_viewer(void **state)
 	size_t filler = 0;
 	ssize_t w;
 	uv_os_fd_t qfd;
-	assert_int_equal(uv_fileno((uv_handle_t *)&m->pipe[QUEUED], &qfd), 0);
+	assert_int_equal(uv_fileno((uv_handle_t *)&m->pipe_io[QUEUED].u.pipe, &qfd), 0);
 	while ((w = write(qfd, buf, 4096)) > 0)
 		filler += (size_t)w;
 	static uv_write_t ctrl_req;
 	uv_buf_t ctrl = uv_buf_init("CTRL", 4);
-	assert_int_equal(uv_write(&ctrl_req, (uv_stream_t *)&m->pipe[QUEUED], &ctrl, 1, NULL), 0);
-	assert_true(uv_stream_get_write_queue_size((uv_stream_t *)&m->pipe[QUEUED]) > 0);
+	assert_int_equal(uv_write(&ctrl_req, &m->pipe_io[QUEUED].u.stream, &ctrl, 1, NULL), 0);
+	assert_true(uv_stream_get_write_queue_size(&m->pipe_io[QUEUED].u.stream) > 0);
 
 	/* Three messages in one turn, the last larger than the slow viewer's buffers. */
 	fanout_append(&m->f, msg(8, 10, 0, 300, 2));
@@ -724,7 +724,7 @@ static void test_batched_sends_reach_every_viewer(void **state)
 	for (int i = 0; i < MANY; i++) {
 		fanout_viewer_stop(&m->v[i]);
 		if (!m->closed[i])
-			uv_close((uv_handle_t *)&m->pipe[i], NULL);
+			uv_close((uv_handle_t *)&m->pipe_io[i].u.pipe, NULL);
 		if (m->peer[i] >= 0)
 			close(m->peer[i]);
 	}

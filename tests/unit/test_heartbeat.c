@@ -43,6 +43,7 @@ static void test_build_then_parse(void **state)
 	struct node_report r = {
 		.id = "origin-1", .group = "g1", .role = "origin", .host = "10.0.0.5",
 		.rtmp_port = 1935, .http_port = 5080, .srt_port = 9710, .rtsp_port = 8554,
+		.rtmp_port = 1935, .http_port = 5080, .srt_port = 9710, .rtmps_port = 1936, .https_port = 5443,
 		.connections = 9, .publishers = 1,
 		.viewers = 7, .bw_in_bps = 123, .bw_out_bps = 456, .cpu_percent = 2.5,
 		.rss_bytes = 1 << 20, .nstreams = 2, .streams = st,
@@ -57,6 +58,8 @@ static void test_build_then_parse(void **state)
 	assert_int_equal(back.bw_out_bps, 456);
 	assert_int_equal(back.srt_port, 9710);
 	assert_int_equal(back.rtsp_port, 8554);
+	assert_int_equal(back.rtmps_port, 1936);
+	assert_int_equal(back.https_port, 5443);
 	assert_int_equal(back.nstreams, 2);
 	assert_memory_equal(&back.streams[1], &st[1], sizeof(st[1]));
 	assert_true(back.cpu_percent == 2.5);
@@ -68,6 +71,11 @@ static void test_build_then_parse(void **state)
 	s = node_report_build(&r);
 	assert_null(strstr(s, "srtPort"));
 	assert_null(strstr(s, "rtspPort"));
+	r.rtmps_port = r.https_port = 0;
+	free(s);
+	s = node_report_build(&r);
+	assert_null(strstr(s, "rtmpsPort"));
+	assert_null(strstr(s, "httpsPort"));
 	assert_int_equal(node_report_parse(s, strlen(s), &back, err, sizeof(err)), 0);
 	assert_int_equal(back.srt_port, 0);
 	node_report_free(&back);
