@@ -51,7 +51,8 @@ static json_t *viewer_json(const struct lc_client *c)
 	const struct lc_stats *st = &c->st;
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(c->id));
-	json_object_set_new(o, "protocol", json_string(c->role == LC_PLAY_FLV ? "flv" : "rtmp"));
+	json_object_set_new(o, "protocol", json_string(c->role == LC_PLAY_FLV ? "flv" :
+	                    c->role == LC_PLAY_WHEP ? "whep" : "rtmp"));
 	json_object_set_new(o, "connected", json_boolean(c->connected));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)st->bytes));
 	json_object_set_new(o, "video_frames", json_integer((json_int_t)st->video_frames));
@@ -150,6 +151,9 @@ void lc_report(struct lc *lc)
 	json_object_set_new(cfg, "flv_url", lc->o.flv_url ? json_string(lc->o.flv_url) : json_null());
 	json_object_set_new(cfg, "rtmp_viewers", json_integer(lc->o.rtmp_viewers));
 	json_object_set_new(cfg, "flv_viewers", json_integer(lc->o.flv_viewers));
+	json_object_set_new(cfg, "whep_url", lc->o.whep_url ? json_string(lc->o.whep_url) :
+	                    json_null());
+	json_object_set_new(cfg, "whep_viewers", json_integer(lc->o.whep_viewers));
 	json_object_set_new(cfg, "publish_url", lc->o.publish_url ? json_string(lc->o.publish_url) :
 	                    json_null());
 	json_object_set_new(cfg, "stall_ms", json_integer((json_int_t)lc->o.stall_ms));
@@ -247,6 +251,7 @@ void lc_report(struct lc *lc)
 		                    json_null());
 		json_object_set_new(r, "publisher", p);
 	}
+	lc_webrtc_report(lc, r);
 	if (lc->o.per_viewer) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++)
