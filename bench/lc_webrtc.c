@@ -48,7 +48,7 @@
 #define LC_RTC_HEAD_MAX 16384
 #define LC_RTC_ANSWER_MAX SDP_MAX_BYTES
 #define LC_RTC_STUN_RETRY_US 100000     /* ICE check repeated until answered ... */
-#define LC_RTC_STUN_TRIES 50            /* ... this often (5 s) */
+#define LC_RTC_STUN_TRIES 100           /* ... this often (10 s, the node's DTLS timeout) */
 #define LC_RTC_CONSENT_US 5000000       /* consent freshness, as browsers do */
 #define LC_RTC_RR_US 1000000            /* receiver reports */
 #define LC_RTC_TICK_MS 20

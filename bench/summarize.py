@@ -30,7 +30,20 @@ SERVERS = {
     "shold": "audio hold",
     "smerge": "write merge",
     "nginx": "nginx-rtmp",
+    "swebrtc": "WebRTC viewers (WHEP)",
 }
+
+
+def node_metric(path, name):
+    """A counter from the /metrics the node answered at the end of the run (run.sh saves it)."""
+    try:
+        with open(path + ".metrics") as f:
+            for line in f:
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def figures(r):
@@ -61,6 +74,11 @@ def figures(r):
                        (segs["per_viewer_per_s"] * segs["viewers"])
                        if segs.get("per_viewer_per_s") and segs.get("viewers") else None),
         "errors": r["viewers"]["errors"],
+        # WebRTC viewers only: sequence gaps (what a player would NACK), keyframe skips seen
+        # by the viewers, time from the POST to SRTP keys.
+        "gaps": r.get("webrtc", {}).get("gaps_in_window"),
+        "skips": r.get("webrtc", {}).get("skips_in_window"),
+        "setup_p50": r.get("webrtc", {}).get("setup_ms", {}).get("p50"),
     }
 
 
@@ -75,7 +93,9 @@ def one_line(path):
           "ttff p50 %s ms, stalls %d, client %.0f%%%s" % (
               f["alive"], f["requested"], f["cpu_pct"], f["rss_mb"], f["lag_p50"], f["lag_p99"],
               ttff, f["stalls"], f["client_cpu"],
-              (", errors %s" % f["errors"]) if f["errors"] else ""))
+              (", errors %s" % f["errors"]) if f["errors"] else "") +
+          ("" if f["gaps"] is None else ", WebRTC: %d packets missing, %d skips, setup p50 %.0f ms"
+           % (f["gaps"], f["skips"], f["setup_p50"] or 0)))
 
 
 def med(values):
@@ -134,7 +154,8 @@ def load_tables(out, rows):
                 continue
             a = {k: med([f[k] for f in fs]) for k in (
                 "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "alag_p50",
-                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu", "segs", "seg_bytes", "us_per_seg")}
+                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu", "segs", "seg_bytes", "us_per_seg",
+                "gaps", "skips", "setup_p50", "node_skips")}
             a["per_viewer"] = a["cpu_pct"] / n if n else None
             b0 = base["nginx" if s == "nginx" else "sluice"]
             a["marginal"] = (a["cpu_pct"] - b0) / n if n and b0 is not None else None
@@ -165,20 +186,44 @@ def load_tables(out, rows):
     if any(a["segs"] is not None for a in agg.values()):
         segment_table(out, ns, agg)
     out.append("")
-    out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; medians):"
-               "\n")
+    if any(s == "swebrtc" for s, _ in agg):
+        webrtc_table(out, ns, agg)
+    out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; WebRTC: "
+               "and no packet missing, no skip to a keyframe; medians):\n")
     out.append("| server | largest N held of those run | its lag p99 ms | its server CPU % | "
                "its client CPU % |")
     out.append("|---|---|---|---|---|")
     for s in (s for s in SERVERS if any((s, n) in agg for n in ns)):
         held = [n for n in ns if (s, n) in agg and agg[(s, n)]["alive"] == n and
-                agg[(s, n)]["lag_p99"] is not None and agg[(s, n)]["lag_p99"] < 500]
+                agg[(s, n)]["lag_p99"] is not None and agg[(s, n)]["lag_p99"] < 500 and
+                not agg[(s, n)]["gaps"] and not agg[(s, n)]["skips"] and
+                not agg[(s, n)]["node_skips"]]
         if not held:
             out.append("| %s | none | | | |" % s)
             continue
         a = agg[(s, max(held))]
         out.append("| %s | %d | %.1f | %.1f | %.0f |" % (s, max(held), a["lag_p99"],
                                                        a["cpu_pct"], a["client_cpu"]))
+    out.append("")
+
+
+def webrtc_table(out, ns, agg):
+    """WebRTC viewers against RTMP viewers of the same sluice, per N."""
+    out.append("WebRTC viewers against RTMP viewers of the same sluice (medians over runs):\n")
+    out.append("| N | WebRTC CPU % per viewer | RTMP CPU % per viewer | ratio WebRTC / RTMP "
+               "| WebRTC lag p50 / p99 ms | packets missing | skips (viewers / node) "
+               "| setup p50 ms (POST to SRTP keys) | client CPU % |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
+    for n in ns:
+        w, r = agg.get(("swebrtc", n)), agg.get(("sluice", n))
+        if not w:
+            continue
+        out.append("| %d | %s | %s | %s | %s / %s | %s | %s / %s | %s | %s |" % (
+            n, fmt(w["per_viewer"], "%.3f"), fmt(r and r["per_viewer"], "%.3f"),
+            ratio(w["per_viewer"], r and r["per_viewer"]), fmt(w["lag_p50"], "%.1f"),
+            fmt(w["lag_p99"], "%.1f"), fmt(w["gaps"], "%d"), fmt(w["skips"], "%d"),
+            fmt(w["node_skips"], "%d"), fmt(w["setup_p50"], "%.0f"),
+            fmt(w["client_cpu"], "%.0f")))
     out.append("")
 
 
@@ -190,11 +235,17 @@ def summary(d, mode, runs):
         r = load(path)
         if not m or r is None:
             continue
-        rows.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(figures(r))
+        f = figures(r)
+        f["node_skips"] = node_metric(path, "sluice_webrtc_skips_total")
+        rows.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(f)
     out = []
     out.append("## Results: bench/run.sh %s (%s run(s) per figure, medians)\n" % (mode, runs))
     if rows:
         load_tables(out, rows)
+    if not glob.glob(os.path.join(d, "hop-*")):
+        out.append("Raw reports: %s" % d)
+        print("\n".join(out))
+        return
     out.append("One origin->edge hop (as many viewers on the edge as on the origin, at the same "
                "time; medians over runs of each figure and of each run's difference):\n")
     out.append("| server | runs | viewers | direct lag p50 / p99 ms | via edge lag p50 / p99 ms "
