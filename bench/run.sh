@@ -201,8 +201,10 @@ one_run() {
 		ramp=200
 	fi
 	printf '  %-7s %-5s N=%-5s run %s ... ' "$server" "$case" "$n" "$run" >&2
+	# What else the machine was doing: its load average as the run ends, kept beside it.
 	load "$out" "$SRV_PID" --publish "$url" --file "$MEDIA" "${viewers[@]}" \
 		--warmup 3 --settle 3 --duration "$dur" --ramp "$ramp"
+	cut -d' ' -f1 /proc/loadavg >"$out.loadavg" 2>/dev/null || true
 	# The node's own count of WebRTC skips and send errors (the client sees skips too).
 	[ -z "$SRV_HTTP" ] || curl -s -m 5 "http://$SRV_HTTP/metrics" >"$out.metrics" 2>/dev/null || true
 	stop_pid "$SRV_PID"

@@ -242,6 +242,17 @@ def summary(d, mode, runs):
     out.append("## Results: bench/run.sh %s (%s run(s) per figure, medians)\n" % (mode, runs))
     if rows:
         load_tables(out, rows)
+    loads = []
+    for path in glob.glob(os.path.join(d, "*.json.loadavg")):
+        try:
+            with open(path) as f:
+                loads.append(float(f.read().split()[0]))
+        except (OSError, ValueError, IndexError):
+            pass
+    if loads:
+        out.append("The machine's 1-minute load average as each run ended (%d cores): "
+                   "min %.1f, median %.1f, max %.1f.\n" % (os.cpu_count() or 0, min(loads),
+                                                           statistics.median(loads), max(loads)))
     if not glob.glob(os.path.join(d, "hop-*")):
         out.append("Raw reports: %s" % d)
         print("\n".join(out))
