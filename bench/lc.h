@@ -238,5 +238,9 @@ void lc_on_video_frame(struct lc_client *c, uint32_t ts, int keyframe, const uin
 
 /* The report (lc_report.c). */
 void lc_report(struct lc *lc);
+/* Sorts v and returns its q-quantile (0..1, nearest rank); 0 when n is 0. */
+uint64_t lc_quantile(uint64_t *v, size_t n, double q);
+/* {"n", "min", "p50", "p90", "max"} of v[0..n) times scale (sorts v). */
+struct json_t *lc_json_dist(uint64_t *v, size_t n, double scale);
 
 #endif

@@ -19,7 +19,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Sorts v and returns its q-quantile (nearest rank). */
-static uint64_t quantile(uint64_t *v, size_t n, double q)
+uint64_t lc_quantile(uint64_t *v, size_t n, double q)
 {
 	if (!n)
 		return 0;
@@ -33,16 +33,16 @@ static double ms(uint64_t us)
 	return (double)us / 1000.0;
 }
 
-static json_t *dist(uint64_t *v, size_t n, double scale)
+json_t *lc_json_dist(uint64_t *v, size_t n, double scale)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "n", json_integer((json_int_t)n));
 	if (!n)
 		return o;
-	json_object_set_new(o, "min", json_real((double)quantile(v, n, 0) * scale));
-	json_object_set_new(o, "p50", json_real((double)quantile(v, n, 0.5) * scale));
-	json_object_set_new(o, "p90", json_real((double)quantile(v, n, 0.9) * scale));
-	json_object_set_new(o, "max", json_real((double)quantile(v, n, 1) * scale));
+	json_object_set_new(o, "min", json_real((double)lc_quantile(v, n, 0) * scale));
+	json_object_set_new(o, "p50", json_real((double)lc_quantile(v, n, 0.5) * scale));
+	json_object_set_new(o, "p90", json_real((double)lc_quantile(v, n, 0.9) * scale));
+	json_object_set_new(o, "max", json_real((double)lc_quantile(v, n, 1) * scale));
 	return o;
 }
 
@@ -169,16 +169,16 @@ void lc_report(struct lc *lc)
 	json_object_set_new(r, "viewers", v);
 
 	json_t *fr = json_object();
-	json_object_set_new(fr, "video", dist(vf, n, 1));
-	json_object_set_new(fr, "audio", dist(af, n, 1));
-	json_object_set_new(fr, "video_in_window", dist(wf, n, 1));
+	json_object_set_new(fr, "video", lc_json_dist(vf, n, 1));
+	json_object_set_new(fr, "audio", lc_json_dist(af, n, 1));
+	json_object_set_new(fr, "video_in_window", lc_json_dist(wf, n, 1));
 	json_object_set_new(fr, "unstamped_video", json_integer((json_int_t)unstamped));
 	json_object_set_new(r, "frames", fr);
 
 	json_t *b = json_object();
 	json_object_set_new(b, "total", json_integer((json_int_t)bytes));
 	json_object_set_new(b, "in_window", json_integer((json_int_t)wbytes));
-	json_object_set_new(b, "per_viewer", dist(by, n, 1));
+	json_object_set_new(b, "per_viewer", lc_json_dist(by, n, 1));
 	json_object_set_new(b, "mbit_per_s_per_viewer_in_window",
 	                    json_real(n && window_s > 0 ? (double)wbytes * 8 / 1e6 / window_s /
 	                              (double)n : 0));
@@ -210,8 +210,8 @@ void lc_report(struct lc *lc)
 	json_object_set_new(alag, "p99", json_real(ms(lc_hist_quantile(&lc->audio_lag, 0.99))));
 	json_object_set_new(alag, "max", json_real(ms(lc->audio_lag.max_us)));
 	json_object_set_new(r, "audio_lag_ms", alag);
-	json_object_set_new(r, "ttff_ms", dist(tt, ntt, 1e-3));
-	json_object_set_new(r, "ttfb_ms", dist(tb, ntb, 1e-3));
+	json_object_set_new(r, "ttff_ms", lc_json_dist(tt, ntt, 1e-3));
+	json_object_set_new(r, "ttfb_ms", lc_json_dist(tb, ntb, 1e-3));
 
 	json_t *s = json_object();
 	json_object_set_new(s, "viewers_with_stalls", json_integer((json_int_t)stalled));

@@ -685,20 +685,6 @@ int lc_webrtc_init(struct lc *lc)
 
 /* ---- report ------------------------------------------------------------ */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct_ms(uint64_t *v, size_t n, double q)
-{
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return (double)v[(size_t)(q * (double)(n - 1) + 0.5)] / 1000.0;
-}
-
 void lc_webrtc_report(struct lc *lc, struct json_t *out)
 {
 	if (!lc->rtcs)
@@ -742,12 +728,8 @@ void lc_webrtc_report(struct lc *lc, struct json_t *out)
 	json_object_set_new(w, "access_units_dropped", json_integer((json_int_t)dropped));
 	json_object_set_new(w, "srtp_errors", json_integer((json_int_t)srtp_err));
 	json_object_set_new(w, "rtcp_in", json_integer((json_int_t)rtcp));
-	json_t *s = json_object();
-	json_object_set_new(s, "n", json_integer((json_int_t)nsetup));
-	json_object_set_new(s, "p50", json_real(pct_ms(setup, nsetup, 0.5)));
-	json_object_set_new(s, "p90", json_real(pct_ms(setup, nsetup, 0.9)));
-	json_object_set_new(s, "max", json_real(pct_ms(setup, nsetup, 1)));
-	json_object_set_new(w, "setup_ms", s);   /* POST sent -> SRTP keys: WHEP + ICE + DTLS */
+	/* POST sent -> SRTP keys: WHEP, ICE and DTLS. */
+	json_object_set_new(w, "setup_ms", lc_json_dist(setup, nsetup, 1e-3));
 	json_object_set_new(out, "webrtc", w);
 	free(setup);
 }

@@ -24,13 +24,12 @@ Runs by hand (make bench-webrtc), never in tests.
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
+
+from hls_latency import pct, stop, wait_http  # the same node and browser plumbing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADDR = "127.0.0.81"
@@ -51,29 +50,6 @@ def stamp_filter():
                  % (x, BLOCK, BLOCK, BLOCK, bit))
     f.append("setpts=PTS-STARTPTS")
     return ",".join(f)
-
-
-def wait_http(url, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def stop(p):
-    if p and p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 def one_run(sluice, order, seconds, warmup, work):
@@ -108,11 +84,6 @@ def one_run(sluice, order, seconds, warmup, work):
     finally:
         stop(pub)
         stop(node)
-
-
-def pct(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
 def main():
