@@ -309,7 +309,10 @@ static void send_check(struct lc_client *c, int use_candidate)
 	struct lc_rtc *r = c->rtc;
 	char user[2 * SDP_MAX_TOKEN + 2];
 	snprintf(user, sizeof(user), "%s:%s", r->rufrag, r->ufrag);
-	RAND_bytes(r->tid, sizeof(r->tid));
+	/* A repeated check is a retransmission of one transaction (RFC 8489 6.2.1): its answer
+	 * may come after we repeated it, when the node is slow, and must still count. */
+	if (r->state != RTC_ICE || r->stun_tries <= 1)
+		RAND_bytes(r->tid, sizeof(r->tid));
 	uint64_t tiebreak;
 	RAND_bytes((uint8_t *)&tiebreak, sizeof(tiebreak));
 	uint8_t out[STUN_MAX_MSG];

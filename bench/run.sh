@@ -198,7 +198,7 @@ one_run() {
 	if [ "$server" = swebrtc ] && [ "$n" -gt 0 ]; then
 		# Each WebRTC viewer costs a WHEP POST, an ICE check and a DTLS handshake to start.
 		viewers=(--whep http://127.0.0.80:18080/live/bench/whep --whep-viewers "$n")
-		ramp=200
+		ramp=100
 	fi
 	printf '  %-7s %-5s N=%-5s run %s ... ' "$server" "$case" "$n" "$run" >&2
 	# What else the machine was doing: its load average as the run ends, kept beside it.
@@ -208,6 +208,8 @@ one_run() {
 	# The node's own count of WebRTC skips and send errors (the client sees skips too).
 	[ -z "$SRV_HTTP" ] || curl -s -m 5 "http://$SRV_HTTP/metrics" >"$out.metrics" 2>/dev/null || true
 	stop_pid "$SRV_PID"
+	# Its warnings (why sessions ended, refusals) stay with the results.
+	[ -z "$SRV_HTTP" ] || cp "$WORK/bench-$server.log" "$out.log" 2>/dev/null || true
 	python3 "$ROOT/bench/summarize.py" --one "$out" >&2 || echo "(no result)" >&2
 	# The kernel is still tearing down a large run's sockets; let that not land in the
 	# next server's window.
