@@ -10,8 +10,10 @@
  * viewer costs (docs/benchmarks.md, "WebRTC").  Here the session keys are
  * derived once, the cipher context and the HMAC's inner and outer SHA-1
  * states are kept, and a packet costs one AES-CTR pass and two SHA-1
- * finishes.  libsrtp2 still does everything else (SRTCP, the receiving
- * side); the unit test checks this against it byte for byte.
+ * finishes.  libsrtp2 still does everything else in the node (SRTCP, the
+ * receiving side); the unit test checks this against it byte for byte.
+ * srtp_cm_unprotect is the receiving half for the load client (bench/),
+ * whose WebRTC viewers would otherwise spend more CPU than the node.
  *
  * Pure: bytes and keys in, bytes out; no I/O, no allocation per packet.
  */
@@ -27,9 +29,10 @@
 /* Senders (SSRCs) one context numbers: a WebRTC session sends two (video, audio). */
 #define SRTP_CM_MAX_SSRC 4
 
+/* One context either sends or receives: the numbering of each SSRC it met. */
 struct srtp_cm_sender {
 	uint32_t ssrc;
-	uint32_t roc;            /* rollover counter of the highest sequence number sent */
+	uint32_t roc;            /* rollover counter of the highest sequence number */
 	uint16_t max_seq;
 	int used;
 };
@@ -57,5 +60,16 @@ void srtp_cm_free(struct srtp_cm *c);
  * new length, or SL_EINVAL (no room, not an RTP header) or SL_EIO.
  */
 int srtp_cm_protect(struct srtp_cm *c, uint8_t *p, size_t n, size_t cap);
+
+/*
+ * Checks the tag of the SRTP packet p[0..n) and decrypts its payload in
+ * place; the rollover counter is estimated from the highest sequence
+ * number authenticated so far (RFC 3711 3.3.1).  Returns the RTP packet's
+ * length (n less the tag), SL_EPROTO when it is not an SRTP packet, or
+ * SL_EAUTH when the tag is wrong (p is left as it was).  There is no replay
+ * window: a repeated packet is accepted again (the load client counts
+ * repeats itself; the node does not receive RTP).
+ */
+int srtp_cm_unprotect(struct srtp_cm *c, uint8_t *p, size_t n);
 
 #endif

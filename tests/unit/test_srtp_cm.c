@@ -130,6 +130,55 @@ static void test_two_ssrcs_and_a_long_header(void **state)
 	free_pair(&p);
 }
 
+/* The receiving half: libsrtp2's packets (through a wrap, and with a packet lost at the
+ * wrap) decrypt to what was sent; a changed byte or the wrong key is refused. */
+static void test_unprotect_what_libsrtp_protects(void **state)
+{
+	(void)state;
+	struct pair p;
+	setup_pair(&p);
+	struct srtp_cm rx;
+	assert_int_equal(srtp_cm_init(&rx, master, master + 16), 0);
+	uint8_t pkt[1600], b[1600];
+	uint16_t seq = 65000;
+	for (int i = 0; i < 40; i++, seq = (uint16_t)(seq + 37)) {  /* through the wrap */
+		size_t n = packet(pkt, seq, 0x5eed0001, (size_t)(seq % 1200));
+		memcpy(b, pkt, n);
+		int lb = (int)n;
+		assert_int_equal(srtp_protect(p.ref_out, b, &lb), srtp_err_status_ok);
+		assert_int_equal(srtp_cm_unprotect(&rx, b, (size_t)lb), (int)n);
+		assert_memory_equal(b, pkt, n);
+	}
+	/* One bit changed anywhere: refused, the packet left as it was. */
+	size_t n = packet(pkt, 800, 0x5eed0001, 300);
+	int lb = (int)n;
+	assert_int_equal(srtp_protect(p.ref_out, pkt, &lb), srtp_err_status_ok);
+	memcpy(b, pkt, (size_t)lb);
+	b[100] ^= 1;
+	assert_int_equal(srtp_cm_unprotect(&rx, b, (size_t)lb), SL_EAUTH);
+	b[100] ^= 1;
+	assert_memory_equal(b, pkt, (size_t)lb);
+	/* Too short to hold a header and a tag. */
+	assert_int_equal(srtp_cm_unprotect(&rx, b, RTP_HEADER_SIZE + SRTP_CM_TAG_LEN - 1),
+	                 SL_EPROTO);
+	/* Another key: refused. */
+	struct srtp_cm other;
+	uint8_t key2[30];
+	memcpy(key2, master, sizeof(key2));
+	key2[0] ^= 0x80;
+	assert_int_equal(srtp_cm_init(&other, key2, key2 + 16), 0);
+	assert_int_equal(srtp_cm_unprotect(&other, b, (size_t)lb), SL_EAUTH);
+	/* And ours round trips through ours. */
+	n = packet(pkt, 900, 0x5eed0002, 1000);
+	memcpy(b, pkt, n);
+	int la = srtp_cm_protect(&p.ours, b, n, sizeof(b));
+	assert_int_equal(srtp_cm_unprotect(&rx, b, (size_t)la), (int)n);
+	assert_memory_equal(b, pkt, n);
+	srtp_cm_free(&other);
+	srtp_cm_free(&rx);
+	free_pair(&p);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -155,6 +204,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches_libsrtp_across_a_wrap),
 		cmocka_unit_test(test_two_ssrcs_and_a_long_header),
+		cmocka_unit_test(test_unprotect_what_libsrtp_protects),
 		cmocka_unit_test(test_refusals),
 	};
 	if (srtp_init() != srtp_err_status_ok)
