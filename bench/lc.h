@@ -123,6 +123,7 @@ struct lc_opts {
 	const char *rtmp_url, *flv_url, *publish_url, *file, *dump, *whep_url;
 	int rtmp_viewers, flv_viewers, whep_viewers;
 	int whep_no_audio;
+	int whep_libsrtp;           /* RTP decrypted by libsrtp2 instead of proto/srtp_cm */
 	double warmup_s, settle_s, duration_s, ramp_per_s, timeout_s;
 	uint64_t stall_ms;
 	int server_pid;

@@ -11,7 +11,9 @@
  *      until answered; later every LC_RTC_CONSENT_US for consent freshness.
  *   3. DTLS client (OpenSSL, memory BIOs, DTLS-SRTP): the node's certificate
  *      is checked against the answer's fingerprint, the SRTP keys exported.
- *   4. Every packet SRTP-unprotected (libsrtp2), as a real viewer must; RTP
+ *   4. Every packet SRTP-unprotected, as a real viewer must (RTP by our
+ *      proto/srtp_cm, far cheaper than Debian's NSS-based libsrtp2,
+ *      or with --whep-libsrtp by libsrtp2; SRTCP by libsrtp2); RTP
  *      sequence gaps counted per track (what a player would NACK); H.264
  *      depacketized (h264_depack) and each access unit handed to the common
  *      frame accounting (lc_media.c), which finds the publisher's SEI stamp:
@@ -41,6 +43,7 @@
 #include "proto/rtcp.h"
 #include "proto/rtp.h"
 #include "proto/sdp.h"
+#include "proto/srtp_cm.h"
 #include "proto/stun.h"
 #include "webrtc/dtls_cert.h"
 
@@ -54,6 +57,7 @@
 #define LC_RTC_TICK_MS 20
 #define LC_RTC_AU_MAX (512 * 1024)      /* the largest access unit depacketized */
 #define LC_RTC_SKIP_TS (90000 / 4)      /* video RTP time jump (250 ms) = a skip to a keyframe */
+#define LC_RTC_RCVBUF (1 << 20)         /* each viewer's UDP receive buffer */
 /* One recvmmsg call reads up to this many datagrams (libuv reads 64 KiB slots). */
 #define LC_RTC_MMSG 16
 
@@ -91,6 +95,7 @@ struct lc_rtc {
 	SSL *ssl;
 	BIO *rbio, *wbio;
 	srtp_t srtp_in, srtp_out;
+	struct srtp_cm rtp_in;                     /* RTP, unless --whep-libsrtp */
 	int srtp_ready;
 	uint32_t ssrc;                             /* ours, in receiver reports */
 	uint64_t next_rr_us;
@@ -373,7 +378,8 @@ static int srtp_setup(struct lc_rtc *r)
 		return -1;
 	pol.ssrc.type = ssrc_any_outbound;
 	pol.key = out_key;
-	if (srtp_create(&r->srtp_out, &pol) != srtp_err_status_ok)
+	if (srtp_create(&r->srtp_out, &pol) != srtp_err_status_ok ||
+	    srtp_cm_init(&r->rtp_in, in_key, in_key + 16) != 0)
 		return -1;
 	r->srtp_ready = 1;
 	return 0;
@@ -511,7 +517,8 @@ static void media_input(struct lc_client *c, uint8_t *p, size_t n)
 			r->rtcp_in++;
 		return;
 	}
-	if (srtp_unprotect(r->srtp_in, p, &len) != srtp_err_status_ok) {
+	if (c->lc->o.whep_libsrtp ? srtp_unprotect(r->srtp_in, p, &len) != srtp_err_status_ok :
+	    (len = srtp_cm_unprotect(&r->rtp_in, p, n)) < 0) {
 		r->srtp_errors++;
 		return;
 	}
@@ -570,6 +577,13 @@ static void start_ice(struct lc_client *c)
 	uv_ip4_addr("127.0.0.1", 0, &any);
 	if ((rc = uv_udp_bind(&r->udp, (const struct sockaddr *)&any, 0)) < 0 ||
 	    (rc = uv_udp_recv_start(&r->udp, on_udp_alloc, on_udp)) < 0) {
+		rtc_fail(c, "udp: %s", uv_strerror(rc));
+		return;
+	}
+	/* Room for a GOP burst (a new viewer is sent the cached GOP at once) and for this
+	 * process being scheduled late, so the client's own delays do not show as loss. */
+	int rcvbuf = LC_RTC_RCVBUF;
+	if ((rc = uv_recv_buffer_size((uv_handle_t *)&r->udp, &rcvbuf)) < 0) {
 		rtc_fail(c, "udp: %s", uv_strerror(rc));
 		return;
 	}

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 	      "                       ICE, DTLS-SRTP; every packet decrypted and depacketized)\n"
 	      "  --whep-viewers N     WebRTC viewers [0]\n"
 	      "  --whep-no-audio      WebRTC viewers offer video only\n"
+	      "  --whep-libsrtp       WebRTC viewers decrypt RTP with libsrtp2 (Debian's: NSS)\n"
+	      "                       instead of sluice's own SRTP code (proto/srtp_cm)\n"
 	      "  --warmup S           seconds between publish start and the first viewer [3; 0 without --publish]\n"
 	      "  --ramp N             viewers started per second [1000]\n"
 	      "  --settle S           seconds after the last viewer starts before measuring [2]\n"
@@ -71,6 +73,7 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		{ "whep", required_argument, NULL, 'e' },
 		{ "whep-viewers", required_argument, NULL, 'E' },
 		{ "whep-no-audio", no_argument, NULL, 'A' },
+		{ "whep-libsrtp", no_argument, NULL, 'L' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "ramp", required_argument, NULL, 'a' },
 		{ "settle", required_argument, NULL, 's' },
@@ -101,6 +104,7 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		case 'D': o->dump = optarg; break;
 		case 'e': o->whep_url = optarg; break;
 		case 'A': o->whep_no_audio = 1; break;
+		case 'L': o->whep_libsrtp = 1; break;
 		case 'E': bad = parse_num(optarg, 0, 100000, &v); o->whep_viewers = (int)v; break;
 		case 'V': o->per_viewer = 1; break;
 		case 'R': bad = parse_num(optarg, 0, 100000, &v); o->rtmp_viewers = (int)v; break;
