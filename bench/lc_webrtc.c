@@ -18,8 +18,9 @@
  *      depacketized (h264_depack) and each access unit handed to the common
  *      frame accounting (lc_media.c), which finds the publisher's SEI stamp:
  *      the lag is measured exactly as for RTMP viewers.  A jump of the video
- *      RTP timestamp by more than LC_RTC_SKIP_TS is the node skipping this
- *      viewer to a keyframe (it rewrites sequence numbers so no gap shows).
+ *      RTP timestamp by more than LC_RTC_SKIP_TS is pictures lost whole: the
+ *      node skipping this viewer to a keyframe (it rewrites sequence numbers
+ *      so no gap shows), or many packets lost in a row.
  *   5. An RTCP receiver report every LC_RTC_RR_US, SRTCP-protected.
  *
  * One certificate (made with the node's own dtls_identity code) serves all
@@ -56,7 +57,9 @@
 #define LC_RTC_RR_US 1000000            /* receiver reports */
 #define LC_RTC_TICK_MS 20
 #define LC_RTC_AU_MAX (512 * 1024)      /* the largest access unit depacketized */
-#define LC_RTC_SKIP_TS (90000 / 4)      /* video RTP time jump (250 ms) = a skip to a keyframe */
+/* A jump of the video RTP time by more (250 ms) means pictures lost whole: the node
+ * skipping us to a keyframe, or a run of packets lost at our socket. */
+#define LC_RTC_SKIP_TS (90000 / 4)
 #define LC_RTC_RCVBUF (1 << 20)         /* each viewer's UDP receive buffer */
 /* One recvmmsg call reads up to this many datagrams (libuv reads 64 KiB slots). */
 #define LC_RTC_MMSG 16
@@ -739,8 +742,8 @@ void lc_webrtc_report(struct lc *lc, struct json_t *out)
 	json_object_set_new(w, "video_gaps_in_window", json_integer((json_int_t)vgap));
 	json_object_set_new(w, "viewers_with_gaps", json_integer((json_int_t)with_gaps));
 	json_object_set_new(w, "late_or_repeated", json_integer((json_int_t)late));
-	json_object_set_new(w, "skips_in_window", json_integer((json_int_t)skips));
-	json_object_set_new(w, "viewers_with_skips", json_integer((json_int_t)with_skips));
+	json_object_set_new(w, "jumps_in_window", json_integer((json_int_t)skips));
+	json_object_set_new(w, "viewers_with_jumps", json_integer((json_int_t)with_skips));
 	json_object_set_new(w, "access_units", json_integer((json_int_t)units));
 	json_object_set_new(w, "access_units_dropped", json_integer((json_int_t)dropped));
 	json_object_set_new(w, "srtp_errors", json_integer((json_int_t)srtp_err));

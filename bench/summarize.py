@@ -74,10 +74,11 @@ def figures(r):
                        (segs["per_viewer_per_s"] * segs["viewers"])
                        if segs.get("per_viewer_per_s") and segs.get("viewers") else None),
         "errors": r["viewers"]["errors"],
-        # WebRTC viewers only: sequence gaps (what a player would NACK), keyframe skips seen
-        # by the viewers, time from the POST to SRTP keys.
+        # WebRTC viewers only: sequence gaps (what a player would NACK), pictures lost whole
+        # as the viewers saw them (RTP time jumps), time from the POST to SRTP keys.
         "gaps": r.get("webrtc", {}).get("gaps_in_window"),
-        "skips": r.get("webrtc", {}).get("skips_in_window"),
+        "skips": r.get("webrtc", {}).get("jumps_in_window",
+                                         r.get("webrtc", {}).get("skips_in_window")),
         "setup_p50": r.get("webrtc", {}).get("setup_ms", {}).get("p50"),
     }
 
@@ -94,7 +95,8 @@ def one_line(path):
               f["alive"], f["requested"], f["cpu_pct"], f["rss_mb"], f["lag_p50"], f["lag_p99"],
               ttff, f["stalls"], f["client_cpu"],
               (", errors %s" % f["errors"]) if f["errors"] else "") +
-          ("" if f["gaps"] is None else ", WebRTC: %d packets missing, %d skips, setup p50 %.0f ms"
+          ("" if f["gaps"] is None else ", WebRTC: %d packets missing, %d RTP time jumps, "
+           "setup p50 %.0f ms"
            % (f["gaps"], f["skips"], f["setup_p50"] or 0)))
 
 
@@ -189,7 +191,7 @@ def load_tables(out, rows):
     if any(s == "swebrtc" for s, _ in agg):
         webrtc_table(out, ns, agg)
     out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; WebRTC: "
-               "and no packet missing, no skip to a keyframe; medians):\n")
+               "and no packet missing, no picture lost, no skip; medians):\n")
     out.append("| server | largest N held of those run | its lag p99 ms | its server CPU % | "
                "its client CPU % |")
     out.append("|---|---|---|---|---|")
@@ -211,7 +213,7 @@ def webrtc_table(out, ns, agg):
     """WebRTC viewers against RTMP viewers of the same sluice, per N."""
     out.append("WebRTC viewers against RTMP viewers of the same sluice (medians over runs):\n")
     out.append("| N | WebRTC CPU % per viewer | RTMP CPU % per viewer | ratio WebRTC / RTMP "
-               "| WebRTC lag p50 / p99 ms | packets missing | skips (viewers / node) "
+               "| WebRTC lag p50 / p99 ms | packets missing | RTP time jumps / node skips "
                "| setup p50 ms (POST to SRTP keys) | client CPU % |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     for n in ns:

@@ -77,7 +77,7 @@ def test_webrtc_viewers_are_measured(t):
     check(w["viewers_in_media"] == 2 and w["srtp_errors"] == 0 and w["setup_ms"]["n"] == 2,
           "webrtc %s" % w)
     # Loopback loses nothing at this size, and the node skipped no one.
-    check(w["gaps_in_window"] == 0 and w["skips_in_window"] == 0 and
+    check(w["gaps_in_window"] == 0 and w["jumps_in_window"] == 0 and
           w["access_units_dropped"] == 0, "webrtc %s" % w)
     check(w["video_packets"] > sum(v["video_frames"] for v in whep) and w["audio_packets"] > 0,
           "webrtc %s" % w)
