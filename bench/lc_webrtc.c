@@ -54,6 +54,7 @@
 #define LC_RTC_STUN_RETRY_US 100000     /* ICE check repeated until answered ... */
 #define LC_RTC_STUN_TRIES 100           /* ... this often (10 s, the node's DTLS timeout) */
 #define LC_RTC_CONSENT_US 5000000       /* consent freshness, as browsers do */
+#define LC_RTC_DTLS_US 10000000         /* ICE answered to DTLS done, or the viewer gives up */
 #define LC_RTC_RR_US 1000000            /* receiver reports */
 #define LC_RTC_TICK_MS 20
 #define LC_RTC_AU_MAX (512 * 1024)      /* the largest access unit depacketized */
@@ -638,6 +639,10 @@ static void tick_cb(uv_timer_t *t)
 			r->next_stun_us = now + LC_RTC_STUN_RETRY_US;
 			send_check(c, 1);
 		} else if (r->state == RTC_DTLS) {
+			if (now - r->ice_done_us > LC_RTC_DTLS_US) {
+				rtc_fail(c, "%s", "dtls: no handshake in 10 s");
+				continue;
+			}
 			if (DTLSv1_handle_timeout(r->ssl) > 0)
 				dtls_flush(c);
 		} else if (r->state == RTC_MEDIA) {
