@@ -177,6 +177,7 @@ struct lc {
 	uint64_t t0_us;
 	uint64_t window_start_us, window_end_us;
 	uint64_t srv_cpu0_ticks, srv_cpu1_ticks;
+	uint64_t srv_wait0_ns, srv_wait1_ns;  /* its main thread's time runnable but not running */
 	uint64_t self_cpu0_us, self_cpu1_us;
 	uv_timer_t phase, ramp, deadline;
 	uint8_t readbuf[256 * 1024];

@@ -227,6 +227,9 @@ void lc_report(struct lc *lc)
 		json_object_set_new(srv, "cpu_s", json_real(cpu));
 		json_object_set_new(srv, "cpu_pct_of_core", json_real(window_s > 0 ?
 		                    cpu / window_s * 100 : 0));
+		/* Runnable but not running: the share of the window the machine made it wait. */
+		json_object_set_new(srv, "waited_for_cpu_pct", json_real(window_s > 0 ?
+		                    (double)(lc->srv_wait1_ns - lc->srv_wait0_ns) / 1e7 / window_s : 0));
 		double vm = alive && window_s > 0 ? (double)alive * window_s / 60 : 0;
 		json_object_set_new(srv, "cpu_s_per_viewer_minute", json_real(vm > 0 ? cpu / vm : 0));
 		json_object_set_new(srv, "cpu_pct_of_core_per_viewer", json_real(

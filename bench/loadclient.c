@@ -159,6 +159,22 @@ static uint64_t proc_cpu_ticks(int pid)
 	return ut + st;
 }
 
+/* Time the process's main thread spent runnable, waiting for a CPU (schedstat's second
+ * field, ns): on a shared machine, how much of the window others took from it. */
+static uint64_t proc_wait_ns(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	FILE *f = fopen(path, "r");
+	unsigned long long run = 0, wait = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return wait;
+}
+
 static uint64_t self_cpu_us(void)
 {
 	struct rusage ru;
@@ -175,6 +191,8 @@ static void finish(struct lc *lc, int timed_out)
 		lc->window_start_us = lc->window_end_us;
 	if (lc->o.server_pid)
 		lc->srv_cpu1_ticks = proc_cpu_ticks(lc->o.server_pid);
+	if (lc->o.server_pid)
+		lc->srv_wait1_ns = proc_wait_ns(lc->o.server_pid);
 	lc->self_cpu1_us = self_cpu_us();
 	for (int i = 0; i < lc->nviewers; i++)
 		lc_client_segs_end(&lc->viewers[i]);
@@ -200,6 +218,8 @@ static void window_start_cb(uv_timer_t *t)
 	lc->window_start_us = lc_now_us();
 	if (lc->o.server_pid)
 		lc->srv_cpu0_ticks = proc_cpu_ticks(lc->o.server_pid);
+	if (lc->o.server_pid)
+		lc->srv_wait0_ns = proc_wait_ns(lc->o.server_pid);
 	lc->self_cpu0_us = self_cpu_us();
 	for (int i = 0; i < lc->nviewers; i++)
 		lc_client_segs_start(&lc->viewers[i]);

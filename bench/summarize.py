@@ -55,6 +55,7 @@ def figures(r):
         "alive": alive,
         "requested": r["viewers"]["requested"],
         "cpu_pct": srv.get("cpu_pct_of_core", 0.0),
+        "waited_pct": srv.get("waited_for_cpu_pct"),
         "cpu_s_per_vmin": srv.get("cpu_s_per_viewer_minute", 0.0),
         "rss_mb": srv.get("peak_rss_kb", 0) / 1024.0,
         "lag_p50": r["lag_ms"]["p50"],
@@ -90,9 +91,9 @@ def one_line(path):
         return
     f = figures(r)
     ttff = "%.1f" % f["ttff_p50"] if f["ttff_p50"] is not None else "-"
-    print("viewers %d/%d, server %.1f%% of a core, peak RSS %.0f MB, lag p50 %.1f ms p99 %.1f ms, "
+    print("viewers %d/%d, server %.1f%% of a core (waited %s%%), peak RSS %.0f MB, lag p50 %.1f ms p99 %.1f ms, "
           "ttff p50 %s ms, stalls %d, client %.0f%%%s" % (
-              f["alive"], f["requested"], f["cpu_pct"], f["rss_mb"], f["lag_p50"], f["lag_p99"],
+              f["alive"], f["requested"], f["cpu_pct"], fmt(f["waited_pct"], "%.0f"), f["rss_mb"], f["lag_p50"], f["lag_p99"],
               ttff, f["stalls"], f["client_cpu"],
               (", errors %s" % f["errors"]) if f["errors"] else "") +
           ("" if f["gaps"] is None else ", WebRTC: %d packets missing, %d RTP time jumps, "
@@ -157,7 +158,7 @@ def load_tables(out, rows):
             a = {k: med([f[k] for f in fs]) for k in (
                 "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "alag_p50",
                 "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu", "segs", "seg_bytes", "us_per_seg",
-                "gaps", "skips", "setup_p50", "node_skips")}
+                "gaps", "skips", "setup_p50", "node_skips", "waited_pct")}
             a["per_viewer"] = a["cpu_pct"] / n if n else None
             b0 = base["nginx" if s == "nginx" else "sluice"]
             a["marginal"] = (a["cpu_pct"] - b0) / n if n and b0 is not None else None
@@ -214,18 +215,20 @@ def webrtc_table(out, ns, agg):
     out.append("WebRTC viewers against RTMP viewers of the same sluice (medians over runs):\n")
     out.append("| N | WebRTC CPU % per viewer | RTMP CPU % per viewer | ratio WebRTC / RTMP "
                "| WebRTC lag p50 / p99 ms | packets missing | RTP time jumps / node skips "
-               "| setup p50 ms (POST to SRTP keys) | client CPU % |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
+               "| setup p50 ms (POST to SRTP keys) | client CPU % "
+               "| WebRTC / RTMP node waited for its CPU, % of the window |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for n in ns:
         w, r = agg.get(("swebrtc", n)), agg.get(("sluice", n))
         if not w:
             continue
-        out.append("| %d | %s | %s | %s | %s / %s | %s | %s / %s | %s | %s |" % (
+        out.append("| %d | %s | %s | %s | %s / %s | %s | %s / %s | %s | %s | %s / %s |" % (
             n, fmt(w["per_viewer"], "%.3f"), fmt(r and r["per_viewer"], "%.3f"),
             ratio(w["per_viewer"], r and r["per_viewer"]), fmt(w["lag_p50"], "%.1f"),
             fmt(w["lag_p99"], "%.1f"), fmt(w["gaps"], "%d"), fmt(w["skips"], "%d"),
             fmt(w["node_skips"], "%d"), fmt(w["setup_p50"], "%.0f"),
-            fmt(w["client_cpu"], "%.0f")))
+            fmt(w["client_cpu"], "%.0f"), fmt(w["waited_pct"], "%.0f"),
+            fmt(r and r["waited_pct"], "%.0f")))
     out.append("")
 
 
