@@ -6,7 +6,7 @@
 #   bench/run.sh full     100, 500, 1000, 2000 viewers, 3 runs each (median reported)
 #   bench/run.sh hop      only the origin->edge hop, as in full (about 3 minutes)
 #   bench/run.sh webrtc   WebRTC (WHEP) viewers against RTMP viewers of the same sluice,
-#                         100, 300, 500 each (WEBRTC_NS to change), 3 runs (about 12 minutes)
+#                         50, 100, 150, 200, 300 each (WEBRTC_NS to change), 3 runs (15 minutes)
 #
 # Three servers: "sluice" in its default low-latency mode, "smerge" the same sluice with
 # --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
@@ -37,7 +37,7 @@ case "$MODE" in
 quick) NS="50 200"; RUNS=1; DURATION=15; BASE_DURATION=8; HOP_N=20; HOP_DURATION=8 ;;
 full) NS="100 500 1000 2000"; RUNS=3; DURATION=30; BASE_DURATION=15; HOP_N=50; HOP_DURATION=20 ;;
 hop) NS=""; RUNS=3; DURATION=0; BASE_DURATION=0; HOP_N=50; HOP_DURATION=20 ;;
-webrtc) NS=${WEBRTC_NS:-100 300 500}; RUNS=${RUNS:-3}; DURATION=15; BASE_DURATION=8; HOP_N=0
+webrtc) NS=${WEBRTC_NS:-50 100 150 200 300}; RUNS=${RUNS:-3}; DURATION=15; BASE_DURATION=8; HOP_N=0
 	HOP_DURATION=0 ;;
 *) echo "usage: bench/run.sh quick|full|hop|webrtc" >&2; exit 2 ;;
 esac
