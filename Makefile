@@ -9,6 +9,8 @@
 #   make fuzz         long libFuzzer campaigns (FUZZ_SECONDS per target)
 #   make bench        the side-by-side benchmark against nginx-rtmp
 #   make bench-hls    how far behind live Chromium plays HLS and LL-HLS
+#   make bench-webrtc glass-to-glass latency in Chromium (WebRTC against LL-HLS) and
+#                     WebRTC viewers per core against RTMP viewers
 #   make install      the binary, man pages, /etc/sluice/*.conf and the systemd units
 #                     (PREFIX=/usr/local, DESTDIR= for a staging root)
 #   make deb          the Debian package, into build-deb/
@@ -29,7 +31,7 @@ WERROR_OPT := -Dwerror=true
 endif
 
 .PHONY: all build run test test-unit test-e2e test-sanitize fuzz-build fuzz-replay \
-        fuzz-smoke fuzz bench bench-hls deps clean install deb
+        fuzz-smoke fuzz bench bench-hls bench-webrtc deps clean install deb
 
 all: build
 
@@ -96,6 +98,11 @@ bench: build
 bench-hls: build
 	@scripts/deps.sh test browser
 	@python3 bench/hls_latency.py
+
+bench-webrtc: build
+	@scripts/deps.sh test browser bench
+	@python3 bench/webrtc_latency.py
+	@bench/run.sh webrtc
 
 # The configs go to /etc/sluice whatever the prefix (where operators look for them).
 install: build

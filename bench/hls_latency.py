@@ -49,6 +49,17 @@ def wait_http(url, timeout):
     return False
 
 
+def stop(p):
+    """SIGTERM, then SIGKILL after 10 s: a process this script started."""
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def one_run(sluice, media, fmt, query, seconds, work):
     node = subprocess.Popen([sluice, "node", "--bind", ADDR, "--hls-format", fmt],
                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "node.log"), "ab"))
@@ -70,14 +81,8 @@ def one_run(sluice, media, fmt, query, seconds, work):
             raise RuntimeError("browser driver said nothing: %s" % out.stderr[-500:])
         return json.loads(lines[-1])
     finally:
-        for p in (pub, node):
-            if p and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+        stop(pub)
+        stop(node)
 
 
 def pct(xs, q):

@@ -48,7 +48,7 @@ void lc_hist_add(struct lc_hist *h, uint64_t us);
 /* The q-quantile (0..1) in microseconds; 0 when empty. */
 uint64_t lc_hist_quantile(const struct lc_hist *h, double q);
 
-enum lc_role { LC_PLAY_RTMP, LC_PLAY_FLV, LC_PUBLISH };
+enum lc_role { LC_PLAY_RTMP, LC_PLAY_FLV, LC_PLAY_WHEP, LC_PUBLISH };
 
 struct lc_url {
 	char host[64];
@@ -117,11 +117,15 @@ struct lc_client {
 	int cstate;
 	uint64_t chunk_left;
 	int flv_header_done;
+	/* WebRTC (lc_webrtc.c): the WHEP POST goes over tcp above, then this. */
+	struct lc_rtc *rtc;
 };
 
 struct lc_opts {
-	const char *rtmp_url, *flv_url, *publish_url, *file, *dump;
-	int rtmp_viewers, flv_viewers;
+	const char *rtmp_url, *flv_url, *publish_url, *file, *dump, *whep_url;
+	int rtmp_viewers, flv_viewers, whep_viewers;
+	int whep_no_audio;
+	int whep_libsrtp;           /* RTP decrypted by libsrtp2 instead of proto/srtp_cm */
 	double warmup_s, settle_s, duration_s, ramp_per_s, timeout_s;
 	uint64_t stall_ms;
 	int server_pid;
@@ -176,11 +180,13 @@ struct lc {
 	uint64_t t0_us;
 	uint64_t window_start_us, window_end_us;
 	uint64_t srv_cpu0_ticks, srv_cpu1_ticks;
+	uint64_t srv_wait0_ns, srv_wait1_ns;  /* its main thread's time runnable but not running */
 	uint64_t self_cpu0_us, self_cpu1_us;
 	uv_timer_t phase, ramp, deadline;
 	uint8_t readbuf[256 * 1024];
 	int readbuf_busy;
 	struct tls_client *tls;    /* for rtmps:// and https:// URLs */
+	struct lc_rtc_shared *rtcs;  /* WebRTC viewers' common state (lc_webrtc.c) */
 };
 
 uint64_t lc_now_us(void);
@@ -204,6 +210,14 @@ void lc_rtmp_send_media(struct lc_client *c, uint8_t type, uint32_t ts, const ui
 void lc_http_begin(struct lc_client *c);
 void lc_http_data(struct lc_client *c, const uint8_t *p, size_t n);
 
+/* WebRTC viewers over WHEP (lc_webrtc.c): once before any starts, 0 or -1 with a message. */
+int lc_webrtc_init(struct lc *lc);
+void lc_whep_begin(struct lc_client *c);
+void lc_whep_data(struct lc_client *c, const uint8_t *p, size_t n);
+/* Their totals in the report (packets, gaps, skips, handshake times). */
+struct json_t;
+void lc_webrtc_report(struct lc *lc, struct json_t *r);
+
 /* The window opens / closes for c's segment count (lc_net.c). */
 void lc_client_segs_start(struct lc_client *c);
 void lc_client_segs_end(struct lc_client *c);
@@ -221,8 +235,18 @@ size_t lc_sei_stamp(const uint8_t *body, size_t len, uint8_t nal_len_size, uint6
                     uint8_t *out);
 /* Finds our stamp in a video body; 1 and *stamp_us when found, else 0. */
 int lc_sei_find(const uint8_t *body, size_t len, uint8_t nal_len_size, uint64_t *stamp_us);
+/* The same in bare NAL units, each behind a big-endian length of nal_len_size bytes. */
+int lc_sei_find_nalus(const uint8_t *p, size_t len, uint8_t nal_len_size, uint64_t *stamp_us);
+/* One received video frame (NAL units as above; NULL when not H.264): frames, first
+ * keyframe, stalls, and lag from our stamp.  RTMP/FLV and WebRTC viewers alike. */
+void lc_on_video_frame(struct lc_client *c, uint32_t ts, int keyframe, const uint8_t *nalus,
+                       size_t len, uint8_t nal_len_size, uint64_t now);
 
 /* The report (lc_report.c). */
 void lc_report(struct lc *lc);
+/* Sorts v and returns its q-quantile (0..1, nearest rank); 0 when n is 0. */
+uint64_t lc_quantile(uint64_t *v, size_t n, double q);
+/* {"n", "min", "p50", "p90", "max"} of v[0..n) times scale (sorts v). */
+struct json_t *lc_json_dist(uint64_t *v, size_t n, double scale);
 
 #endif

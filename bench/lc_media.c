@@ -115,24 +115,31 @@ static int parse_stamp(const uint8_t *p, uint64_t *out)
 	return 1;
 }
 
-int lc_sei_find(const uint8_t *body, size_t len, uint8_t nal_len_size, uint64_t *stamp_us)
+int lc_sei_find_nalus(const uint8_t *p, size_t len, uint8_t nal_len_size, uint64_t *stamp_us)
 {
-	if (!is_avc_nalus(body, len) || nal_len_size < 1 || nal_len_size > 4)
+	if (nal_len_size < 1 || nal_len_size > 4)
 		return 0;
-	size_t off = 5;
+	size_t off = 0;
 	/* Ours is first; look at a few NALs in case a server put something before it. */
 	for (int k = 0; k < 4 && off + nal_len_size <= len; k++) {
-		uint32_t n = rd_len(body + off, nal_len_size);
+		uint32_t n = rd_len(p + off, nal_len_size);
 		off += nal_len_size;
 		if (n > len - off)
 			return 0;
-		const uint8_t *nal = body + off;
+		const uint8_t *nal = p + off;
 		if (n >= LC_SEI_NAL_LEN && (nal[0] & 0x1f) == 6 && nal[1] == 5 &&
 		    nal[2] == LC_SEI_PAYLOAD_LEN && memcmp(nal + 3, lc_sei_uuid, LC_SEI_UUID_LEN) == 0)
 			return parse_stamp(nal + 3 + LC_SEI_UUID_LEN, stamp_us);
 		off += n;
 	}
 	return 0;
+}
+
+int lc_sei_find(const uint8_t *body, size_t len, uint8_t nal_len_size, uint64_t *stamp_us)
+{
+	if (!is_avc_nalus(body, len))
+		return 0;
+	return lc_sei_find_nalus(body + 5, len - 5, nal_len_size, stamp_us);
 }
 
 static void dump_tag(FILE *f, uint8_t type, uint32_t ts, const uint8_t *body, size_t len)
@@ -148,7 +155,6 @@ static void dump_tag(FILE *f, uint8_t type, uint32_t ts, const uint8_t *body, si
 static void on_video(struct lc_client *c, uint32_t ts, const uint8_t *body, size_t len,
                      uint64_t now)
 {
-	struct lc_stats *st = &c->st;
 	struct flv_video v;
 	if (flv_parse_video(body, len, &v) < 0)
 		return;
@@ -159,6 +165,15 @@ static void on_video(struct lc_client *c, uint32_t ts, const uint8_t *body, size
 	}
 	if (!v.is_frame)
 		return;
+	lc_on_video_frame(c, ts, v.frame_type == FLV_FRAME_KEY,
+	                  is_avc_nalus(body, len) ? body + 5 : NULL, len >= 5 ? len - 5 : 0,
+	                  c->nal_len_size, now);
+}
+
+void lc_on_video_frame(struct lc_client *c, uint32_t ts, int keyframe, const uint8_t *nalus,
+                       size_t len, uint8_t nal_len_size, uint64_t now)
+{
+	struct lc_stats *st = &c->st;
 	st->video_frames++;
 	if (c->lc->measuring)
 		st->window_frames++;
@@ -167,7 +182,7 @@ static void on_video(struct lc_client *c, uint32_t ts, const uint8_t *body, size
 		st->have_video_ts = 1;
 	}
 	st->last_video_ts = ts;
-	if (v.frame_type == FLV_FRAME_KEY) {
+	if (keyframe) {
 		st->keyframes++;
 		if (st->ttff_us < 0)
 			st->ttff_us = (int64_t)(now - st->connect_start_us);
@@ -180,7 +195,7 @@ static void on_video(struct lc_client *c, uint32_t ts, const uint8_t *body, size
 	st->last_video_us = now;
 
 	uint64_t stamp;
-	if (!lc_sei_find(body, len, c->nal_len_size, &stamp)) {
+	if (!nalus || !lc_sei_find_nalus(nalus, len, nal_len_size, &stamp)) {
 		st->frames_unstamped++;
 		return;
 	}

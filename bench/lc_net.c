@@ -182,6 +182,8 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		c->st.window_bytes += (uint64_t)n;
 	if (c->role == LC_PLAY_FLV)
 		lc_http_data(c, (const uint8_t *)buf->base, (size_t)n);
+	else if (c->role == LC_PLAY_WHEP)
+		lc_whep_data(c, (const uint8_t *)buf->base, (size_t)n);
 	else
 		lc_rtmp_data(c, (const uint8_t *)buf->base, (size_t)n);
 }
@@ -206,6 +208,8 @@ static void connect_cb(uv_connect_t *req, int status)
 	}
 	if (c->role == LC_PLAY_FLV)
 		lc_http_begin(c);
+	else if (c->role == LC_PLAY_WHEP)
+		lc_whep_begin(c);
 	else
 		lc_rtmp_begin(c);
 }

@@ -19,7 +19,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Sorts v and returns its q-quantile (nearest rank). */
-static uint64_t quantile(uint64_t *v, size_t n, double q)
+uint64_t lc_quantile(uint64_t *v, size_t n, double q)
 {
 	if (!n)
 		return 0;
@@ -33,16 +33,16 @@ static double ms(uint64_t us)
 	return (double)us / 1000.0;
 }
 
-static json_t *dist(uint64_t *v, size_t n, double scale)
+json_t *lc_json_dist(uint64_t *v, size_t n, double scale)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "n", json_integer((json_int_t)n));
 	if (!n)
 		return o;
-	json_object_set_new(o, "min", json_real((double)quantile(v, n, 0) * scale));
-	json_object_set_new(o, "p50", json_real((double)quantile(v, n, 0.5) * scale));
-	json_object_set_new(o, "p90", json_real((double)quantile(v, n, 0.9) * scale));
-	json_object_set_new(o, "max", json_real((double)quantile(v, n, 1) * scale));
+	json_object_set_new(o, "min", json_real((double)lc_quantile(v, n, 0) * scale));
+	json_object_set_new(o, "p50", json_real((double)lc_quantile(v, n, 0.5) * scale));
+	json_object_set_new(o, "p90", json_real((double)lc_quantile(v, n, 0.9) * scale));
+	json_object_set_new(o, "max", json_real((double)lc_quantile(v, n, 1) * scale));
 	return o;
 }
 
@@ -51,7 +51,8 @@ static json_t *viewer_json(const struct lc_client *c)
 	const struct lc_stats *st = &c->st;
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(c->id));
-	json_object_set_new(o, "protocol", json_string(c->role == LC_PLAY_FLV ? "flv" : "rtmp"));
+	json_object_set_new(o, "protocol", json_string(c->role == LC_PLAY_FLV ? "flv" :
+	                    c->role == LC_PLAY_WHEP ? "whep" : "rtmp"));
 	json_object_set_new(o, "connected", json_boolean(c->connected));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)st->bytes));
 	json_object_set_new(o, "video_frames", json_integer((json_int_t)st->video_frames));
@@ -150,6 +151,9 @@ void lc_report(struct lc *lc)
 	json_object_set_new(cfg, "flv_url", lc->o.flv_url ? json_string(lc->o.flv_url) : json_null());
 	json_object_set_new(cfg, "rtmp_viewers", json_integer(lc->o.rtmp_viewers));
 	json_object_set_new(cfg, "flv_viewers", json_integer(lc->o.flv_viewers));
+	json_object_set_new(cfg, "whep_url", lc->o.whep_url ? json_string(lc->o.whep_url) :
+	                    json_null());
+	json_object_set_new(cfg, "whep_viewers", json_integer(lc->o.whep_viewers));
 	json_object_set_new(cfg, "publish_url", lc->o.publish_url ? json_string(lc->o.publish_url) :
 	                    json_null());
 	json_object_set_new(cfg, "stall_ms", json_integer((json_int_t)lc->o.stall_ms));
@@ -165,16 +169,16 @@ void lc_report(struct lc *lc)
 	json_object_set_new(r, "viewers", v);
 
 	json_t *fr = json_object();
-	json_object_set_new(fr, "video", dist(vf, n, 1));
-	json_object_set_new(fr, "audio", dist(af, n, 1));
-	json_object_set_new(fr, "video_in_window", dist(wf, n, 1));
+	json_object_set_new(fr, "video", lc_json_dist(vf, n, 1));
+	json_object_set_new(fr, "audio", lc_json_dist(af, n, 1));
+	json_object_set_new(fr, "video_in_window", lc_json_dist(wf, n, 1));
 	json_object_set_new(fr, "unstamped_video", json_integer((json_int_t)unstamped));
 	json_object_set_new(r, "frames", fr);
 
 	json_t *b = json_object();
 	json_object_set_new(b, "total", json_integer((json_int_t)bytes));
 	json_object_set_new(b, "in_window", json_integer((json_int_t)wbytes));
-	json_object_set_new(b, "per_viewer", dist(by, n, 1));
+	json_object_set_new(b, "per_viewer", lc_json_dist(by, n, 1));
 	json_object_set_new(b, "mbit_per_s_per_viewer_in_window",
 	                    json_real(n && window_s > 0 ? (double)wbytes * 8 / 1e6 / window_s /
 	                              (double)n : 0));
@@ -206,8 +210,8 @@ void lc_report(struct lc *lc)
 	json_object_set_new(alag, "p99", json_real(ms(lc_hist_quantile(&lc->audio_lag, 0.99))));
 	json_object_set_new(alag, "max", json_real(ms(lc->audio_lag.max_us)));
 	json_object_set_new(r, "audio_lag_ms", alag);
-	json_object_set_new(r, "ttff_ms", dist(tt, ntt, 1e-3));
-	json_object_set_new(r, "ttfb_ms", dist(tb, ntb, 1e-3));
+	json_object_set_new(r, "ttff_ms", lc_json_dist(tt, ntt, 1e-3));
+	json_object_set_new(r, "ttfb_ms", lc_json_dist(tb, ntb, 1e-3));
 
 	json_t *s = json_object();
 	json_object_set_new(s, "viewers_with_stalls", json_integer((json_int_t)stalled));
@@ -223,6 +227,9 @@ void lc_report(struct lc *lc)
 		json_object_set_new(srv, "cpu_s", json_real(cpu));
 		json_object_set_new(srv, "cpu_pct_of_core", json_real(window_s > 0 ?
 		                    cpu / window_s * 100 : 0));
+		/* Runnable but not running: the share of the window the machine made it wait. */
+		json_object_set_new(srv, "waited_for_cpu_pct", json_real(window_s > 0 ?
+		                    (double)(lc->srv_wait1_ns - lc->srv_wait0_ns) / 1e7 / window_s : 0));
 		double vm = alive && window_s > 0 ? (double)alive * window_s / 60 : 0;
 		json_object_set_new(srv, "cpu_s_per_viewer_minute", json_real(vm > 0 ? cpu / vm : 0));
 		json_object_set_new(srv, "cpu_pct_of_core_per_viewer", json_real(
@@ -247,6 +254,7 @@ void lc_report(struct lc *lc)
 		                    json_null());
 		json_object_set_new(r, "publisher", p);
 	}
+	lc_webrtc_report(lc, r);
 	if (lc->o.per_viewer) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < n; i++)

@@ -35,6 +35,12 @@ static void usage(FILE *f)
 	      "  --rtmp-viewers N     RTMP viewers [0]\n"
 	      "  --flv URL            http:// URL the HTTP-FLV viewers play\n"
 	      "  --flv-viewers N      HTTP-FLV viewers [0]\n"
+	      "  --whep URL           http://H:P/APP/STREAM/whep the WebRTC viewers play (WHEP,\n"
+	      "                       ICE, DTLS-SRTP; every packet decrypted and depacketized)\n"
+	      "  --whep-viewers N     WebRTC viewers [0]\n"
+	      "  --whep-no-audio      WebRTC viewers offer video only\n"
+	      "  --whep-libsrtp       WebRTC viewers decrypt RTP with libsrtp2 (Debian's: NSS)\n"
+	      "                       instead of sluice's own SRTP code (proto/srtp_cm)\n"
 	      "  --warmup S           seconds between publish start and the first viewer [3; 0 without --publish]\n"
 	      "  --ramp N             viewers started per second [1000]\n"
 	      "  --settle S           seconds after the last viewer starts before measuring [2]\n"
@@ -66,6 +72,10 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		{ "rtmp-viewers", required_argument, NULL, 'R' },
 		{ "flv", required_argument, NULL, 'h' },
 		{ "flv-viewers", required_argument, NULL, 'H' },
+		{ "whep", required_argument, NULL, 'e' },
+		{ "whep-viewers", required_argument, NULL, 'E' },
+		{ "whep-no-audio", no_argument, NULL, 'A' },
+		{ "whep-libsrtp", no_argument, NULL, 'L' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "ramp", required_argument, NULL, 'a' },
 		{ "settle", required_argument, NULL, 's' },
@@ -96,6 +106,10 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		case 'h': o->flv_url = optarg; break;
 		case 'D': o->dump = optarg; break;
 		case 'C': o->tls_ca = optarg; break;
+		case 'e': o->whep_url = optarg; break;
+		case 'A': o->whep_no_audio = 1; break;
+		case 'L': o->whep_libsrtp = 1; break;
+		case 'E': bad = parse_num(optarg, 0, 100000, &v); o->whep_viewers = (int)v; break;
 		case 'V': o->per_viewer = 1; break;
 		case 'R': bad = parse_num(optarg, 0, 100000, &v); o->rtmp_viewers = (int)v; break;
 		case 'H': bad = parse_num(optarg, 0, 100000, &v); o->flv_viewers = (int)v; break;
@@ -113,15 +127,17 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc || (!o->rtmp_viewers && !o->flv_viewers && !o->publish_url) ||
+	if (optind < argc ||
+	    (!o->rtmp_viewers && !o->flv_viewers && !o->whep_viewers && !o->publish_url) ||
 	    (o->rtmp_viewers && !o->rtmp_url) || (o->flv_viewers && !o->flv_url) ||
+	    (o->whep_viewers && !o->whep_url) ||
 	    (o->publish_url && !o->file)) {
 		usage(stderr);
 		return -1;
 	}
 	if (o->warmup_s < 0)
 		o->warmup_s = o->publish_url ? 3 : 0;
-	double ramp_s = (o->rtmp_viewers + o->flv_viewers) / o->ramp_per_s;
+	double ramp_s = (o->rtmp_viewers + o->flv_viewers + o->whep_viewers) / o->ramp_per_s;
 	if (o->timeout_s == 0)
 		o->timeout_s = o->warmup_s + ramp_s + o->settle_s + o->duration_s + 30;
 	return 0;
@@ -147,6 +163,22 @@ static uint64_t proc_cpu_ticks(int pid)
 	return ut + st;
 }
 
+/* Time the process's main thread spent runnable, waiting for a CPU (schedstat's second
+ * field, ns): on a shared machine, how much of the window others took from it. */
+static uint64_t proc_wait_ns(int pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	FILE *f = fopen(path, "r");
+	unsigned long long run = 0, wait = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &run, &wait) != 2)
+		wait = 0;
+	fclose(f);
+	return wait;
+}
+
 static uint64_t self_cpu_us(void)
 {
 	struct rusage ru;
@@ -163,6 +195,8 @@ static void finish(struct lc *lc, int timed_out)
 		lc->window_start_us = lc->window_end_us;
 	if (lc->o.server_pid)
 		lc->srv_cpu1_ticks = proc_cpu_ticks(lc->o.server_pid);
+	if (lc->o.server_pid)
+		lc->srv_wait1_ns = proc_wait_ns(lc->o.server_pid);
 	lc->self_cpu1_us = self_cpu_us();
 	for (int i = 0; i < lc->nviewers; i++)
 		lc_client_segs_end(&lc->viewers[i]);
@@ -188,6 +222,8 @@ static void window_start_cb(uv_timer_t *t)
 	lc->window_start_us = lc_now_us();
 	if (lc->o.server_pid)
 		lc->srv_cpu0_ticks = proc_cpu_ticks(lc->o.server_pid);
+	if (lc->o.server_pid)
+		lc->srv_wait0_ns = proc_wait_ns(lc->o.server_pid);
 	lc->self_cpu0_us = self_cpu_us();
 	for (int i = 0; i < lc->nviewers; i++)
 		lc_client_segs_start(&lc->viewers[i]);
@@ -236,14 +272,16 @@ static void deadline_cb(uv_timer_t *t)
 
 static void setup_viewers(struct lc *lc)
 {
-	lc->nviewers = lc->o.rtmp_viewers + lc->o.flv_viewers;
+	lc->nviewers = lc->o.rtmp_viewers + lc->o.flv_viewers + lc->o.whep_viewers;
 	lc->viewers = xcalloc((size_t)lc->nviewers + 1, sizeof(*lc->viewers));
 	for (int i = 0; i < lc->nviewers; i++) {
 		struct lc_client *c = &lc->viewers[i];
 		c->lc = lc;
 		c->id = i;
-		c->role = i < lc->o.rtmp_viewers ? LC_PLAY_RTMP : LC_PLAY_FLV;
-		const char *url = c->role == LC_PLAY_RTMP ? lc->o.rtmp_url : lc->o.flv_url;
+		c->role = i < lc->o.rtmp_viewers ? LC_PLAY_RTMP :
+		          i < lc->o.rtmp_viewers + lc->o.flv_viewers ? LC_PLAY_FLV : LC_PLAY_WHEP;
+		const char *url = c->role == LC_PLAY_RTMP ? lc->o.rtmp_url :
+		                  c->role == LC_PLAY_FLV ? lc->o.flv_url : lc->o.whep_url;
 		if (lc_url_parse(url, &c->url) < 0 ||
 		    (c->role == LC_PLAY_RTMP) != (strncmp(url, "rtmp", 4) == 0)) {
 			fprintf(stderr, "sluice-load: bad URL %s\n", url);
@@ -274,6 +312,8 @@ int main(int argc, char **argv)
 	lc_hist_init(&lc->lag);
 	lc_hist_init(&lc->audio_lag);
 	setup_viewers(lc);
+	if (lc->o.whep_viewers && lc_webrtc_init(lc) < 0)
+		return 2;
 	uv_timer_init(lc->loop, &lc->phase);
 	uv_timer_init(lc->loop, &lc->ramp);
 	uv_timer_init(lc->loop, &lc->deadline);

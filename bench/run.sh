@@ -5,6 +5,8 @@
 #   bench/run.sh quick    50 and 200 RTMP viewers, 1 run each (a few minutes)
 #   bench/run.sh full     100, 500, 1000, 2000 viewers, 3 runs each (median reported)
 #   bench/run.sh hop      only the origin->edge hop, as in full (about 3 minutes)
+#   bench/run.sh webrtc   WebRTC (WHEP) viewers against RTMP viewers of the same sluice,
+#                         50, 100, 150, 200, 300 each (WEBRTC_NS to change), 3 runs (15 minutes)
 #
 # Three servers: "sluice" in its default low-latency mode, "smerge" the same sluice with
 # --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
@@ -35,7 +37,9 @@ case "$MODE" in
 quick) NS="50 200"; RUNS=1; DURATION=15; BASE_DURATION=8; HOP_N=20; HOP_DURATION=8 ;;
 full) NS="100 500 1000 2000"; RUNS=3; DURATION=30; BASE_DURATION=15; HOP_N=50; HOP_DURATION=20 ;;
 hop) NS=""; RUNS=3; DURATION=0; BASE_DURATION=0; HOP_N=50; HOP_DURATION=20 ;;
-*) echo "usage: bench/run.sh quick|full|hop" >&2; exit 2 ;;
+webrtc) NS=${WEBRTC_NS:-50 100 150 200 300}; RUNS=${RUNS:-3}; DURATION=15; BASE_DURATION=8; HOP_N=0
+	HOP_DURATION=0 ;;
+*) echo "usage: bench/run.sh quick|full|hop|webrtc" >&2; exit 2 ;;
 esac
 
 scripts/deps.sh bench
@@ -104,16 +108,19 @@ wait_port() {
 
 # start_sluice NAME ADDR RTMP_PORT HTTP_PORT [ARGS...]  -> sets SRV_PID
 # Every viewer comes from the load client's one address, so sluice's per-address limits
-# (2000 held, 200 new per second; nginx-rtmp has none) are lifted here, or they would
-# refuse the load itself.
+# (2000 held, 200 new per second, 50 WebRTC sessions; nginx-rtmp has none) are lifted here,
+# or they would refuse the load itself; and so is admission by the machine's CPU load,
+# which the benchmark drives to 100% on purpose.
 start_sluice() {
 	local name=$1 addr=$2 rport=$3 hport=$4
 	shift 4
 	taskset -c "$SRV_CPU" "$SLUICE" node --bind "$addr" --rtmp-port "$rport" \
 		--http-port "$hport" --name "$name" --log-level warn \
-		--max-connections-per-ip 0 --conn-rate-per-ip 0 "$@" \
+		--max-connections-per-ip 0 --conn-rate-per-ip 0 --cpu-limit 100 --memory-limit 100 \
+		--webrtc-max-sessions 100000 --webrtc-max-sessions-per-ip 0 "$@" \
 		>"$WORK/$name.log" 2>&1 &
 	SRV_PID=$!
+	SRV_HTTP=$addr:$hport
 	PIDS+=("$SRV_PID")
 	wait_port "$addr" "$rport"
 }
@@ -147,6 +154,7 @@ EOF
 	taskset -c "$SRV_CPU" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
 		>"$dir/stdout.log" 2>&1 &
 	SRV_PID=$!
+	SRV_HTTP=
 	PIDS+=("$SRV_PID")
 	wait_port "$addr" "$port"
 }
@@ -175,6 +183,9 @@ one_run() {
 	elif [ "$server" = shold ]; then
 		start_sluice bench-shold 127.0.0.78 19378 18078 --viewer-audio-hold "${HOLD_MS:-40ms}"
 		url=rtmp://127.0.0.78:19378/live/bench
+	elif [ "$server" = swebrtc ]; then
+		start_sluice bench-swebrtc 127.0.0.80 19380 18080
+		url=rtmp://127.0.0.80:19380/live/bench
 	elif [ "$server" = swritev ]; then
 		start_sluice bench-swritev 127.0.0.79 19379 18079 --io-uring false
 		url=rtmp://127.0.0.79:19379/live/bench
@@ -182,12 +193,23 @@ one_run() {
 		start_nginx bench-nginx 127.0.0.72 19372
 		url=rtmp://127.0.0.72:19372/live/bench
 	fi
-	local viewers=()
+	local viewers=() ramp=500
 	[ "$n" -gt 0 ] && viewers=(--rtmp "$url" --rtmp-viewers "$n")
+	if [ "$server" = swebrtc ] && [ "$n" -gt 0 ]; then
+		# Each WebRTC viewer costs a WHEP POST, an ICE check and a DTLS handshake to start.
+		viewers=(--whep http://127.0.0.80:18080/live/bench/whep --whep-viewers "$n")
+		ramp=100
+	fi
 	printf '  %-7s %-5s N=%-5s run %s ... ' "$server" "$case" "$n" "$run" >&2
+	# What else the machine was doing: its load average as the run ends, kept beside it.
 	load "$out" "$SRV_PID" --publish "$url" --file "$MEDIA" "${viewers[@]}" \
-		--warmup 3 --settle 3 --duration "$dur" --ramp 500
+		--warmup 3 --settle 3 --duration "$dur" --ramp "$ramp"
+	cut -d' ' -f1 /proc/loadavg >"$out.loadavg" 2>/dev/null || true
+	# The node's own count of WebRTC skips and send errors (the client sees skips too).
+	[ -z "$SRV_HTTP" ] || curl -s -m 5 "http://$SRV_HTTP/metrics" >"$out.metrics" 2>/dev/null || true
 	stop_pid "$SRV_PID"
+	# Its warnings (why sessions ended, refusals) stay with the results.
+	[ -z "$SRV_HTTP" ] || cp "$WORK/bench-$server.log" "$out.log" 2>/dev/null || true
 	python3 "$ROOT/bench/summarize.py" --one "$out" >&2 || echo "(no result)" >&2
 	# The kernel is still tearing down a large run's sockets; let that not land in the
 	# next server's window.
@@ -197,13 +219,16 @@ one_run() {
 echo "run.sh: $MODE: N in {$NS}, $RUNS run(s) each, ${DURATION}s measured; server on CPU" \
      "$SRV_CPU, load client on CPU $CLI_CPU; results in $OUT" >&2
 
+if [ "$MODE" = webrtc ]; then BASE_SERVERS="sluice"; ROTATION="sluice swebrtc"
+else BASE_SERVERS="sluice nginx"; ROTATION="sluice nginx smerge $EXTRA"; fi
 for run in $(seq "$RUNS"); do
 	[ -n "$NS" ] || break   # hop mode
 	# Rotate which server goes first, so drift in the machine hits all alike.
-	set -- sluice nginx smerge $EXTRA
+	# shellcheck disable=SC2086
+	set -- $ROTATION
 	for _ in $(seq $(((run - 1) % $#))); do set -- "${@:2}" "$1"; done
 	order="$*"
-	for server in sluice nginx; do
+	for server in $BASE_SERVERS; do
 		one_run "$server" base 0 "$run" "$BASE_DURATION"
 	done
 	for n in $NS; do
@@ -253,6 +278,7 @@ hop() {
 # (The help is read whole first: with pipefail, grep -q closing the pipe early would fail it.)
 sluice_help=$("$SLUICE" node --help 2>&1 || true)
 for run in $(seq "$RUNS"); do
+	[ "$HOP_N" -gt 0 ] || break   # webrtc mode
 	hop nginx "$run" || echo "hop: nginx failed" >&2
 	if grep -q -- --role <<<"$sluice_help"; then
 		hop sluice "$run" || echo "hop: sluice failed (see above)" >&2

@@ -30,7 +30,20 @@ SERVERS = {
     "shold": "audio hold",
     "smerge": "write merge",
     "nginx": "nginx-rtmp",
+    "swebrtc": "WebRTC viewers (WHEP)",
 }
+
+
+def node_metric(path, name):
+    """A counter from the /metrics the node answered at the end of the run (run.sh saves it)."""
+    try:
+        with open(path + ".metrics") as f:
+            for line in f:
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 def figures(r):
@@ -42,6 +55,7 @@ def figures(r):
         "alive": alive,
         "requested": r["viewers"]["requested"],
         "cpu_pct": srv.get("cpu_pct_of_core", 0.0),
+        "waited_pct": srv.get("waited_for_cpu_pct"),
         "cpu_s_per_vmin": srv.get("cpu_s_per_viewer_minute", 0.0),
         "rss_mb": srv.get("peak_rss_kb", 0) / 1024.0,
         "lag_p50": r["lag_ms"]["p50"],
@@ -61,6 +75,12 @@ def figures(r):
                        (segs["per_viewer_per_s"] * segs["viewers"])
                        if segs.get("per_viewer_per_s") and segs.get("viewers") else None),
         "errors": r["viewers"]["errors"],
+        # WebRTC viewers only: sequence gaps (what a player would NACK), pictures lost whole
+        # as the viewers saw them (RTP time jumps), time from the POST to SRTP keys.
+        "gaps": r.get("webrtc", {}).get("gaps_in_window"),
+        "skips": r.get("webrtc", {}).get("jumps_in_window",
+                                         r.get("webrtc", {}).get("skips_in_window")),
+        "setup_p50": r.get("webrtc", {}).get("setup_ms", {}).get("p50"),
     }
 
 
@@ -71,11 +91,14 @@ def one_line(path):
         return
     f = figures(r)
     ttff = "%.1f" % f["ttff_p50"] if f["ttff_p50"] is not None else "-"
-    print("viewers %d/%d, server %.1f%% of a core, peak RSS %.0f MB, lag p50 %.1f ms p99 %.1f ms, "
+    print("viewers %d/%d, server %.1f%% of a core (waited %s%%), peak RSS %.0f MB, lag p50 %.1f ms p99 %.1f ms, "
           "ttff p50 %s ms, stalls %d, client %.0f%%%s" % (
-              f["alive"], f["requested"], f["cpu_pct"], f["rss_mb"], f["lag_p50"], f["lag_p99"],
+              f["alive"], f["requested"], f["cpu_pct"], fmt(f["waited_pct"], "%.0f"), f["rss_mb"], f["lag_p50"], f["lag_p99"],
               ttff, f["stalls"], f["client_cpu"],
-              (", errors %s" % f["errors"]) if f["errors"] else ""))
+              (", errors %s" % f["errors"]) if f["errors"] else "") +
+          ("" if f["gaps"] is None else ", WebRTC: %d packets missing, %d RTP time jumps, "
+           "setup p50 %.0f ms"
+           % (f["gaps"], f["skips"], f["setup_p50"] or 0)))
 
 
 def med(values):
@@ -134,7 +157,8 @@ def load_tables(out, rows):
                 continue
             a = {k: med([f[k] for f in fs]) for k in (
                 "alive", "cpu_pct", "cpu_s_per_vmin", "rss_mb", "lag_p50", "lag_p99", "alag_p50",
-                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu", "segs", "seg_bytes", "us_per_seg")}
+                "alag_p99", "ttff_p50", "stalls", "mbit", "client_cpu", "segs", "seg_bytes", "us_per_seg",
+                "gaps", "skips", "setup_p50", "node_skips", "waited_pct")}
             a["per_viewer"] = a["cpu_pct"] / n if n else None
             b0 = base["nginx" if s == "nginx" else "sluice"]
             a["marginal"] = (a["cpu_pct"] - b0) / n if n and b0 is not None else None
@@ -165,20 +189,46 @@ def load_tables(out, rows):
     if any(a["segs"] is not None for a in agg.values()):
         segment_table(out, ns, agg)
     out.append("")
-    out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; medians):"
-               "\n")
+    if any(s == "swebrtc" for s, _ in agg):
+        webrtc_table(out, ns, agg)
+    out.append("Largest N held (every viewer connected to the end, lag p99 under 500 ms; WebRTC: "
+               "and no packet missing, no picture lost, no skip; medians):\n")
     out.append("| server | largest N held of those run | its lag p99 ms | its server CPU % | "
                "its client CPU % |")
     out.append("|---|---|---|---|---|")
     for s in (s for s in SERVERS if any((s, n) in agg for n in ns)):
         held = [n for n in ns if (s, n) in agg and agg[(s, n)]["alive"] == n and
-                agg[(s, n)]["lag_p99"] is not None and agg[(s, n)]["lag_p99"] < 500]
+                agg[(s, n)]["lag_p99"] is not None and agg[(s, n)]["lag_p99"] < 500 and
+                not agg[(s, n)]["gaps"] and not agg[(s, n)]["skips"] and
+                not agg[(s, n)]["node_skips"]]
         if not held:
             out.append("| %s | none | | | |" % s)
             continue
         a = agg[(s, max(held))]
         out.append("| %s | %d | %.1f | %.1f | %.0f |" % (s, max(held), a["lag_p99"],
                                                        a["cpu_pct"], a["client_cpu"]))
+    out.append("")
+
+
+def webrtc_table(out, ns, agg):
+    """WebRTC viewers against RTMP viewers of the same sluice, per N."""
+    out.append("WebRTC viewers against RTMP viewers of the same sluice (medians over runs):\n")
+    out.append("| N | WebRTC CPU % per viewer | RTMP CPU % per viewer | ratio WebRTC / RTMP "
+               "| WebRTC lag p50 / p99 ms | packets missing | RTP time jumps / node skips "
+               "| setup p50 ms (POST to SRTP keys) | client CPU % "
+               "| WebRTC / RTMP node waited for its CPU, % of the window |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for n in ns:
+        w, r = agg.get(("swebrtc", n)), agg.get(("sluice", n))
+        if not w:
+            continue
+        out.append("| %d | %s | %s | %s | %s / %s | %s | %s / %s | %s | %s | %s / %s |" % (
+            n, fmt(w["per_viewer"], "%.3f"), fmt(r and r["per_viewer"], "%.3f"),
+            ratio(w["per_viewer"], r and r["per_viewer"]), fmt(w["lag_p50"], "%.1f"),
+            fmt(w["lag_p99"], "%.1f"), fmt(w["gaps"], "%d"), fmt(w["skips"], "%d"),
+            fmt(w["node_skips"], "%d"), fmt(w["setup_p50"], "%.0f"),
+            fmt(w["client_cpu"], "%.0f"), fmt(w["waited_pct"], "%.0f"),
+            fmt(r and r["waited_pct"], "%.0f")))
     out.append("")
 
 
@@ -190,11 +240,28 @@ def summary(d, mode, runs):
         r = load(path)
         if not m or r is None:
             continue
-        rows.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(figures(r))
+        f = figures(r)
+        f["node_skips"] = node_metric(path, "sluice_webrtc_skips_total")
+        rows.setdefault((m.group(1), m.group(2), int(m.group(3))), []).append(f)
     out = []
     out.append("## Results: bench/run.sh %s (%s run(s) per figure, medians)\n" % (mode, runs))
     if rows:
         load_tables(out, rows)
+    loads = []
+    for path in glob.glob(os.path.join(d, "*.json.loadavg")):
+        try:
+            with open(path) as f:
+                loads.append(float(f.read().split()[0]))
+        except (OSError, ValueError, IndexError):
+            pass
+    if loads:
+        out.append("The machine's 1-minute load average as each run ended (%d cores): "
+                   "min %.1f, median %.1f, max %.1f.\n" % (os.cpu_count() or 0, min(loads),
+                                                           statistics.median(loads), max(loads)))
+    if not glob.glob(os.path.join(d, "hop-*")):
+        out.append("Raw reports: %s" % d)
+        print("\n".join(out))
+        return
     out.append("One origin->edge hop (as many viewers on the edge as on the origin, at the same "
                "time; medians over runs of each figure and of each run's difference):\n")
     out.append("| server | runs | viewers | direct lag p50 / p99 ms | via edge lag p50 / p99 ms "

@@ -9,6 +9,8 @@
 #include <openssl/ssl.h>
 #include <srtp2/srtp.h>
 
+#include "proto/srtp_cm.h"
+
 #include "core/list.h"
 #include "core/ratelimit.h"
 #include "core/strmap.h"
@@ -59,6 +61,7 @@ struct rtc_session {
 	SSL *ssl;
 	BIO *rbio, *wbio;
 	srtp_t srtp_out, srtp_in;
+	struct srtp_cm rtp_out;           /* RTP is protected by ours (proto/srtp_cm.h: per-packet cost) */
 	int srtp_ready;
 
 	/* Media: a video track, and an audio one when the offer's Opus was accepted. */

@@ -77,8 +77,8 @@ int rtc_send_rtp(struct rtc_session *s, struct rtc_track *t, const uint8_t *pkt,
 	wr_u16be(srv->tx + 2, seq);
 	wr_u32be(srv->tx + 4, rd_u32be(srv->tx + 4) + ts_delta);
 	wr_u32be(srv->tx + 8, t->ssrc);
-	int len = (int)n;
-	if (srtp_protect(s->srtp_out, srv->tx, &len) != srtp_err_status_ok)
+	int len = srtp_cm_protect(&s->rtp_out, srv->tx, n, sizeof(srv->tx));
+	if (len < 0)
 		return -1;
 	int rc = rtc_send_raw(s, srv->tx, (size_t)len);
 	if (rc == 0) {
@@ -152,6 +152,7 @@ void rtc_session_end(struct rtc_session *s, const char *reason)
 		srtp_dealloc(s->srtp_out);
 	if (s->srtp_in)
 		srtp_dealloc(s->srtp_in);
+	srtp_cm_free(&s->rtp_out);
 	srv->stats.sessions_now--;
 	if (s->has_own_sock)
 		uv_close((uv_handle_t *)&s->own_sock, free_session); /* freed when libuv is done */
@@ -206,7 +207,8 @@ static int srtp_setup(struct rtc_session *s)
 	pol.key = out_key;
 	pol.window_size = 1024;
 	pol.allow_repeat_tx = 1; /* NACK retransmissions resend a sequence number */
-	if (srtp_create(&s->srtp_out, &pol) != srtp_err_status_ok)
+	if (srtp_create(&s->srtp_out, &pol) != srtp_err_status_ok ||
+	    srtp_cm_init(&s->rtp_out, out_key, out_key + 16) != 0)
 		return -1;
 	pol.ssrc.type = ssrc_any_inbound;
 	pol.key = in_key;

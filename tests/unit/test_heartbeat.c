@@ -43,7 +43,7 @@ static void test_build_then_parse(void **state)
 	struct node_report r = {
 		.id = "origin-1", .group = "g1", .role = "origin", .host = "10.0.0.5",
 		.rtmp_port = 1935, .http_port = 5080, .srt_port = 9710, .rtsp_port = 8554,
-		.rtmp_port = 1935, .http_port = 5080, .srt_port = 9710, .rtmps_port = 1936, .https_port = 5443,
+		.rtmps_port = 1936, .https_port = 5443,
 		.connections = 9, .publishers = 1,
 		.viewers = 7, .bw_in_bps = 123, .bw_out_bps = 456, .cpu_percent = 2.5,
 		.rss_bytes = 1 << 20, .nstreams = 2, .streams = st,
