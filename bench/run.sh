@@ -5,6 +5,8 @@
 #   bench/run.sh quick    50 and 200 RTMP viewers, 1 run each (a few minutes)
 #   bench/run.sh full     100, 500, 1000, 2000 viewers, 3 runs each (median reported)
 #   bench/run.sh hop      only the origin->edge hop, as in full (about 3 minutes)
+#   bench/run.sh players  real players (rtmpdump, ffmpeg) beside sluice-load, the floor;
+#                         3 runs each (bench/players.sh says how; about 15 minutes)
 #
 # Three servers: "sluice" in its default low-latency mode, "smerge" the same sluice with
 # --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
@@ -35,7 +37,8 @@ case "$MODE" in
 quick) NS="50 200"; RUNS=1; DURATION=15; BASE_DURATION=8; HOP_N=20; HOP_DURATION=8 ;;
 full) NS="100 500 1000 2000"; RUNS=3; DURATION=30; BASE_DURATION=15; HOP_N=50; HOP_DURATION=20 ;;
 hop) NS=""; RUNS=3; DURATION=0; BASE_DURATION=0; HOP_N=50; HOP_DURATION=20 ;;
-*) echo "usage: bench/run.sh quick|full|hop" >&2; exit 2 ;;
+players) NS=""; RUNS=${RUNS:-3}; DURATION=0; BASE_DURATION=0 ;;
+*) echo "usage: bench/run.sh quick|full|hop|players" >&2; exit 2 ;;
 esac
 
 scripts/deps.sh bench
@@ -105,13 +108,14 @@ wait_port() {
 # start_sluice NAME ADDR RTMP_PORT HTTP_PORT [ARGS...]  -> sets SRV_PID
 # Every viewer comes from the load client's one address, so sluice's per-address limits
 # (2000 held, 200 new per second; nginx-rtmp has none) are lifted here, or they would
-# refuse the load itself.
+# refuse the load itself; so is its CPU admission limit (100: off), which counts the whole
+# machine's CPU, the load client's and other work's included.
 start_sluice() {
 	local name=$1 addr=$2 rport=$3 hport=$4
 	shift 4
 	taskset -c "$SRV_CPU" "$SLUICE" node --bind "$addr" --rtmp-port "$rport" \
 		--http-port "$hport" --name "$name" --log-level warn \
-		--max-connections-per-ip 0 --conn-rate-per-ip 0 "$@" \
+		--max-connections-per-ip 0 --conn-rate-per-ip 0 --cpu-limit 100 "$@" \
 		>"$WORK/$name.log" 2>&1 &
 	SRV_PID=$!
 	PIDS+=("$SRV_PID")
@@ -193,6 +197,11 @@ one_run() {
 	# next server's window.
 	[ "$n" -lt 1000 ] || sleep 3
 }
+
+if [ "$MODE" = players ]; then
+	. "$ROOT/bench/players.sh"
+	exit 0
+fi
 
 echo "run.sh: $MODE: N in {$NS}, $RUNS run(s) each, ${DURATION}s measured; server on CPU" \
      "$SRV_CPU, load client on CPU $CLI_CPU; results in $OUT" >&2
