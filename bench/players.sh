@@ -12,9 +12,12 @@
 # every server).  bench/srvstat.py measures the server's CPU and the kernel's counters on
 # its sockets (segments out, bytes out, retransmits) over the window.
 #
+# P_PERF=1 also records `perf record -g` of the server over each window (players-*.perf.data;
+# bench/perf_split.py sorts the samples into where they went).
+#
 # Servers (P_SERVERS): sluice (its defaults), szero (--viewer-write-merge 0
 # --viewer-audio-hold 0: the strict zero-delay mode), mNN (--viewer-write-merge NNms),
-# hNN (--viewer-audio-hold NNms, no merge), nginx (nginx-rtmp), floorNN (sluice-floor
+# hNN (--viewer-audio-hold NNms, no merge), suring0 (defaults but --io-uring false), nginx (nginx-rtmp), floorNN (sluice-floor
 # sending the same bytes with NN ms of merging to P_N sluice-floor readers, through io_uring;
 # floorNNs: with one send() each; run once per run, with the first kind).
 
@@ -41,6 +44,7 @@ start_player_server() {
 	m[0-9]*) ms=${name#m}
 		start_sluice "p-$name" "$SRV_ADDR" "$SRV_PORT" $((18090 + i)) \
 			--viewer-write-merge "${ms}ms" --viewer-audio-hold 0 ;;
+	suring0) start_sluice "p-$name" "$SRV_ADDR" "$SRV_PORT" $((18090 + i)) --io-uring false ;;
 	h[0-9]*) ms=${name#h}
 		start_sluice "p-$name" "$SRV_ADDR" "$SRV_PORT" $((18090 + i)) \
 			--viewer-write-merge 0 --viewer-audio-hold "${ms}ms" ;;
@@ -122,6 +126,13 @@ player_run() {
 	python3 "$ROOT/bench/srvstat.py" --pid "$SRV_PID" --addr "$SRV_ADDR" --port "$SRV_PORT" \
 		--delay "$delay" --duration "$P_DURATION" --core "$CLI_CPU" >"$out.json" &
 	local spid=$!
+	local ppid=
+	if [ -n "${P_PERF:-}" ]; then
+		# perf record -g over the same window (the profile of where the CPU goes)
+		(sleep "$delay" && exec perf record -q -g -o "$out.perf.data" -p "$SRV_PID" \
+			-- sleep "$P_DURATION") >/dev/null 2>&1 &
+		ppid=$!
+	fi
 	local players=()
 	if [ "$kind" != load ]; then
 		sleep 2.5 # the stream is live
@@ -140,6 +151,7 @@ player_run() {
 		done
 	fi
 	wait "$spid" || true
+	[ -z "$ppid" ] || wait "$ppid" || true
 	wait "$lpid" || true
 	# The server first: its players then see the end of the stream and leave by themselves.
 	stop_pid "$SRV_PID"
