@@ -17,9 +17,10 @@
 #
 # Servers (P_SERVERS): sluice (its defaults), szero (--viewer-write-merge 0
 # --viewer-audio-hold 0: the strict zero-delay mode), mNN (--viewer-write-merge NNms),
-# hNN (--viewer-audio-hold NNms, no merge), suring0 (defaults but --io-uring false), nginx (nginx-rtmp), floorNN (sluice-floor
-# sending the same bytes with NN ms of merging to P_N sluice-floor readers, through io_uring;
-# floorNNs: with one send() each; run once per run, with the first kind).
+# hNN (--viewer-audio-hold NNms, no merge), szwritev (szero with --io-uring false), nginx
+# (nginx-rtmp), floorNN (sluice-floor sending the same bytes with NN ms of merging to P_N
+# sluice-floor readers, through io_uring; floorNNs: with one send() each; run once per run,
+# with the first kind).
 
 P_N=${P_N:-100}
 P_FF=${P_FF:-$P_N}
@@ -28,6 +29,7 @@ P_KINDS=${P_KINDS:-"rtmpdump ffmpeg load"}
 P_SERVERS=${P_SERVERS:-"sluice szero nginx floor0"}
 P_DURATION=${P_DURATION:-12}
 P_SPAWN_GAP=0.02 # players start 50 a second: a process start costs the client core
+P_FF_SPAWN_GAP=${P_FF_SPAWN_GAP:-0.1}
 FLOOR=$ROOT/$BUILD/bench/sluice-floor
 command -v rtmpdump >/dev/null || { echo "run.sh players: rtmpdump missing" >&2; exit 1; }
 
@@ -44,7 +46,8 @@ start_player_server() {
 	m[0-9]*) ms=${name#m}
 		start_sluice "p-$name" "$SRV_ADDR" "$SRV_PORT" $((18090 + i)) \
 			--viewer-write-merge "${ms}ms" --viewer-audio-hold 0 ;;
-	suring0) start_sluice "p-$name" "$SRV_ADDR" "$SRV_PORT" $((18090 + i)) --io-uring false ;;
+	szwritev) start_sluice "p-$name" "$SRV_ADDR" "$SRV_PORT" $((18090 + i)) \
+		--viewer-write-merge 0 --viewer-audio-hold 0 --io-uring false ;;
 	h[0-9]*) ms=${name#h}
 		start_sluice "p-$name" "$SRV_ADDR" "$SRV_PORT" $((18090 + i)) \
 			--viewer-write-merge 0 --viewer-audio-hold "${ms}ms" ;;
@@ -106,13 +109,15 @@ player_run() {
 	[ "$kind" = ffmpeg ] && n=$P_FF
 	local out=$OUT/players-$kind-$server-n$n-r$run
 	start_player_server "$server" "$i" || return 1
-	local viewers settle
+	local viewers settle gap=$P_SPAWN_GAP
+	# An ffmpeg takes about 0.1 s of the client core to start (libraries, probing the input).
+	[ "$kind" = ffmpeg ] && gap=$P_FF_SPAWN_GAP
 	if [ "$kind" = load ]; then
 		viewers=$n
 		settle=3
 	else
 		viewers=$P_PROBES
-		settle=$(awk "BEGIN{print $n * $P_SPAWN_GAP + 4}")
+		settle=$(awk "BEGIN{print $n * $gap + 4}")
 	fi
 	printf '  %-8s %-8s N=%-5s run %s ... ' "$server" "$kind" "$n" "$run" >&2
 	# The window: sluice-load's (lag) and srvstat's (CPU, segments) open together.
@@ -147,7 +152,7 @@ player_run() {
 			fi
 			players+=($!)
 			PIDS+=($!)
-			sleep "$P_SPAWN_GAP"
+			sleep "$gap"
 		done
 	fi
 	wait "$spid" || true

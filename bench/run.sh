@@ -8,10 +8,11 @@
 #   bench/run.sh players  real players (rtmpdump, ffmpeg) beside sluice-load, the floor;
 #                         3 runs each (bench/players.sh says how; about 15 minutes)
 #
-# Three servers: "sluice" in its default low-latency mode, "smerge" the same sluice with
+# Three servers: "sluice" on its defaults (30 ms write merge), "smerge" the same sluice with
 # --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
 # less CPU), and "nginx" (nginx-rtmp).  EXTRA adds more sluice settings to the rotation:
-# "shold" (--viewer-audio-hold $HOLD_MS, default 40ms) and "swritev" (--io-uring false).
+# "shold" (--viewer-write-merge 0 --viewer-audio-hold $HOLD_MS, default 40ms) and "swritev"
+# (--io-uring false).  `players` compares the zero-delay mode too (bench/players.sh).
 #
 # For each N and run, both servers (alternating which goes first) get a publisher pushing
 # the same cached ~2 Mbit/s FLV at real time and N viewers, all from one sluice-load
@@ -177,7 +178,8 @@ one_run() {
 		start_sluice bench-smerge 127.0.0.77 19377 18077 --viewer-write-merge "${MERGE_MS:-50ms}"
 		url=rtmp://127.0.0.77:19377/live/bench
 	elif [ "$server" = shold ]; then
-		start_sluice bench-shold 127.0.0.78 19378 18078 --viewer-audio-hold "${HOLD_MS:-40ms}"
+		start_sluice bench-shold 127.0.0.78 19378 18078 --viewer-write-merge 0 \
+			--viewer-audio-hold "${HOLD_MS:-40ms}"
 		url=rtmp://127.0.0.78:19378/live/bench
 	elif [ "$server" = swritev ]; then
 		start_sluice bench-swritev 127.0.0.79 19379 18079 --io-uring false
