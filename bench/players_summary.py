@@ -13,30 +13,13 @@ same run.
 """
 import argparse
 import glob
-import json
 import os
 import re
-import statistics
 import sys
 
+from summarize import fmt, load, med  # bench/summarize.py: the same helpers
+
 NAME = re.compile(r"players-(\w+)-(\w+)-n(\d+)-r(\d+)\.json$")
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def med(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-def fmt(v, spec="%.2f"):
-    return "-" if v is None else spec % v
 
 
 def figures(path):
@@ -120,16 +103,15 @@ def summary(d, runs):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--one")
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--one", metavar="FILE.json")
+    which.add_argument("dir", nargs="?")
     ap.add_argument("--runs", default="?")
-    ap.add_argument("dir", nargs="?")
     a = ap.parse_args()
     if a.one:
         one_line(a.one)
-    elif a.dir:
-        summary(a.dir, a.runs)
     else:
-        ap.error("--one FILE or DIR")
+        summary(a.dir, a.runs)
     return 0
 
 
