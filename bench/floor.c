@@ -12,9 +12,10 @@
  * (a 12-byte header, the body, one byte per further 4096-byte chunk), one
  * write per socket, with TCP_NODELAY like sluice.  Tags due at the
  * same moment go in one write, as messages that reach sluice in one loop turn
- * do; with --io-uring 1 (the default, as sluice's) the sends go through
- * sluice's send batch, 64 to a system call, else one send() each; with --merge-ms M, what falls due within M ms of the first pending tag
- * goes in one write, as --viewer-write-merge M gathers it.  No parsing, no
+ * do; with --merge-ms M, what falls due within M ms of the first pending
+ * tag goes in one write, as --viewer-write-merge M gathers it.  With
+ * --io-uring 1 (the default, as sluice's) the sends go through sluice's send
+ * batch, 64 to a system call; else one send() each.  No parsing, no
  * queues, no event loop: what is left is the kernel's cost per segment, which
  * is the floor the product is held against.  The bytes are zeros (the kernel
  * copies them the same).
@@ -180,9 +181,10 @@ static int do_send(const struct opts *o)
 	for (int v = 0; v < o->viewers; v++)
 		close(fds[v]);
 	close(ls);
-	printf("{\"viewers\": %d, \"merge_ms\": %d, \"io_uring\": %d, \"writes\": %llu, \"writes_per_s\": %.1f, "
-	       "\"sends\": %llu, \"bytes\": %llu, \"short_sends\": %llu}\n",
-	       o->viewers, o->merge_ms, sendbatch_uses_uring(&sb), (unsigned long long)writes, writes / o->duration,
+	printf("{\"viewers\": %d, \"merge_ms\": %d, \"io_uring\": %d, \"writes\": %llu, "
+	       "\"writes_per_s\": %.1f, \"sends\": %llu, \"bytes\": %llu, \"short_sends\": %llu}\n",
+	       o->viewers, o->merge_ms, sendbatch_uses_uring(&sb), (unsigned long long)writes,
+	       writes / o->duration,
 	       (unsigned long long)sends, (unsigned long long)bytes,
 	       (unsigned long long)short_sends);
 	sendbatch_free(&sb);

@@ -4,8 +4,8 @@
 #
 # For each run (RUNS=3), each kind of viewer and each server, in turn (the servers' order
 # rotates between runs, so drift in the machine hits all alike):
-#   rtmpdump  P_N `rtmpdump -v -r URL -o /dev/null` processes
-#   ffmpeg    P_FF `ffmpeg -i URL -c copy -f null -` processes
+#   rtmpdump  P_N (100) `rtmpdump -v -r URL -o /dev/null` processes
+#   ffmpeg    P_FF (30) `ffmpeg -i URL -c copy -f null -` processes
 #   load      P_N viewers of sluice-load (bench/loadclient.c)
 # all on the client core, the server on core 0.  sluice-load publishes the benchmark stream
 # (and, for the player kinds, plays P_PROBES more viewers that measure lag the same way on
@@ -23,7 +23,7 @@
 # with the first kind).
 
 P_N=${P_N:-100}
-P_FF=${P_FF:-$P_N}
+P_FF=${P_FF:-30} # 100 ffmpegs did not all start in time on a busy client core
 P_PROBES=${P_PROBES:-5}
 P_KINDS=${P_KINDS:-"rtmpdump ffmpeg load"}
 P_SERVERS=${P_SERVERS:-"sluice szero nginx floor0"}
@@ -86,7 +86,8 @@ floor_run() {
 	# No timeout wrapper: its PID must be the sender's (it bounds itself with an alarm); and
 	# nothing may probe its port first, or the probe would take a viewer's place.
 	taskset -c "$SRV_CPU" "$FLOOR" send --bind "$addr" --port "$port" --viewers "$P_N" \
-		--file "$MEDIA" --merge-ms "$ms" --io-uring "$uring" --duration "$total" >"$out-send.json" 2>"$out.err" &
+		--file "$MEDIA" --merge-ms "$ms" --io-uring "$uring" --duration "$total" \
+		>"$out-send.json" 2>"$out.err" &
 	local spid=$!
 	PIDS+=("$spid")
 	sleep 0.5
