@@ -100,7 +100,7 @@ floor_run() {
 	wait "$spid" || true
 	wait "$rpid" || true
 	stop_all "$spid" "$rpid"
-	python3 "$ROOT/bench/players_summary.py" --one "$out.json" >&2 || echo "(no result)" >&2
+	python3 "$ROOT/bench/summarize.py" --players --one "$out.json" >&2 || echo "(no result)" >&2
 }
 
 # player_run SERVER INDEX KIND RUN
@@ -162,7 +162,7 @@ player_run() {
 	# The server first: its players then see the end of the stream and leave by themselves.
 	stop_pid "$SRV_PID"
 	stop_all "${players[@]+"${players[@]}"}"
-	python3 "$ROOT/bench/players_summary.py" --one "$out.json" >&2 || echo "(no result)" >&2
+	python3 "$ROOT/bench/summarize.py" --players --one "$out.json" >&2 || echo "(no result)" >&2
 }
 
 echo "run.sh players: $RUNS run(s); $P_N rtmpdump / $P_FF ffmpeg / $P_N sluice-load viewers" \
@@ -182,4 +182,4 @@ for run in $(seq "$RUNS"); do
 		done
 	done
 done
-python3 "$ROOT/bench/players_summary.py" --runs "$RUNS" "$OUT" | tee "$OUT/summary.md"
+python3 "$ROOT/bench/summarize.py" --players --runs "$RUNS" "$OUT" | tee "$OUT/summary.md"

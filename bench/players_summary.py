@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """players_summary.py - the tables of `bench/run.sh players` (docs/benchmarks.md).
 
-    players_summary.py --one FILE.json      one line about one run (srvstat.py's report)
-    players_summary.py [--runs R] DIR       the markdown summary of a results directory
+    summarize.py --players --one FILE.json  one line about one run (srvstat.py's report)
+    summarize.py --players [--runs R] DIR   the markdown summary of a results directory
 
 Per kind of viewer and server: medians over the runs of the server's CPU per viewer (its
 CPU over the viewers the kernel counted sending to), the ratio to nginx-rtmp's, the
@@ -11,11 +10,9 @@ kernel's segments and bytes per viewer, CPU per segment, retransmits, the lag sl
 viewers measured, and the p99 lag each mode adds over the zero-delay mode (szero) of the
 same run.
 """
-import argparse
 import glob
 import os
 import re
-import sys
 
 from summarize import fmt, load, med  # bench/summarize.py: the same helpers
 
@@ -99,21 +96,3 @@ def summary(d, runs):
         out.append("")
     out.append("Raw reports: %s" % d)
     print("\n".join(out))
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    which = ap.add_mutually_exclusive_group(required=True)
-    which.add_argument("--one", metavar="FILE.json")
-    which.add_argument("dir", nargs="?")
-    ap.add_argument("--runs", default="?")
-    a = ap.parse_args()
-    if a.one:
-        one_line(a.one)
-    else:
-        summary(a.dir, a.runs)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
