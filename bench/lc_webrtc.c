@@ -195,8 +195,8 @@ void lc_whep_begin(struct lc_client *c)
 static void close_http(struct lc_client *c)
 {
 	if (c->open && !c->closed) {
-		uv_read_stop((uv_stream_t *)&c->tcp);
-		uv_close((uv_handle_t *)&c->tcp, NULL);
+		io_read_stop(&c->io);
+		io_close(&c->io, NULL);
 	}
 	c->open = 0;   /* the TCP part is over; c->closed now speaks of the WebRTC session */
 	bytes_free(&c->hbuf);

@@ -7,11 +7,14 @@
 #   bench/run.sh hop      only the origin->edge hop, as in full (about 3 minutes)
 #   bench/run.sh webrtc   WebRTC (WHEP) viewers against RTMP viewers of the same sluice,
 #                         50, 100, 150, 200, 300 each (WEBRTC_NS to change), 3 runs (15 minutes)
+#   bench/run.sh players  real players (rtmpdump, ffmpeg) beside sluice-load, the floor;
+#                         3 runs each (bench/players.sh says how; about 15 minutes)
 #
-# Three servers: "sluice" in its default low-latency mode, "smerge" the same sluice with
+# Three servers: "sluice" on its defaults (30 ms write merge), "smerge" the same sluice with
 # --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
 # less CPU), and "nginx" (nginx-rtmp).  EXTRA adds more sluice settings to the rotation:
-# "shold" (--viewer-audio-hold $HOLD_MS, default 40ms) and "swritev" (--io-uring false).
+# "shold" (--viewer-write-merge 0 --viewer-audio-hold $HOLD_MS, default 40ms) and "swritev"
+# (--io-uring false).  `players` compares the zero-delay mode too (bench/players.sh).
 #
 # For each N and run, both servers (alternating which goes first) get a publisher pushing
 # the same cached ~2 Mbit/s FLV at real time and N viewers, all from one sluice-load
@@ -39,7 +42,8 @@ full) NS="100 500 1000 2000"; RUNS=3; DURATION=30; BASE_DURATION=15; HOP_N=50; H
 hop) NS=""; RUNS=3; DURATION=0; BASE_DURATION=0; HOP_N=50; HOP_DURATION=20 ;;
 webrtc) NS=${WEBRTC_NS:-50 100 150 200 300}; RUNS=${RUNS:-3}; DURATION=15; BASE_DURATION=8; HOP_N=0
 	HOP_DURATION=0 ;;
-*) echo "usage: bench/run.sh quick|full|hop|webrtc" >&2; exit 2 ;;
+players) NS=""; RUNS=${RUNS:-3}; DURATION=0; BASE_DURATION=0 ;;
+*) echo "usage: bench/run.sh quick|full|hop|webrtc|players" >&2; exit 2 ;;
 esac
 
 scripts/deps.sh bench
@@ -109,8 +113,8 @@ wait_port() {
 # start_sluice NAME ADDR RTMP_PORT HTTP_PORT [ARGS...]  -> sets SRV_PID
 # Every viewer comes from the load client's one address, so sluice's per-address limits
 # (2000 held, 200 new per second, 50 WebRTC sessions; nginx-rtmp has none) are lifted here,
-# or they would refuse the load itself; and so is admission by the machine's CPU load,
-# which the benchmark drives to 100% on purpose.
+# or they would refuse the load itself; so is admission by the machine's CPU and memory load
+# (100: off), which counts the whole machine, the load client's and other work's included.
 start_sluice() {
 	local name=$1 addr=$2 rport=$3 hport=$4
 	shift 4
@@ -181,7 +185,8 @@ one_run() {
 		start_sluice bench-smerge 127.0.0.77 19377 18077 --viewer-write-merge "${MERGE_MS:-50ms}"
 		url=rtmp://127.0.0.77:19377/live/bench
 	elif [ "$server" = shold ]; then
-		start_sluice bench-shold 127.0.0.78 19378 18078 --viewer-audio-hold "${HOLD_MS:-40ms}"
+		start_sluice bench-shold 127.0.0.78 19378 18078 --viewer-write-merge 0 \
+			--viewer-audio-hold "${HOLD_MS:-40ms}"
 		url=rtmp://127.0.0.78:19378/live/bench
 	elif [ "$server" = swebrtc ]; then
 		start_sluice bench-swebrtc 127.0.0.80 19380 18080
@@ -215,6 +220,11 @@ one_run() {
 	# next server's window.
 	[ "$n" -lt 1000 ] || sleep 3
 }
+
+if [ "$MODE" = players ]; then
+	. "$ROOT/bench/players.sh"
+	exit 0
+fi
 
 echo "run.sh: $MODE: N in {$NS}, $RUNS run(s) each, ${DURATION}s measured; server on CPU" \
      "$SRV_CPU, load client on CPU $CLI_CPU; results in $OUT" >&2

@@ -5,6 +5,7 @@ docs/benchmarks.md: medians over runs per (server, N), and sluice/nginx ratios.
 
     summarize.py --one FILE.json            one line about one run
     summarize.py [--mode M --runs R] DIR    the markdown summary of a results directory
+    summarize.py --players ...              the same for bench/run.sh players
 """
 import argparse
 import glob
@@ -299,12 +300,19 @@ def main():
     ap.add_argument("--one")
     ap.add_argument("--mode", default="?")
     ap.add_argument("--runs", default="?")
+    ap.add_argument("--players", action="store_true",
+                    help="the reports of bench/run.sh players (bench/players_summary.py)")
     ap.add_argument("dir", nargs="?")
     a = ap.parse_args()
+    if a.players:
+        import players_summary  # it uses this file's helpers
+        one, whole = players_summary.one_line, lambda: players_summary.summary(a.dir, a.runs)
+    else:
+        one, whole = one_line, lambda: summary(a.dir, a.mode, a.runs)
     if a.one:
-        one_line(a.one)
+        one(a.one)
     elif a.dir:
-        summary(a.dir, a.mode, a.runs)
+        whole()
     else:
         ap.error("--one FILE or DIR")
     return 0

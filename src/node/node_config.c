@@ -78,9 +78,10 @@ const struct option_def node_options[] = {
 	  "a viewer this far behind live skips ahead to the newest keyframe" },
 	{ "viewer-lag-drop", OPT_MS, OFF(viewer_lag_drop), "10s", 100, 3600000, NULL, NULL,
 	  "a viewer whose backlog is this old is disconnected" },
-	{ "viewer-write-merge", OPT_MS, OFF(viewer_write_merge), "0", 0, 1000, NULL, NULL,
-	  "0: send media as it arrives (lowest latency); else gather each viewer's writes for up "
-	  "to this long (far less CPU per viewer, that much more latency)" },
+	{ "viewer-write-merge", OPT_MS, OFF(viewer_write_merge), "30ms", 0, 1000, NULL, NULL,
+	  "gather each viewer's writes for up to this long: far fewer TCP segments and less CPU "
+	  "per viewer, at most that much more latency per hop (docs/benchmarks.md); 0: the strict "
+	  "zero-delay mode, media sent as it arrives" },
 	{ "viewer-audio-hold", OPT_MS, OFF(viewer_audio_hold), "0", 0, 1000, NULL, NULL,
 	  "0: audio goes out as it arrives; else it waits up to this long to go with the next "
 	  "video frame (pictures are never held; about half the writes per viewer, audio up to "
