@@ -19,6 +19,7 @@
 
 #include "core/err.h"
 #include "core/log.h"
+#include "node/admission.h"
 #include "node/node.h"
 #include "node/whep_http.h"
 #include "proto/sdp.h"
@@ -99,6 +100,13 @@ static void whep_offer(struct node *n, struct http_conn *c, const struct http_re
 	}
 	if (n->cfg->publish_only && n->cluster.enabled) {
 		http_respond_error(c, 403, "this origin is publish-only: watch through an edge");
+		return;
+	}
+	/* The machine-load admission every other viewer passes (cpu-limit, memory-limit). */
+	char why[200];
+	if (node_admit(n, "play", base->peer, why, sizeof(why)) < 0) {
+		http_add_header(c, "Retry-After", "5");
+		http_respond_error(c, 503, why);
 		return;
 	}
 	struct stream *s = stream_find(&n->streams, app, name);

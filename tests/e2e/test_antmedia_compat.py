@@ -107,12 +107,22 @@ def test_antmedia_cluster_nodes_and_admission(t):
         c.close()
         check(any("NetStream.Play.Failed" in x for x in reply) and
               any("memory-limit of 1%" in x for x in reply), "RTMP play: %s" % reply)
+        # And over WHEP: the offer is refused before any WebRTC session is made.
+        req = urllib.request.Request("http://%s:%d/live/am/whep" % (hot["host"], hot["httpPort"]),
+                                     data=b"v=0\r\n", method="POST",
+                                     headers={"Content-Type": "application/sdp"})
+        try:
+            urllib.request.urlopen(req, timeout=5)
+            st, body = 200, b""
+        except urllib.error.HTTPError as e:
+            st, body = e.code, e.read()
+        check(st == 503 and b"memory-limit of 1%" in body, "WHEP offer: %d %s" % (st, body))
         st, body = _get("http://%s:%d/api/v1/node" % (hot["host"], hot["httpPort"]))
         adm = json.loads(body)["admission"]
-        check(adm["overloaded"] and adm["reason"] == "memory" and adm["refused"]["memory"] == 2,
+        check(adm["overloaded"] and adm["reason"] == "memory" and adm["refused"]["memory"] == 3,
               "node stats: %s" % adm)
         st, body = _get("http://%s:%d/metrics" % (hot["host"], hot["httpPort"]))
-        check(b'sluice_admission_refused_total{reason="memory"} 2' in body and
+        check(b'sluice_admission_refused_total{reason="memory"} 3' in body and
               b"sluice_overloaded 1" in body, "metrics: %s" % body[:300])
 
         # An overloaded origin refuses a new publisher (the one already there stays).
