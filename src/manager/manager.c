@@ -21,6 +21,7 @@
 #include "core/net.h"
 #include "core/options_doc.h"
 #include "core/sdnotify.h"
+#include "manager/hb_view.h"
 #include "manager/manager_reload.h"
 
 #define TICK_MS 250
@@ -67,6 +68,8 @@ static void tick_cb(uv_timer_t *t)
 	if (m->leader.is_leader) {
 		mgr_lifecycle_tick(m);
 		mgr_reconcile_tick(m);
+		if (!m->leader.passes++)
+			m->leader.first_pass_ms = (int64_t)clock_wall_ms();
 	}
 	mgr_sync_tick(m);
 }
@@ -267,6 +270,8 @@ int manager_main(int argc, char **argv)
 	m->loop = uv_default_loop();
 	m->started_ms = clock_wall_ms();
 	list_init(&m->nodes);
+	strmap_init(&m->node_index);
+	strmap_init(&m->hb_views);
 	strmap_init(&m->lcs);
 	strmap_init(&m->sps);
 	strmap_init(&m->groups);
@@ -394,6 +399,8 @@ out:
 	strmap_free(&m->lcs);
 	strmap_free(&m->sps);
 	strmap_free(&m->groups);
+	strmap_free(&m->node_index);
+	hb_view_free(m);
 	name_hold_free(&m->holds);
 	conn_table_free(&m->conns);
 	conn_table_free(&m->node_conns);

@@ -213,8 +213,7 @@ static void node_apply(struct manager *m, const struct mnode *rec)
 		/* New to this manager: one dead-after of grace, as at a restart; the hot state
 		 * that follows says when it really beat. */
 		nd->last_seen_ms = rec->state == NS_DEAD ? 0 : clock_wall_ms();
-		list_add_tail(&m->nodes, &nd->link);
-		m->nnodes++;
+		mgr_node_link(m, nd);
 		return;
 	}
 	if (strcmp(nd->nonce, rec->nonce) != 0) {
@@ -253,8 +252,7 @@ static void node_row(void *arg, const char *key, const char *json)
 
 static void node_free(struct manager *m, struct mnode *nd)
 {
-	list_del(&nd->link);
-	m->nnodes--;
+	mgr_node_unlink(m, nd);
 	node_report_free(&nd->rep);
 	free(nd->hot_body);
 	free(nd);
