@@ -284,7 +284,254 @@ def heartbeat(a):
     return results
 
 
-MODES = {"heartbeat": heartbeat}
+
+HAPROXY_CFG = """# written by bench/ha_bench.py: the layout of docs/operations.md
+global
+    maxconn 8000
+defaults
+    mode http
+    timeout connect 300ms
+    timeout client 10s
+    timeout server 3s
+    timeout check 300ms
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response response-timeout
+frontend api
+    bind {lb}:5070
+    acl write method POST PUT DELETE
+    use_backend leader if write
+    default_backend managers
+frontend nodes
+    bind {lb}:5071
+    default_backend node_listeners
+frontend fixed
+    bind {lb}:5072
+    default_backend nginxes
+backend managers
+    balance roundrobin
+    option httpchk GET /healthz
+    default-server inter 250ms fall 2 rise 1
+{api}
+backend leader
+    option httpchk GET /healthz/leader
+    default-server inter 250ms fall 1 rise 1
+{api}
+backend node_listeners
+    balance roundrobin
+    option httpchk GET /healthz
+    default-server inter 250ms fall 2 rise 1
+{nodes}
+backend nginxes
+    balance roundrobin
+    option httpchk GET /healthz
+    default-server inter 250ms fall 2 rise 1
+{nginx}
+"""
+
+NGINX_CFG = """daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 16384; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    server {{
+        listen {addr}:8080 backlog=1024;
+        location / {{
+            default_type application/json;
+            return 200 '{body}';
+        }}
+    }}
+}}
+"""
+
+ROUTE_PATH = "/api/v1/streams/live/sim-0?action=subscribe"
+
+
+class HaCluster:
+    """Three managers on one PostgreSQL database behind haproxy, 100 simulated nodes
+    heartbeating through it, and three nginx answering the routing answer's bytes."""
+
+    def __init__(self, a):
+        self.a = a
+        self.db = a.pg.new_db()
+        self.mgrs = {}
+        for i, addr in enumerate(HA_MGRS):
+            self.start_manager("m%d" % (i + 1), addr)
+        cfg = os.path.join(a.out, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(HAPROXY_CFG.format(
+                lb=LB,
+                api="\n".join("    server m%d %s:5070 check" % (i + 1, x)
+                              for i, x in enumerate(HA_MGRS)),
+                nodes="\n".join("    server m%d %s:5071 check" % (i + 1, x)
+                                for i, x in enumerate(HA_MGRS)),
+                nginx="\n".join("    server n%d %s:8080 check" % (i + 1, x)
+                                for i, x in enumerate(NGINXES))))
+        self.haproxy = start([HAPROXY, "-db", "-f", cfg], os.path.join(a.out, "haproxy.log"),
+                             cpu=CLI_CPU)
+        wait_for(lambda: port_open(LB, 5070) and port_open(LB, 5071), 10, "haproxy")
+        wait_for(lambda: self.leader(), 10, "a leader")
+        time.sleep(1.0)  # every server has been checked once (the leader backend's state)
+        setup_groups("http://%s:5070" % LB, 1)
+        self.sim = start(["taskset", "-c", CLI_CPU, a.nodesim, "--manager", "http://%s:5071" % LB,
+                          "--secret", SECRET, "--nodes", "100", "--warmup", "2",
+                          "--duration", "3600", "--register-rate", "200"],
+                         os.path.join(a.out, "ha-nodesim.err"))
+        self.sim_out = os.path.join(a.out, "ha-nodesim.json")
+        api = "http://%s:5070" % HA_MGRS[0]
+        wait_for(lambda: http(api + ROUTE_PATH)[0] == 200, 30, "routing to answer")
+        status, answer = http(api + ROUTE_PATH)
+        body = json.dumps(answer, separators=(",", ":"))
+        self.body_len = len(body) + 1   # the manager ends its JSON with a newline
+        self.nginx = []
+        for addr in NGINXES:
+            d = os.path.join(a.out, "nginx-" + addr)
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, "nginx.conf"), "w") as f:
+                f.write(NGINX_CFG.format(dir=d, addr=addr, body=body.replace("'", "")))
+            self.nginx.append(start([NGINX, "-p", d, "-c", os.path.join(d, "nginx.conf")],
+                                    os.path.join(d, "stdout.log"), cpu=SRV_CPU))
+        wait_for(lambda: all(port_open(x, 8080) for x in NGINXES), 10, "nginx")
+        time.sleep(1.0)
+
+    def start_manager(self, name, addr):
+        p = start(manager_cmd(self.a, addr, self.db, name,
+                              ["--advertise-url", "http://%s:5071" % LB]),
+                  os.path.join(self.a.out, "ha-%s.log" % name), cpu=SRV_CPU)
+        wait_for(lambda: port_open(addr, 5070), 20, "manager " + name)
+        self.mgrs[name] = (addr, p)
+
+    def leadership(self, addr):
+        st, out = http("http://%s:5070/api/v1/manager" % addr, timeout=1)
+        return out["leadership"] if st == 200 else None
+
+    def leader(self, among=None):
+        lead = []
+        for name, (addr, p) in self.mgrs.items():
+            if p.poll() is None and (among is None or name in among):
+                try:
+                    if self.leadership(addr)["isLeader"]:
+                        lead.append(name)
+                except Exception:
+                    pass
+        return lead[0] if len(lead) == 1 else None
+
+    def stop_sim(self):
+        self.sim.send_signal(signal.SIGINT)
+        try:
+            self.sim.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.sim.kill()
+        # start() wrote its stdout to the .err log with stderr: the report is the JSON in it.
+        text = open(os.path.join(self.a.out, "ha-nodesim.err")).read()
+        try:
+            return json.JSONDecoder().raw_decode(text[text.rindex('{\n "nodes"'):])[0]
+        except ValueError:
+            return {"error": text[-500:]}
+
+
+def httpload(a, url, outfile, keepalive=True, duration=None, conns=32):
+    cmd = ["taskset", "-c", CLI_CPU, a.httpload, "--url", url, "--conns", str(conns),
+           "--warmup", "1", "--duration", str(duration or a.route_seconds)]
+    if not keepalive:
+        cmd.append("--close")
+    return cmd, outfile
+
+
+def run_load(cmd, outfile, timeout):
+    with open(outfile, "w") as f, open(outfile + ".err", "w") as e:
+        subprocess.run(cmd, stdout=f, stderr=e, timeout=timeout)
+    with open(outfile) as f:
+        return json.load(f)
+
+
+def routing(a):
+    c = a.cluster = HaCluster(a)
+    results = []
+    targets = {
+        ("haproxy", "sluice"): "http://%s:5070%s" % (LB, ROUTE_PATH),
+        ("haproxy", "nginx"): "http://%s:5072%s" % (LB, ROUTE_PATH),
+        ("direct", "sluice"): "http://%s:5070%s" % (HA_MGRS[0], ROUTE_PATH),
+        ("direct", "nginx"): "http://%s:8080%s" % (NGINXES[0], ROUTE_PATH),
+    }
+    for rep in range(1, a.reps + 1):
+        for path in ("haproxy", "direct"):
+            for ka in (True, False):
+                order = ["sluice", "nginx"] if rep % 2 else ["nginx", "sluice"]
+                for server in order:
+                    name = "route-%s-%s-%s-r%d" % (path, "ka" if ka else "close", server, rep)
+                    cmd, out = httpload(a, targets[(path, server)],
+                                        os.path.join(a.out, name + ".json"), ka)
+                    r = run_load(cmd, out, a.route_seconds + 30)
+                    r.pop("timeline", None)
+                    r.update({"path": path, "server": server, "rep": rep})
+                    results.append(r)
+                    log("  routing %-7s %-10s %-6s rep %d: %.0f/s p99 %.2f ms, %d failed, "
+                        "body %d B" % (path, "keep-alive" if ka else "close", server, rep,
+                                       r["ok_per_s"], r["latency_ms"]["p99"], r["failed"],
+                                       r["body_bytes"]))
+    return {"body_bytes_sluice": c.body_len, "runs": results}
+
+
+def failover(a):
+    c = getattr(a, "cluster", None) or HaCluster(a)
+    a.cluster = c
+    per_kill = 9.0
+    total = a.kills * per_kill + 10
+    out = os.path.join(a.out, "failover-load.json")
+    cmd, _ = httpload(a, "http://%s:5070%s" % (LB, ROUTE_PATH), out, True, total, conns=8)
+    with open(out, "w") as f, open(out + ".err", "w") as e:
+        load = subprocess.Popen(cmd, stdout=f, stderr=e)
+    time.sleep(2)
+    kills = []
+    for k in range(1, a.kills + 1):
+        lead = wait_for(lambda: c.leader(), 15, "a leader")
+        addr, p = c.mgrs[lead]
+        rest = [n for n in c.mgrs if n != lead]
+        t_kill = time.time() * 1000.0
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=10)
+
+        def acted():
+            for n in rest:
+                ls = c.leadership(c.mgrs[n][0])
+                if ls and ls["isLeader"] and ls["firstPassMs"] >= t_kill:
+                    return n, ls
+            return None
+        try:
+            new, ls = wait_for(acted, 20, "a new leader to act")
+            row = {"kill": k, "killed": lead, "new": new,
+                   "acts_ms": ls["firstPassMs"] - t_kill,
+                   "elected_ms": ls["leaderSinceMs"] - t_kill, "kill_wall_ms": t_kill}
+        except RuntimeError:
+            row = {"kill": k, "killed": lead, "new": None, "acts_ms": None,
+                   "kill_wall_ms": t_kill}
+        kills.append(row)
+        log("  failover %d: %s killed, %s acts after %s ms" % (
+            k, lead, row["new"], None if row["acts_ms"] is None else "%.0f" % row["acts_ms"]))
+        c.start_manager(lead, addr)
+        time.sleep(max(0.0, per_kill - 3.0 - (time.time() * 1000.0 - t_kill) / 1000.0))
+    load.send_signal(signal.SIGINT)
+    load.wait(timeout=30)
+    with open(out) as f:
+        r = json.load(f)
+    tl = r.pop("timeline")
+    t0, b = tl["start_wall_ms"], tl["bucket_ms"]
+    for i, row in enumerate(kills):
+        end = kills[i + 1]["kill_wall_ms"] if i + 1 < len(kills) else t0 + b * len(tl["ok"])
+        lo, hi = int((row["kill_wall_ms"] - t0) // b), int((end - t0) // b)
+        row["routing_failed"] = sum(tl["failed"][lo:hi])
+        row["routing_ok"] = sum(tl["ok"][lo:hi])
+    sim = c.stop_sim()
+    return {"kills": kills, "load": r, "nodes": sim}
+
+
+MODES = {"heartbeat": heartbeat, "routing": routing, "failover": failover}
 
 
 def main():

@@ -42,6 +42,7 @@ struct load {
 	size_t req_len;
 	struct hc_conn *conns;
 	uv_timer_t tick;
+	uv_signal_t sigint;
 	uint64_t t0_us, start_wall_ms, win0_us, win1_us, end_us;
 	int stopping;
 	struct lc_hist lat;
@@ -176,6 +177,19 @@ static void tick_cb(uv_timer_t *t)
 		for (int i = 0; i < l->o.conns; i++)
 			hc_close(&l->conns[i]);
 		uv_close((uv_handle_t *)&l->tick, NULL);
+		uv_close((uv_handle_t *)&l->sigint, NULL);
+	}
+}
+
+/* SIGINT: the window ends now (the report says how long it was). */
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	struct load *l = h->data;
+	uint64_t now = hc_now_us();
+	(void)signum;
+	if (now > l->win0_us && now < l->win1_us) {
+		l->o.duration_s = (double)(now - l->win0_us) / 1e6;
+		l->win1_us = now;
 	}
 }
 
@@ -283,6 +297,9 @@ int main(int argc, char **argv)
 	uv_timer_init(l.loop, &l.tick);
 	l.tick.data = &l;
 	uv_timer_start(&l.tick, tick_cb, TICK_MS, TICK_MS);
+	uv_signal_init(l.loop, &l.sigint);
+	l.sigint.data = &l;
+	uv_signal_start(&l.sigint, signal_cb, SIGINT);
 	uv_run(l.loop, UV_RUN_DEFAULT);
 	for (int i = 0; i < l.o.conns; i++)
 		hc_free(&l.conns[i]);

@@ -26,6 +26,7 @@
  * window; every request has --timeout.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ struct sim_node {
 	int idx;
 	char id[HEARTBEAT_NAME_MAX + 1];
 	char group[HEARTBEAT_NAME_MAX + 1];
+	char host[32];
 	char *body;
 	size_t body_len;
 	int registered, ever_registered;
@@ -76,6 +78,7 @@ struct sim {
 	struct sockaddr_in mgr_addr, api_addr;
 	struct sim_node *nodes;
 	uv_timer_t tick;
+	uv_signal_t sigint, sigterm;
 	uint64_t t0_us, cycle, next_node;      /* the beat schedule */
 	uint64_t next_scan_us;                 /* the next look for requests past --timeout */
 	double reg_tokens;
@@ -143,7 +146,8 @@ static void build_body(struct sim *s, struct sim_node *nd)
 	snprintf(r.id, sizeof(r.id), "%s", nd->id);
 	snprintf(r.group, sizeof(r.group), "%s", nd->group);
 	snprintf(r.role, sizeof(r.role), "%s", origin ? "origin" : "edge");
-	snprintf(r.host, sizeof(r.host), "127.0.0.1");
+	/* Its own address, as a real node's (where the manager would probe its /healthz). */
+	snprintf(r.host, sizeof(r.host), "%s", nd->host);
 	r.rtmp_port = 1935;
 	r.http_port = SIM_HEALTH_PORT;
 	/* An origin publishes one stream; an edge plays its group's first one to 10 viewers. */
@@ -272,8 +276,9 @@ static void beat_done(struct hc_conn *c, int status, const uint8_t *resp, size_t
 		}
 		nd->beats_ok++;
 	} else if (status == 404) {
-		/* Forgotten: declared dead and removed.  It registers again, as a node would. */
-		if (after) {
+		/* Forgotten: declared dead and removed (during the bring-up too: it was registered).
+		 * It registers again, as a node would. */
+		if (nd->ever_registered) {
 			s->forgotten++;
 			example(s, "heartbeat answered 404", nd->id, r.error);
 		}
@@ -510,6 +515,23 @@ static void finish_run(struct sim *s)
 		hc_close(&s->nodes[i].conn);
 	hc_close(&s->watch);
 	uv_close((uv_handle_t *)&s->tick, NULL);
+	uv_close((uv_handle_t *)&s->sigint, NULL);
+	uv_close((uv_handle_t *)&s->sigterm, NULL);
+}
+
+/* SIGINT or SIGTERM: the window ends now (a caller that runs the nodes for as long as it
+ * needs them); the final sweep and the report follow. */
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	struct sim *s = h->data;
+	uint64_t now = hc_now_us();
+	(void)signum;
+	if (!s->measuring || now >= s->window_end_us) {
+		finish_run(s);
+		return;
+	}
+	s->o.duration_s = (double)(now - s->window_start_us) / 1e6;
+	s->window_end_us = now;
 }
 
 static const char usage[] =
@@ -619,20 +641,21 @@ int main(int argc, char **argv)
 		nd->idx = i;
 		snprintf(nd->id, sizeof(nd->id), "%s-%d", s.o.prefix, i);
 		snprintf(nd->group, sizeof(nd->group), "%s-%d", s.o.group_prefix, i / s.o.group_size);
-		build_body(&s, nd);
+		snprintf(nd->host, sizeof(nd->host), "127.0.0.1");
 		hc_init(&nd->conn, s.loop, &s.mgr_addr, 0);
 		nd->conn.data = nd;
 		/* From one address, N nodes' connections a second land on the manager's TIME_WAIT
 		 * entries of that address (it closes first) and a few are held up by PAWS; real
 		 * nodes each have their own address. */
 		if (*s.o.source_net) {
-			char ip[32];
-			snprintf(ip, sizeof(ip), "%s.%d.%d", s.o.source_net, i / 250, i % 250 + 1);
-			if (uv_ip4_addr(ip, 0, &nd->conn.src) != 0) {
-				fprintf(stderr, "sluice-nodesim: --source-net: bad address %s\n", ip);
+			snprintf(nd->host, sizeof(nd->host), "%s.%d.%d", s.o.source_net, i / 250,
+			         i % 250 + 1);
+			if (uv_ip4_addr(nd->host, 0, &nd->conn.src) != 0) {
+				fprintf(stderr, "sluice-nodesim: --source-net: bad address %s\n", nd->host);
 				return 2;
 			}
 		}
+		build_body(&s, nd);
 	}
 	hc_init(&s.watch, s.loop, &s.api_addr, 0);
 	s.watch.data = &s;
@@ -640,6 +663,11 @@ int main(int argc, char **argv)
 	uv_timer_init(s.loop, &s.tick);
 	s.tick.data = &s;
 	uv_timer_start(&s.tick, tick_cb, TICK_MS, TICK_MS);
+	uv_signal_init(s.loop, &s.sigint);
+	uv_signal_init(s.loop, &s.sigterm);
+	s.sigint.data = s.sigterm.data = &s;
+	uv_signal_start(&s.sigint, signal_cb, SIGINT);
+	uv_signal_start(&s.sigterm, signal_cb, SIGTERM);
 	uv_run(s.loop, UV_RUN_DEFAULT);
 	for (int i = 0; i < s.o.nodes; i++) {
 		hc_free(&s.nodes[i].conn);

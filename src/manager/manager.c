@@ -328,8 +328,15 @@ int manager_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	/* Alone on SQLite it leads at once; on PostgreSQL it leads if the lease is free. */
-	mgr_leader_tick(m);
+	/* Alone on SQLite it leads at once; on PostgreSQL it leads if the lease is free.  With
+	 * others on PostgreSQL, one sync first (it ends with the lease): the nodes' latest
+	 * reports are in the hot state, and a manager that answered before reading them would
+	 * say "the stream is not live" to every viewer the load balancer sent it
+	 * (bench/ha_bench.py failover saw it for ~0.5 s after each restart). */
+	if (store_shared(m->store))
+		mgr_sync_tick(m);
+	else
+		mgr_leader_tick(m);
 	struct http_server_config hcfg = {
 		.bind = m->listen_host, .port = m->listen_port, .max_body_bytes = 1 << 20,
 		.cors = 1, .conns = &m->conns, .handler = mgr_http_handle, .ctx = m,

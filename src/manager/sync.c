@@ -80,13 +80,21 @@ static void hot_row(void *arg, const struct store_hot *h)
 {
 	struct manager *m = arg;
 	struct mnode *nd = mgr_node_find(m, h->node);
-	if (!nd || h->last_seen_ms <= (int64_t)nd->last_seen_ms)
+	if (!nd)
 		return;
-	m->sync.hot_in++;
-	nd->last_seen_ms = (uint64_t)h->last_seen_ms;
-	nd->probe_ok_ms = 0;
-	if ((uint64_t)h->seq > nd->last_seq)
-		nd->last_seq = (uint64_t)h->seq;
+	/* A manager that has just started knows its nodes from the store with a grace time of
+	 * now, so their rows look older: their reports are still the only ones it has (without
+	 * them routing says no stream is live), but their times are not taken. */
+	int newer = h->last_seen_ms > (int64_t)nd->last_seen_ms;
+	if (!newer && (nd->rep.id[0] || !h->report))
+		return;
+	if (newer) {
+		m->sync.hot_in++;
+		nd->last_seen_ms = (uint64_t)h->last_seen_ms;
+		nd->probe_ok_ms = 0;
+		if ((uint64_t)h->seq > nd->last_seq)
+			nd->last_seq = (uint64_t)h->seq;
+	}
 	if (!h->report)
 		return;
 	/* The body was signature-checked by the manager that accepted it; still parsed by the
