@@ -9,6 +9,7 @@
 #   make fuzz         long libFuzzer campaigns (FUZZ_SECONDS per target)
 #   make bench        the side-by-side benchmark against nginx-rtmp
 #   make bench-hls    how far behind live Chromium plays HLS and LL-HLS
+#   make bench-ha     the manager tier: heartbeats, routing through haproxy, failover
 #   make install      the binary, man pages, /etc/sluice/*.conf and the systemd units
 #                     (PREFIX=/usr/local, DESTDIR= for a staging root)
 #   make deb          the Debian package, into build-deb/
@@ -29,7 +30,7 @@ WERROR_OPT := -Dwerror=true
 endif
 
 .PHONY: all build run test test-unit test-e2e test-sanitize fuzz-build fuzz-replay \
-        fuzz-smoke fuzz bench bench-hls deps clean install deb
+        fuzz-smoke fuzz bench bench-hls bench-ha deps clean install deb
 
 all: build
 
@@ -92,6 +93,9 @@ fuzz: fuzz-build
 bench: build
 	@scripts/deps.sh bench
 	@bench/run.sh quick
+
+bench-ha: build
+	@bench/run-ha.sh quick
 
 bench-hls: build
 	@scripts/deps.sh test browser

@@ -531,22 +531,140 @@ def failover(a):
     return {"kills": kills, "load": r, "nodes": sim}
 
 
+
+def med(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2.0
+
+
+def fmt(x, nd=1):
+    return "-" if x is None else ("%.*f" % (nd, x))
+
+
+def summary(out):
+    """results.json -> markdown (docs/benchmarks.md, Manager tier)."""
+    L = ["machine: %s CPUs, load average at the start %s" % (
+        out["machine"]["cpus"], " ".join("%.1f" % x for x in out["machine"]["load"])), ""]
+    hb = out.get("heartbeat")
+    if hb:
+        L += ["### Heartbeats: one manager, N simulated nodes at 1/s (medians over the runs)", "",
+              "| store | N | runs | held | heartbeats ok/s | p50 ms | p99 ms | max ms | "
+              "failed | false deaths | manager CPU % | simulator CPU % | registration s |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        keys = sorted({(r["store"], r["nodes"]) for r in hb})
+        best = {}
+        for store, n in keys:
+            rs = [r for r in hb if r["store"] == store and r["nodes"] == n]
+            nheld = sum(1 for r in rs if held(r))
+            if nheld * 2 > len(rs):
+                best[store] = max(best.get(store, 0), n)
+            g = lambda f: med([f(r) for r in rs])
+            L.append("| %s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                store, n, len(rs), nheld,
+                fmt(g(lambda r: r.get("heartbeats", {}).get("ok_per_s")), 0),
+                fmt(g(lambda r: r.get("latency_ms", {}).get("p50"))),
+                fmt(g(lambda r: r.get("latency_ms", {}).get("p99"))),
+                fmt(g(lambda r: r.get("latency_ms", {}).get("max"))),
+                fmt(g(lambda r: r.get("heartbeats", {}).get("failed")), 0),
+                fmt(g(lambda r: r.get("false_deaths", {}).get("total")), 0),
+                fmt(g(lambda r: r.get("server_cpu_pct")), 0),
+                fmt(g(lambda r: r.get("client_cpu_pct")), 0),
+                fmt(g(lambda r: r.get("register_s")))))
+        L += ["", "Largest N held (p99 < %d ms, no failed heartbeat, no false death, in most "
+              "runs): %s" % (P99_LIMIT_MS, ", ".join("%s %s" % (k, best.get(k, "none"))
+                                                      for k in ("sqlite", "postgresql"))), ""]
+        ratios = []
+        for n in sorted({k[1] for k in keys}):
+            a = [r["latency_ms"]["p99"] for r in hb if r["nodes"] == n and
+                 r["store"] == "postgresql" and "latency_ms" in r]
+            b = [r["latency_ms"]["p99"] for r in hb if r["nodes"] == n and
+                 r["store"] == "sqlite" and "latency_ms" in r]
+            if a and b and med(b):
+                ratios.append("N=%d %.2f" % (n, med(a) / med(b)))
+        if ratios:
+            L += ["p99 ratio PostgreSQL / SQLite: " + ", ".join(ratios), ""]
+    ro = out.get("routing")
+    if ro:
+        L += ["### Routing answers: sluice manager(s) against nginx's fixed JSON (%d B vs the "
+              "manager's answer)" % ro["body_bytes_sluice"], "",
+              "| path | connections | sluice answers/s | nginx answers/s | ratio | sluice p99 ms | "
+              "nginx p99 ms | failed (s / n) |", "|---|---|---|---|---|---|---|---|"]
+        for path in ("haproxy", "direct"):
+            for ka in (True, False):
+                rs = {srv: [r for r in ro["runs"] if r["path"] == path and
+                            r["keepalive"] == ka and r["server"] == srv]
+                      for srv in ("sluice", "nginx")}
+                if not rs["sluice"] or not rs["nginx"]:
+                    continue
+                a = med([r["ok_per_s"] for r in rs["sluice"]])
+                b = med([r["ok_per_s"] for r in rs["nginx"]])
+                L.append("| %s | %s | %s | %s | %s | %s | %s | %d / %d |" % (
+                    "haproxy, 3 managers / 3 nginx" if path == "haproxy" else
+                    "direct, 1 manager / 1 nginx",
+                    "keep-alive" if ka else "new per request", fmt(a, 0), fmt(b, 0),
+                    fmt(a / b if b else None, 2),
+                    fmt(med([r["latency_ms"]["p99"] for r in rs["sluice"]]), 2),
+                    fmt(med([r["latency_ms"]["p99"] for r in rs["nginx"]]), 2),
+                    sum(r["failed"] for r in rs["sluice"]), sum(r["failed"] for r in rs["nginx"])))
+        L.append("")
+    fo = out.get("failover")
+    if fo:
+        ks = fo["kills"]
+        acts = [k["acts_ms"] for k in ks if k.get("acts_ms") is not None]
+        el = [k["elected_ms"] for k in ks if k.get("elected_ms") is not None]
+        fails = [k.get("routing_failed", 0) for k in ks]
+        L += ["### Leader failover: %d SIGKILLs of the leader under routing load" % len(ks), "",
+              "| kill | killed | new leader | elected after ms | first leader pass after ms | "
+              "routing ok / failed until the next kill |", "|---|---|---|---|---|---|"]
+        for k in ks:
+            L.append("| %d | %s | %s | %s | %s | %d / %d |" % (
+                k["kill"], k["killed"], k["new"] or "none", fmt(k.get("elected_ms"), 0),
+                fmt(k.get("acts_ms"), 0), k.get("routing_ok", 0), k.get("routing_failed", 0)))
+        L += ["", "new leader acts after: median %s ms, max %s ms (elected: median %s, max %s); "
+              "routing failures per kill: median %s, max %s, of %d answers in all; %s" % (
+                  fmt(med(acts), 0), fmt(max(acts) if acts else None, 0), fmt(med(el), 0),
+                  fmt(max(el) if el else None, 0), fmt(med(fails), 0), max(fails or [0]),
+                  fo["load"].get("ok", 0), ", ".join("%s %d" % kv for kv in
+                                                       fo["load"].get("errors", {}).items())
+                  or "no error kinds"), ""]
+        nd = fo.get("nodes", {})
+        if "false_deaths" in nd:
+            L += ["100 simulated nodes heartbeating through haproxy meanwhile: %s heartbeats ok, "
+                  "%s failed, p99 %s ms, max %s ms; false deaths (strict: no /healthz) %s%s" % (
+                      nd["heartbeats"]["ok"], nd["heartbeats"]["failed"],
+                      fmt(nd["latency_ms"]["p99"]), fmt(nd["latency_ms"]["max"]),
+                      nd["false_deaths"]["total"],
+                      (": " + "; ".join(nd["false_deaths"]["examples"][:3]))
+                      if nd["false_deaths"]["examples"] else ""), ""]
+    return "\n".join(L)
+
+
 MODES = {"heartbeat": heartbeat, "routing": routing, "failover": failover}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("modes", nargs="+", choices=sorted(MODES))
+    ap.add_argument("modes", nargs="*", help="of " + ", ".join(sorted(MODES)))
+    ap.add_argument("--summary", help="print the summary of a results.json and exit")
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", required=True)
     ap.add_argument("--ns", default="1000,2000,5000,10000")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warmup", type=float, default=3)
     ap.add_argument("--duration", type=float, default=10)
-    ap.add_argument("--register-rate", type=int, default=2000)
+    ap.add_argument("--register-rate", type=int, default=1000)
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--route-seconds", type=float, default=5)
     a = ap.parse_args()
+    if a.summary:
+        with open(a.summary) as f:
+            print(summary(json.load(f)))
+        return
+    if not a.modes or set(a.modes) - set(MODES):
+        ap.error("modes: one or more of " + ", ".join(sorted(MODES)))
     a.sluice = os.path.abspath(os.path.join(a.build, "sluice"))
     a.nodesim = os.path.abspath(os.path.join(a.build, "bench", "sluice-nodesim"))
     a.httpload = os.path.abspath(os.path.join(a.build, "bench", "sluice-httpload"))
@@ -568,9 +686,13 @@ def main():
         stop_all()
         if a.pg:
             shutil.rmtree(a.pg.root, ignore_errors=True)
-    out["args"] = {k: v for k, v in vars(a).items() if k != "pg"}
+    out["args"] = {k: v for k, v in vars(a).items() if k not in ("pg", "cluster")}
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(out, f, indent=1, default=str)
+    text = summary(out)
+    with open(os.path.join(a.out, "summary.md"), "w") as f:
+        f.write(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":
