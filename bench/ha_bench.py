@@ -288,49 +288,29 @@ def heartbeat(a):
 
 
 
-HAPROXY_CFG = """# written by bench/ha_bench.py: the layout of docs/operations.md
-global
-    maxconn 8000
-defaults
-    mode http
-    timeout connect 300ms
-    timeout client 10s
-    timeout server 3s
-    timeout check 300ms
-    retries 3
-    option redispatch 1
-    retry-on conn-failure empty-response response-timeout
-frontend api
-    bind {lb}:5070
-    acl write method POST PUT DELETE
-    use_backend leader if write
-    default_backend managers
-frontend nodes
-    bind {lb}:5071
-    default_backend node_listeners
-frontend fixed
+# The layout of docs/operations.md, as the e2e tests run it (tests/e2e/pg_util.py), with one
+# frontend more: the same backend settings in front of the nginx peers.
+HAPROXY_FIXED = """frontend fixed
     bind {lb}:5072
     default_backend nginxes
-backend managers
-    balance roundrobin
-    option httpchk GET /healthz
-    default-server inter 250ms fall 2 rise 1
-{api}
-backend leader
-    option httpchk GET /healthz/leader
-    default-server inter 250ms fall 1 rise 1
-{api}
-backend node_listeners
-    balance roundrobin
-    option httpchk GET /healthz
-    default-server inter 250ms fall 2 rise 1
-{nodes}
 backend nginxes
     balance roundrobin
     option httpchk GET /healthz
     default-server inter 250ms fall 2 rise 1
 {nginx}
 """
+
+
+def haproxy_cfg(lb, managers, nginxes):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                    "e2e"))
+    from pg_util import HAPROXY_CFG
+    api = "\n".join("    server m%d %s:5070 check" % (i + 1, x) for i, x in enumerate(managers))
+    nodes = "\n".join("    server m%d %s:5071 check" % (i + 1, x) for i, x in enumerate(managers))
+    nginx = "\n".join("    server n%d %s:8080 check" % (i + 1, x) for i, x in enumerate(nginxes))
+    return (HAPROXY_CFG.format(lb=lb, api_servers=api, node_servers=nodes) +
+            HAPROXY_FIXED.format(lb=lb, nginx=nginx))
+
 
 NGINX_CFG = """daemon off;
 master_process off;
@@ -367,14 +347,7 @@ class HaCluster:
             self.start_manager("m%d" % (i + 1), addr)
         cfg = os.path.join(a.out, "haproxy.cfg")
         with open(cfg, "w") as f:
-            f.write(HAPROXY_CFG.format(
-                lb=LB,
-                api="\n".join("    server m%d %s:5070 check" % (i + 1, x)
-                              for i, x in enumerate(HA_MGRS)),
-                nodes="\n".join("    server m%d %s:5071 check" % (i + 1, x)
-                                for i, x in enumerate(HA_MGRS)),
-                nginx="\n".join("    server n%d %s:8080 check" % (i + 1, x)
-                                for i, x in enumerate(NGINXES))))
+            f.write(haproxy_cfg(LB, HA_MGRS, NGINXES))
         self.haproxy = start([HAPROXY, "-db", "-f", cfg], os.path.join(a.out, "haproxy.log"),
                              cpu=CLI_CPU)
         wait_for(lambda: port_open(LB, 5070) and port_open(LB, 5071), 10, "haproxy")
@@ -591,9 +564,9 @@ def summary(out):
         ratios = []
         for n in sorted({k[1] for k in keys}):
             a = [r["latency_ms"]["p99"] for r in hb if r["nodes"] == n and
-                 r["store"] == "postgresql" and "latency_ms" in r]
+                 r["store"] == "postgresql" and r.get("registered") == n]
             b = [r["latency_ms"]["p99"] for r in hb if r["nodes"] == n and
-                 r["store"] == "sqlite" and "latency_ms" in r]
+                 r["store"] == "sqlite" and r.get("registered") == n]
             if a and b and med(b):
                 ratios.append("N=%d %.2f" % (n, med(a) / med(b)))
         if ratios:

@@ -123,26 +123,6 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 	return 0;
 }
 
-static uint64_t proc_cpu_ticks(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* After "pid (comm)": state is field 3, utime 14, stime 15. */
-	unsigned long long ut = 0, st = 0;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return 0;
-	return ut + st;
-}
-
 static uint64_t self_cpu_us(void)
 {
 	struct rusage ru;
@@ -158,7 +138,7 @@ static void finish(struct lc *lc, int timed_out)
 	if (!lc->window_start_us)
 		lc->window_start_us = lc->window_end_us;
 	if (lc->o.server_pid)
-		lc->srv_cpu1_ticks = proc_cpu_ticks(lc->o.server_pid);
+		lc->srv_cpu1_ticks = lc_proc_cpu_ticks(lc->o.server_pid);
 	lc->self_cpu1_us = self_cpu_us();
 	for (int i = 0; i < lc->nviewers; i++)
 		lc_client_segs_end(&lc->viewers[i]);
@@ -183,7 +163,7 @@ static void window_start_cb(uv_timer_t *t)
 	lc->measuring = 1;
 	lc->window_start_us = lc_now_us();
 	if (lc->o.server_pid)
-		lc->srv_cpu0_ticks = proc_cpu_ticks(lc->o.server_pid);
+		lc->srv_cpu0_ticks = lc_proc_cpu_ticks(lc->o.server_pid);
 	lc->self_cpu0_us = self_cpu_us();
 	for (int i = 0; i < lc->nviewers; i++)
 		lc_client_segs_start(&lc->viewers[i]);

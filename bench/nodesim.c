@@ -118,24 +118,6 @@ static void count_error(struct sim *s, const char *err)
 	json_object_set_new(s->errors, err, json_integer(v ? json_integer_value(v) + 1 : 1));
 }
 
-static uint64_t proc_ticks(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long long ut = 0, st = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-	                 &st) != 2)
-		return 0;
-	return ut + st;
-}
-
 static void build_body(struct sim *s, struct sim_node *nd)
 {
 	struct node_report r;
@@ -411,13 +393,13 @@ static void tick_cb(uv_timer_t *t)
 		s->measuring = 1;
 		getrusage(RUSAGE_SELF, &s->ru0);
 		if (s->o.server_pid)
-			s->cpu0_ticks = proc_ticks(s->o.server_pid);
+			s->cpu0_ticks = lc_proc_cpu_ticks(s->o.server_pid);
 	}
 	if (s->measuring && now >= s->window_end_us) {
 		s->measuring = 0;
 		getrusage(RUSAGE_SELF, &s->ru1);
 		if (s->o.server_pid)
-			s->cpu1_ticks = proc_ticks(s->o.server_pid);
+			s->cpu1_ticks = lc_proc_cpu_ticks(s->o.server_pid);
 		/* Answers still out are not counted; the final sweep of the node list follows
 		 * (after a little more than dead-after, the manager has judged every node). */
 		s->next_watch_us = now + 2500000;
