@@ -11,6 +11,7 @@
 #   make bench-hls    how far behind live Chromium plays HLS and LL-HLS
 #   make bench-webrtc glass-to-glass latency in Chromium (WebRTC against LL-HLS) and
 #                     WebRTC viewers per core against RTMP viewers
+#   make bench-ha     the manager tier: heartbeats, routing through haproxy, failover
 #   make install      the binary, man pages, /etc/sluice/*.conf and the systemd units
 #                     (PREFIX=/usr/local, DESTDIR= for a staging root)
 #   make deb          the Debian package, into build-deb/
@@ -31,7 +32,7 @@ WERROR_OPT := -Dwerror=true
 endif
 
 .PHONY: all build run test test-unit test-e2e test-sanitize fuzz-build fuzz-replay \
-        fuzz-smoke fuzz bench bench-hls bench-webrtc deps clean install deb
+        fuzz-smoke fuzz bench bench-hls bench-webrtc bench-ha deps clean install deb
 
 all: build
 
@@ -94,6 +95,9 @@ fuzz: fuzz-build
 bench: build
 	@scripts/deps.sh bench
 	@bench/run.sh quick
+
+bench-ha: build
+	@bench/run-ha.sh quick
 
 bench-hls: build
 	@scripts/deps.sh test browser

@@ -47,6 +47,8 @@ void lc_hist_init(struct lc_hist *h);
 void lc_hist_add(struct lc_hist *h, uint64_t us);
 /* The q-quantile (0..1) in microseconds; 0 when empty. */
 uint64_t lc_hist_quantile(const struct lc_hist *h, double q);
+/* A process's user + system CPU time in clock ticks (/proc/PID/stat); 0 if unreadable. */
+uint64_t lc_proc_cpu_ticks(int pid);
 
 enum lc_role { LC_PLAY_RTMP, LC_PLAY_FLV, LC_PLAY_WHEP, LC_PUBLISH };
 

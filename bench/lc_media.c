@@ -2,7 +2,7 @@
 /*
  * lc_media.c - what sluice-load measures in each received message: frames,
  * first keyframe, stalls, and lag from the SEI stamp the publisher put in
- * the frame (see lc.h).  Also the stamp itself and the lag histogram.
+ * the frame (see lc.h).  Also the stamp itself (the histogram: lc_hist.c).
  */
 #include <string.h>
 
@@ -14,38 +14,6 @@
 const uint8_t lc_sei_uuid[LC_SEI_UUID_LEN] = {
 	's', 'l', 'u', 'i', 'c', 'e', '-', 'l', 'o', 'a', 'd', '-', 'l', 'a', 'g', '!',
 };
-
-void lc_hist_init(struct lc_hist *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->bins = xcalloc(LC_HIST_BINS, sizeof(*h->bins));
-}
-
-void lc_hist_add(struct lc_hist *h, uint64_t us)
-{
-	uint64_t bin = us / LC_HIST_BIN_US;
-	if (bin >= LC_HIST_BINS)
-		h->over++;
-	else
-		h->bins[bin]++;
-	h->count++;
-	if (us > h->max_us)
-		h->max_us = us;
-}
-
-uint64_t lc_hist_quantile(const struct lc_hist *h, double q)
-{
-	if (!h->count)
-		return 0;
-	uint64_t want = (uint64_t)(q * (double)(h->count - 1)) + 1;
-	uint64_t seen = 0;
-	for (uint64_t b = 0; b < LC_HIST_BINS; b++) {
-		seen += h->bins[b];
-		if (seen >= want)
-			return b * LC_HIST_BIN_US + LC_HIST_BIN_US / 2;
-	}
-	return h->max_us;
-}
 
 static uint32_t rd_len(const uint8_t *p, uint8_t size)
 {

@@ -143,26 +143,6 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 	return 0;
 }
 
-static uint64_t proc_cpu_ticks(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* After "pid (comm)": state is field 3, utime 14, stime 15. */
-	unsigned long long ut = 0, st = 0;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return 0;
-	return ut + st;
-}
-
 /* Time the process's main thread spent runnable, waiting for a CPU (schedstat's second
  * field, ns): on a shared machine, how much of the window others took from it. */
 static uint64_t proc_wait_ns(int pid)
@@ -194,7 +174,7 @@ static void finish(struct lc *lc, int timed_out)
 	if (!lc->window_start_us)
 		lc->window_start_us = lc->window_end_us;
 	if (lc->o.server_pid)
-		lc->srv_cpu1_ticks = proc_cpu_ticks(lc->o.server_pid);
+		lc->srv_cpu1_ticks = lc_proc_cpu_ticks(lc->o.server_pid);
 	if (lc->o.server_pid)
 		lc->srv_wait1_ns = proc_wait_ns(lc->o.server_pid);
 	lc->self_cpu1_us = self_cpu_us();
@@ -221,7 +201,7 @@ static void window_start_cb(uv_timer_t *t)
 	lc->measuring = 1;
 	lc->window_start_us = lc_now_us();
 	if (lc->o.server_pid)
-		lc->srv_cpu0_ticks = proc_cpu_ticks(lc->o.server_pid);
+		lc->srv_cpu0_ticks = lc_proc_cpu_ticks(lc->o.server_pid);
 	if (lc->o.server_pid)
 		lc->srv_wait0_ns = proc_wait_ns(lc->o.server_pid);
 	lc->self_cpu0_us = self_cpu_us();

@@ -21,15 +21,27 @@
 #define LAUNCH_FAIL_HOLD_MS 5000
 #define LAUNCH_FAIL_HOLD_MAX_MS 300000
 
+/* Every heartbeat finds its node by id: with 10,000 nodes a walk of the list was most of
+ * the manager's time (docs/benchmarks.md, Manager tier). */
 struct mnode *mgr_node_find(struct manager *m, const char *id)
 {
-	struct list_node *it;
-	list_for_each(it, &m->nodes) {
-		struct mnode *nd = list_entry(it, struct mnode, link);
-		if (strcmp(nd->id, id) == 0)
-			return nd;
-	}
-	return NULL;
+	return strmap_get(&m->node_index, id);
+}
+
+void mgr_node_link(struct manager *m, struct mnode *nd)
+{
+	list_add_tail(&m->nodes, &nd->link);
+	m->nnodes++;
+	strmap_put(&m->node_index, nd->id, nd);
+}
+
+void mgr_node_unlink(struct manager *m, struct mnode *nd)
+{
+	list_del(&nd->link);
+	m->nnodes--;
+	/* Only if it is this node the index holds (ids are unique; this keeps it so). */
+	if (strmap_get(&m->node_index, nd->id) == nd)
+		strmap_del(&m->node_index, nd->id);
 }
 
 struct mgroup *mgr_group_find(struct manager *m, const char *name)
@@ -255,14 +267,12 @@ int mgr_launch(struct manager *m, struct mgroup *g, enum mrole role, const char 
 	nd->managed = 1;
 	nd->state = NS_LAUNCHING;
 	nd->launched_ms = nd->state_since_ms = clock_wall_ms();
-	list_add_tail(&m->nodes, &nd->link);
-	m->nnodes++;
+	mgr_node_link(m, nd);
 	int rc = m->ctl->ops->launch(m->ctl, &spec, &nd->place, err, err_size);
 	free(hosts);
 	if (rc < 0) {
 		mgr_event(m, "launch_failed", g->g.name, nd->id, "%s: %s", why, err);
-		list_del(&nd->link);
-		m->nnodes--;
+		mgr_node_unlink(m, nd);
 		free(nd);
 		return rc;
 	}
@@ -382,8 +392,7 @@ void mgr_remove(struct manager *m, struct mnode *nd, int force, const char *why)
 	          nd->id, nd->place.host, why);
 	store_delete(m->store, ST_NODES, nd->id);
 	name_hold_forget_node(&m->holds, nd->id);
-	list_del(&nd->link);
-	m->nnodes--;
+	mgr_node_unlink(m, nd);
 	node_report_free(&nd->rep);
 	free(nd->hot_body);
 	free(nd);
@@ -706,8 +715,7 @@ static void load_row(void *arg, const char *key, const char *json)
 	} else {
 		struct mnode *nd = xcalloc(1, sizeof(*nd));
 		if (mgr_node_parse(m, json, nd) == 0) {
-			list_add_tail(&m->nodes, &nd->link);
-			m->nnodes++;
+			mgr_node_link(m, nd);
 			return;
 		}
 		free(nd);

@@ -28,6 +28,11 @@ struct mgr_leader {
 	uint64_t fenced;               /* actions refused: the token was stale */
 	uint64_t deferred;             /* actions put off: the database could not say */
 	uint64_t writes_refused;       /* API writes answered 503 */
+	/* This term's leader passes (liveness, drains, autoscaler: manager.c's tick) and the
+	 * wall time of its first, so a failover can be timed to the moment the new leader acts
+	 * (bench/ha_bench.py), not only to its election. */
+	uint64_t passes;
+	int64_t first_pass_ms;
 };
 
 struct mgr_sync {

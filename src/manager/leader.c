@@ -60,6 +60,8 @@ void mgr_leader_tick(struct manager *m)
 			l->is_leader = 1;
 			l->token = ls.token;
 			l->terms++;
+			l->passes = 0;
+			l->first_pass_ms = 0;
 			/* Heartbeats this manager did not see itself arrived through the store; any
 			 * node late now gets one more dead-after to show up before it is judged. */
 			uint64_t now = clock_wall_ms();
@@ -133,14 +135,16 @@ json_t *mgr_leader_json(struct manager *m)
 {
 	struct mgr_leader *l = &m->leader;
 	const struct mgr_sync *y = &m->sync;
-	return json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:{s:s, s:b},"
-	                 " s:{s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I,"
+	                 " s:{s:s, s:b}, s:{s:I, s:I, s:I, s:I}}",
 	                 "name", m->name, "isLeader", l->is_leader, "leader", l->holder,
 	                 "leaderUrl", l->holder_url, "leaderSinceMs", (json_int_t)l->since_ms,
 	                 "token", (json_int_t)l->token, "leaseUnknown", l->store_down,
 	                 "terms", (json_int_t)l->terms, "fencedActions", (json_int_t)l->fenced,
 	                 "deferredActions", (json_int_t)l->deferred,
 	                 "writesRefused", (json_int_t)l->writes_refused,
+	                 "leaderPasses", (json_int_t)l->passes,
+	                 "firstPassMs", (json_int_t)l->first_pass_ms,
 	                 "store", "backend", store_backend(m->store), "healthy",
 	                 store_healthy(m->store),
 	                 "sync", "tableReloads", (json_int_t)y->reloads,

@@ -21,6 +21,7 @@
 #include "core/net.h"
 #include "core/options_doc.h"
 #include "core/sdnotify.h"
+#include "manager/hb_view.h"
 #include "manager/manager_reload.h"
 #include "manager/manager_tls.h"
 
@@ -68,6 +69,8 @@ static void tick_cb(uv_timer_t *t)
 	if (m->leader.is_leader) {
 		mgr_lifecycle_tick(m);
 		mgr_reconcile_tick(m);
+		if (!m->leader.passes++)
+			m->leader.first_pass_ms = (int64_t)clock_wall_ms();
 	}
 	mgr_sync_tick(m);
 }
@@ -269,6 +272,8 @@ int manager_main(int argc, char **argv)
 	m->loop = uv_default_loop();
 	m->started_ms = clock_wall_ms();
 	list_init(&m->nodes);
+	strmap_init(&m->node_index);
+	strmap_init(&m->hb_views);
 	strmap_init(&m->lcs);
 	strmap_init(&m->sps);
 	strmap_init(&m->groups);
@@ -325,8 +330,15 @@ int manager_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	/* Alone on SQLite it leads at once; on PostgreSQL it leads if the lease is free. */
-	mgr_leader_tick(m);
+	/* Alone on SQLite it leads at once; on PostgreSQL it leads if the lease is free.  With
+	 * others on PostgreSQL, one sync first (it ends with the lease): the nodes' latest
+	 * reports are in the hot state, and a manager that answered before reading them would
+	 * say "the stream is not live" to every viewer the load balancer sent it
+	 * (bench/ha_bench.py failover saw it for ~0.5 s after each restart). */
+	if (store_shared(m->store))
+		mgr_sync_tick(m);
+	else
+		mgr_leader_tick(m);
 	struct http_server_config hcfg = {
 		.bind = m->listen_host, .port = m->listen_port, .max_body_bytes = 1 << 20,
 		.cors = 1, .conns = &m->conns, .handler = mgr_http_handle, .ctx = m,
@@ -401,6 +413,8 @@ out:
 	strmap_free(&m->lcs);
 	strmap_free(&m->sps);
 	strmap_free(&m->groups);
+	strmap_free(&m->node_index);
+	hb_view_free(m);
 	name_hold_free(&m->holds);
 	conn_table_free(&m->conns);
 	conn_table_free(&m->node_conns);

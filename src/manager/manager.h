@@ -135,6 +135,9 @@ struct manager {
 	struct strmap groups;          /* name -> struct mgroup * */
 	struct list_node nodes;        /* struct mnode */
 	unsigned nnodes;
+	struct strmap node_index;      /* id -> struct mnode * (the same nodes, found in O(1)) */
+	struct strmap hb_views;        /* group -> what its heartbeat answers say (hb_view.c) */
+	uint64_t hb_views_ms;          /* when they were built (monotonic; 0: never) */
 	uv_timer_t tick;
 	uv_signal_t sig_term, sig_int;
 	uint64_t started_ms;
@@ -169,6 +172,9 @@ void mgr_event(struct manager *m, const char *kind, const char *group, const cha
 
 /* groups.c: objects, nodes and their lifecycle */
 struct mnode *mgr_node_find(struct manager *m, const char *id);
+/* Puts a node in the list and the index by id / takes it out of both (not freed). */
+void mgr_node_link(struct manager *m, struct mnode *nd);
+void mgr_node_unlink(struct manager *m, struct mnode *nd);
 struct mgroup *mgr_group_find(struct manager *m, const char *name);
 void mgr_save_node(struct manager *m, struct mnode *nd);
 /* The group's origins an edge or relay pulls from ("host:port,..." in launch order; dead

@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "manager/hb_view.h"
 #include "manager/manager.h"
 
 static int header_copy(const struct http_request *req, const char *name, char *out, size_t n)
@@ -43,36 +44,6 @@ static void sig_remember(struct manager *m, const char *sig)
 	m->recent_next++;
 }
 
-/* Streams an edge or relay may be asked for, and the origin of its group that has each
- * one's publisher ("app/stream": "host:port"), so its pull goes there first. Bounded: what
- * does not fit is found by trying the origins in turn. */
-#define STREAM_ORIGINS_MAX 256
-
-static json_t *stream_origins(struct manager *m, const struct mnode *edge)
-{
-	json_t *o = json_object();
-	size_t n = 0;
-	struct list_node *it;
-	list_for_each(it, &m->nodes) {
-		const struct mnode *nd = list_entry(it, struct mnode, link);
-		if (nd->role != MROLE_ORIGIN || strcmp(nd->group, edge->group) != 0 ||
-		    (nd->state != NS_ALIVE && nd->state != NS_DRAINING))
-			continue;
-		char place[96];
-		snprintf(place, sizeof(place), "%s:%d", nd->place.host, nd->place.rtmp_port);
-		for (unsigned i = 0; i < nd->rep.nstreams && n < STREAM_ORIGINS_MAX; i++) {
-			const struct report_stream *rs = &nd->rep.streams[i];
-			if (!rs->publishing)
-				continue;
-			char key[260];
-			snprintf(key, sizeof(key), "%s/%s", rs->app, rs->name);
-			json_object_set_new(o, key, json_string(place));
-			n++;
-		}
-	}
-	return o;
-}
-
 static json_t *reply_json(struct manager *m, struct mnode *nd, int is_register)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:i}", "id", nd->id,
@@ -80,7 +51,7 @@ static json_t *reply_json(struct manager *m, struct mnode *nd, int is_register)
 	                      "state", node_state_name(nd->state), "drain", nd->state == NS_DRAINING,
 	                      "origins", nd->origins, "heartbeatMs", 1000);
 	if (nd->role != MROLE_ORIGIN)
-		json_object_set_new(o, "streamOrigins", stream_origins(m, nd));
+		json_object_set(o, "streamOrigins", hb_view_get(m, nd->group)->hints);
 	if (is_register)
 		json_object_set_new(o, "keyNonce", json_string(nd->nonce));
 	return o;
@@ -239,8 +210,7 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 		nd->role = (enum mrole)role;
 		nd->state = NS_STARTING;
 		nd->launched_ms = nd->state_since_ms = now;
-		list_add_tail(&m->nodes, &nd->link);
-		m->nnodes++;
+		mgr_node_link(m, nd);
 		mgr_event(m, "node_registered", nd->group, nd->id,
 		          "%s %s at %s registered on its own (not launched by this manager)",
 		          rep.role, nd->id, rep.host);
@@ -285,8 +255,7 @@ void mgr_node_call(struct manager *m, struct http_conn *c, const struct http_req
 	/* Edges and relays follow the group's origins as they come and go (an origin added
 	 * after the edge was launched, one that died); with none left they keep their list. */
 	if (nd->role != MROLE_ORIGIN) {
-		char origins[sizeof(nd->origins)];
-		mgr_group_origins(m, nd->group, NULL, origins, sizeof(origins));
+		const char *origins = hb_view_get(m, nd->group)->origins;
 		if (origins[0] && strcmp(origins, nd->origins) != 0) {
 			mgr_event(m, "origins_changed", nd->group, nd->id, "%s now pulls from %s (was %s)",
 			          nd->id, origins, nd->origins[0] ? nd->origins : "none");

@@ -80,13 +80,21 @@ static void hot_row(void *arg, const struct store_hot *h)
 {
 	struct manager *m = arg;
 	struct mnode *nd = mgr_node_find(m, h->node);
-	if (!nd || h->last_seen_ms <= (int64_t)nd->last_seen_ms)
+	if (!nd)
 		return;
-	m->sync.hot_in++;
-	nd->last_seen_ms = (uint64_t)h->last_seen_ms;
-	nd->probe_ok_ms = 0;
-	if ((uint64_t)h->seq > nd->last_seq)
-		nd->last_seq = (uint64_t)h->seq;
+	/* A manager that has just started knows its nodes from the store with a grace time of
+	 * now, so their rows look older: their reports are still the only ones it has (without
+	 * them routing says no stream is live), but their times are not taken. */
+	int newer = h->last_seen_ms > (int64_t)nd->last_seen_ms;
+	if (!newer && (nd->rep.id[0] || !h->report))
+		return;
+	if (newer) {
+		m->sync.hot_in++;
+		nd->last_seen_ms = (uint64_t)h->last_seen_ms;
+		nd->probe_ok_ms = 0;
+		if ((uint64_t)h->seq > nd->last_seq)
+			nd->last_seq = (uint64_t)h->seq;
+	}
 	if (!h->report)
 		return;
 	/* The body was signature-checked by the manager that accepted it; still parsed by the
@@ -213,8 +221,7 @@ static void node_apply(struct manager *m, const struct mnode *rec)
 		/* New to this manager: one dead-after of grace, as at a restart; the hot state
 		 * that follows says when it really beat. */
 		nd->last_seen_ms = rec->state == NS_DEAD ? 0 : clock_wall_ms();
-		list_add_tail(&m->nodes, &nd->link);
-		m->nnodes++;
+		mgr_node_link(m, nd);
 		return;
 	}
 	if (strcmp(nd->nonce, rec->nonce) != 0) {
@@ -253,8 +260,7 @@ static void node_row(void *arg, const char *key, const char *json)
 
 static void node_free(struct manager *m, struct mnode *nd)
 {
-	list_del(&nd->link);
-	m->nnodes--;
+	mgr_node_unlink(m, nd);
 	node_report_free(&nd->rep);
 	free(nd->hot_body);
 	free(nd);
