@@ -20,6 +20,9 @@
 #include "core/ratelimit.h"
 
 #define RTSP_IN_MAX(c) ((size_t)(c)->srv->n->cfg->rtsp_max_request + RTSP_SDP_MAX_BYTES + 65540)
+/* Answers a client may leave unread before we stop reading its requests:
+ * without it a client that never reads and loops OPTIONS grows our memory. */
+#define RTSP_REPLY_QUEUE_MAX (64u * 1024)
 
 static struct rtsp_server *server_of(struct node *n)
 {
@@ -136,6 +139,20 @@ struct out_req {
 	uint8_t data[];
 };
 
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static size_t unsent(struct rtsp_conn *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + c->out.len;
+}
+
+/* A TCP viewer's media may fill rtsp-viewer-buffer on top of the answers. */
+static size_t reply_cap(struct rtsp_conn *c)
+{
+	return RTSP_REPLY_QUEUE_MAX + (c->tap_started ? (size_t)c->srv->n->cfg->rtsp_viewer_buffer : 0);
+}
+
 static void write_done(uv_write_t *req, int status)
 {
 	struct out_req *w = (struct out_req *)req;
@@ -149,6 +166,10 @@ static void write_done(uv_write_t *req, int status)
 	}
 	if (c->state == RTSP_PLAYING)
 		rtsp_play_drained(c);
+	if (c->read_paused && unsent(c) <= reply_cap(c) / 2) {
+		c->read_paused = 0;
+		uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	}
 }
 
 void rtsp_conn_flush(struct rtsp_conn *c)
@@ -327,6 +348,16 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 	rtsp_conn_parse(c);
 	rtsp_conn_flush(c);
+	if (!c->closing && unsent(c) > reply_cap(c)) {
+		/* The client does not read what we answer: read no more requests until it
+		 * does (write_done resumes).  Silent, it meets rtsp-session-timeout. */
+		uv_read_stop(st);
+		c->read_paused = 1;
+		c->srv->stats.read_pauses++;
+		log_limited(&c->srv->refuse_log, LOG_THROTTLE_PER_SEC, LOG_INFO, "rtsp_read_paused",
+		            "client=%llu peer=%s unsent=%zu", (unsigned long long)c->base.id,
+		            c->base.peer, unsent(c));
+	}
 }
 
 static void peer_ip(const char *peer, char *ip, size_t n)
@@ -600,6 +631,9 @@ void rtsp_server_metrics(struct node *n, struct bytes *b)
 	node_metric(b, "sluice_rtsp_viewer_pauses_total", "counter",
 	       "Times an RTSP viewer over TCP had rtsp-viewer-buffer unsent and reading paused.",
 	       st->viewer_pauses);
+	node_metric(b, "sluice_rtsp_read_pauses_total", "counter",
+	       "Times an RTSP client left over 64 KiB of answers unread and its requests were no longer read.",
+	       st->read_pauses);
 	node_metric(b, "sluice_rtsp_rtp_in_total", "counter", "RTP packets from RTSP publishers.",
 	       st->rtp_in);
 	node_metric(b, "sluice_rtsp_rtp_bad_total", "counter",

@@ -79,6 +79,7 @@ struct rtsp_conn {
 	uint64_t accepted_ms, last_rx_ms;
 	enum rtsp_state state;
 	int closing, reading;
+	int read_paused;               /* answers unread past RTSP_REPLY_QUEUE_MAX */
 	int closes_pending;            /* handles whose close callback has not run */
 	char host[160];                /* "rtsp://HOST:PORT" of the first request naming a stream */
 	char session[24];              /* "" until the first SETUP */
@@ -122,6 +123,7 @@ struct rtsp_stats {
 	uint64_t refused;              /* token, not live, limits, transport */
 	uint64_t udp_sent, udp_send_drops, udp_unknown;
 	uint64_t viewer_pauses;        /* times a TCP viewer's socket was full (rtsp-viewer-buffer) */
+	uint64_t read_pauses;          /* times a client's unread answers stopped its reading */
 	uint64_t rtp_in, rtp_bad, au_dropped;
 	uint64_t timeouts;
 };

@@ -331,3 +331,32 @@ def test_rtsp_sessions_and_slow_viewers(t):
     check(silent.recv(100) == b"", "a connection that never asked anything is closed")
     check("no request in handshake-timeout" in node.log(), "and the log says why")
     node.stop()
+
+
+def test_rtsp_unread_answers(t):
+    """A client that never reads its answers and loops OPTIONS is no longer read once 64 KiB
+    of answers wait for it: what it can push stalls and the node's memory stays put."""
+    node = Node(t.procs)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((node.addr, RTSP_PORT))
+    s.setblocking(False)
+    chunk = b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n" * 200
+    rss0 = node.rss()
+    sent, stalled_since, end = 0, None, time.time() + 4
+    while time.time() < end:
+        try:
+            # Whole requests only: a partial send goes on where it stopped.
+            sent += s.send(chunk[sent % len(chunk):])
+            stalled_since = None
+        except BlockingIOError:
+            stalled_since = stalled_since or time.time()
+            if time.time() - stalled_since > 1:
+                break
+            time.sleep(0.01)
+    check(stalled_since is not None, "the node kept reading: %d bytes of requests taken" % sent)
+    check(metric(node, "sluice_rtsp_read_pauses_total") >= 1, "the pause counted")
+    slack = (320 if SANITIZED else 32) << 20
+    check(node.rss() < rss0 + slack, "memory grew %d bytes" % (node.rss() - rss0))
+    s.close()
+    node.stop()
