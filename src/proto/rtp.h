@@ -77,4 +77,11 @@ static inline int rtp_seq_diff(uint16_t a, uint16_t b)
 	return (int16_t)(uint16_t)(a - b);
 }
 
+/* Whether seq lies in first..last (wrap-around safe): a retransmission is answered only for
+ * what was sent under the current numbering, never for a sequence not sent yet. */
+static inline int rtp_seq_in_range(uint16_t seq, uint16_t first, uint16_t last)
+{
+	return (uint16_t)(seq - first) <= (uint16_t)(last - first);
+}
+
 #endif

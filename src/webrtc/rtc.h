@@ -49,6 +49,7 @@ struct rtc_stats {
 	uint64_t dtls_failed, dtls_timeouts, consent_timeouts;
 	uint64_t bytes_out, packets_out;
 	uint64_t nacks, retransmits, plis, firs;
+	uint64_t rtx_stale;           /* NACKed sequences from before a renumbering, or not sent */
 	uint64_t rtx_refused;         /* NACKed packets not resent: the viewer's RTC_RTX_PER_SEC */
 	uint64_t rtcp_refused;        /* SRTCP from a session's fifth sender SSRC, not read */
 	uint64_t send_errors, skips;

@@ -71,6 +71,7 @@ struct rtc_session {
 	int audio_on;
 	int wait_key;                 /* send no video until the next keyframe */
 	uint16_t seq_delta;           /* video: our seq = the feed's - seq_delta (skips leave no gap) */
+	uint16_t renum_seq;           /* video: our first seq under the current seq_delta */
 	uint32_t ts_delta;            /* video: our RTP time = the feed's + ts_delta (restarts keep it rising) */
 	uint64_t last_pli_ms;
 	uint64_t rtx_second_ms;          /* NACK retransmissions: the second being counted */

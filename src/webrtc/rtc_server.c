@@ -853,6 +853,8 @@ void rtc_metrics(const struct rtc_server *srv, struct bytes *b)
 		{ "retransmits_total", "Packets resent from the history for a NACK.", x->retransmits },
 		{ "retransmits_refused_total", "NACKed packets not resent: the viewer asked for more "
 		  "than RTC_RTX_PER_SEC in a second.", x->rtx_refused },
+		{ "retransmits_stale_total", "NACKed sequences not resent: sent before the viewer's "
+		  "video was renumbered (a restart, a skip), or never sent.", x->rtx_stale },
 		{ "rtcp_refused_total", "SRTCP packets not read: a session's sender SSRCs past four.",
 		  x->rtcp_refused },
 		{ "plis_total", "Picture loss indications received.", x->plis },

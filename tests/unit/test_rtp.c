@@ -132,6 +132,19 @@ static void test_demux_and_seq_diff(void **state)
 	assert_int_equal(rtp_seq_diff(100, 100), 0);
 }
 
+static void test_seq_in_range(void **state)
+{
+	(void)state;
+	assert_true(rtp_seq_in_range(100, 100, 100));
+	assert_true(rtp_seq_in_range(150, 100, 200));
+	assert_false(rtp_seq_in_range(99, 100, 200));   /* before a renumbering */
+	assert_false(rtp_seq_in_range(201, 100, 200));  /* not sent yet */
+	assert_true(rtp_seq_in_range(2, 65530, 10));     /* across the wrap */
+	assert_true(rtp_seq_in_range(65535, 65530, 10));
+	assert_false(rtp_seq_in_range(65529, 65530, 10));
+	assert_false(rtp_seq_in_range(11, 65530, 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_write_round_trip),
 		cmocka_unit_test(test_write_simple),
 		cmocka_unit_test(test_demux_and_seq_diff),
+		cmocka_unit_test(test_seq_in_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
