@@ -20,6 +20,11 @@
 
 struct tls_stats tls_stats;
 
+/* Ciphertext unsent up to the last bytes OpenSSL wrote on its own (alerts, KeyUpdate replies,
+ * handshake flights) past which we stop reading the socket: a peer that never reads could
+ * otherwise make them grow without end.  The owner's own writes are the owner's to bound. */
+#define TLS_SELF_UNSENT_MAX (256u * 1024)
+
 struct tls_server {
 	SSL_CTX *ctx;
 	char *client_ca;            /* NULL: no client certificates asked for */
@@ -62,6 +67,9 @@ struct tls_conn {
 	int rd_err;                 /* the read side's end (UV_EOF, an error) to tell the owner */
 	int err;                    /* a write failed: later writes fail with it */
 	uint64_t produced, sent;    /* ciphertext bytes made, and taken by the kernel */
+	uint64_t self_end;          /* produced after the last bytes OpenSSL wrote on its own */
+	uint8_t owner_writing;      /* inside SSL_write for the owner */
+	uint8_t paused_unsent;      /* reading stopped: TLS_SELF_UNSENT_MAX */
 	struct bytes out;           /* ciphertext the socket refused, not yet handed to libuv */
 	unsigned inflight;          /* our writes libuv holds */
 	struct list_node writes;    /* struct tls_wreq, oldest first */
@@ -251,6 +259,8 @@ static int out_write(BIO *b, const char *data, int len)
 	struct tls_conn *t = BIO_get_data(b);
 	size_t n = (size_t)len;
 	t->produced += n;
+	if (!t->owner_writing)
+		t->self_end = t->produced;
 	if (t->err || t->closing) {
 		t->sent += n; /* dropped: every write fails from here on */
 		return len;
@@ -366,10 +376,20 @@ static void tls_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void tls_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
-/* We read the socket while the handshake runs, then only while the owner reads. */
+static int self_unsent_over(const struct tls_conn *t)
+{
+	return t->self_end > t->sent && t->self_end - t->sent > TLS_SELF_UNSENT_MAX;
+}
+
+/* We read the socket while the handshake runs, then only while the owner reads; never while
+ * what OpenSSL answered on its own waits unsent past TLS_SELF_UNSENT_MAX. */
 static void update_reading(struct tls_conn *t)
 {
-	int want = !t->closing && !t->rd_err && (!t->hs_done || t->reading);
+	int over = self_unsent_over(t);
+	if (over && !t->paused_unsent)
+		tls_stats.read_pauses++;
+	t->paused_unsent = (uint8_t)over;
+	int want = !t->closing && !t->rd_err && (!t->hs_done || t->reading) && !over;
 	if (want && !t->uv_reading) {
 		if (uv_read_start(stream_of(t), tls_alloc, tls_read) == 0)
 			t->uv_reading = 1;
@@ -485,6 +505,7 @@ static void tls_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		BIO_write(t->rbio, buf->base, (int)nread);
 	}
 	pump(t);
+	update_reading(t);
 }
 
 /* Hands the ciphertext the socket refused to libuv, which writes it in order. */
@@ -498,6 +519,8 @@ static void out_done(uv_write_t *w, int status)
 	t->sent += o->len;
 	free(o->data);
 	free(o);
+	if (t->paused_unsent)
+		update_reading(t);
 	complete_writes(t);
 }
 
@@ -539,7 +562,10 @@ static int encrypt(struct tls_conn *t, const uv_buf_t *bufs, unsigned n)
 		if (!bufs[i].len)
 			continue;
 		ERR_clear_error();
-		if (SSL_write(t->ssl, bufs[i].base, (int)bufs[i].len) <= 0) {
+		t->owner_writing = 1;
+		int rc = SSL_write(t->ssl, bufs[i].base, (int)bufs[i].len);
+		t->owner_writing = 0;
+		if (rc <= 0) {
 			note_error(t, "write");
 			if (!t->err)
 				t->err = UV_EPROTO;

@@ -52,6 +52,7 @@ struct tls_stats {
 	uint64_t handshakes;          /* completed, both sides */
 	uint64_t handshake_failures;  /* a peer that spoke no TLS, or one we refused */
 	uint64_t reloads, reload_failures;
+	uint64_t read_pauses;         /* reading stopped: a peer left TLS_SELF_UNSENT_MAX unread */
 };
 extern struct tls_stats tls_stats;
 
