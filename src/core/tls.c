@@ -640,10 +640,14 @@ static int encrypt_now(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, in
 
 int tls_io_seal(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher)
 {
+	size_t before = t->out.len; /* records of earlier calls (a KeyUpdate reply, an alert) */
 	int taken = encrypt_now(t, bufs, n, 1);
 	if (taken < 0) {
-		t->sent += t->out.len; /* a failed write's records are dropped */
-		t->out.len = 0;
+		/* Only this call's records are dropped: losing earlier ones would break the
+		 * record sequence.  Those go to libuv, so the next seal finds out empty. */
+		t->sent += t->out.len - before;
+		t->out.len = before;
+		flush_out(t);
 		return taken;
 	}
 	*cipher = uv_buf_init((char *)t->out.data, (unsigned)t->out.len);
