@@ -321,7 +321,7 @@ static void init_once(void)
 
 /* ---- a connection ---- */
 
-static void set_peer_name(SSL *ssl, const char *host);
+static int set_peer_name(SSL *ssl, const char *host);
 
 static void pump(struct tls_conn *t);
 static void complete_writes(struct tls_conn *t);
@@ -860,7 +860,15 @@ int io_stream_attach_tls_client(struct io_stream *s, struct tls_client *cli, con
 	if (!t)
 		return -1;
 	SSL_set_connect_state(t->ssl);
-	set_peer_name(t->ssl, host);
+	if (set_peer_name(t->ssl, host) < 0) {
+		/* Fails as a handshake would: the owner's read and writes end with EPROTO. */
+		ssl_error_text(t->why, sizeof(t->why), "cannot check the peer's name", NULL);
+		tls_stats.handshake_failures++;
+		t->hs_failed = 1;
+		t->rd_err = t->err = UV_EPROTO;
+		log_throttled(LOG_INFO, "tls_handshake_failed", "side=client error=\"%s\"", t->why);
+		return 0;
+	}
 	update_reading(t);
 	handshake(t); /* the ClientHello leaves now */
 	return 0;
@@ -891,15 +899,22 @@ struct tls_blocking {
 	SSL *ssl;
 };
 
-static void set_peer_name(SSL *ssl, const char *host)
+/* The name or address the peer's certificate must carry.  -1 when OpenSSL would not take it:
+ * going on would connect with no identity check at all. */
+static int set_peer_name(SSL *ssl, const char *host)
 {
 	struct sockaddr_storage ss;
 	if (net_addr(host, 0, &ss) == 0) {
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
-	} else {
-		SSL_set_tlsext_host_name(ssl, host);
-		SSL_set1_host(ssl, host);
+		/* A certificate names no zone: "fe80::1%eth0" is checked as fe80::1. */
+		char ip[INET6_ADDRSTRLEN];
+		size_t len = strcspn(host, "%");
+		if (len >= sizeof(ip))
+			return -1;
+		memcpy(ip, host, len);
+		ip[len] = '\0';
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip) == 1 ? 0 : -1;
 	}
+	return SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1 ? 0 : -1;
 }
 
 struct tls_blocking *tls_blocking_open(struct tls_client *cli, int fd, const char *host,
@@ -912,7 +927,11 @@ struct tls_blocking *tls_blocking_open(struct tls_client *cli, int fd, const cha
 		return NULL;
 	}
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	set_peer_name(ssl, host);
+	if (set_peer_name(ssl, host) < 0) {
+		ssl_error_text(err, err_size, "cannot check the peer's name", host);
+		SSL_free(ssl);
+		return NULL;
+	}
 	ERR_clear_error();
 	if (SSL_connect(ssl) != 1) {
 		long v = SSL_get_verify_result(ssl);

@@ -230,11 +230,14 @@ static void cli_written(uv_write_t *req, int status)
 		c->written_cbs++;
 }
 
+/* The name the client checks the server's certificate against. */
+static const char *cli_host = "127.0.0.1";
+
 static void cli_connected(uv_connect_t *req, int status)
 {
 	struct client *c = req->data;
 	assert_int_equal(status, 0);
-	assert_int_equal(io_stream_attach_tls_client(&c->io, c->tls, "127.0.0.1"), 0);
+	assert_int_equal(io_stream_attach_tls_client(&c->io, c->tls, cli_host), 0);
 	/* Every piece is written now, before the handshake is done: they wait for it. */
 	for (unsigned i = 0; i < TOTAL / PIECE; i++) {
 		uv_buf_t b = uv_buf_init((char *)c->sent + (size_t)i * PIECE, PIECE);
@@ -410,6 +413,33 @@ static void test_untrusted_certificate_fails(void **state)
 	tls_server_free(srv);
 }
 
+/* An address the certificate does not carry, with a zone the certificate cannot name: the
+ * check must run on fe80::1 and fail, never be skipped. */
+static void test_other_address_with_zone_fails(void **state)
+{
+	(void)state;
+	char err[300];
+	struct tls_server *srv = tls_server_new(file("a", "pem"), file("a", "key"), err, sizeof(err));
+	struct tls_client *cli = tls_client_new(file("a", "pem"), NULL, NULL, err, sizeof(err));
+	assert_non_null(srv);
+	assert_non_null(cli);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	static struct echo e;
+	static struct client c;
+	int port = echo_start(&e, &loop, srv);
+	cli_host = "fe80::1%lo";
+	client_start(&c, &loop, cli, port);
+	run_until(&loop, &c.closed, 10);
+	cli_host = "127.0.0.1";
+	assert_true(c.error < 0);
+	assert_int_equal(c.got, 0);
+	assert_int_equal(c.written_cbs, 0);
+	close_all(&loop, &e, &c);
+	tls_client_free(cli);
+	tls_server_free(srv);
+}
+
 static void test_files_and_reload(void **state)
 {
 	(void)state;
@@ -448,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_echo_4mib),
 		cmocka_unit_test(test_exporter_matches),
 		cmocka_unit_test(test_untrusted_certificate_fails),
+		cmocka_unit_test(test_other_address_with_zone_fails),
 		cmocka_unit_test(test_files_and_reload),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
