@@ -110,9 +110,21 @@ static void common_settings(SSL_CTX *ctx)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }
 
+/* Keys must be unencrypted: OpenSSL would otherwise prompt on the terminal, blocking the loop
+ * (on a SIGHUP reload too).  No password: an encrypted key fails to load, with a reason. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
 static int load_pair(SSL_CTX *ctx, const char *cert_file, const char *key_file, char *err,
                      size_t err_size)
 {
+	SSL_CTX_set_default_passwd_cb(ctx, no_password);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
 		ssl_error_text(err, err_size, "cannot use certificate file", cert_file);
 		return -1;
@@ -138,6 +150,9 @@ static int verify_clients(SSL_CTX *ctx, const char *ca_file, char *err, size_t e
 	}
 	SSL_CTX_set_client_CA_list(ctx, names);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	/* With client certificates OpenSSL resumes a session only under a context id. */
+	static const unsigned char sid_ctx[] = "sluice";
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
 	return 0;
 }
 
