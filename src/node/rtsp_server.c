@@ -18,6 +18,7 @@
 #include "core/mem.h"
 #include "core/net.h"
 #include "core/ratelimit.h"
+#include "proto/rtp.h"
 
 #define RTSP_IN_MAX(c) ((size_t)(c)->srv->n->cfg->rtsp_max_request + RTSP_SDP_MAX_BYTES + 65540)
 /* Answers a client may leave unread before we stop reading its requests:
@@ -445,6 +446,27 @@ static void udp_key(const struct sockaddr *a, char *out, size_t n)
 	}
 }
 
+/* Any host can send from the publisher's address and port (UDP has no handshake): the track
+ * takes the SSRC of its first packet and drops datagrams of any other. */
+static int latch_ssrc(struct rtsp_conn *c, struct rtsp_track *tr, const uint8_t *p, size_t n)
+{
+	if (n < RTP_HEADER_SIZE)
+		return 1;   /* refused as malformed by the depacketizer */
+	uint32_t ssrc = rd_u32be(p + 8);
+	if (!tr->in_ssrc_set) {
+		tr->in_ssrc = ssrc;
+		tr->in_ssrc_set = 1;
+		return 1;
+	}
+	if (ssrc == tr->in_ssrc)
+		return 1;
+	c->srv->stats.udp_foreign_ssrc++;
+	log_limited(&c->srv->refuse_log, LOG_THROTTLE_PER_SEC, LOG_INFO, "rtsp_foreign_ssrc",
+	            "client=%llu peer=%s ssrc=%08x latched=%08x", (unsigned long long)c->base.id,
+	            c->base.peer, ssrc, tr->in_ssrc);
+	return 0;
+}
+
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                      unsigned flags)
 {
@@ -465,6 +487,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		return;     /* RTCP, or a player's hole punching: a sign of life only */
 	for (int t = 0; t < RTSP_TRACKS; t++)
 		if (c->track[t].setup && !c->track[t].tcp && strcmp(c->track[t].rtp_key, key) == 0) {
+			if (!latch_ssrc(c, &c->track[t], (const uint8_t *)buf->base, (size_t)nread))
+				return;
 			rtsp_publish_rtp(c, t, (const uint8_t *)buf->base, (size_t)nread);
 			return;
 		}
@@ -631,6 +655,9 @@ void rtsp_server_metrics(struct node *n, struct bytes *b)
 	node_metric(b, "sluice_rtsp_viewer_pauses_total", "counter",
 	       "Times an RTSP viewer over TCP had rtsp-viewer-buffer unsent and reading paused.",
 	       st->viewer_pauses);
+	node_metric(b, "sluice_rtsp_udp_foreign_ssrc_total", "counter",
+	       "RTP datagrams to a UDP publish dropped: an SSRC other than its first packet's.",
+	       st->udp_foreign_ssrc);
 	node_metric(b, "sluice_rtsp_read_pauses_total", "counter",
 	       "Times an RTSP client left over 64 KiB of answers unread and its requests were no longer read.",
 	       st->read_pauses);

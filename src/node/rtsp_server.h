@@ -58,6 +58,8 @@ struct rtsp_track {
 	uint32_t last_rtp_ts;
 	uint32_t packets, octets;
 	/* publish: this track's m-line */
+	uint32_t in_ssrc;              /* UDP: the SSRC of the first packet; others are dropped */
+	int in_ssrc_set;
 	uint8_t pt;
 	int media;                     /* index into the announced SDP */
 	int have_base;
@@ -122,6 +124,7 @@ struct rtsp_stats {
 	uint64_t describes, plays, publishes;
 	uint64_t refused;              /* token, not live, limits, transport */
 	uint64_t udp_sent, udp_send_drops, udp_unknown;
+	uint64_t udp_foreign_ssrc;     /* UDP publish datagrams of another SSRC than the first */
 	uint64_t viewer_pauses;        /* times a TCP viewer's socket was full (rtsp-viewer-buffer) */
 	uint64_t read_pauses;          /* times a client's unread answers stopped its reading */
 	uint64_t rtp_in, rtp_bad, au_dropped;
