@@ -658,6 +658,9 @@ void rtsp_server_metrics(struct node *n, struct bytes *b)
 	node_metric(b, "sluice_rtsp_udp_foreign_ssrc_total", "counter",
 	       "RTP datagrams to a UDP publish dropped: an SSRC other than its first packet's.",
 	       st->udp_foreign_ssrc);
+	node_metric(b, "sluice_rtsp_rtp_time_jumps_total", "counter",
+	       "RTP time steps of RTSP publishers over 10 s, taken as a restart (rebased).",
+	       st->ts_jumps);
 	node_metric(b, "sluice_rtsp_read_pauses_total", "counter",
 	       "Times an RTSP client left over 64 KiB of answers unread and its requests were no longer read.",
 	       st->read_pauses);

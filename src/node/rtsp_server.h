@@ -128,6 +128,7 @@ struct rtsp_stats {
 	uint64_t viewer_pauses;        /* times a TCP viewer's socket was full (rtsp-viewer-buffer) */
 	uint64_t read_pauses;          /* times a client's unread answers stopped its reading */
 	uint64_t rtp_in, rtp_bad, au_dropped;
+	uint64_t ts_jumps;             /* RTP time steps past RTP_TIME_MAX_STEP_S, rebased */
 	uint64_t timeouts;
 };
 

@@ -103,6 +103,7 @@ struct rtc_ingest_stats {
 	uint64_t refused_ssrcs;      /* SRTP from a fifth sender SSRC, not read */
 	uint64_t audio_off;          /* publishers whose Opus could not become AAC */
 	uint64_t opus_passed;        /* Opus packets passed through to the stream's WHEP viewers */
+	uint64_t ts_jumps;           /* RTP time steps past RTP_TIME_MAX_STEP_S, rebased */
 };
 
 /*

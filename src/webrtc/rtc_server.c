@@ -883,6 +883,8 @@ void rtc_metrics(const struct rtc_server *srv, struct bytes *b)
 		  w->audio_off },
 		{ "opus_passed_total", "Opus packets of WHIP publishers passed as they are to WebRTC "
 		  "viewers of the same node.", w->opus_passed },
+		{ "rtp_time_jumps_total", "RTP time steps of WHIP publishers over 10 s, taken as a "
+		  "restart (rebased).", w->ts_jumps },
 	};
 	for (size_t i = 0; i < sizeof(ci) / sizeof(ci[0]); i++)
 		bytes_printf(b, "# HELP sluice_whip_%s %s\n# TYPE sluice_whip_%s counter\n"

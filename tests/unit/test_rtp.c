@@ -132,6 +132,25 @@ static void test_demux_and_seq_diff(void **state)
 	assert_int_equal(rtp_seq_diff(100, 100), 0);
 }
 
+static void test_time_extend(void **state)
+{
+	(void)state;
+	int64_t ext = 0;
+	uint32_t prev = 4294967000u;
+	assert_int_equal(rtp_time_extend(&ext, &prev, 4294967000u + 3000u, 90000), 0); /* wraps */
+	assert_int_equal(ext, 3000);
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev - 1500, 90000), 0);  /* B-frame */
+	assert_int_equal(ext, 1500);
+	/* A jump of 2^31 (or of 11 s) is a rebase: time goes on from there, unmoved. */
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev + 0x80000000u, 90000), 1);
+	assert_int_equal(ext, 1500);
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev + 11u * 90000, 90000), 1);
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev - 11u * 48000, 48000), 1);
+	assert_int_equal(ext, 1500);
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev + 9u * 90000, 90000), 0);
+	assert_int_equal(ext, 1500 + 9 * 90000);
+}
+
 static void test_seq_in_range(void **state)
 {
 	(void)state;
@@ -155,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_write_simple),
 		cmocka_unit_test(test_demux_and_seq_diff),
 		cmocka_unit_test(test_seq_in_range),
+		cmocka_unit_test(test_time_extend),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
