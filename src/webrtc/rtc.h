@@ -73,8 +73,10 @@ int rtc_session_create(struct rtc_server *srv, struct stream *s, const char *off
                        char id[RTC_SESSION_ID_LEN + 1], char *err, size_t errlen);
 /* Ends session id (WHEP DELETE).  0, or SL_ENOTFOUND. */
 int rtc_session_delete(struct rtc_server *srv, const char *id);
-/* 1 if session id exists. */
-int rtc_session_exists(struct rtc_server *srv, const char *id);
+/* 1 if session id exists, watches (publisher 0) or publishes (1) app/name: a session's URL
+ * must name what it is, so one path cannot end another's sessions. */
+int rtc_session_at(struct rtc_server *srv, const char *id, const char *app, const char *name,
+                   int publisher);
 
 /* WebRTC viewers of stream s now. */
 unsigned rtc_stream_viewers(struct rtc_server *srv, const struct stream *s);

@@ -44,6 +44,7 @@ struct rtc_track {
 struct rtc_session {
 	struct rtc_server *srv;
 	char id[RTC_SESSION_ID_LEN + 1];
+	char path[2 * STREAM_NAME_MAX + 2];  /* "app/name" of its stream: its URL must name it */
 	char ufrag[9];                /* ours */
 	char pwd[33];
 	char remote_ufrag[SDP_MAX_TOKEN];

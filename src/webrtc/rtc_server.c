@@ -755,6 +755,7 @@ static int session_create(struct rtc_server *srv, struct stream *st, const char 
 	s->state = RTC_ICE;
 	list_init(&s->feed_link);
 	s->feed = feed;
+	snprintf(s->path, sizeof(s->path), "%s/%s", st->app, st->name);
 	if (pub_ops)
 		s->ingest = rtc_ingest_new(s, st, video_pt, audio_pt, pub_ops, pub_arg);
 
@@ -815,9 +816,15 @@ int rtc_session_delete(struct rtc_server *srv, const char *id)
 	return 0;
 }
 
-int rtc_session_exists(struct rtc_server *srv, const char *id)
+int rtc_session_at(struct rtc_server *srv, const char *id, const char *app, const char *name,
+                   int publisher)
 {
-	return strmap_get(&srv->by_id, id) != NULL;
+	const struct rtc_session *s = strmap_get(&srv->by_id, id);
+	if (!s || !s->ingest != !publisher)
+		return 0;
+	size_t la = strlen(app);
+	return strncmp(s->path, app, la) == 0 && s->path[la] == '/' &&
+	       strcmp(s->path + la + 1, name) == 0;
 }
 
 const struct rtc_stats *rtc_server_stats(const struct rtc_server *srv)
