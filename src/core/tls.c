@@ -184,19 +184,37 @@ struct tls_server *tls_server_new(const char *cert_file, const char *key_file, c
 	return s;
 }
 
+int tls_server_reload_all(struct tls_server *const *s, size_t n, const char *cert_file,
+                          const char *key_file, char *err, size_t err_size)
+{
+	SSL_CTX *ctx[TLS_RELOAD_MAX];
+	if (n > TLS_RELOAD_MAX) {
+		snprintf(err, err_size, "more than %d contexts to reload", TLS_RELOAD_MAX);
+		return -1;
+	}
+	/* Every new context first: one that fails leaves all as they were, none half-reloaded. */
+	for (size_t i = 0; i < n; i++) {
+		ctx[i] = server_ctx(cert_file, key_file, s[i]->client_ca, err, err_size);
+		if (!ctx[i]) {
+			while (i--)
+				SSL_CTX_free(ctx[i]);
+			tls_stats.reload_failures++;
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* Open connections hold references to the old context; it goes with the last. */
+		SSL_CTX_free(s[i]->ctx);
+		s[i]->ctx = ctx[i];
+		tls_stats.reloads++;
+	}
+	return 0;
+}
+
 int tls_server_reload(struct tls_server *s, const char *cert_file, const char *key_file,
                       char *err, size_t err_size)
 {
-	SSL_CTX *ctx = server_ctx(cert_file, key_file, s->client_ca, err, err_size);
-	if (!ctx) {
-		tls_stats.reload_failures++;
-		return -1;
-	}
-	/* Open connections hold references to the old context; it goes with the last. */
-	SSL_CTX_free(s->ctx);
-	s->ctx = ctx;
-	tls_stats.reloads++;
-	return 0;
+	return tls_server_reload_all(&s, 1, cert_file, key_file, err, err_size);
 }
 
 int tls_server_require_clients(struct tls_server *s, const char *client_ca_file, char *err,

@@ -465,6 +465,30 @@ static void test_files_and_reload(void **state)
 	                 -1);
 	assert_int_equal(tls_server_require_clients(s, file("a", "pem"), err, sizeof(err)), 0);
 	tls_server_free(s);
+
+	/* Two contexts reload together: the second's client CA file is gone, so neither changes. */
+	struct tls_server *both[2];
+	for (int i = 0; i < 2; i++) {
+		both[i] = tls_server_new(file("a", "pem"), file("a", "key"), err, sizeof(err));
+		assert_non_null(both[i]);
+	}
+	char ca[128];
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	FILE *in = fopen(file("a", "pem"), "r"), *out = fopen(ca, "w");
+	char buf[8192];
+	size_t got = fread(buf, 1, sizeof(buf), in);
+	fwrite(buf, 1, got, out);
+	fclose(in);
+	fclose(out);
+	assert_int_equal(tls_server_require_clients(both[1], ca, err, sizeof(err)), 0);
+	unlink(ca);
+	assert_int_equal(tls_server_reload_all(both, 2, file("b", "pem"), file("b", "key"), err,
+	                                       sizeof(err)), -1);
+	for (int i = 0; i < 2; i++) {
+		tls_server_fingerprint(both[i], fp);
+		assert_string_equal(fp, fp_a);
+		tls_server_free(both[i]);
+	}
 }
 
 int main(void)
