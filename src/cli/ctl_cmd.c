@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -157,6 +159,22 @@ static void link_close(struct link *l)
 	close(l->fd);
 }
 
+/* The Content-Length of the head p[0..n) (status line first), or -1 when it has none. */
+static long long content_length(const char *p, size_t n)
+{
+	const char *end = p + n;
+	const char *line = memchr(p, '\n', n);
+	while (line && ++line < end) {
+		if ((size_t)(end - line) > 15 && strncasecmp(line, "content-length:", 15) == 0) {
+			char *stop;
+			long long v = strtoll(line + 15, &stop, 10);
+			return v >= 0 && stop > line + 15 ? v : -1;
+		}
+		line = memchr(line, '\n', (size_t)(end - line));
+	}
+	return -1;
+}
+
 /* One request; returns 0 with *r filled, or -1 (already reported). */
 static int call(struct ctl *c, const char *method, const char *path, const char *body,
                 struct response *r)
@@ -211,7 +229,17 @@ static int call(struct ctl *c, const char *method, const char *path, const char 
 		return -1;
 	}
 	size_t hl = (size_t)(sep + 4 - p);
-	r->text = xstrndup(sep + 4, in.len - hl);
+	/* Over TLS a cut connection reads as a clean end (the manager closes without
+	 * close_notify too): only the length tells a whole answer from a truncated one. */
+	long long cl = content_length(p, hl);
+	if (cl >= 0 && (unsigned long long)cl > in.len - hl) {
+		fprintf(stderr, "sluice ctl: the answer from the manager at %s://%s:%s was cut short "
+		        "(%zu of %lld bytes)\n", c->https ? "https" : "http", c->host, c->port,
+		        in.len - hl, cl);
+		bytes_free(&in);
+		return -1;
+	}
+	r->text = xstrndup(sep + 4, cl >= 0 ? (size_t)cl : in.len - hl);
 	r->body = json_loads(r->text, JSON_DECODE_ANY, NULL);
 	bytes_free(&in);
 	return 0;
@@ -628,6 +656,9 @@ static int cmd_route(struct ctl *c, int argc, char **argv)
 int ctl_main(int argc, char **argv)
 {
 	struct ctl c = { .token = getenv("SLUICE_TOKEN"), .ca_file = getenv("SLUICE_CA_FILE") };
+	/* A manager that closes while we write (TLS writes use no MSG_NOSIGNAL) is an error to
+	 * report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 	const char *url = getenv("SLUICE_MANAGER");
 	if (!url || !*url)
 		url = "http://127.0.0.1:5070";

@@ -20,6 +20,11 @@
 
 struct tls_stats tls_stats;
 
+/* Ciphertext unsent up to the last bytes OpenSSL wrote on its own (alerts, KeyUpdate replies,
+ * handshake flights) past which we stop reading the socket: a peer that never reads could
+ * otherwise make them grow without end.  The owner's own writes are the owner's to bound. */
+#define TLS_SELF_UNSENT_MAX (256u * 1024)
+
 struct tls_server {
 	SSL_CTX *ctx;
 	char *client_ca;            /* NULL: no client certificates asked for */
@@ -62,6 +67,9 @@ struct tls_conn {
 	int rd_err;                 /* the read side's end (UV_EOF, an error) to tell the owner */
 	int err;                    /* a write failed: later writes fail with it */
 	uint64_t produced, sent;    /* ciphertext bytes made, and taken by the kernel */
+	uint64_t self_end;          /* produced after the last bytes OpenSSL wrote on its own */
+	uint8_t owner_writing;      /* inside SSL_write for the owner */
+	uint8_t paused_unsent;      /* reading stopped: TLS_SELF_UNSENT_MAX */
 	struct bytes out;           /* ciphertext the socket refused, not yet handed to libuv */
 	unsigned inflight;          /* our writes libuv holds */
 	struct list_node writes;    /* struct tls_wreq, oldest first */
@@ -102,9 +110,21 @@ static void common_settings(SSL_CTX *ctx)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }
 
+/* Keys must be unencrypted: OpenSSL would otherwise prompt on the terminal, blocking the loop
+ * (on a SIGHUP reload too).  No password: an encrypted key fails to load, with a reason. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
 static int load_pair(SSL_CTX *ctx, const char *cert_file, const char *key_file, char *err,
                      size_t err_size)
 {
+	SSL_CTX_set_default_passwd_cb(ctx, no_password);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
 		ssl_error_text(err, err_size, "cannot use certificate file", cert_file);
 		return -1;
@@ -130,6 +150,9 @@ static int verify_clients(SSL_CTX *ctx, const char *ca_file, char *err, size_t e
 	}
 	SSL_CTX_set_client_CA_list(ctx, names);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	/* With client certificates OpenSSL resumes a session only under a context id. */
+	static const unsigned char sid_ctx[] = "sluice";
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
 	return 0;
 }
 
@@ -161,19 +184,37 @@ struct tls_server *tls_server_new(const char *cert_file, const char *key_file, c
 	return s;
 }
 
+int tls_server_reload_all(struct tls_server *const *s, size_t n, const char *cert_file,
+                          const char *key_file, char *err, size_t err_size)
+{
+	SSL_CTX *ctx[TLS_RELOAD_MAX];
+	if (n > TLS_RELOAD_MAX) {
+		snprintf(err, err_size, "more than %d contexts to reload", TLS_RELOAD_MAX);
+		return -1;
+	}
+	/* Every new context first: one that fails leaves all as they were, none half-reloaded. */
+	for (size_t i = 0; i < n; i++) {
+		ctx[i] = server_ctx(cert_file, key_file, s[i]->client_ca, err, err_size);
+		if (!ctx[i]) {
+			while (i--)
+				SSL_CTX_free(ctx[i]);
+			tls_stats.reload_failures++;
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* Open connections hold references to the old context; it goes with the last. */
+		SSL_CTX_free(s[i]->ctx);
+		s[i]->ctx = ctx[i];
+		tls_stats.reloads++;
+	}
+	return 0;
+}
+
 int tls_server_reload(struct tls_server *s, const char *cert_file, const char *key_file,
                       char *err, size_t err_size)
 {
-	SSL_CTX *ctx = server_ctx(cert_file, key_file, s->client_ca, err, err_size);
-	if (!ctx) {
-		tls_stats.reload_failures++;
-		return -1;
-	}
-	/* Open connections hold references to the old context; it goes with the last. */
-	SSL_CTX_free(s->ctx);
-	s->ctx = ctx;
-	tls_stats.reloads++;
-	return 0;
+	return tls_server_reload_all(&s, 1, cert_file, key_file, err, err_size);
 }
 
 int tls_server_require_clients(struct tls_server *s, const char *client_ca_file, char *err,
@@ -251,6 +292,8 @@ static int out_write(BIO *b, const char *data, int len)
 	struct tls_conn *t = BIO_get_data(b);
 	size_t n = (size_t)len;
 	t->produced += n;
+	if (!t->owner_writing)
+		t->self_end = t->produced;
 	if (t->err || t->closing) {
 		t->sent += n; /* dropped: every write fails from here on */
 		return len;
@@ -311,7 +354,7 @@ static void init_once(void)
 
 /* ---- a connection ---- */
 
-static void set_peer_name(SSL *ssl, const char *host);
+static int set_peer_name(SSL *ssl, const char *host);
 
 static void pump(struct tls_conn *t);
 static void complete_writes(struct tls_conn *t);
@@ -366,10 +409,20 @@ static void tls_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void tls_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
-/* We read the socket while the handshake runs, then only while the owner reads. */
+static int self_unsent_over(const struct tls_conn *t)
+{
+	return t->self_end > t->sent && t->self_end - t->sent > TLS_SELF_UNSENT_MAX;
+}
+
+/* We read the socket while the handshake runs, then only while the owner reads; never while
+ * what OpenSSL answered on its own waits unsent past TLS_SELF_UNSENT_MAX. */
 static void update_reading(struct tls_conn *t)
 {
-	int want = !t->closing && !t->rd_err && (!t->hs_done || t->reading);
+	int over = self_unsent_over(t);
+	if (over && !t->paused_unsent)
+		tls_stats.read_pauses++;
+	t->paused_unsent = (uint8_t)over;
+	int want = !t->closing && !t->rd_err && (!t->hs_done || t->reading) && !over;
 	if (want && !t->uv_reading) {
 		if (uv_read_start(stream_of(t), tls_alloc, tls_read) == 0)
 			t->uv_reading = 1;
@@ -485,6 +538,7 @@ static void tls_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		BIO_write(t->rbio, buf->base, (int)nread);
 	}
 	pump(t);
+	update_reading(t);
 }
 
 /* Hands the ciphertext the socket refused to libuv, which writes it in order. */
@@ -498,6 +552,8 @@ static void out_done(uv_write_t *w, int status)
 	t->sent += o->len;
 	free(o->data);
 	free(o);
+	if (t->paused_unsent)
+		update_reading(t);
 	complete_writes(t);
 }
 
@@ -539,7 +595,10 @@ static int encrypt(struct tls_conn *t, const uv_buf_t *bufs, unsigned n)
 		if (!bufs[i].len)
 			continue;
 		ERR_clear_error();
-		if (SSL_write(t->ssl, bufs[i].base, (int)bufs[i].len) <= 0) {
+		t->owner_writing = 1;
+		int rc = SSL_write(t->ssl, bufs[i].base, (int)bufs[i].len);
+		t->owner_writing = 0;
+		if (rc <= 0) {
 			note_error(t, "write");
 			if (!t->err)
 				t->err = UV_EPROTO;
@@ -614,10 +673,14 @@ static int encrypt_now(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, in
 
 int tls_io_seal(struct tls_conn *t, const uv_buf_t bufs[], unsigned n, uv_buf_t *cipher)
 {
+	size_t before = t->out.len; /* records of earlier calls (a KeyUpdate reply, an alert) */
 	int taken = encrypt_now(t, bufs, n, 1);
 	if (taken < 0) {
-		t->sent += t->out.len; /* a failed write's records are dropped */
-		t->out.len = 0;
+		/* Only this call's records are dropped: losing earlier ones would break the
+		 * record sequence.  Those go to libuv, so the next seal finds out empty. */
+		t->sent += t->out.len - before;
+		t->out.len = before;
+		flush_out(t);
 		return taken;
 	}
 	*cipher = uv_buf_init((char *)t->out.data, (unsigned)t->out.len);
@@ -830,7 +893,15 @@ int io_stream_attach_tls_client(struct io_stream *s, struct tls_client *cli, con
 	if (!t)
 		return -1;
 	SSL_set_connect_state(t->ssl);
-	set_peer_name(t->ssl, host);
+	if (set_peer_name(t->ssl, host) < 0) {
+		/* Fails as a handshake would: the owner's read and writes end with EPROTO. */
+		ssl_error_text(t->why, sizeof(t->why), "cannot check the peer's name", NULL);
+		tls_stats.handshake_failures++;
+		t->hs_failed = 1;
+		t->rd_err = t->err = UV_EPROTO;
+		log_throttled(LOG_INFO, "tls_handshake_failed", "side=client error=\"%s\"", t->why);
+		return 0;
+	}
 	update_reading(t);
 	handshake(t); /* the ClientHello leaves now */
 	return 0;
@@ -861,15 +932,22 @@ struct tls_blocking {
 	SSL *ssl;
 };
 
-static void set_peer_name(SSL *ssl, const char *host)
+/* The name or address the peer's certificate must carry.  -1 when OpenSSL would not take it:
+ * going on would connect with no identity check at all. */
+static int set_peer_name(SSL *ssl, const char *host)
 {
 	struct sockaddr_storage ss;
 	if (net_addr(host, 0, &ss) == 0) {
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
-	} else {
-		SSL_set_tlsext_host_name(ssl, host);
-		SSL_set1_host(ssl, host);
+		/* A certificate names no zone: "fe80::1%eth0" is checked as fe80::1. */
+		char ip[INET6_ADDRSTRLEN];
+		size_t len = strcspn(host, "%");
+		if (len >= sizeof(ip))
+			return -1;
+		memcpy(ip, host, len);
+		ip[len] = '\0';
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip) == 1 ? 0 : -1;
 	}
+	return SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1 ? 0 : -1;
 }
 
 struct tls_blocking *tls_blocking_open(struct tls_client *cli, int fd, const char *host,
@@ -882,7 +960,11 @@ struct tls_blocking *tls_blocking_open(struct tls_client *cli, int fd, const cha
 		return NULL;
 	}
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	set_peer_name(ssl, host);
+	if (set_peer_name(ssl, host) < 0) {
+		ssl_error_text(err, err_size, "cannot check the peer's name", host);
+		SSL_free(ssl);
+		return NULL;
+	}
 	ERR_clear_error();
 	if (SSL_connect(ssl) != 1) {
 		long v = SSL_get_verify_result(ssl);

@@ -52,6 +52,7 @@ struct tls_stats {
 	uint64_t handshakes;          /* completed, both sides */
 	uint64_t handshake_failures;  /* a peer that spoke no TLS, or one we refused */
 	uint64_t reloads, reload_failures;
+	uint64_t read_pauses;         /* reading stopped: a peer left TLS_SELF_UNSENT_MAX unread */
 };
 extern struct tls_stats tls_stats;
 
@@ -74,6 +75,10 @@ int tls_server_require_clients(struct tls_server *s, const char *client_ca_file,
  */
 int tls_server_reload(struct tls_server *s, const char *cert_file, const char *key_file,
                       char *err, size_t err_size);
+/* The same for n (at most TLS_RELOAD_MAX) contexts of the same files: all change, or none. */
+#define TLS_RELOAD_MAX 4
+int tls_server_reload_all(struct tls_server *const *s, size_t n, const char *cert_file,
+                          const char *key_file, char *err, size_t err_size);
 void tls_server_free(struct tls_server *s);
 /* SHA-256 of the certificate now served, as lowercase hex (65 bytes). */
 void tls_server_fingerprint(const struct tls_server *s, char out[65]);

@@ -59,8 +59,9 @@ void manager_tls_reload(struct manager *m)
 		         "reload; keeping the certificate served now\"");
 		return;
 	}
-	if (tls_server_reload(m->tls, cfg->tls_cert, cfg->tls_key, err, sizeof(err)) < 0 ||
-	    tls_server_reload(m->node_tls, cfg->tls_cert, cfg->tls_key, err, sizeof(err)) < 0) {
+	/* Both listeners change together or neither does, so the log below is true of both. */
+	struct tls_server *both[2] = { m->tls, m->node_tls };
+	if (tls_server_reload_all(both, 2, cfg->tls_cert, cfg->tls_key, err, sizeof(err)) < 0) {
 		log_warn("tls_reload_failed", "error=\"%s\" kept=old certificate", err);
 		return;
 	}

@@ -113,6 +113,9 @@ void node_tls_metrics(struct node *n, struct bytes *b)
 	       tls_stats.reloads);
 	metric(b, "sluice_tls_reload_failures_total", "Certificate reloads refused (unreadable "
 	       "or mismatched files); the old certificate stays.", tls_stats.reload_failures);
+	metric(b, "sluice_tls_read_pauses_total", "Times a TLS peer left 256 KiB of what OpenSSL "
+	       "answered on its own (alerts, key updates) unread, and reading it stopped until it read.",
+	       tls_stats.read_pauses);
 }
 
 int node_cluster_tls_init(struct node *n, char *err, size_t err_size)

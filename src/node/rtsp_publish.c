@@ -223,8 +223,12 @@ void rtsp_publish_rtp(struct rtsp_conn *c, int t, const uint8_t *pkt, size_t n)
 		/* RTP_DTS_MAX_DEPTH in: the first frames' decode times come before their own. */
 		tr->base_ms = now - p->start_ms + RTP_DTS_MAX_DEPTH;
 	}
-	tr->unwrapped += (int32_t)(h.timestamp - tr->prev_rtp_ts);
-	tr->prev_rtp_ts = h.timestamp;
+	if (rtp_time_extend(&tr->unwrapped, &tr->prev_rtp_ts, h.timestamp, p->clock[t])) {
+		st->ts_jumps++;
+		log_limited(&c->srv->refuse_log, LOG_THROTTLE_PER_SEC, LOG_INFO, "rtsp_rtp_time_jump",
+		            "client=%llu track=%d: over %d s at once, taken as a restart",
+		            (unsigned long long)c->base.id, t, RTP_TIME_MAX_STEP_S);
+	}
 	int64_t ms = (int64_t)tr->base_ms + tr->unwrapped * 1000 / (int64_t)p->clock[t];
 	p->pkt_ts = h.timestamp;
 	p->pkt_ms = ms < 0 ? 0 : (uint32_t)ms;

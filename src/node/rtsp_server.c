@@ -18,8 +18,12 @@
 #include "core/mem.h"
 #include "core/net.h"
 #include "core/ratelimit.h"
+#include "proto/rtp.h"
 
 #define RTSP_IN_MAX(c) ((size_t)(c)->srv->n->cfg->rtsp_max_request + RTSP_SDP_MAX_BYTES + 65540)
+/* Answers a client may leave unread before we stop reading its requests:
+ * without it a client that never reads and loops OPTIONS grows our memory. */
+#define RTSP_REPLY_QUEUE_MAX (64u * 1024)
 
 static struct rtsp_server *server_of(struct node *n)
 {
@@ -136,6 +140,20 @@ struct out_req {
 	uint8_t data[];
 };
 
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static size_t unsent(struct rtsp_conn *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) + c->out.len;
+}
+
+/* A TCP viewer's media may fill rtsp-viewer-buffer on top of the answers. */
+static size_t reply_cap(struct rtsp_conn *c)
+{
+	return RTSP_REPLY_QUEUE_MAX + (c->tap_started ? (size_t)c->srv->n->cfg->rtsp_viewer_buffer : 0);
+}
+
 static void write_done(uv_write_t *req, int status)
 {
 	struct out_req *w = (struct out_req *)req;
@@ -149,6 +167,10 @@ static void write_done(uv_write_t *req, int status)
 	}
 	if (c->state == RTSP_PLAYING)
 		rtsp_play_drained(c);
+	if (c->read_paused && unsent(c) <= reply_cap(c) / 2) {
+		c->read_paused = 0;
+		uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	}
 }
 
 void rtsp_conn_flush(struct rtsp_conn *c)
@@ -327,6 +349,16 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 	rtsp_conn_parse(c);
 	rtsp_conn_flush(c);
+	if (!c->closing && unsent(c) > reply_cap(c)) {
+		/* The client does not read what we answer: read no more requests until it
+		 * does (write_done resumes).  Silent, it meets rtsp-session-timeout. */
+		uv_read_stop(st);
+		c->read_paused = 1;
+		c->srv->stats.read_pauses++;
+		log_limited(&c->srv->refuse_log, LOG_THROTTLE_PER_SEC, LOG_INFO, "rtsp_read_paused",
+		            "client=%llu peer=%s unsent=%zu", (unsigned long long)c->base.id,
+		            c->base.peer, unsent(c));
+	}
 }
 
 static void peer_ip(const char *peer, char *ip, size_t n)
@@ -414,6 +446,27 @@ static void udp_key(const struct sockaddr *a, char *out, size_t n)
 	}
 }
 
+/* Any host can send from the publisher's address and port (UDP has no handshake): the track
+ * takes the SSRC of its first packet and drops datagrams of any other. */
+static int latch_ssrc(struct rtsp_conn *c, struct rtsp_track *tr, const uint8_t *p, size_t n)
+{
+	if (n < RTP_HEADER_SIZE)
+		return 1;   /* refused as malformed by the depacketizer */
+	uint32_t ssrc = rd_u32be(p + 8);
+	if (!tr->in_ssrc_set) {
+		tr->in_ssrc = ssrc;
+		tr->in_ssrc_set = 1;
+		return 1;
+	}
+	if (ssrc == tr->in_ssrc)
+		return 1;
+	c->srv->stats.udp_foreign_ssrc++;
+	log_limited(&c->srv->refuse_log, LOG_THROTTLE_PER_SEC, LOG_INFO, "rtsp_foreign_ssrc",
+	            "client=%llu peer=%s ssrc=%08x latched=%08x", (unsigned long long)c->base.id,
+	            c->base.peer, ssrc, tr->in_ssrc);
+	return 0;
+}
+
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                      unsigned flags)
 {
@@ -434,6 +487,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		return;     /* RTCP, or a player's hole punching: a sign of life only */
 	for (int t = 0; t < RTSP_TRACKS; t++)
 		if (c->track[t].setup && !c->track[t].tcp && strcmp(c->track[t].rtp_key, key) == 0) {
+			if (!latch_ssrc(c, &c->track[t], (const uint8_t *)buf->base, (size_t)nread))
+				return;
 			rtsp_publish_rtp(c, t, (const uint8_t *)buf->base, (size_t)nread);
 			return;
 		}
@@ -600,6 +655,15 @@ void rtsp_server_metrics(struct node *n, struct bytes *b)
 	node_metric(b, "sluice_rtsp_viewer_pauses_total", "counter",
 	       "Times an RTSP viewer over TCP had rtsp-viewer-buffer unsent and reading paused.",
 	       st->viewer_pauses);
+	node_metric(b, "sluice_rtsp_udp_foreign_ssrc_total", "counter",
+	       "RTP datagrams to a UDP publish dropped: an SSRC other than its first packet's.",
+	       st->udp_foreign_ssrc);
+	node_metric(b, "sluice_rtsp_rtp_time_jumps_total", "counter",
+	       "RTP time steps of RTSP publishers over 10 s, taken as a restart (rebased).",
+	       st->ts_jumps);
+	node_metric(b, "sluice_rtsp_read_pauses_total", "counter",
+	       "Times an RTSP client left over 64 KiB of answers unread and its requests were no longer read.",
+	       st->read_pauses);
 	node_metric(b, "sluice_rtsp_rtp_in_total", "counter", "RTP packets from RTSP publishers.",
 	       st->rtp_in);
 	node_metric(b, "sluice_rtsp_rtp_bad_total", "counter",

@@ -58,6 +58,8 @@ struct rtsp_track {
 	uint32_t last_rtp_ts;
 	uint32_t packets, octets;
 	/* publish: this track's m-line */
+	uint32_t in_ssrc;              /* UDP: the SSRC of the first packet; others are dropped */
+	int in_ssrc_set;
 	uint8_t pt;
 	int media;                     /* index into the announced SDP */
 	int have_base;
@@ -79,6 +81,7 @@ struct rtsp_conn {
 	uint64_t accepted_ms, last_rx_ms;
 	enum rtsp_state state;
 	int closing, reading;
+	int read_paused;               /* answers unread past RTSP_REPLY_QUEUE_MAX */
 	int closes_pending;            /* handles whose close callback has not run */
 	char host[160];                /* "rtsp://HOST:PORT" of the first request naming a stream */
 	char session[24];              /* "" until the first SETUP */
@@ -121,8 +124,11 @@ struct rtsp_stats {
 	uint64_t describes, plays, publishes;
 	uint64_t refused;              /* token, not live, limits, transport */
 	uint64_t udp_sent, udp_send_drops, udp_unknown;
+	uint64_t udp_foreign_ssrc;     /* UDP publish datagrams of another SSRC than the first */
 	uint64_t viewer_pauses;        /* times a TCP viewer's socket was full (rtsp-viewer-buffer) */
+	uint64_t read_pauses;          /* times a client's unread answers stopped its reading */
 	uint64_t rtp_in, rtp_bad, au_dropped;
+	uint64_t ts_jumps;             /* RTP time steps past RTP_TIME_MAX_STEP_S, rebased */
 	uint64_t timeouts;
 };
 

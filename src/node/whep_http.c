@@ -183,7 +183,7 @@ int whep_route(struct node *n, struct http_conn *c, const struct http_request *r
 	if (req->method == HTTP_OPTIONS) {
 		http_add_header(c, "Accept-Patch", "application/trickle-ice-sdpfrag");
 		http_respond(c, 204, NULL, NULL, 0);
-	} else if (!rtc_session_exists(n->rtc, id)) {
+	} else if (!rtc_session_at(n->rtc, id, app, name, strcmp(suffix, WHEP_SUFFIX) != 0)) {
 		http_respond_error(c, 404, "no such WebRTC session");
 	} else if (req->method == HTTP_DELETE) {
 		rtc_session_delete(n->rtc, id);

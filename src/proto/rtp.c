@@ -96,6 +96,17 @@ int rtp_write_header(uint8_t *out, size_t cap, const struct rtp_header *h)
 	return (int)off;
 }
 
+int rtp_time_extend(int64_t *ext, uint32_t *prev, uint32_t ts, uint32_t clock)
+{
+	int64_t d = (int32_t)(ts - *prev);
+	int64_t max = (int64_t)clock * RTP_TIME_MAX_STEP_S;
+	*prev = ts;
+	if (d > max || d < -max)
+		return 1;
+	*ext += d;
+	return 0;
+}
+
 void rtp_write_simple(uint8_t out[RTP_HEADER_SIZE], uint8_t pt, int marker,
                       uint16_t seq, uint32_t timestamp, uint32_t ssrc)
 {

@@ -77,4 +77,22 @@ static inline int rtp_seq_diff(uint16_t a, uint16_t b)
 	return (int16_t)(uint16_t)(a - b);
 }
 
+/* A step of RTP time past this many seconds of the clock is a discontinuity (a sender's
+ * restart, a forged packet), not stream time: it would move a stream hours at once. */
+#define RTP_TIME_MAX_STEP_S 10
+
+/*
+ * Extends RTP time ts (of a clock-Hz clock) into *ext, the time since the first packet, from
+ * *prev, the last packet's.  A step of more than RTP_TIME_MAX_STEP_S is not added: time goes
+ * on from ts (a rebase).  Returns 1 on such a rebase, else 0.
+ */
+int rtp_time_extend(int64_t *ext, uint32_t *prev, uint32_t ts, uint32_t clock);
+
+/* Whether seq lies in first..last (wrap-around safe): a retransmission is answered only for
+ * what was sent under the current numbering, never for a sequence not sent yet. */
+static inline int rtp_seq_in_range(uint16_t seq, uint16_t first, uint16_t last)
+{
+	return (uint16_t)(seq - first) <= (uint16_t)(last - first);
+}
+
 #endif

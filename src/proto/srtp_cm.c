@@ -90,22 +90,36 @@ void srtp_cm_free(struct srtp_cm *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The numbering of ssrc; a new one takes the next slot with seq as its highest, ROC 0. */
-static struct srtp_cm_sender *numbering(struct srtp_cm *c, uint32_t ssrc, uint16_t seq, int *fresh)
+static struct srtp_cm_sender *find_sender(struct srtp_cm *c, uint32_t ssrc)
 {
-	for (unsigned i = 0; i < SRTP_CM_MAX_SSRC; i++) {
-		if (c->snd[i].used && c->snd[i].ssrc == ssrc) {
-			*fresh = 0;
+	for (unsigned i = 0; i < SRTP_CM_MAX_SSRC; i++)
+		if (c->snd[i].used && c->snd[i].ssrc == ssrc)
 			return &c->snd[i];
-		}
-	}
-	struct srtp_cm_sender *s = &c->snd[c->next_slot++ % SRTP_CM_MAX_SSRC];
+	return NULL;
+}
+
+/* A slot for a new ssrc with seq as its highest, ROC 0: a free one, else the next in turn. */
+static struct srtp_cm_sender *claim_sender(struct srtp_cm *c, uint32_t ssrc, uint16_t seq)
+{
+	struct srtp_cm_sender *s = NULL;
+	for (unsigned i = 0; i < SRTP_CM_MAX_SSRC && !s; i++)
+		if (!c->snd[i].used)
+			s = &c->snd[i];
+	if (!s)
+		s = &c->snd[c->next_slot++ % SRTP_CM_MAX_SSRC];
 	s->used = 1;
 	s->ssrc = ssrc;
 	s->roc = 0;
 	s->max_seq = seq;
-	*fresh = 1;
 	return s;
+}
+
+/* The numbering of ssrc; a new one claims a slot. */
+static struct srtp_cm_sender *numbering(struct srtp_cm *c, uint32_t ssrc, uint16_t seq, int *fresh)
+{
+	struct srtp_cm_sender *s = find_sender(c, ssrc);
+	*fresh = !s;
+	return s ? s : claim_sender(c, ssrc, seq);
 }
 
 /* The rollover counter for seq of ssrc when sending, keeping the highest sent. */
@@ -192,11 +206,12 @@ int srtp_cm_unprotect(struct srtp_cm *c, uint8_t *p, size_t n)
 	p[0] = b0;
 	if (rc != 0)
 		return SL_EPROTO;
-	int fresh;
-	struct srtp_cm_sender *s = numbering(c, h.ssrc, h.seq, &fresh);
+	/* Looked up only: a slot is claimed once the tag holds, so a forged packet of a new SSRC
+	 * cannot evict a live sender's numbering. */
+	struct srtp_cm_sender *s = find_sender(c, h.ssrc);
 	/* RFC 3711 3.3.1: the ROC that puts seq nearest the highest authenticated. */
-	uint32_t v = s->roc;
-	if (!fresh) {
+	uint32_t v = s ? s->roc : 0;
+	if (s) {
 		if (s->max_seq < 0x8000) {
 			if (h.seq > s->max_seq && h.seq - s->max_seq > 0x8000 && s->roc > 0)
 				v = s->roc - 1;
@@ -207,15 +222,14 @@ int srtp_cm_unprotect(struct srtp_cm *c, uint8_t *p, size_t n)
 	uint8_t mac[SHA1_LEN], iv[16];
 	if (tag(c, p, len, v, mac) != 0)
 		return SL_EIO;
-	if (CRYPTO_memcmp(mac, p + len, SRTP_CM_TAG_LEN) != 0) {
-		if (fresh)
-			s->used = 0;     /* an unauthenticated packet founds no numbering */
+	if (CRYPTO_memcmp(mac, p + len, SRTP_CM_TAG_LEN) != 0)
 		return SL_EAUTH;
-	}
 	packet_iv(c, h.ssrc, v, h.seq, iv);
 	if (keystream_xor(c, iv, p + h.header_len, (int)(len - h.header_len)) != 0)
 		return SL_EIO;
-	if (v == s->roc + 1 || (v == s->roc && rtp_seq_diff(h.seq, s->max_seq) > 0)) {
+	if (!s) {
+		claim_sender(c, h.ssrc, h.seq);
+	} else if (v == s->roc + 1 || (v == s->roc && rtp_seq_diff(h.seq, s->max_seq) > 0)) {
 		s->roc = v;
 		s->max_seq = h.seq;
 	}

@@ -49,6 +49,7 @@ struct rtc_stats {
 	uint64_t dtls_failed, dtls_timeouts, consent_timeouts;
 	uint64_t bytes_out, packets_out;
 	uint64_t nacks, retransmits, plis, firs;
+	uint64_t rtx_stale;           /* NACKed sequences from before a renumbering, or not sent */
 	uint64_t rtx_refused;         /* NACKed packets not resent: the viewer's RTC_RTX_PER_SEC */
 	uint64_t rtcp_refused;        /* SRTCP from a session's fifth sender SSRC, not read */
 	uint64_t send_errors, skips;
@@ -72,8 +73,10 @@ int rtc_session_create(struct rtc_server *srv, struct stream *s, const char *off
                        char id[RTC_SESSION_ID_LEN + 1], char *err, size_t errlen);
 /* Ends session id (WHEP DELETE).  0, or SL_ENOTFOUND. */
 int rtc_session_delete(struct rtc_server *srv, const char *id);
-/* 1 if session id exists. */
-int rtc_session_exists(struct rtc_server *srv, const char *id);
+/* 1 if session id exists, watches (publisher 0) or publishes (1) app/name: a session's URL
+ * must name what it is, so one path cannot end another's sessions. */
+int rtc_session_at(struct rtc_server *srv, const char *id, const char *app, const char *name,
+                   int publisher);
 
 /* WebRTC viewers of stream s now. */
 unsigned rtc_stream_viewers(struct rtc_server *srv, const struct stream *s);
@@ -102,6 +105,7 @@ struct rtc_ingest_stats {
 	uint64_t refused_ssrcs;      /* SRTP from a fifth sender SSRC, not read */
 	uint64_t audio_off;          /* publishers whose Opus could not become AAC */
 	uint64_t opus_passed;        /* Opus packets passed through to the stream's WHEP viewers */
+	uint64_t ts_jumps;           /* RTP time steps past RTP_TIME_MAX_STEP_S, rebased */
 };
 
 /*

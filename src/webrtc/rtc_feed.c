@@ -120,6 +120,16 @@ static void send_to(struct rtc_feed *f, struct rtc_session *s, struct rbuf *pkt)
 	}
 }
 
+/* Numbers s's video from feed sequence first on, following what it was sent before.  A NACK
+ * is mapped with the current seq_delta, so it is answered only for sequences sent under it
+ * (renum_seq..last_seq): an older one would name another packet, and sending that under the
+ * same (SSRC, ROC, SEQ) reuses the SRTP keystream. */
+static void renumber(struct rtc_session *s, uint16_t first)
+{
+	s->seq_delta = s->video.sent_any ? (uint16_t)(first - (uint16_t)(s->video.last_seq + 1)) : 0;
+	s->renum_seq = (uint16_t)(first - s->seq_delta);
+}
+
 /* Starts s on the cached GOP, numbered to follow what it was sent before. */
 static void start_on_gop(struct rtc_feed *f, struct rtc_session *s)
 {
@@ -127,8 +137,7 @@ static void start_on_gop(struct rtc_feed *f, struct rtc_session *s)
 		s->wait_key = 1;
 		return;
 	}
-	uint16_t first = rd_u16be(f->gop[0]->data + 2);
-	s->seq_delta = s->video.sent_any ? (uint16_t)(first - (uint16_t)(s->video.last_seq + 1)) : 0;
+	renumber(s, rd_u16be(f->gop[0]->data + 2));
 	/* Time goes on too: the resent keyframe comes one frame (at 30/s) after the last sent. */
 	s->ts_delta = s->video.sent_any ? s->video.last_rtp_ts + 3000 - rd_u32be(f->gop[0]->data + 4)
 	                                : 0;
@@ -156,8 +165,7 @@ static void on_video(struct rtc_feed *f, const struct media_msg *m)
 		list_for_each(pos, &f->live) {
 			struct rtc_session *s = list_entry(pos, struct rtc_session, feed_link);
 			if (s->wait_key) {
-				s->seq_delta = s->video.sent_any ?
-				               (uint16_t)(f->seq - (uint16_t)(s->video.last_seq + 1)) : 0;
+				renumber(s, f->seq);
 				s->wait_key = 0;
 			}
 		}
@@ -369,6 +377,10 @@ static void on_nack(void *ud, uint32_t sender_ssrc, uint32_t media_ssrc, const u
 			break;
 		}
 		s->rtx_in_second++;
+		if (!s->video.sent_any || !rtp_seq_in_range(seqs[i], s->renum_seq, s->video.last_seq)) {
+			s->srv->stats.rtx_stale++;
+			continue;
+		}
 		struct rbuf *pkt = rtp_history_get(s->feed->hist, (uint16_t)(seqs[i] + s->seq_delta));
 		if (pkt && rtc_send_rtp(s, &s->video, pkt->data, pkt->len, seqs[i], s->ts_delta) == 0)
 			s->srv->stats.retransmits++;

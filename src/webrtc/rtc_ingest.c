@@ -142,10 +142,12 @@ static uint32_t track_ms(struct rtc_ingest *g, struct rx_track *t, uint32_t ts, 
 		t->ref_ext = 0;
 		t->base_ms = (int64_t)(now - g->epoch_ms);
 	}
-	int64_t ext = t->ref_ext + (int32_t)(ts - t->ref_ts);
-	t->ref_ts = ts;
-	t->ref_ext = ext;
-	int64_t ms = t->base_ms + ext * 1000 / (int64_t)clock;
+	if (rtp_time_extend(&t->ref_ext, &t->ref_ts, ts, clock)) {
+		istats(g)->ts_jumps++;
+		log_throttled(LOG_INFO, "whip_rtp_time_jump", "session=%s: over %d s at once, taken "
+		              "as a restart", g->s->id, RTP_TIME_MAX_STEP_S);
+	}
+	int64_t ms = t->base_ms + t->ref_ext * 1000 / (int64_t)clock;
 	return ms < 0 ? 0 : (uint32_t)ms;
 }
 

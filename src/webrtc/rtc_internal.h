@@ -44,6 +44,7 @@ struct rtc_track {
 struct rtc_session {
 	struct rtc_server *srv;
 	char id[RTC_SESSION_ID_LEN + 1];
+	char path[2 * STREAM_NAME_MAX + 2];  /* "app/name" of its stream: its URL must name it */
 	char ufrag[9];                /* ours */
 	char pwd[33];
 	char remote_ufrag[SDP_MAX_TOKEN];
@@ -71,6 +72,7 @@ struct rtc_session {
 	int audio_on;
 	int wait_key;                 /* send no video until the next keyframe */
 	uint16_t seq_delta;           /* video: our seq = the feed's - seq_delta (skips leave no gap) */
+	uint16_t renum_seq;           /* video: our first seq under the current seq_delta */
 	uint32_t ts_delta;            /* video: our RTP time = the feed's + ts_delta (restarts keep it rising) */
 	uint64_t last_pli_ms;
 	uint64_t rtx_second_ms;          /* NACK retransmissions: the second being counted */

@@ -755,6 +755,7 @@ static int session_create(struct rtc_server *srv, struct stream *st, const char 
 	s->state = RTC_ICE;
 	list_init(&s->feed_link);
 	s->feed = feed;
+	snprintf(s->path, sizeof(s->path), "%s/%s", st->app, st->name);
 	if (pub_ops)
 		s->ingest = rtc_ingest_new(s, st, video_pt, audio_pt, pub_ops, pub_arg);
 
@@ -815,9 +816,15 @@ int rtc_session_delete(struct rtc_server *srv, const char *id)
 	return 0;
 }
 
-int rtc_session_exists(struct rtc_server *srv, const char *id)
+int rtc_session_at(struct rtc_server *srv, const char *id, const char *app, const char *name,
+                   int publisher)
 {
-	return strmap_get(&srv->by_id, id) != NULL;
+	const struct rtc_session *s = strmap_get(&srv->by_id, id);
+	if (!s || !s->ingest != !publisher)
+		return 0;
+	size_t la = strlen(app);
+	return strncmp(s->path, app, la) == 0 && s->path[la] == '/' &&
+	       strcmp(s->path + la + 1, name) == 0;
 }
 
 const struct rtc_stats *rtc_server_stats(const struct rtc_server *srv)
@@ -853,6 +860,8 @@ void rtc_metrics(const struct rtc_server *srv, struct bytes *b)
 		{ "retransmits_total", "Packets resent from the history for a NACK.", x->retransmits },
 		{ "retransmits_refused_total", "NACKed packets not resent: the viewer asked for more "
 		  "than RTC_RTX_PER_SEC in a second.", x->rtx_refused },
+		{ "retransmits_stale_total", "NACKed sequences not resent: sent before the viewer's "
+		  "video was renumbered (a restart, a skip), or never sent.", x->rtx_stale },
 		{ "rtcp_refused_total", "SRTCP packets not read: a session's sender SSRCs past four.",
 		  x->rtcp_refused },
 		{ "plis_total", "Picture loss indications received.", x->plis },
@@ -881,6 +890,8 @@ void rtc_metrics(const struct rtc_server *srv, struct bytes *b)
 		  w->audio_off },
 		{ "opus_passed_total", "Opus packets of WHIP publishers passed as they are to WebRTC "
 		  "viewers of the same node.", w->opus_passed },
+		{ "rtp_time_jumps_total", "RTP time steps of WHIP publishers over 10 s, taken as a "
+		  "restart (rebased).", w->ts_jumps },
 	};
 	for (size_t i = 0; i < sizeof(ci) / sizeof(ci[0]); i++)
 		bytes_printf(b, "# HELP sluice_whip_%s %s\n# TYPE sluice_whip_%s counter\n"

@@ -331,3 +331,61 @@ def test_rtsp_sessions_and_slow_viewers(t):
     check(silent.recv(100) == b"", "a connection that never asked anything is closed")
     check("no request in handshake-timeout" in node.log(), "and the log says why")
     node.stop()
+
+
+def test_rtsp_unread_answers(t):
+    """A client that never reads its answers and loops OPTIONS is no longer read once 64 KiB
+    of answers wait for it: what it can push stalls and the node's memory stays put."""
+    node = Node(t.procs)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((node.addr, RTSP_PORT))
+    s.setblocking(False)
+    chunk = b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n" * 200
+    rss0 = node.rss()
+    sent, stalled_since, end = 0, None, time.time() + 4
+    while time.time() < end:
+        try:
+            # Whole requests only: a partial send goes on where it stopped.
+            sent += s.send(chunk[sent % len(chunk):])
+            stalled_since = None
+        except BlockingIOError:
+            stalled_since = stalled_since or time.time()
+            if time.time() - stalled_since > 1:
+                break
+            time.sleep(0.01)
+    check(stalled_since is not None, "the node kept reading: %d bytes of requests taken" % sent)
+    check(metric(node, "sluice_rtsp_read_pauses_total") >= 1, "the pause counted")
+    slack = (320 if SANITIZED else 32) << 20
+    check(node.rss() < rss0 + slack, "memory grew %d bytes" % (node.rss() - rss0))
+    s.close()
+    node.stop()
+
+
+def test_rtsp_udp_publish_keeps_its_ssrc(t):
+    """Over UDP anyone can send from a publisher's address and port: a track keeps the SSRC
+    of its first packet and drops datagrams of any other (counted)."""
+    import struct
+    node = Node(t.procs)
+    pub = RawRtsp(node.addr)
+    ip = pub.s.getsockname()[0]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((ip, 0))
+    port = u.getsockname()[1]
+    url = rtsp_url(node, "ssrc")
+    check(pub.req("ANNOUNCE", url, body=SDP)[0] == 200, "ANNOUNCE")
+    st, h = pub.req("SETUP", url + "/streamid=0", "Transport: RTP/AVP;unicast;client_port=%d-%d;"
+                    "mode=record\r\n" % (port, port + 1))
+    check(st == 200, "SETUP: %d %s" % (st, h))
+    server_port = int(h["transport"].split("server_port=")[1].split("-")[0])
+    st, _ = pub.req("RECORD", url, "Session: %s\r\n" % h["session"].split(";")[0])
+    check(st == 200, "RECORD: %d" % st)
+    for i in range(10):
+        ssrc = 0x1111 if i < 5 else 0x2222
+        pkt = struct.pack("!BBHII", 0x80, 0x80 | 96, i, i * 3000, ssrc) + b"\x65\x88\x84\x00"
+        u.sendto(pkt, (node.addr, server_port))
+    wait_for(lambda: metric(node, "sluice_rtsp_udp_foreign_ssrc_total") == 5, 5,
+             "the five datagrams of another SSRC dropped")
+    check(metric(node, "sluice_rtsp_rtp_in_total") == 5, "the first SSRC's five taken")
+    u.close()
+    node.stop()

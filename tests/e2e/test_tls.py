@@ -431,3 +431,37 @@ def test_manager_client_certificates(t):
     time.sleep(1.5)
     ids = [n["id"] for n in api("/api/v1/nodes")["nodes"]]
     check("node-nocert" not in ids, "a node without a client certificate registered: %s" % ids)
+
+
+def test_ctl_cut_answer(t):
+    """sluice ctl over HTTPS takes a connection cut before the whole body (fewer bytes than
+    Content-Length, a clean TLS end) as an error, never as the answer."""
+    import threading
+    from harness import SLUICE, new_addr
+    addr = new_addr()
+    make_ca(t, "cutca")
+    cert, key = make_cert(t, "cutca", "cut", [addr])
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    lsock = socket.create_server((addr, 5070))
+    lsock.settimeout(15)
+
+    def serve():
+        try:
+            c, _ = lsock.accept()
+            with ctx.wrap_socket(c, server_side=True) as s:
+                s.recv(65536)
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: 200\r\n\r\n{\"nodes\": [")
+                s.unwrap()  # a clean TLS end, the body cut short
+        except (OSError, ssl.SSLError):
+            pass
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    r = subprocess.run([SLUICE, "ctl", "--manager", "https://%s:5070" % addr, "--ca-file",
+                        t.path("cutca.pem"), "nodes", "--json"], capture_output=True, text=True,
+                       timeout=20)
+    th.join(5)
+    lsock.close()
+    check(r.returncode != 0 and "cut short" in r.stderr, "ctl on a cut answer: %d %s %s" % (
+        r.returncode, r.stdout, r.stderr))

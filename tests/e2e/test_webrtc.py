@@ -196,6 +196,11 @@ def test_whep_refusals(t):
     status, _, _ = n.http(loc, method="PATCH",
                           headers={"Content-Type": "application/trickle-ice-sdpfrag"}, data=b"")
     check(status == 204, "PATCH: %d" % status)
+    # A session's URL must name it: another stream's path, or WHIP's, ends nothing.
+    sid = loc.rsplit("/", 1)[1]
+    for other in ("/live/other/whep/" + sid, "/live/r/whip/" + sid):
+        status, _, _ = n.http(other, method="DELETE")
+        check(status == 404, "DELETE %s: %d" % (other, status))
     status, _, _ = n.http(loc, method="DELETE")
     check(status == 200, "DELETE: %d" % status)
     status, _, _ = n.http(loc, method="DELETE")

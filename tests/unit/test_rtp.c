@@ -132,6 +132,38 @@ static void test_demux_and_seq_diff(void **state)
 	assert_int_equal(rtp_seq_diff(100, 100), 0);
 }
 
+static void test_time_extend(void **state)
+{
+	(void)state;
+	int64_t ext = 0;
+	uint32_t prev = 4294967000u;
+	assert_int_equal(rtp_time_extend(&ext, &prev, 4294967000u + 3000u, 90000), 0); /* wraps */
+	assert_int_equal(ext, 3000);
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev - 1500, 90000), 0);  /* B-frame */
+	assert_int_equal(ext, 1500);
+	/* A jump of 2^31 (or of 11 s) is a rebase: time goes on from there, unmoved. */
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev + 0x80000000u, 90000), 1);
+	assert_int_equal(ext, 1500);
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev + 11u * 90000, 90000), 1);
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev - 11u * 48000, 48000), 1);
+	assert_int_equal(ext, 1500);
+	assert_int_equal(rtp_time_extend(&ext, &prev, prev + 9u * 90000, 90000), 0);
+	assert_int_equal(ext, 1500 + 9 * 90000);
+}
+
+static void test_seq_in_range(void **state)
+{
+	(void)state;
+	assert_true(rtp_seq_in_range(100, 100, 100));
+	assert_true(rtp_seq_in_range(150, 100, 200));
+	assert_false(rtp_seq_in_range(99, 100, 200));   /* before a renumbering */
+	assert_false(rtp_seq_in_range(201, 100, 200));  /* not sent yet */
+	assert_true(rtp_seq_in_range(2, 65530, 10));     /* across the wrap */
+	assert_true(rtp_seq_in_range(65535, 65530, 10));
+	assert_false(rtp_seq_in_range(65529, 65530, 10));
+	assert_false(rtp_seq_in_range(11, 65530, 10));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +173,8 @@ int main(void)
 		cmocka_unit_test(test_write_round_trip),
 		cmocka_unit_test(test_write_simple),
 		cmocka_unit_test(test_demux_and_seq_diff),
+		cmocka_unit_test(test_seq_in_range),
+		cmocka_unit_test(test_time_extend),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,6 +179,42 @@ static void test_unprotect_what_libsrtp_protects(void **state)
 	free_pair(&p);
 }
 
+/* A forged packet of a new SSRC (bad tag) while every slot is taken must not evict a live
+ * sender: its next packet, past a wrap (ROC 1), still authenticates. */
+static void test_forged_ssrc_evicts_nobody(void **state)
+{
+	(void)state;
+	struct srtp_cm tx, rx;
+	assert_int_equal(srtp_cm_init(&tx, master, master + 16), 0);
+	assert_int_equal(srtp_cm_init(&rx, master, master + 16), 0);
+	uint8_t pkt[200];
+	static const uint16_t seqs[] = { 65535, 0 };
+	for (int i = 0; i < 2; i++) {
+		int n = srtp_cm_protect(&tx, pkt, packet(pkt, seqs[i], 7, 40), sizeof(pkt));
+		assert_int_equal(srtp_cm_unprotect(&rx, pkt, (size_t)n), n - SRTP_CM_TAG_LEN);
+	}
+	for (uint32_t ssrc = 8; ssrc < 8 + SRTP_CM_MAX_SSRC - 1; ssrc++) {
+		int n = srtp_cm_protect(&tx, pkt, packet(pkt, 1, ssrc, 40), sizeof(pkt));
+		assert_int_equal(srtp_cm_unprotect(&rx, pkt, (size_t)n), n - SRTP_CM_TAG_LEN);
+	}
+	/* The forger's own sender (tx has no room for a fifth SSRC either). */
+	struct srtp_cm forger;
+	assert_int_equal(srtp_cm_init(&forger, master, master + 16), 0);
+	for (int i = 0; i < SRTP_CM_MAX_SSRC; i++) {
+		int n = srtp_cm_protect(&forger, pkt, packet(pkt, 1, 100, 40), sizeof(pkt));
+		pkt[n - 1] ^= 1;
+		assert_int_equal(srtp_cm_unprotect(&rx, pkt, (size_t)n), SL_EAUTH);
+	}
+	int n = srtp_cm_protect(&tx, pkt, packet(pkt, 1, 7, 40), sizeof(pkt));
+	assert_int_equal(srtp_cm_unprotect(&rx, pkt, (size_t)n), n - SRTP_CM_TAG_LEN);
+	uint8_t want[200];
+	packet(want, 1, 7, 40);
+	assert_memory_equal(pkt, want, RTP_HEADER_SIZE + 40);
+	srtp_cm_free(&forger);
+	srtp_cm_free(&tx);
+	srtp_cm_free(&rx);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -205,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_matches_libsrtp_across_a_wrap),
 		cmocka_unit_test(test_two_ssrcs_and_a_long_header),
 		cmocka_unit_test(test_unprotect_what_libsrtp_protects),
+		cmocka_unit_test(test_forged_ssrc_evicts_nobody),
 		cmocka_unit_test(test_refusals),
 	};
 	if (srtp_init() != srtp_err_status_ok)

@@ -5,8 +5,11 @@
  * ends) come back whole and in order through an echo server that pauses its
  * reads after every read (so decrypted bytes wait and are delivered when it
  * reads again); both ends derive the same exporter value; a client that
- * does not trust the certificate fails with a reason; a reload takes a good
- * pair and refuses a mismatched one, keeping the old.
+ * does not trust the certificate fails with a reason, and so does one checking
+ * an address (with an IPv6 zone) the certificate does not carry; a peer that
+ * floods key updates and never reads is no longer read past a bound; a reload
+ * takes a good pair and refuses a mismatched one, keeping the old, and two
+ * contexts reload together or not at all.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,9 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -85,6 +95,8 @@ struct echo {
 	struct tls_server *tls;
 	struct io_stream io;
 	int accepted, closed;
+	int small_sndbuf;           /* the kernel holds little of what we send */
+	int sink;                   /* reads and answers nothing */
 	uint64_t echoed;
 	uint8_t exporter[TLS_EXPORTER_LEN];
 	int have_exporter;
@@ -134,6 +146,10 @@ static void echo_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	}
 	if (!e->have_exporter)
 		e->have_exporter = io_stream_tls_exporter(&e->io, e->exporter) == 0;
+	if (e->sink) {
+		e->echoed += (uint64_t)n; /* taken, never answered: the reading goes on */
+		return;
+	}
 	io_read_stop(&e->io);
 	struct echo_write *w = malloc(sizeof(*w) + (size_t)n);
 	w->e = e;
@@ -152,6 +168,10 @@ static void on_conn(uv_stream_t *server, int status)
 	e->io.tls = NULL;
 	assert_int_equal(uv_accept(server, io_uv(&e->io)), 0);
 	assert_int_equal(io_stream_attach_tls_server(&e->io, e->tls), 0);
+	if (e->small_sndbuf) {
+		int v = 4096;
+		uv_send_buffer_size((uv_handle_t *)io_uv(&e->io), &v);
+	}
 	e->accepted = 1;
 	io_read_start(&e->io, echo_alloc, echo_read);
 }
@@ -230,11 +250,14 @@ static void cli_written(uv_write_t *req, int status)
 		c->written_cbs++;
 }
 
+/* The name the client checks the server's certificate against. */
+static const char *cli_host = "127.0.0.1";
+
 static void cli_connected(uv_connect_t *req, int status)
 {
 	struct client *c = req->data;
 	assert_int_equal(status, 0);
-	assert_int_equal(io_stream_attach_tls_client(&c->io, c->tls, "127.0.0.1"), 0);
+	assert_int_equal(io_stream_attach_tls_client(&c->io, c->tls, cli_host), 0);
 	/* Every piece is written now, before the handshake is done: they wait for it. */
 	for (unsigned i = 0; i < TOTAL / PIECE; i++) {
 		uv_buf_t b = uv_buf_init((char *)c->sent + (size_t)i * PIECE, PIECE);
@@ -384,13 +407,12 @@ static void test_exporter_matches(void **state)
 	tls_server_free(srv);
 }
 
-static void test_untrusted_certificate_fails(void **state)
+/* A client trusting ca_name's certificate, checking host, fails against a server of a's. */
+static void client_fails(const char *ca_name, const char *host)
 {
-	(void)state;
 	char err[300];
 	struct tls_server *srv = tls_server_new(file("a", "pem"), file("a", "key"), err, sizeof(err));
-	/* The client trusts b only: a's certificate does not verify. */
-	struct tls_client *cli = tls_client_new(file("b", "pem"), NULL, NULL, err, sizeof(err));
+	struct tls_client *cli = tls_client_new(file(ca_name, "pem"), NULL, NULL, err, sizeof(err));
 	assert_non_null(srv);
 	assert_non_null(cli);
 	uv_loop_t loop;
@@ -399,14 +421,126 @@ static void test_untrusted_certificate_fails(void **state)
 	static struct client c;
 	uint64_t failures = tls_stats.handshake_failures;
 	int port = echo_start(&e, &loop, srv);
+	cli_host = host;
 	client_start(&c, &loop, cli, port);
 	run_until(&loop, &c.closed, 10);
+	cli_host = "127.0.0.1";
 	assert_true(c.error < 0);
 	assert_int_equal(c.got, 0);
 	assert_int_equal(c.written_cbs, 0);
 	assert_true(tls_stats.handshake_failures > failures);
 	close_all(&loop, &e, &c);
 	tls_client_free(cli);
+	tls_server_free(srv);
+}
+
+static void test_untrusted_certificate_fails(void **state)
+{
+	(void)state;
+	/* The client trusts b only: a's certificate does not verify. */
+	client_fails("b", "127.0.0.1");
+}
+
+/* An address the certificate does not carry, with a zone the certificate cannot name: the
+ * check must run on fe80::1 and fail, never be skipped. */
+static void test_other_address_with_zone_fails(void **state)
+{
+	(void)state;
+	client_fails("a", "fe80::1%lo");
+}
+
+/* A child that asks for key updates (each answered by OpenSSL on its own), a byte of data
+ * between them (OpenSSL refuses more than 32 in a row), and never reads; *done counts them. */
+static void key_update_flood(int port, volatile uint64_t *done)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int v = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		_exit(2);
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1)
+		_exit(3);
+	for (int i = 0; i < 2000000; i++) {
+		if (SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED) != 1 || SSL_do_handshake(ssl) != 1 ||
+		    SSL_write(ssl, "x", 1) != 1)
+			_exit(0);
+		(*done)++;
+	}
+	_exit(0);
+}
+
+static void pause_seen(uv_timer_t *t)
+{
+	struct { uint64_t before; int seen; } *w = t->data;
+	if (tls_stats.read_pauses > w->before)
+		w->seen = 1;
+}
+
+static void quiet(uv_timer_t *t)
+{
+	*(int *)t->data = 1;
+}
+
+/* OpenSSL's own answers to a peer that never reads stop our reading past a bound: what the
+ * peer sends then waits in the kernel, not in our memory. */
+static void test_unread_key_updates_stop_reading(void **state)
+{
+	(void)state;
+	char err[300];
+	struct tls_server *srv = tls_server_new(file("a", "pem"), file("a", "key"), err, sizeof(err));
+	assert_non_null(srv);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	static struct echo e;
+	int port = echo_start(&e, &loop, srv);
+	e.small_sndbuf = 1;
+	e.sink = 1;
+	volatile uint64_t *done = mmap(NULL, sizeof(*done), PROT_READ | PROT_WRITE,
+	                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(done != MAP_FAILED);
+	*done = 0;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		key_update_flood(port, done);
+	struct { uint64_t before; int seen; } w = { tls_stats.read_pauses, 0 };
+	uv_timer_t poll;
+	uv_timer_init(&loop, &poll);
+	poll.data = &w;
+	uv_timer_start(&poll, pause_seen, 20, 20);
+	run_until(&loop, &w.seen, 20);
+	/* Paused: in half a second more we take little more from the peer (what OpenSSL held
+	 * already), where reading on would take a hundred thousand key updates. */
+	uint64_t at_pause = e.echoed;
+	int later = 0;
+	uv_timer_t wait;
+	uv_timer_init(&loop, &wait);
+	wait.data = &later;
+	uv_timer_start(&wait, quiet, 500, 0);
+	run_until(&loop, &later, 5);
+	uint64_t more = e.echoed - at_pause, sent = *done;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	uv_close((uv_handle_t *)&poll, NULL);
+	uv_close((uv_handle_t *)&wait, NULL);
+	munmap((void *)done, sizeof(*done));
+	assert_true(w.seen);
+	print_message("key updates read: %llu before the pause, %llu in 0.5 s after (%llu sent)\n",
+	              (unsigned long long)at_pause, (unsigned long long)more,
+	              (unsigned long long)sent);
+	assert_true(more < 5000);
+	if (e.accepted && !e.closed)
+		io_close(&e.io, echo_closed);
+	uv_close((uv_handle_t *)&e.listener, NULL);
+	while (uv_run(&loop, UV_RUN_NOWAIT))
+		;
+	assert_int_equal(uv_loop_close(&loop), 0);
 	tls_server_free(srv);
 }
 
@@ -435,6 +569,30 @@ static void test_files_and_reload(void **state)
 	                 -1);
 	assert_int_equal(tls_server_require_clients(s, file("a", "pem"), err, sizeof(err)), 0);
 	tls_server_free(s);
+
+	/* Two contexts reload together: the second's client CA file is gone, so neither changes. */
+	struct tls_server *both[2];
+	for (int i = 0; i < 2; i++) {
+		both[i] = tls_server_new(file("a", "pem"), file("a", "key"), err, sizeof(err));
+		assert_non_null(both[i]);
+	}
+	char ca[128];
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	FILE *in = fopen(file("a", "pem"), "r"), *out = fopen(ca, "w");
+	char buf[8192];
+	size_t got = fread(buf, 1, sizeof(buf), in);
+	fwrite(buf, 1, got, out);
+	fclose(in);
+	fclose(out);
+	assert_int_equal(tls_server_require_clients(both[1], ca, err, sizeof(err)), 0);
+	unlink(ca);
+	assert_int_equal(tls_server_reload_all(both, 2, file("b", "pem"), file("b", "key"), err,
+	                                       sizeof(err)), -1);
+	for (int i = 0; i < 2; i++) {
+		tls_server_fingerprint(both[i], fp);
+		assert_string_equal(fp, fp_a);
+		tls_server_free(both[i]);
+	}
 }
 
 int main(void)
@@ -448,6 +606,8 @@ int main(void)
 		cmocka_unit_test(test_echo_4mib),
 		cmocka_unit_test(test_exporter_matches),
 		cmocka_unit_test(test_untrusted_certificate_fails),
+		cmocka_unit_test(test_other_address_with_zone_fails),
+		cmocka_unit_test(test_unread_key_updates_stop_reading),
 		cmocka_unit_test(test_files_and_reload),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
