@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2153  # sourced by bench/run.sh, which sets RUNS
 # bench/rtspin.sh - `bench/run.sh rtspin`: the node's CPU for an RTSP-published stream played
 # by WebRTC (WHEP) viewers, against the same stream published over RTMP (issue #17).
 # Sourced by bench/run.sh after its setup (start_sluice, load, stop_pid, PIDS, MEDIA).
