@@ -9,6 +9,8 @@
 #                         50, 100, 150, 200, 300 each (WEBRTC_NS to change), 3 runs (15 minutes)
 #   bench/run.sh players  real players (rtmpdump, ffmpeg) beside sluice-load, the floor;
 #                         3 runs each (bench/players.sh says how; about 15 minutes)
+#   bench/run.sh rtspin   an RTSP-published stream against an RTMP-published one, each to
+#                         0, 10, 50 WHEP viewers (R_NS), 3 runs (bench/rtspin.sh; 8 minutes)
 #
 # Three servers: "sluice" on its defaults (30 ms write merge), "smerge" the same sluice with
 # --viewer-write-merge $MERGE_MS (default 50ms: writes gathered per viewer, more latency,
@@ -43,7 +45,8 @@ hop) NS=""; RUNS=3; DURATION=0; BASE_DURATION=0; HOP_N=50; HOP_DURATION=20 ;;
 webrtc) NS=${WEBRTC_NS:-50 100 150 200 300}; RUNS=${RUNS:-3}; DURATION=15; BASE_DURATION=8; HOP_N=0
 	HOP_DURATION=0 ;;
 players) NS=""; RUNS=${RUNS:-3}; DURATION=0; BASE_DURATION=0 ;;
-*) echo "usage: bench/run.sh quick|full|hop|webrtc|players" >&2; exit 2 ;;
+rtspin) NS=""; RUNS=${RUNS:-3}; DURATION=0; BASE_DURATION=0 ;;
+*) echo "usage: bench/run.sh quick|full|hop|webrtc|players|rtspin" >&2; exit 2 ;;
 esac
 
 scripts/deps.sh bench
@@ -223,6 +226,10 @@ one_run() {
 
 if [ "$MODE" = players ]; then
 	. "$ROOT/bench/players.sh"
+	exit 0
+fi
+if [ "$MODE" = rtspin ]; then
+	. "$ROOT/bench/rtspin.sh"
 	exit 0
 fi
 

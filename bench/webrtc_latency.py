@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """webrtc_latency.py - glass-to-glass latency in Chromium: WebRTC (WHEP) against LL-HLS.
 
-    bench/webrtc_latency.py [--runs 3] [--seconds 20] [--warmup 10]
+    bench/webrtc_latency.py [--runs 3] [--seconds 20] [--warmup 10] [--source rtmp|whip|both]
+                            [--no-hls]
 
 "Glass to glass" here is from the moment ffmpeg makes a frame to the moment Chromium shows
 it. For each run: a fresh node on 127.0.0.81 and one ffmpeg publishing over RTMP a 640x360,
@@ -19,6 +20,13 @@ watch page itself shows (WebRTC: getStats' estimatedPlayoutTimestamp against the
 reports; LL-HLS: now minus the program date of the frame on screen), which starts at the
 node rather than at the camera.
 
+--source whip (or both): the publisher is Chromium itself (bench/g2g.mjs with a publish page):
+a canvas onto which the page draws Date.now() as the same strip every animation frame,
+canvas.captureStream(30) and a tone published over WHIP to the node (stream live/g2gw), and
+in the same browser (the same clock) the watch page playing it over WHEP. With `both`, the
+RTMP-in and the WHIP-in rows come from the same runs and the same node, which goes first
+alternating. --no-hls leaves out the LL-HLS row. G2G_ADDR moves the node off 127.0.0.81.
+
 Runs by hand (make bench-webrtc), never in tests.
 """
 import argparse
@@ -32,9 +40,11 @@ import time
 from hls_latency import pct, stop, wait_http  # the same node and browser plumbing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ADDR = "127.0.0.81"
+ADDR = os.environ.get("G2G_ADDR", "127.0.0.81")
 BITS, BLOCK = 20, 32  # must match bench/g2g.mjs
-MODES = [("WebRTC (WHEP)", ""), ("LL-HLS", "?webrtc=0")]
+# (label, source, the watch page's query); ffmpeg over RTMP or Chromium over WHIP.
+MODES = [("WebRTC (WHEP)", "rtmp", ""), ("LL-HLS", "rtmp", "?webrtc=0"),
+         ("WHIP in, WebRTC (WHEP) out", "whip", "")]
 
 
 def stamp_filter():
@@ -52,14 +62,42 @@ def stamp_filter():
     return ",".join(f)
 
 
+def browser(watch, seconds, warmup, publish=None):
+    """One bench/g2g.mjs run: its JSON report."""
+    cmd = ["timeout", str(seconds + warmup + 90), "node", os.path.join(ROOT, "bench", "g2g.mjs"),
+           watch, str(seconds), str(warmup)]
+    r = subprocess.run(cmd + ([publish] if publish else []), capture_output=True, text=True)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise RuntimeError("browser driver said nothing: %s" % r.stderr[-500:])
+    return json.loads(lines[-1])
+
+
 def one_run(sluice, order, seconds, warmup, work):
-    node = subprocess.Popen([sluice, "node", "--bind", ADDR, "--log-level", "warn"],
+    # Admission by the machine's CPU and memory is off (100): on a shared machine it would
+    # refuse the bench's own publisher and viewers, as it counts everyone's load.
+    node = subprocess.Popen([sluice, "node", "--bind", ADDR, "--log-level", "warn",
+                             "--cpu-limit", "100", "--memory-limit", "100"],
                             stdout=subprocess.DEVNULL,
                             stderr=open(os.path.join(work, "node.log"), "ab"))
-    pub = None
     out = {}
     try:
         time.sleep(0.3)
+        for label, source, query in order:
+            if source == "whip":
+                base = "http://%s:5080/live/g2gw/" % ADDR
+                out[label] = browser(base + query, seconds, warmup, base + "publish")
+            else:
+                out[label] = rtmp_mode(label, query, seconds, warmup, work)
+        return out
+    finally:
+        stop(node)
+
+
+def rtmp_mode(label, query, seconds, warmup, work):
+    """ffmpeg publishes over RTMP for this one browser run (so it costs nothing in a WHIP one)."""
+    pub = None
+    try:
         pub = subprocess.Popen(
             ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re",
              "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
@@ -71,19 +109,11 @@ def one_run(sluice, order, seconds, warmup, work):
             stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "ffmpeg.log"), "ab"))
         if not wait_http("http://%s:5080/live/g2g/index.m3u8" % ADDR, 20):
             raise RuntimeError("the stream did not come up (see %s)" % work)
-        for label, query in order:
-            r = subprocess.run(["timeout", str(seconds + warmup + 90), "node",
-                                os.path.join(ROOT, "bench", "g2g.mjs"),
-                                "http://%s:5080/live/g2g/%s" % (ADDR, query), str(seconds),
-                                str(warmup)], capture_output=True, text=True)
-            lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
-            if not lines:
-                raise RuntimeError("browser driver said nothing: %s" % r.stderr[-500:])
-            out[label] = json.loads(lines[-1])
-        return out
+        return browser("http://%s:5080/live/g2g/%s" % (ADDR, query), seconds, warmup)
     finally:
         stop(pub)
-        stop(node)
+        # The stream ends with its publisher; the next RTMP run starts it afresh.
+        time.sleep(0.5)
 
 
 def main():
@@ -93,14 +123,19 @@ def main():
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "sluice"))
     ap.add_argument("--json", help="also write every run's raw reports here")
+    ap.add_argument("--source", choices=["rtmp", "whip", "both"], default="rtmp",
+                    help="the publisher: ffmpeg over RTMP, Chromium over WHIP, or both in turn")
+    ap.add_argument("--no-hls", action="store_true", help="leave out the LL-HLS row")
     args = ap.parse_args()
+    modes = [m for m in MODES if args.source in (m[1], "both") and
+             not (args.no_hls and m[2] == "?webrtc=0")]
     work = tempfile.mkdtemp(prefix="sluice-g2g-")
     runs = []
     for run in range(args.runs):
-        order = MODES if run % 2 == 0 else MODES[::-1]
+        order = modes if run % 2 == 0 else modes[::-1]
         res = one_run(args.bin, order, args.seconds, args.warmup, work)
         runs.append(res)
-        for label, _ in MODES:
+        for label, _, _ in modes:
             r = res[label]
             if "failure" in r:
                 raise SystemExit("%s run %d: %s" % (label, run + 1, r["failure"]))
@@ -110,6 +145,9 @@ def main():
                       len(r["lagMs"]), r["unread"], r.get("mode"),
                       statistics.median(r["pageLatencyMs"]) if r["pageLatencyMs"] else "-"),
                   flush=True)
+            if "publisher" in r:
+                print("%-14s        the publisher: %s" % ("", json.dumps(r["publisher"])),
+                      flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(runs, f)
@@ -117,7 +155,7 @@ def main():
     print("| mode | glass to glass, median | p95 | run medians | frames read per run "
           "| the watch page's own figure, median |")
     print("| --- | --- | --- | --- | --- | --- |")
-    for label, _ in MODES:
+    for label, _, _ in modes:
         lag = [x for res in runs for x in res[label]["lagMs"]]
         page = [x for res in runs for x in res[label]["pageLatencyMs"]]
         print("| %s | %d ms | %d ms | %s | %s | %s |" % (

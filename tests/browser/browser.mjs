@@ -10,8 +10,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../web/package.json'));
 const { chromium } = require('playwright-core');
 
-export function launchBrowser() {
-  const args = ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'];
+// EXTRA: more command-line switches (a bench's, say).
+export function launchBrowser(extra = []) {
+  const args = ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio',
+                ...extra];
   // HTTPS tests: a test CA the browser has no store for; the page is a secure context still.
   if (process.env.SLUICE_BROWSER_IGNORE_CERTS) args.push('--ignore-certificate-errors');
   return chromium.launch({
