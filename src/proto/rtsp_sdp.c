@@ -224,17 +224,6 @@ int rtsp_sdp_h264_avcc(const char *fmtp, uint8_t *out, size_t cap)
 	return r == SL_EINVAL ? SL_EPROTO : r;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static long fmtp_num(const char *fmtp, const char *key, long dflt)
 {
 	size_t vn;
@@ -257,7 +246,7 @@ int rtsp_sdp_aac_config(const char *fmtp, uint8_t *asc, size_t cap, struct aac_r
 	if (!v || vn == 0 || vn % 2 || vn / 2 > cap)
 		return SL_EPROTO;
 	for (size_t i = 0; i < vn / 2; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+		int hi = hex_digit((unsigned char)v[2 * i]), lo = hex_digit((unsigned char)v[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return SL_EPROTO;
 		asc[i] = (uint8_t)(hi << 4 | lo);
