@@ -107,6 +107,10 @@ void lc_client_fail(struct lc_client *c, const char *fmt, ...)
 		io_read_stop(&c->io);
 		io_close(&c->io, on_close);
 	}
+	if (c->srt && !c->closed) {
+		c->closed = 1;
+		lc_srt_close(c);
+	}
 	if (c->dump) {
 		fclose(c->dump);
 		c->dump = NULL;
