@@ -3,7 +3,7 @@
  * lc_srt.c - sluice-load over SRT (libsrt, live mode): viewers that play
  * srt://HOST:PORT?streamid=... and demux the MPEG-TS with proto/mpegts (so
  * the H.264 SEI stamp gives the same lag figure as RTMP viewers), and a
- * publisher that muxes the stamped FLV tags into MPEG-TS (hls/ts_mux) and
+ * publisher that muxes the stamped FLV tags into MPEG-TS (hls/ts_flv) and
  * sends them as SRT messages.
  *
  * libsrt has its own readiness API that a uv loop cannot poll, and every
@@ -20,16 +20,12 @@
 #include "core/bytes.h"
 #include "core/err.h"
 #include "core/mem.h"
-#include "hls/ts_mux.h"
-#include "proto/aac.h"
-#include "proto/avc.h"
-#include "proto/flv.h"
+#include "hls/ts_flv.h"
 #include "proto/mpegts.h"
 
 #define LC_SRT_POLL_MS 1          /* how often srt_epoll is asked */
 #define LC_SRT_EVENTS 512         /* events taken per ask */
 #define LC_SRT_CHUNK 1316         /* 7 TS packets: one SRT message, as ffmpeg sends */
-#define LC_SRT_TS_OFFSET_MS 1000  /* added to PTS/DTS so PTS = DTS + CTS never goes negative */
 #define LC_SRT_PUB_QUEUE (8u << 20) /* TS bytes the publisher may hold when libsrt is full */
 
 struct lc_srt_sock {
@@ -42,13 +38,7 @@ struct lc_srt_conn {
 	SRTSOCKET s;
 	struct mpegts_demux ts;       /* viewers */
 	/* publisher */
-	struct ts_mux mux;
-	struct bytes rec;             /* AVCDecoderConfigurationRecord */
-	struct avc_config avc;
-	int has_avc;
-	struct aac_config aac;
-	int has_aac;
-	int psi_sent;
+	struct ts_flv mux;
 	struct bytes out;             /* TS bytes libsrt has not taken yet */
 	size_t out_off;
 };
@@ -228,7 +218,7 @@ int lc_srt_connect(struct lc_client *c)
 	srt_setsockflag(k->s, SRTO_LATENCY, &lat, sizeof(lat));
 	srt_setsockflag(k->s, SRTO_STREAMID, c->url.path, (int)strlen(c->url.path));
 	if (c->role == LC_PUBLISH) {
-		ts_mux_init(&k->mux, 1, 1);
+		ts_flv_init(&k->mux);
 	} else {
 		mpegts_demux_init(&k->ts, 0, on_ts_frame, c);
 	}
@@ -258,65 +248,12 @@ void lc_srt_close(struct lc_client *c)
 	k->s = SRT_INVALID_SOCK;  /* stays in the lookup; c->closed makes its events no-ops */
 }
 
-static void pub_video(struct lc_srt_conn *k, uint32_t ts, const uint8_t *body, size_t len)
-{
-	struct flv_video fv;
-	if (flv_parse_video(body, len, &fv) < 0 || fv.codec != FLV_CODEC_H264)
-		return;
-	if (fv.is_seq_header) {
-		bytes_clear(&k->rec);
-		bytes_append(&k->rec, fv.data, fv.len);
-		k->has_avc = avc_parse_config(k->rec.data, k->rec.len, &k->avc) == 0;
-		return;
-	}
-	if (!fv.is_frame || !k->has_avc)
-		return;
-	int key = fv.frame_type == FLV_FRAME_KEY;
-	if (key || !k->psi_sent) {
-		ts_mux_write_psi(&k->mux, &k->out);
-		k->psi_sent = 1;
-	}
-	struct bytes es;
-	bytes_init(&es);
-	if (ts_avcc_to_annexb(fv.data, fv.len, k->avc.nal_length_size, &k->avc, key, &es) == 0) {
-		uint64_t dts = ((uint64_t)ts + LC_SRT_TS_OFFSET_MS) * 90;
-		int64_t pts = (int64_t)dts + (int64_t)fv.cts * 90;
-		ts_mux_write_pes(&k->mux, &k->out, 1, es.data, es.len, (uint64_t)(pts < 0 ? 0 : pts),
-		                 dts, key);
-	}
-	bytes_free(&es);
-}
-
-static void pub_audio(struct lc_srt_conn *k, uint32_t ts, const uint8_t *body, size_t len)
-{
-	struct flv_audio fa;
-	if (flv_parse_audio(body, len, &fa) < 0 || fa.codec != FLV_CODEC_AAC)
-		return;
-	if (fa.is_seq_header) {
-		k->has_aac = aac_parse_asc(fa.data, fa.len, &k->aac) == 0;
-		return;
-	}
-	uint8_t adts[AAC_ADTS_HEADER_SIZE];
-	if (!k->has_aac || !k->psi_sent || aac_write_adts(adts, &k->aac, fa.len) < 0)
-		return;
-	struct bytes es;
-	bytes_init(&es);
-	bytes_append(&es, adts, sizeof(adts));
-	bytes_append(&es, fa.data, fa.len);
-	uint64_t t = ((uint64_t)ts + LC_SRT_TS_OFFSET_MS) * 90;
-	ts_mux_write_pes(&k->mux, &k->out, 0, es.data, es.len, t, t, 0);
-	bytes_free(&es);
-}
-
 void lc_srt_send_media(struct lc_client *c, uint8_t type, uint32_t ts, const uint8_t *body,
                        size_t len)
 {
 	struct lc_srt_conn *k = c->srt;
 	if (c->closed || !k)
 		return;
-	if (type == FLV_TAG_VIDEO)
-		pub_video(k, ts, body, len);
-	else if (type == FLV_TAG_AUDIO)
-		pub_audio(k, ts, body, len);
+	ts_flv_tag(&k->mux, &k->out, type, ts, body, len);
 	flush_out(c);
 }
