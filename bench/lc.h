@@ -200,6 +200,8 @@ struct lc {
 uint64_t lc_now_us(void);
 
 /* Connections (lc_net.c). */
+/* Starts c's clocks and resolves its address (0, or SL_EINVAL and c failed). */
+int lc_client_begin(struct lc_client *c, struct sockaddr_in *sa);
 int lc_client_connect(struct lc_client *c);
 /* Sends bytes, copying whatever the socket does not take at once. */
 void lc_client_send(struct lc_client *c, const uint8_t *p, size_t n);

@@ -196,14 +196,8 @@ int lc_srt_connect(struct lc_client *c)
 {
 	struct lc_srt_shared *sh = c->lc->srt;
 	struct sockaddr_in sa;
-	c->st.connect_start_us = lc_now_us();
-	c->st.ttff_us = -1;
-	c->st.ttfb_us = -1;
-	c->nal_len_size = 4;
-	if (uv_ip4_addr(c->url.host, c->url.port, &sa) < 0) {
-		lc_client_fail(c, "bad address %s", c->url.host);
+	if (lc_client_begin(c, &sa) < 0)
 		return SL_EINVAL;
-	}
 	struct lc_srt_conn *k = xcalloc(1, sizeof(*k));
 	c->srt = k;
 	k->s = srt_create_socket();
