@@ -26,13 +26,6 @@ cost_setup srt
 ADDR=${ADDR:-127.0.0.82}
 RTMP=19391
 SRT=19791
-NODE_PID=
-cleanup() {
-	if [ -n "$NODE_PID" ]; then kill -TERM "$NODE_PID" 2>/dev/null || true; wait "$NODE_PID" 2>/dev/null || true; fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 taskset -c "$SRV_CPU" "$SLUICE" node --bind "$ADDR" --rtmp-port "$RTMP" --http-port 18091 \
 	--srt true --srt-port "$SRT" --srt-latency "${SRT_LATENCY}ms" \

@@ -18,13 +18,6 @@ cd "$(dirname "$0")/.."
 . bench/cost_common.sh
 cost_setup tls
 ADDR=127.0.0.81
-NODE_PID=
-cleanup() {
-	if [ -n "$NODE_PID" ]; then kill -TERM "$NODE_PID" 2>/dev/null || true; wait "$NODE_PID" 2>/dev/null || true; fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 (cd "$WORK" &&
  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \
