@@ -50,7 +50,7 @@ uint64_t lc_hist_quantile(const struct lc_hist *h, double q);
 /* A process's user + system CPU time in clock ticks (/proc/PID/stat); 0 if unreadable. */
 uint64_t lc_proc_cpu_ticks(int pid);
 
-enum lc_role { LC_PLAY_RTMP, LC_PLAY_FLV, LC_PLAY_WHEP, LC_PUBLISH };
+enum lc_role { LC_PLAY_RTMP, LC_PLAY_FLV, LC_PLAY_WHEP, LC_PUBLISH, LC_PLAY_SRT };
 
 struct lc_url {
 	char host[64];
@@ -121,6 +121,8 @@ struct lc_client {
 	int flv_header_done;
 	/* WebRTC (lc_webrtc.c): the WHEP POST goes over tcp above, then this. */
 	struct lc_rtc *rtc;
+	/* SRT (lc_srt.c): viewers, and the publisher of an srt:// --publish URL. */
+	struct lc_srt_conn *srt;
 };
 
 struct lc_opts {
@@ -133,6 +135,9 @@ struct lc_opts {
 	int server_pid;
 	int per_viewer;
 	const char *tls_ca;        /* CA file rtmps:// and https:// servers are verified with */
+	const char *srt_url;       /* srt://H:P?streamid=... the SRT viewers play */
+	int srt_viewers;
+	int srt_latency_ms;        /* SRTO_LATENCY of every SRT socket */
 };
 
 struct lc_file_tag {
@@ -189,11 +194,14 @@ struct lc {
 	int readbuf_busy;
 	struct tls_client *tls;    /* for rtmps:// and https:// URLs */
 	struct lc_rtc_shared *rtcs;  /* WebRTC viewers' common state (lc_webrtc.c) */
+	struct lc_srt_shared *srt;   /* SRT sockets' common state (lc_srt.c) */
 };
 
 uint64_t lc_now_us(void);
 
 /* Connections (lc_net.c). */
+/* Starts c's clocks and resolves its address (0, or SL_EINVAL and c failed). */
+int lc_client_begin(struct lc_client *c, struct sockaddr_in *sa);
 int lc_client_connect(struct lc_client *c);
 /* Sends bytes, copying whatever the socket does not take at once. */
 void lc_client_send(struct lc_client *c, const uint8_t *p, size_t n);
@@ -219,6 +227,17 @@ void lc_whep_data(struct lc_client *c, const uint8_t *p, size_t n);
 /* Their totals in the report (packets, gaps, skips, handshake times). */
 struct json_t;
 void lc_webrtc_report(struct lc *lc, struct json_t *r);
+
+/* SRT (lc_srt.c): srt://HOST:PORT?streamid=ID (the id kept in u->path); 0 or SL_EINVAL. */
+int lc_srt_url_parse(const char *s, struct lc_url *u);
+/* Once before any SRT socket; 0 or -1 with a message. */
+int lc_srt_init(struct lc *lc, int latency_ms);
+/* Connects c (a viewer, or the publisher) over SRT; it plays, or publishes once connected. */
+int lc_srt_connect(struct lc_client *c);
+void lc_srt_close(struct lc_client *c);
+/* Publisher: muxes one FLV-bodied message into MPEG-TS and sends it. */
+void lc_srt_send_media(struct lc_client *c, uint8_t type, uint32_t ts, const uint8_t *body,
+                       size_t len);
 
 /* The window opens / closes for c's segment count (lc_net.c). */
 void lc_client_segs_start(struct lc_client *c);

@@ -107,6 +107,10 @@ void lc_client_fail(struct lc_client *c, const char *fmt, ...)
 		io_read_stop(&c->io);
 		io_close(&c->io, on_close);
 	}
+	if (c->srt && !c->closed) {
+		c->closed = 1;
+		lc_srt_close(c);
+	}
 	if (c->dump) {
 		fclose(c->dump);
 		c->dump = NULL;
@@ -214,17 +218,24 @@ static void connect_cb(uv_connect_t *req, int status)
 		lc_rtmp_begin(c);
 }
 
-int lc_client_connect(struct lc_client *c)
+int lc_client_begin(struct lc_client *c, struct sockaddr_in *sa)
 {
-	struct sockaddr_in sa;
 	c->st.connect_start_us = lc_now_us();
 	c->st.ttff_us = -1;
 	c->st.ttfb_us = -1;
 	c->nal_len_size = 4;
-	if (uv_ip4_addr(c->url.host, c->url.port, &sa) < 0) {
+	if (uv_ip4_addr(c->url.host, c->url.port, sa) < 0) {
 		lc_client_fail(c, "bad address %s", c->url.host);
 		return SL_EINVAL;
 	}
+	return 0;
+}
+
+int lc_client_connect(struct lc_client *c)
+{
+	struct sockaddr_in sa;
+	if (lc_client_begin(c, &sa) < 0)
+		return SL_EINVAL;
 	uv_tcp_init(c->lc->loop, &c->io.u.tcp);
 	c->open = 1;
 	c->io.u.tcp.data = c;

@@ -82,6 +82,16 @@ static int is_header(const struct lc_file_tag *t)
 	return 0;
 }
 
+/* Over SRT the tags go out as MPEG-TS, stamps and all; otherwise as RTMP messages. */
+static void pub_send(struct lc_client *c, uint8_t type, uint32_t ts, const uint8_t *body,
+                     size_t len)
+{
+	if (c->srt)
+		lc_srt_send_media(c, type, ts, body, len);
+	else
+		lc_rtmp_send_media(c, type, ts, body, len);
+}
+
 static void send_tag(struct lc_publisher *p, const struct lc_file_tag *t, uint32_t ts)
 {
 	static struct bytes scratch;
@@ -90,7 +100,7 @@ static void send_tag(struct lc_publisher *p, const struct lc_file_tag *t, uint32
 		bytes_clear(&scratch);
 		amf0_put_string(&scratch, "@setDataFrame");
 		bytes_append(&scratch, t->body, t->len);
-		lc_rtmp_send_media(&p->c, t->type, ts, scratch.data, scratch.len);
+		pub_send(&p->c, t->type, ts, scratch.data, scratch.len);
 		return;
 	}
 	if (t->type == FLV_TAG_VIDEO) {
@@ -99,7 +109,7 @@ static void send_tag(struct lc_publisher *p, const struct lc_file_tag *t, uint32
 		size_t n = lc_sei_stamp(t->body, t->len, p->nal_len_size, lc_now_us(), scratch.data);
 		if (n != t->len)
 			p->frames_sent++;
-		lc_rtmp_send_media(&p->c, t->type, ts, scratch.data, n);
+		pub_send(&p->c, t->type, ts, scratch.data, n);
 		return;
 	}
 	if (t->type == FLV_TAG_AUDIO && !is_header(t)) {
@@ -107,7 +117,7 @@ static void send_tag(struct lc_publisher *p, const struct lc_file_tag *t, uint32
 		e->ts = ts;
 		e->us = lc_now_us();
 	}
-	lc_rtmp_send_media(&p->c, t->type, ts, t->body, t->len);
+	pub_send(&p->c, t->type, ts, t->body, t->len);
 }
 
 int lc_pub_audio_sent_at(const struct lc_publisher *p, uint32_t ts, uint64_t *us)

@@ -52,7 +52,8 @@ static json_t *viewer_json(const struct lc_client *c)
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(c->id));
 	json_object_set_new(o, "protocol", json_string(c->role == LC_PLAY_FLV ? "flv" :
-	                    c->role == LC_PLAY_WHEP ? "whep" : "rtmp"));
+	                    c->role == LC_PLAY_WHEP ? "whep" :
+	                    c->role == LC_PLAY_SRT ? "srt" : "rtmp"));
 	json_object_set_new(o, "connected", json_boolean(c->connected));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)st->bytes));
 	json_object_set_new(o, "video_frames", json_integer((json_int_t)st->video_frames));
@@ -154,6 +155,9 @@ void lc_report(struct lc *lc)
 	json_object_set_new(cfg, "whep_url", lc->o.whep_url ? json_string(lc->o.whep_url) :
 	                    json_null());
 	json_object_set_new(cfg, "whep_viewers", json_integer(lc->o.whep_viewers));
+	json_object_set_new(cfg, "srt_url", lc->o.srt_url ? json_string(lc->o.srt_url) : json_null());
+	json_object_set_new(cfg, "srt_viewers", json_integer(lc->o.srt_viewers));
+	json_object_set_new(cfg, "srt_latency_ms", json_integer(lc->o.srt_latency_ms));
 	json_object_set_new(cfg, "publish_url", lc->o.publish_url ? json_string(lc->o.publish_url) :
 	                    json_null());
 	json_object_set_new(cfg, "stall_ms", json_integer((json_int_t)lc->o.stall_ms));

@@ -29,7 +29,8 @@ static struct lc the_lc;
 static void usage(FILE *f)
 {
 	fputs("usage: sluice-load [options]\n"
-	      "  --publish URL        publish --file to this rtmp:// URL at real time (looped)\n"
+	      "  --publish URL        publish --file to this rtmp:// URL at real time (looped), or\n"
+	      "                       to srt://H:P?streamid=ID as MPEG-TS over SRT\n"
 	      "  --file FILE          the FLV file to publish (H.264 + AAC)\n"
 	      "  --rtmp URL           rtmp:// URL the RTMP viewers play\n"
 	      "  --rtmp-viewers N     RTMP viewers [0]\n"
@@ -38,6 +39,9 @@ static void usage(FILE *f)
 	      "  --whep URL           http://H:P/APP/STREAM/whep the WebRTC viewers play (WHEP,\n"
 	      "                       ICE, DTLS-SRTP; every packet decrypted and depacketized)\n"
 	      "  --whep-viewers N     WebRTC viewers [0]\n"
+	      "  --srt URL            srt://H:P?streamid=ID the SRT viewers play (MPEG-TS demuxed)\n"
+	      "  --srt-viewers N      SRT viewers [0]\n"
+	      "  --srt-latency MS     SRTO_LATENCY of every SRT socket [120]\n"
 	      "  --whep-no-audio      WebRTC viewers offer video only\n"
 	      "  --whep-libsrtp       WebRTC viewers decrypt RTP with libsrtp2 (Debian's: NSS)\n"
 	      "                       instead of sluice's own SRTP code (proto/srtp_cm)\n"
@@ -74,6 +78,9 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		{ "flv-viewers", required_argument, NULL, 'H' },
 		{ "whep", required_argument, NULL, 'e' },
 		{ "whep-viewers", required_argument, NULL, 'E' },
+		{ "srt", required_argument, NULL, 'T' },
+		{ "srt-viewers", required_argument, NULL, 'N' },
+		{ "srt-latency", required_argument, NULL, 'l' },
 		{ "whep-no-audio", no_argument, NULL, 'A' },
 		{ "whep-libsrtp", no_argument, NULL, 'L' },
 		{ "warmup", required_argument, NULL, 'w' },
@@ -95,6 +102,7 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 	o->settle_s = 2;
 	o->duration_s = 10;
 	o->stall_ms = 500;
+	o->srt_latency_ms = 120;
 	int ch;
 	double v;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -111,6 +119,9 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		case 'L': o->whep_libsrtp = 1; break;
 		case 'E': bad = parse_num(optarg, 0, 100000, &v); o->whep_viewers = (int)v; break;
 		case 'V': o->per_viewer = 1; break;
+		case 'T': o->srt_url = optarg; break;
+		case 'N': bad = parse_num(optarg, 0, 100000, &v); o->srt_viewers = (int)v; break;
+		case 'l': bad = parse_num(optarg, 20, 10000, &v); o->srt_latency_ms = (int)v; break;
 		case 'R': bad = parse_num(optarg, 0, 100000, &v); o->rtmp_viewers = (int)v; break;
 		case 'H': bad = parse_num(optarg, 0, 100000, &v); o->flv_viewers = (int)v; break;
 		case 'w': bad = parse_num(optarg, 0, 3600, &o->warmup_s); break;
@@ -128,7 +139,9 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 		}
 	}
 	if (optind < argc ||
-	    (!o->rtmp_viewers && !o->flv_viewers && !o->whep_viewers && !o->publish_url) ||
+	    (!o->rtmp_viewers && !o->flv_viewers && !o->whep_viewers && !o->srt_viewers &&
+	     !o->publish_url) ||
+	    (o->srt_viewers && !o->srt_url) ||
 	    (o->rtmp_viewers && !o->rtmp_url) || (o->flv_viewers && !o->flv_url) ||
 	    (o->whep_viewers && !o->whep_url) ||
 	    (o->publish_url && !o->file)) {
@@ -137,7 +150,8 @@ static int parse_opts(int argc, char **argv, struct lc_opts *o)
 	}
 	if (o->warmup_s < 0)
 		o->warmup_s = o->publish_url ? 3 : 0;
-	double ramp_s = (o->rtmp_viewers + o->flv_viewers + o->whep_viewers) / o->ramp_per_s;
+	double ramp_s = (o->rtmp_viewers + o->flv_viewers + o->whep_viewers + o->srt_viewers) /
+	                o->ramp_per_s;
 	if (o->timeout_s == 0)
 		o->timeout_s = o->warmup_s + ramp_s + o->settle_s + o->duration_s + 30;
 	return 0;
@@ -220,7 +234,10 @@ static void start_viewer(struct lc *lc, struct lc_client *c)
 			fwrite(hdr, 1, sizeof(hdr), c->dump);
 		}
 	}
-	lc_client_connect(c);
+	if (c->role == LC_PLAY_SRT)
+		lc_srt_connect(c);
+	else
+		lc_client_connect(c);
 }
 
 static void ramp_cb(uv_timer_t *t)
@@ -252,12 +269,21 @@ static void deadline_cb(uv_timer_t *t)
 
 static void setup_viewers(struct lc *lc)
 {
-	lc->nviewers = lc->o.rtmp_viewers + lc->o.flv_viewers + lc->o.whep_viewers;
+	lc->nviewers = lc->o.rtmp_viewers + lc->o.flv_viewers + lc->o.whep_viewers +
+	               lc->o.srt_viewers;
 	lc->viewers = xcalloc((size_t)lc->nviewers + 1, sizeof(*lc->viewers));
 	for (int i = 0; i < lc->nviewers; i++) {
 		struct lc_client *c = &lc->viewers[i];
 		c->lc = lc;
 		c->id = i;
+		if (i >= lc->o.rtmp_viewers + lc->o.flv_viewers + lc->o.whep_viewers) {
+			c->role = LC_PLAY_SRT;
+			if (lc_srt_url_parse(lc->o.srt_url, &c->url) < 0) {
+				fprintf(stderr, "sluice-load: bad URL %s\n", lc->o.srt_url);
+				exit(2);
+			}
+			continue;
+		}
 		c->role = i < lc->o.rtmp_viewers ? LC_PLAY_RTMP :
 		          i < lc->o.rtmp_viewers + lc->o.flv_viewers ? LC_PLAY_FLV : LC_PLAY_WHEP;
 		const char *url = c->role == LC_PLAY_RTMP ? lc->o.rtmp_url :
@@ -294,6 +320,9 @@ int main(int argc, char **argv)
 	setup_viewers(lc);
 	if (lc->o.whep_viewers && lc_webrtc_init(lc) < 0)
 		return 2;
+	int srt_pub = lc->o.publish_url && strncmp(lc->o.publish_url, "srt://", 6) == 0;
+	if ((lc->o.srt_viewers || srt_pub) && lc_srt_init(lc, lc->o.srt_latency_ms) < 0)
+		return 2;
 	uv_timer_init(lc->loop, &lc->phase);
 	uv_timer_init(lc->loop, &lc->ramp);
 	uv_timer_init(lc->loop, &lc->deadline);
@@ -306,8 +335,9 @@ int main(int argc, char **argv)
 		p->c.lc = lc;
 		p->c.id = -1;
 		p->c.role = LC_PUBLISH;
-		if (lc_url_parse(lc->o.publish_url, &p->c.url) < 0 ||
-		    strncmp(lc->o.publish_url, "rtmp", 4) != 0) {
+		if (srt_pub ? lc_srt_url_parse(lc->o.publish_url, &p->c.url) < 0 :
+		    (lc_url_parse(lc->o.publish_url, &p->c.url) < 0 ||
+		     strncmp(lc->o.publish_url, "rtmp", 4) != 0)) {
 			fprintf(stderr, "sluice-load: bad --publish URL\n");
 			return 2;
 		}
@@ -315,7 +345,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sluice-load: cannot read FLV tags from %s\n", lc->o.file);
 			return 2;
 		}
-		lc_client_connect(&p->c);
+		if (srt_pub)
+			lc_srt_connect(&p->c);
+		else
+			lc_client_connect(&p->c);
 	}
 	if (lc->nviewers)
 		uv_timer_start(&lc->phase, ramp_begin_cb, (uint64_t)(lc->o.warmup_s * 1000), 0);

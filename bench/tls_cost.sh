@@ -15,27 +15,9 @@ N=${1:-100}
 RUNS=${2:-2}
 DURATION=${DURATION:-10}
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-BUILD=${BUILD:-build}
-ninja -C "$BUILD" >/dev/null
-SLUICE=$ROOT/$BUILD/sluice
-LOAD=$ROOT/$BUILD/bench/sluice-load
-CACHE=${SLUICE_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice-bench}
-MEDIA=$CACHE/stream-720p30-2mbit-g2s-60s.flv
-[ -s "$MEDIA" ] || { echo "tls_cost.sh: run bench/run.sh once first (it makes $MEDIA)" >&2; exit 1; }
-OUT=$ROOT/$BUILD/bench-results/tls-$(date +%Y%m%d-%H%M%S)
-WORK=$(mktemp -d /tmp/sluice-tls-bench.XXXXXX)
-mkdir -p "$OUT"
-if [ "$(nproc)" -ge 2 ]; then SRV_CPU=0; CLI_CPU=1; else SRV_CPU=0; CLI_CPU=0; fi
-ulimit -n 65536 2>/dev/null || true
+. bench/cost_common.sh
+cost_setup tls
 ADDR=127.0.0.81
-NODE_PID=
-cleanup() {
-	if [ -n "$NODE_PID" ]; then kill -TERM "$NODE_PID" 2>/dev/null || true; wait "$NODE_PID" 2>/dev/null || true; fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 (cd "$WORK" &&
  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \

@@ -29,7 +29,6 @@
 #include "node/srt_server.h"
 #include "proto/flv.h"
 
-#define TS_OFFSET_MS 1000        /* added to every PTS/DTS so the PCR never goes negative */
 
 /* ---- publish ---- */
 
@@ -116,69 +115,12 @@ static void viewer_end(struct fanout_viewer *v)
 
 static const struct fanout_viewer_ops srt_viewer_ops = { viewer_drop, viewer_end };
 
-static void mux_video(struct srt_conn *c, uint32_t ts, const uint8_t *body, size_t len)
-{
-	struct flv_video fv;
-	if (flv_parse_video(body, len, &fv) < 0 || fv.codec != FLV_CODEC_H264)
-		return;
-	if (fv.is_seq_header) {
-		bytes_clear(&c->avc_rec);
-		bytes_append(&c->avc_rec, fv.data, fv.len);
-		c->has_avc = avc_parse_config(c->avc_rec.data, c->avc_rec.len, &c->avc) == 0;
-		return;
-	}
-	if (!fv.is_frame || !c->has_avc)
-		return;
-	int key = fv.frame_type == FLV_FRAME_KEY;
-	if (key || !c->psi_sent) {
-		ts_mux_write_psi(&c->ts, &c->out);
-		c->psi_sent = 1;
-	}
-	struct bytes es;
-	bytes_init(&es);
-	if (ts_avcc_to_annexb(fv.data, fv.len, c->avc.nal_length_size, &c->avc, key, &es) == 0) {
-		uint64_t dts = ((uint64_t)ts + TS_OFFSET_MS) * 90;
-		int64_t pts = (int64_t)dts + (int64_t)fv.cts * 90;
-		ts_mux_write_pes(&c->ts, &c->out, 1, es.data, es.len, (uint64_t)(pts < 0 ? 0 : pts),
-		                 dts, key);
-	}
-	bytes_free(&es);
-}
-
-static void mux_audio(struct srt_conn *c, uint32_t ts, const uint8_t *body, size_t len)
-{
-	struct flv_audio fa;
-	if (flv_parse_audio(body, len, &fa) < 0 || fa.codec != FLV_CODEC_AAC)
-		return;
-	if (fa.is_seq_header) {
-		c->has_aac = aac_parse_asc(fa.data, fa.len, &c->aac) == 0;
-		return;
-	}
-	uint8_t adts[AAC_ADTS_HEADER_SIZE];
-	if (!c->has_aac || aac_write_adts(adts, &c->aac, fa.len) < 0)
-		return;
-	if (!c->psi_sent) {
-		ts_mux_write_psi(&c->ts, &c->out);
-		c->psi_sent = 1;
-	}
-	struct bytes es;
-	bytes_init(&es);
-	bytes_append(&es, adts, sizeof(adts));
-	bytes_append(&es, fa.data, fa.len);
-	uint64_t t = ((uint64_t)ts + TS_OFFSET_MS) * 90;
-	ts_mux_write_pes(&c->ts, &c->out, 0, es.data, es.len, t, t, 0);
-	bytes_free(&es);
-}
-
 static void on_tag(void *arg, uint8_t type, uint32_t ts, const uint8_t *body, size_t len)
 {
 	struct srt_conn *c = arg;
 	if (c->closing)
 		return;
-	if (type == FLV_TAG_VIDEO)
-		mux_video(c, ts, body, len);
-	else if (type == FLV_TAG_AUDIO)
-		mux_audio(c, ts, body, len);
+	ts_flv_tag(&c->mux, &c->out, type, ts, body, len);
 	srt_conn_play_flush(c);
 }
 
@@ -228,8 +170,7 @@ int srt_conn_play_flush(struct srt_conn *c)
 int srt_conn_play_start(struct srt_conn *c, struct stream *s)
 {
 	bytes_init(&c->out);
-	bytes_init(&c->avc_rec);
-	ts_mux_init(&c->ts, 1, 1);
+	ts_flv_init(&c->mux);
 	if (flv_tap_start(&c->tap, s, &srt_viewer_ops, c, on_tag, on_tap_fail, c) < 0)
 		return -1;
 	c->stream = stream_ref(s);
@@ -249,7 +190,7 @@ void srt_conn_media_close(struct srt_conn *c, void (*done)(struct srt_conn *c))
 	struct stream *st = c->stream;
 	c->stream = NULL;
 	bytes_free(&c->out);
-	bytes_free(&c->avc_rec);
+	ts_flv_free(&c->mux);
 	/* The viewer leaves the fan-out before the stream may go; its memory must outlive an
 	 * in-flight write: freed once the tap is closed (at once when it never started). */
 	c->on_done = done;

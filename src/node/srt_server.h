@@ -27,7 +27,7 @@
 #include "core/bytes.h"
 #include "core/conn.h"
 #include "core/io_stream.h"
-#include "hls/ts_mux.h"
+#include "hls/ts_flv.h"
 #include "media/fanout.h"
 #include "node/flv_tap.h"
 #include "node/node.h"
@@ -67,13 +67,7 @@ struct srt_conn {
 	struct bytes out;              /* TS bytes not yet taken by libsrt */
 	size_t out_off;
 	int want_out;                  /* subscribed to SRT_EPOLL_OUT */
-	struct ts_mux ts;
-	struct bytes avc_rec;          /* copy of the avcC the config points into */
-	struct avc_config avc;
-	int has_avc;
-	struct aac_config aac;
-	int has_aac;
-	int psi_sent;
+	struct ts_flv mux;             /* the tags into MPEG-TS */
 };
 
 struct srt_stats {
