@@ -262,13 +262,15 @@ def test_whip_killed_publisher_and_refusals(t):
 def test_whip_gstreamer(t):
     """GStreamer's webrtcbin publishes H.264 (openh264) and Opus over WHIP; ffmpeg over RTMP
     decodes both (the Opus made AAC), and Chromium over WHEP on the same node plays it with
-    the publisher's Opus passed through."""
+    the publisher's Opus passed through.  The RTMP recording is 6 s: it starts on the cached
+    keyframe, which may be older than the publisher's first audio (CI under ASan once saw
+    audio start 1.2 s into a 4 s recording)."""
     n = Node(t.procs, name="node-whip-gst")
     p = t.procs.start(["python3", GST, "--local-ip", n.addr, "--publish", n.url("/live/g/whip"),
                        "14"], "gst-whip", stdout=subprocess.PIPE)
     wait_for(lambda: live(n.url(""), "live", "g"), 25, "live/g published by webrtcbin")
     v = t.procs.start(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-i",
-                       n.rtmp("live", "g"), "-t", "4", "-c", "copy", "-f", "flv", "-y",
+                       n.rtmp("live", "g"), "-t", "6", "-c", "copy", "-f", "flv", "-y",
                        t.path("g.flv")], "ffmpeg-g")
     # Chromium over WHEP on the same node: the publisher's Opus passed through as it is.
     whep = t.procs.start(["node", WHEP, n.url("/healthz"), n.url("/live/g/whep"), "4", "audio"],
