@@ -60,6 +60,7 @@ struct sim_node {
 	size_t body_len;
 	int registered, ever_registered;
 	int is_register;                 /* the request out */
+	int in_window;                   /* ... was sent inside the window: its answer counts */
 	int beats_ok;                    /* heartbeats answered 200 since it registered */
 	char key[NODE_SIGN_HEX];
 	uint64_t seq;
@@ -175,9 +176,10 @@ static void send_call(struct sim *s, struct sim_node *nd, int is_register)
 	memcpy(req, head, (size_t)n);
 	memcpy(req + n, nd->body, nd->body_len);
 	nd->is_register = is_register;
+	nd->in_window = !is_register && s->measuring;
 	if (is_register)
 		s->reg_sent++;
-	else if (s->measuring)
+	else if (nd->in_window)
 		s->sent++;
 	hc_request(&nd->conn, req, (size_t)n + nd->body_len, beat_done);
 	free(req);
@@ -211,7 +213,9 @@ static void beat_done(struct hc_conn *c, int status, const uint8_t *resp, size_t
 	uint64_t lat = hc_now_us() - c->start_us;
 	(void)body_off;
 	(void)body_len;
-	int counted = !nd->is_register && s->measuring;
+	/* A heartbeat counts when it was sent inside the window, whenever its answer comes (the
+	 * run ends seconds after the window: every one is answered or has timed out by then). */
+	int counted = nd->in_window;
 	if (counted)
 		s->status[status / 100 < 6 ? status / 100 : 0]++;
 	if (err) {
@@ -400,12 +404,14 @@ static void tick_cb(uv_timer_t *t)
 		getrusage(RUSAGE_SELF, &s->ru1);
 		if (s->o.server_pid)
 			s->cpu1_ticks = lc_proc_cpu_ticks(s->o.server_pid);
-		/* Answers still out are not counted; the final sweep of the node list follows
-		 * (after a little more than dead-after, the manager has judged every node). */
-		s->next_watch_us = now + 2500000;
+		/* The final sweep of the node list follows, after a little more than dead-after
+		 * (the manager has judged every node) and no sooner than a heartbeat's timeout
+		 * (every heartbeat sent in the window has been answered or has failed). */
+		s->next_watch_us = now + (limit > 2500000 ? limit : 2500000);
 	}
 	if (!s->o.api) {
-		if (now >= s->window_end_us)
+		/* Heartbeats sent in the window are answered or time out by then. */
+		if (now >= s->window_end_us + limit)
 			finish_run(s);
 		return;
 	}
