@@ -186,6 +186,19 @@ int node_antmedia_handle(struct node *n, struct http_conn *c, const struct http_
 	return 1;
 }
 
+void node_publisher_begin(struct node *n, const char *ipkey)
+{
+	n->publishers++;
+	ipcount_add(&n->publishers_by_ip, ipkey, 1);
+	n->stats.publishes++;
+}
+
+void node_publisher_end(struct node *n, const char *ipkey)
+{
+	n->publishers--;
+	ipcount_add(&n->publishers_by_ip, ipkey, -1);
+}
+
 int node_publisher_room(struct node *n, const char *ipkey, const char **limit)
 {
 	const struct node_config *cfg = n->cfg;

@@ -30,6 +30,13 @@ int node_admit(struct node *n, const char *what, const char *peer, char *why, si
  */
 int node_publisher_room(struct node *n, const char *ipkey, const char **limit);
 /* {"cpuLimit", "memoryLimit", "systemCpuPercent", "memoryPercent", "overloaded", "refused"} */
+/*
+ * A publisher begins or ends, whatever its protocol: the node's and its address's publisher
+ * counts that node_publisher_room checks (and stats.publishes on begin).  Each begin is
+ * matched by exactly one end; the caller keeps the flag that says it began.
+ */
+void node_publisher_begin(struct node *n, const char *ipkey);
+void node_publisher_end(struct node *n, const char *ipkey);
 json_t *node_admission_json(const struct node *n);
 /* Prometheus lines for /metrics. */
 void node_admission_metrics(const struct node *n, struct bytes *b);

@@ -380,10 +380,8 @@ static void on_publish(struct rtmp_conn *c, const struct rtmp_command *cmd, uint
 	}
 	c->pub = s;
 	c->counts_as_publisher = 1;
-	n->publishers++;
-	ipcount_add(&n->publishers_by_ip, c->ipkey, 1);
+	node_publisher_begin(n, c->ipkey);
 	c->last_media_ms = uv_now(n->loop);
-	n->stats.publishes++;
 	rtmp_conn_set_state(c, RC_PUBLISHING);
 
 	struct bytes b;
@@ -523,8 +521,7 @@ void rtmp_conn_leave(struct rtmp_conn *c)
 	}
 	if (c->counts_as_publisher) {
 		c->counts_as_publisher = 0;
-		n->publishers--;
-		ipcount_add(&n->publishers_by_ip, c->ipkey, -1);
+		node_publisher_end(n, c->ipkey);
 	}
 	if (c->play) {
 		if (c->cluster_peer && c->play->cluster_viewers)

@@ -465,9 +465,7 @@ static void on_record(struct rtsp_conn *c, const struct rtsp_request *r)
 	c->state = RTSP_RECORDING;
 	rtsp_publish_begin(c);
 	c->counts_as_publisher = 1;
-	n->publishers++;
-	ipcount_add(&n->publishers_by_ip, c->ipkey, 1);
-	n->stats.publishes++;
+	node_publisher_begin(n, c->ipkey);
 	c->srv->stats.publishes++;
 	c->last_media_ms = uv_now(n->loop);
 	rtsp_respond(c, 200, r->cseq, NULL, NULL, NULL, 0);

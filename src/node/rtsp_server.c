@@ -18,6 +18,7 @@
 #include "core/mem.h"
 #include "core/net.h"
 #include "core/ratelimit.h"
+#include "node/admission.h"
 #include "proto/rtp.h"
 
 #define RTSP_IN_MAX(c) ((size_t)(c)->srv->n->cfg->rtsp_max_request + RTSP_SDP_MAX_BYTES + 65540)
@@ -59,8 +60,7 @@ static void end_publish(struct rtsp_conn *c)
 {
 	struct node *n = c->srv->n;
 	if (c->counts_as_publisher) {
-		n->publishers--;
-		ipcount_add(&n->publishers_by_ip, c->ipkey, -1);
+		node_publisher_end(n, c->ipkey);
 		c->counts_as_publisher = 0;
 	}
 	if (c->state == RTSP_RECORDING && c->stream) {

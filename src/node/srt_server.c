@@ -144,8 +144,7 @@ void srt_conn_close(struct srt_conn *c, const char *reason)
 	if (c->base.ops)
 		conn_table_remove(&n->conns, &c->base);
 	if (c->counts_as_publisher) {
-		n->publishers--;
-		ipcount_add(&n->publishers_by_ip, c->ipkey, -1);
+		node_publisher_end(n, c->ipkey);
 		c->counts_as_publisher = 0;
 	}
 	if (c->publishing && c->stream) {
@@ -249,9 +248,7 @@ static int start_publish(struct srt_conn *c)
 	c->stream = st;
 	c->publishing = 1;
 	c->counts_as_publisher = 1;
-	n->publishers++;
-	ipcount_add(&n->publishers_by_ip, c->ipkey, 1);
-	n->stats.publishes++;
+	node_publisher_begin(n, c->ipkey);
 	c->srv->stats.publishes++;
 	c->last_media_ms = uv_now(n->loop);
 	srt_conn_publish_start(c);

@@ -55,8 +55,7 @@ static void pub_ended(void *arg, const char *reason)
 	w->base.bytes_in = w->st->bytes_in;
 	stream_unpublish(&n->streams, w->st);
 	stream_unref(w->st);
-	n->publishers--;
-	ipcount_add(&n->publishers_by_ip, w->ipkey, -1);
+	node_publisher_end(n, w->ipkey);
 	if (w->in_table)
 		conn_table_remove(&n->conns, &w->base);
 	free(w);
@@ -164,9 +163,7 @@ static void whip_offer(struct node *n, struct http_conn *c, const struct http_re
 		refused(n, c, status, app, name, err);
 		return;
 	}
-	n->publishers++;
-	ipcount_add(&n->publishers_by_ip, ipkey, 1);
-	n->stats.publishes++;
+	node_publisher_begin(n, ipkey);
 	/* In the connection table, so it shows and can be kicked like any publisher; over the
 	 * table's limits it publishes anyway: the HTTP request that made it already counted. */
 	if (conn_table_add(&n->conns, &w->base, "whip", base->peer, &whip_conn_ops) == 0) {
