@@ -18,6 +18,8 @@
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
